@@ -1,0 +1,276 @@
+//! The built-in classifiers: experience, price band, funnel stage, interests.
+//!
+//! All thresholds come from [`ClassifierSettings`]; their defaults are documented
+//! there and in `docs/CONFIG.md`.
+
+use crate::core::config::{ClassifierSettings, FunnelSettings, FunnelStage, PriceSettings};
+use crate::core::context::{PageEvent, PageEventKind};
+use crate::core::profile::{Minutes, Profile};
+use serde::Serialize;
+
+/// How well the visitor knows the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperienceLevel {
+    /// First visit (fewer than `returningVisits` visits).
+    New,
+    /// Came back.
+    Returning,
+    /// Many visits or many page views.
+    Experienced,
+}
+
+impl ExperienceLevel {
+    /// The stable name used in attributes and classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExperienceLevel::New => "new",
+            ExperienceLevel::Returning => "returning",
+            ExperienceLevel::Experienced => "experienced",
+        }
+    }
+}
+
+/// Which way the visitor's prices are moving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceTrend {
+    /// Fewer than three prices seen.
+    Unknown,
+    /// Recent prices above the typical one by more than 15 %.
+    Up,
+    /// Recent prices below the typical one by more than 15 %.
+    Down,
+    /// Neither.
+    Flat,
+}
+
+impl PriceTrend {
+    /// The stable name used in attributes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceTrend::Unknown => "unknown",
+            PriceTrend::Up => "up",
+            PriceTrend::Down => "down",
+            PriceTrend::Flat => "flat",
+        }
+    }
+}
+
+/// What the classifiers say about a visitor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Classification {
+    /// New / returning / experienced.
+    pub experience: ExperienceLevel,
+    /// The price band of the visitor's typical price, once enough prices were seen.
+    pub price_band: Option<String>,
+    /// Typical price (long-run moving average).
+    pub typical_price: Option<f64>,
+    /// Price trend.
+    pub price_trend: PriceTrend,
+    /// Funnel stage.
+    pub stage: FunnelStage,
+    /// Interests, strongest first.
+    pub interests: Vec<String>,
+    /// The site's own segments the visitor is in, in config order.
+    pub segments: Vec<String>,
+}
+
+/// Classifies a profile (segments are added by the engine, which needs the
+/// attributes built from this classification first).
+pub fn classify(profile: &Profile, settings: &ClassifierSettings) -> Classification {
+    let thresholds = &settings.experience;
+    let experience = if profile.visits >= thresholds.experienced_visits
+        || profile.page_views >= thresholds.experienced_page_views
+    {
+        ExperienceLevel::Experienced
+    } else if profile.visits >= thresholds.returning_visits {
+        ExperienceLevel::Returning
+    } else {
+        ExperienceLevel::New
+    };
+    let prices = &profile.prices;
+    let enough = prices.count >= settings.price.min_observations.max(1);
+    let typical = f64::from(prices.typical);
+    let price_band = if enough {
+        band_of(typical, &settings.price)
+    } else {
+        None
+    };
+    let price_trend = if prices.count < 3 || typical <= 0.0 {
+        PriceTrend::Unknown
+    } else {
+        let ratio = f64::from(prices.recent) / typical;
+        if ratio > 1.15 {
+            PriceTrend::Up
+        } else if ratio < 0.85 {
+            PriceTrend::Down
+        } else {
+            PriceTrend::Flat
+        }
+    };
+    let interests = profile
+        .interests
+        .iter()
+        .filter(|i| f64::from(i.score) >= settings.interests.min_score)
+        .map(|i| i.category.clone())
+        .collect();
+    Classification {
+        experience,
+        price_band,
+        typical_price: enough.then_some(typical),
+        price_trend,
+        stage: FunnelStage::from_code(profile.funnel.stage),
+        interests,
+        segments: Vec::new(),
+    }
+}
+
+/// The band a price falls in.
+pub fn band_of(price: f64, settings: &PriceSettings) -> Option<String> {
+    settings
+        .bands
+        .iter()
+        .find(|band| band.below.is_none_or(|below| price < below))
+        .map(|band| band.name.clone())
+}
+
+/// The funnel stage after a page view.
+///
+/// First the stage cools: each full `quietDays` without a visit steps it down once
+/// (customer → warm, hot → warm, warm → cold). Then this page view can promote it:
+/// a purchase makes a customer; add to cart, a checkout or a page step mapped to
+/// `hot` makes hot (a customer stays a customer); coming back (`warmVisits`) within
+/// the quiet period, enough page views in the session, a lead, or a step mapped to
+/// `warm` make warm. Stages never rise
+/// from cooling or fall from promotion.
+pub fn advance_stage(
+    previous: FunnelStage,
+    quiet_minutes: Minutes,
+    profile: &Profile,
+    events: &[PageEvent],
+    funnel_step: Option<&str>,
+    settings: &FunnelSettings,
+) -> FunnelStage {
+    let period = settings.quiet_days.max(1).saturating_mul(24 * 60);
+    let mut stage = previous;
+    for _ in 0..(quiet_minutes / period).min(3) {
+        stage = match stage {
+            FunnelStage::Customer | FunnelStage::Hot => FunnelStage::Warm,
+            FunnelStage::Warm | FunnelStage::Cold => FunnelStage::Cold,
+        };
+    }
+    let mut promoted = FunnelStage::Cold;
+    let came_back_soon = profile.visits >= settings.warm_visits && quiet_minutes < period;
+    if came_back_soon || u32::from(profile.session_page_views) >= settings.warm_session_page_views {
+        promoted = FunnelStage::Warm;
+    }
+    if let Some(step) = funnel_step.and_then(|s| settings.steps.get(s)) {
+        promoted = promoted.max(*step);
+    }
+    for event in events {
+        let from_event = match event.kind {
+            PageEventKind::Purchase => FunnelStage::Customer,
+            PageEventKind::AddToCart | PageEventKind::Checkout => FunnelStage::Hot,
+            PageEventKind::Lead => FunnelStage::Warm,
+            PageEventKind::PageView | PageEventKind::Custom => FunnelStage::Cold,
+        };
+        promoted = promoted.max(from_event);
+    }
+    stage.max(promoted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::ClassifierSettings;
+
+    fn event(kind: PageEventKind) -> PageEvent {
+        PageEvent {
+            kind,
+            name: None,
+            value: None,
+            category: None,
+            item_id: None,
+        }
+    }
+
+    #[test]
+    fn experience_follows_visits_and_page_views() {
+        let settings = ClassifierSettings::default();
+        let mut p = Profile::new(1, 0);
+        p.visits = 1;
+        assert_eq!(classify(&p, &settings).experience, ExperienceLevel::New);
+        p.visits = 2;
+        assert_eq!(
+            classify(&p, &settings).experience,
+            ExperienceLevel::Returning
+        );
+        p.page_views = 25;
+        assert_eq!(
+            classify(&p, &settings).experience,
+            ExperienceLevel::Experienced
+        );
+    }
+
+    #[test]
+    fn price_bands_and_trend() {
+        let settings = ClassifierSettings::default();
+        let mut p = Profile::new(1, 0);
+        assert_eq!(classify(&p, &settings).price_band, None);
+        p.prices.count = 3;
+        p.prices.typical = 6000.0;
+        p.prices.recent = 8000.0;
+        let c = classify(&p, &settings);
+        assert_eq!(c.price_band.as_deref(), Some("premium"));
+        assert_eq!(c.price_trend, PriceTrend::Up);
+        p.prices.typical = 999.0;
+        p.prices.recent = 999.0;
+        let c = classify(&p, &settings);
+        assert_eq!(c.price_band.as_deref(), Some("budget"));
+        assert_eq!(c.price_trend, PriceTrend::Flat);
+    }
+
+    #[test]
+    fn stages_rise_with_intent_and_cool_when_quiet() {
+        let settings = ClassifierSettings::default().funnel;
+        let mut p = Profile::new(1, 0);
+        p.visits = 1;
+        p.session_page_views = 1;
+        let day = 24 * 60;
+        assert_eq!(
+            advance_stage(FunnelStage::Cold, 0, &p, &[], None, &settings),
+            FunnelStage::Cold
+        );
+        let cart = [event(PageEventKind::AddToCart)];
+        assert_eq!(
+            advance_stage(FunnelStage::Cold, 0, &p, &cart, None, &settings),
+            FunnelStage::Hot
+        );
+        let buy = [event(PageEventKind::Purchase)];
+        assert_eq!(
+            advance_stage(FunnelStage::Hot, 0, &p, &buy, None, &settings),
+            FunnelStage::Customer
+        );
+        assert_eq!(
+            advance_stage(FunnelStage::Customer, 0, &p, &cart, None, &settings),
+            FunnelStage::Customer
+        );
+        // 45 quiet days: one step down; 60: two.
+        assert_eq!(
+            advance_stage(FunnelStage::Customer, 45 * day, &p, &[], None, &settings),
+            FunnelStage::Warm
+        );
+        assert_eq!(
+            advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            FunnelStage::Cold
+        );
+        // Coming back is itself engagement.
+        p.visits = 2;
+        assert_eq!(
+            advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            FunnelStage::Warm
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Targeting conditions: GrowthBook's MongoDB-style condition language.
+//!
+//! Semantics follow GrowthBook's JavaScript SDK (`evalCondition` in `mongrule.ts`)
+//! exactly, including its JavaScript coercions, so a condition written in GrowthBook
+//! decides the same here:
+//!
+//! - A condition object passes when every key passes. `$and`, `$or` (empty passes),
+//!   `$nor` (empty fails) and `$not` combine conditions; every other key, even one
+//!   starting with `$`, is a dot path into the attributes (`a.b.0`, `list.length`);
+//!   a missing value reads as `null`.
+//! - A literal compares like JS: a string with `value + ""`, a number with
+//!   `value * 1`, a boolean with `value !== null && !!value`, `null` with `=== null`,
+//!   an array or plain object with `JSON.stringify` equality.
+//! - An operator object (non-empty, every key `$`-prefixed) passes when every
+//!   operator passes: `$eq $ne` (strict), `$lt $lte $gt $gte` (JS relational
+//!   comparison), `$exists`, `$in $nin $ini $nini` (array attributes intersect),
+//!   `$inGroup $notInGroup` (saved groups), `$all $alli`, `$size`, `$elemMatch`,
+//!   `$not`, `$type`, `$regex $regexi $notRegex $notRegexi`, and the version
+//!   comparisons `$veq $vne $vgt $vgte $vlt $vlte`.
+//!
+//! Anything malformed (unknown operator, bad regex, wrong argument shape, nesting
+//! deeper than 64 levels) fails closed: that part evaluates to false, and
+//! [`Condition::compile`] reports it as a [`ConditionIssue`] with its path.
+//!
+//! Known differences from the JS SDK, all in corners no real condition uses:
+//! JS inherited properties (`constructor`, `__proto__`, ...) are not visible to dot
+//! paths; a saved group that is neither an array nor falsy fails closed (JS would
+//! throw or do substring matching); object key order in `JSON.stringify` equality is
+//! serde_json's map order; regex dialect per [`crate::core::pattern`].
+
+mod compile;
+mod eval;
+mod explain;
+mod js_value;
+mod version;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::core::pattern::PatternEngine;
+use compile::{Clause, Compiler, CondObj};
+use js_value::Actual;
+
+pub use crate::core::pattern::{default_engine, DefaultPatternEngine};
+
+/// Saved groups: group id -> array of member values (GrowthBook `savedGroups`).
+pub type SavedGroups = serde_json::Map<String, serde_json::Value>;
+
+/// A problem found while compiling a condition. The offending part fails closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionIssue {
+    /// Where, relative to the condition root: keys joined with `.`, array positions
+    /// as `[i]`, e.g. `$and[1].age.$gte`. Empty for the root itself.
+    pub path: String,
+    /// What is wrong, e.g. "unknown operator `$foo`".
+    pub message: String,
+}
+
+/// The verdict of [`Condition::explain`] with a reason a marketer can read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// Same as [`Condition::matches`].
+    pub matched: bool,
+    /// For a failure, the first clause that failed with the value it saw; for a match,
+    /// a short summary of the clauses.
+    pub reason: String,
+}
+
+/// One condition, compiled once (regexes included) and cheap to evaluate.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    root: CondObj,
+    roots: Vec<String>,
+}
+
+impl Condition {
+    /// Compiles condition JSON. Never panics on any JSON.
+    ///
+    /// Returns the condition, in which invalid parts are fail-closed nodes that
+    /// evaluate to false with a reason, plus every issue found, so a config loader
+    /// can report them with their paths.
+    pub fn compile(json: &Value, patterns: &dyn PatternEngine) -> (Condition, Vec<ConditionIssue>) {
+        let mut compiler = Compiler::new(patterns);
+        let root = compiler.cond_obj(json, 0);
+        let mut roots = BTreeSet::new();
+        collect_roots(&root, &mut roots);
+        let condition = Condition {
+            root,
+            roots: roots.into_iter().collect(),
+        };
+        (condition, compiler.issues)
+    }
+
+    /// Whether the attributes satisfy the condition. `saved_groups` resolves
+    /// `$inGroup`/`$notInGroup`.
+    pub fn matches(&self, attributes: &Value, saved_groups: &SavedGroups) -> bool {
+        eval::eval_obj(&self.root, Actual::of(attributes), saved_groups)
+    }
+
+    /// Same verdict as [`Condition::matches`], with a human-readable reason: for a
+    /// failure the first failing clause and the value it saw (e.g.
+    /// "`visitor.visits` is 1, needs $gte 3"), for a match a summary (e.g.
+    /// "all 2 clauses matched: `utm.source` is \"yandex\"; `device` is \"mobile\"").
+    pub fn explain(&self, attributes: &Value, saved_groups: &SavedGroups) -> Explanation {
+        let root = Actual::of(attributes);
+        let matched = self.matches(attributes, saved_groups);
+        let reason = if matched {
+            explain::explain_match(&self.root, root, saved_groups)
+        } else {
+            explain::explain_failure(&self.root, root, saved_groups)
+        };
+        Explanation { matched, reason }
+    }
+
+    /// The top-level attribute names (first dot-path segment) this condition reads,
+    /// sorted and without duplicates, through `$and`/`$or`/`$nor`/`$not`. Paths
+    /// inside `$elemMatch` are relative to the array elements, so only the array's own
+    /// path counts.
+    pub fn attribute_roots(&self) -> Vec<String> {
+        self.roots.clone()
+    }
+
+    /// Adds [`Condition::attribute_roots`] to `out` without allocating a new list.
+    pub fn fill_attribute_roots(&self, out: &mut BTreeSet<String>) {
+        out.extend(self.roots.iter().cloned());
+    }
+}
+
+fn collect_roots(obj: &CondObj, out: &mut BTreeSet<String>) {
+    for clause in &obj.clauses {
+        match clause {
+            Clause::And(list) | Clause::Or(list) | Clause::Nor(list) => {
+                list.iter().for_each(|o| collect_roots(o, out));
+            }
+            Clause::Not(inner) => collect_roots(inner, out),
+            Clause::Path(p) => {
+                if let Some(first) = p.segments.first() {
+                    if !out.contains(&**first) {
+                        out.insert(first.to_string());
+                    }
+                }
+            }
+            Clause::Invalid(_) => {}
+        }
+    }
+}

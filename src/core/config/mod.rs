@@ -1,0 +1,92 @@
+//! Loading and validating the site's config.
+//!
+//! [`load`] parses the JSON, checks every field against the types in [`model`] and
+//! every rule against the others (slots that exist, segments that exist, unique
+//! ids, weights that add up, URLs on the allow-list, conditions that compile), and
+//! reports **all** problems at once, each with its JSON path. A config with any
+//! problem is refused whole: the page keeps its default content.
+
+pub mod model;
+pub mod strict;
+mod validate;
+
+use crate::core::condition::Condition;
+use crate::core::pattern::PatternEngine;
+use crate::core::template::Template;
+pub use model::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+pub use strict::ConfigError;
+
+/// A validated config with its conditions and templates compiled.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The config as written (with defaults filled in).
+    pub site: SiteConfig,
+    pub(crate) segments: Vec<Compiled<()>>,
+    pub(crate) experiences: Vec<Compiled<()>>,
+    pub(crate) greetings: Vec<Compiled<Template>>,
+    pub(crate) popups: Vec<Compiled<()>>,
+    pub(crate) saved_groups: crate::core::condition::SavedGroups,
+    /// The attribute groups (first path segment) any condition reads, so a page view
+    /// builds only those.
+    pub(crate) attribute_roots: BTreeSet<String>,
+}
+
+/// A rule's compiled condition, plus whatever else the rule needs precompiled.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled<T> {
+    pub(crate) condition: Option<Condition>,
+    pub(crate) extra: T,
+}
+
+/// Every problem in a config, in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.len();
+        writeln!(
+            f,
+            "the config has {count} error{}:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for error in &self.0 {
+            writeln!(f, "  {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Parses and validates a config.
+///
+/// # Errors
+/// [`ConfigErrors`] listing every problem found, each with its JSON path.
+pub fn load(json: &str, patterns: &dyn PatternEngine) -> Result<LoadedConfig, ConfigErrors> {
+    let value: Value = serde_json::from_str(json).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: String::new(),
+            message: format!(
+                "not valid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        }])
+    })?;
+    load_value(&value, patterns)
+}
+
+/// Like [`load`], from an already parsed JSON value.
+///
+/// # Errors
+/// [`ConfigErrors`] listing every problem found, each with its JSON path.
+pub fn load_value(
+    value: &Value,
+    patterns: &dyn PatternEngine,
+) -> Result<LoadedConfig, ConfigErrors> {
+    let site: SiteConfig = strict::from_value(value).map_err(ConfigErrors)?;
+    validate::validate(site, patterns)
+}

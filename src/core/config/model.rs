@@ -1,0 +1,782 @@
+//! The site's personalization config, as the marketer writes it (JSON).
+//!
+//! Every struct rejects unknown fields (see [`super::strict`]), every optional
+//! setting has a documented default, and the JSON Schema in `schema/` is generated
+//! from these types (`edge-persona schema`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[cfg(feature = "schema")]
+use schemars::JsonSchema;
+
+/// A GrowthBook-style targeting condition (MongoDB-like operators over the visitor's
+/// attributes), e.g. `{"utm.source": "yandex", "visitor.visits": {"$gte": 3}}`.
+pub type ConditionJson = serde_json::Map<String, Value>;
+
+/// The whole config of one site.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SiteConfig {
+    /// Optional link to the JSON Schema, for editors.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Config format version. Only `1` exists.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// A name for the site, shown in reports.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// What the visitor must have agreed to before anything is stored.
+    #[serde(default)]
+    pub consent: ConsentSettings,
+    /// The one first-party cookie that holds the visitor's profile.
+    #[serde(default)]
+    pub cookie: CookieSettings,
+    /// Thresholds of the built-in classifiers.
+    #[serde(default)]
+    pub classify: ClassifierSettings,
+    /// Names of the site's own cookies the engine may read (e.g. a `name` cookie set
+    /// after a form). Their values are available as `cookies.<name>` and only ever
+    /// used as text.
+    #[serde(default)]
+    pub read_cookies: Vec<String>,
+    /// Named lists of values for `$inGroup` / `$notInGroup`.
+    #[serde(default)]
+    pub saved_groups: BTreeMap<String, Vec<Value>>,
+    /// The site's own segments, evaluated in order; each may use the ones before it
+    /// through `segments`.
+    #[serde(default)]
+    pub segments: Vec<SegmentRule>,
+    /// Named blocks of the page that experiences and greetings fill.
+    #[serde(default)]
+    pub slots: BTreeMap<String, SlotSettings>,
+    /// Content swaps: at most one winner per slot, by priority.
+    #[serde(default)]
+    pub experiences: Vec<Experience>,
+    /// Text greetings with placeholders, first match by priority per slot.
+    #[serde(default)]
+    pub greetings: Vec<Greeting>,
+    /// Popups with triggers and caps.
+    #[serde(default)]
+    pub popups: Vec<Popup>,
+    /// The global budget of interruptions across all popups.
+    #[serde(default)]
+    pub attention: AttentionBudget,
+    /// Which URLs attribute changes may write.
+    #[serde(default)]
+    pub links: LinkPolicy,
+    /// Classes on `<html>` for pure-CSS personalization.
+    #[serde(default)]
+    pub html_classes: HtmlClassSettings,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How consent gates storage.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentSettings {
+    /// `required` (default): store only after an explicit grant of `level`;
+    /// `implied`: store unless the visitor refused or sends Global Privacy Control;
+    /// `none`: no consent needed (GPC is still honoured).
+    #[serde(default)]
+    pub mode: ConsentMode,
+    /// The level storage needs. Default `personalization`.
+    #[serde(default = "ConsentLevel::personalization")]
+    pub level: ConsentLevel,
+}
+
+impl Default for ConsentSettings {
+    fn default() -> Self {
+        ConsentSettings {
+            mode: ConsentMode::default(),
+            level: ConsentLevel::Personalization,
+        }
+    }
+}
+
+/// See [`ConsentSettings::mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentMode {
+    /// Explicit consent first.
+    #[default]
+    Required,
+    /// Consent is assumed until refused.
+    Implied,
+    /// No consent is needed.
+    None,
+}
+
+/// What the visitor agreed to, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentLevel {
+    /// Refused everything optional.
+    Denied,
+    /// Strictly necessary storage only: no profile.
+    Necessary,
+    /// Personalization: the profile may be stored.
+    Personalization,
+}
+
+impl ConsentLevel {
+    fn personalization() -> Self {
+        ConsentLevel::Personalization
+    }
+
+    /// The stable name used in cookies, attributes and the JS API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentLevel::Denied => "denied",
+            ConsentLevel::Necessary => "necessary",
+            ConsentLevel::Personalization => "personalization",
+        }
+    }
+}
+
+/// The profile cookie.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CookieSettings {
+    /// Cookie name. Default `ep`.
+    #[serde(default = "CookieSettings::default_name")]
+    pub name: String,
+    /// Lifetime in days, renewed on every visit. Default 180.
+    #[serde(default = "CookieSettings::default_max_age_days")]
+    pub max_age_days: u32,
+    /// Minutes of inactivity that end a session. Default 30.
+    #[serde(default = "CookieSettings::default_session_timeout")]
+    pub session_timeout_minutes: u32,
+    /// Ignore cookies that are not signed with one of the edge's keys. Default false
+    /// (the browser cannot sign: turn this on only for edge-only sites).
+    #[serde(default)]
+    pub require_signature: bool,
+}
+
+impl CookieSettings {
+    fn default_name() -> String {
+        "ep".into()
+    }
+    fn default_max_age_days() -> u32 {
+        180
+    }
+    fn default_session_timeout() -> u32 {
+        30
+    }
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        CookieSettings {
+            name: Self::default_name(),
+            max_age_days: Self::default_max_age_days(),
+            session_timeout_minutes: Self::default_session_timeout(),
+            require_signature: false,
+        }
+    }
+}
+
+/// Thresholds of the built-in classifiers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ClassifierSettings {
+    /// New / returning / experienced.
+    #[serde(default)]
+    pub experience: ExperienceThresholds,
+    /// Price bands from observed prices.
+    #[serde(default)]
+    pub price: PriceSettings,
+    /// Funnel stage cold → warm → hot → customer.
+    #[serde(default)]
+    pub funnel: FunnelSettings,
+    /// Category interests with decay.
+    #[serde(default)]
+    pub interests: InterestSettings,
+    /// Hemisphere for seasons. Default `north`.
+    #[serde(default)]
+    pub hemisphere: Hemisphere,
+}
+
+/// Which half of the globe the site's visitors live in (for `time.season`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Hemisphere {
+    /// December–February is winter.
+    #[default]
+    North,
+    /// December–February is summer.
+    South,
+}
+
+/// New / returning / experienced.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ExperienceThresholds {
+    /// Visits (sessions) from which a visitor is `returning`. Default 2.
+    #[serde(default = "ExperienceThresholds::default_returning")]
+    pub returning_visits: u32,
+    /// Visits from which a visitor is `experienced`. Default 5.
+    #[serde(default = "ExperienceThresholds::default_experienced_visits")]
+    pub experienced_visits: u32,
+    /// Page views from which a visitor is `experienced`, whatever the visits. Default 25.
+    #[serde(default = "ExperienceThresholds::default_experienced_page_views")]
+    pub experienced_page_views: u32,
+}
+
+impl ExperienceThresholds {
+    fn default_returning() -> u32 {
+        2
+    }
+    fn default_experienced_visits() -> u32 {
+        5
+    }
+    fn default_experienced_page_views() -> u32 {
+        25
+    }
+}
+
+impl Default for ExperienceThresholds {
+    fn default() -> Self {
+        ExperienceThresholds {
+            returning_visits: Self::default_returning(),
+            experienced_visits: Self::default_experienced_visits(),
+            experienced_page_views: Self::default_experienced_page_views(),
+        }
+    }
+}
+
+/// Price bands.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PriceSettings {
+    /// Bands in ascending order; a visitor's typical price falls in the first band
+    /// whose `below` it is under; the last band has no `below`. Default: `budget`
+    /// below 1000, `mid` below 5000, `premium`.
+    #[serde(default = "PriceSettings::default_bands")]
+    pub bands: Vec<PriceBand>,
+    /// Prices seen before a band is assigned. Default 1.
+    #[serde(default = "PriceSettings::default_min_observations")]
+    pub min_observations: u32,
+}
+
+impl PriceSettings {
+    fn default_bands() -> Vec<PriceBand> {
+        vec![
+            PriceBand {
+                name: "budget".into(),
+                below: Some(1000.0),
+            },
+            PriceBand {
+                name: "mid".into(),
+                below: Some(5000.0),
+            },
+            PriceBand {
+                name: "premium".into(),
+                below: None,
+            },
+        ]
+    }
+    fn default_min_observations() -> u32 {
+        1
+    }
+}
+
+impl Default for PriceSettings {
+    fn default() -> Self {
+        PriceSettings {
+            bands: Self::default_bands(),
+            min_observations: Self::default_min_observations(),
+        }
+    }
+}
+
+/// One price band.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PriceBand {
+    /// Band name, e.g. `premium`; used in `price.band` and the `ep-price-<name>` class.
+    pub name: String,
+    /// Upper bound (exclusive); omitted on the last band.
+    #[serde(default)]
+    pub below: Option<f64>,
+}
+
+/// Funnel stage rules.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct FunnelSettings {
+    /// Visits from which a visitor who comes back within `quietDays` is at least
+    /// `warm`. Default 2.
+    #[serde(default = "FunnelSettings::default_warm_visits")]
+    pub warm_visits: u32,
+    /// Page views in one session from which a visitor is at least `warm`. Default 3.
+    #[serde(default = "FunnelSettings::default_warm_page_views")]
+    pub warm_session_page_views: u32,
+    /// Page `funnelStep` annotations and the stage they promote to, e.g.
+    /// `{"booking_form": "hot"}`.
+    #[serde(default)]
+    pub steps: BTreeMap<String, FunnelStage>,
+    /// Days without any visit after which the stage steps down once (hot → warm,
+    /// customer → warm, warm → cold); twice the period steps down twice. Default 30.
+    #[serde(default = "FunnelSettings::default_quiet_days")]
+    pub quiet_days: u32,
+}
+
+impl FunnelSettings {
+    fn default_warm_visits() -> u32 {
+        2
+    }
+    fn default_warm_page_views() -> u32 {
+        3
+    }
+    fn default_quiet_days() -> u32 {
+        30
+    }
+}
+
+impl Default for FunnelSettings {
+    fn default() -> Self {
+        FunnelSettings {
+            warm_visits: Self::default_warm_visits(),
+            warm_session_page_views: Self::default_warm_page_views(),
+            steps: BTreeMap::new(),
+            quiet_days: Self::default_quiet_days(),
+        }
+    }
+}
+
+/// Funnel stages, in order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize,
+)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelStage {
+    /// Just looking.
+    #[default]
+    Cold,
+    /// Engaged: came back or read several pages.
+    Warm,
+    /// Showed intent: added to cart, started a checkout or booking.
+    Hot,
+    /// Bought.
+    Customer,
+}
+
+impl FunnelStage {
+    /// The stable name used in attributes and classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunnelStage::Cold => "cold",
+            FunnelStage::Warm => "warm",
+            FunnelStage::Hot => "hot",
+            FunnelStage::Customer => "customer",
+        }
+    }
+
+    pub(crate) fn from_code(code: u8) -> FunnelStage {
+        match code {
+            1 => FunnelStage::Warm,
+            2 => FunnelStage::Hot,
+            3 => FunnelStage::Customer,
+            _ => FunnelStage::Cold,
+        }
+    }
+
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Category interests.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct InterestSettings {
+    /// Days for a score to halve. Default 14.
+    #[serde(default = "InterestSettings::default_half_life")]
+    pub half_life_days: f64,
+    /// Categories kept in the profile. Default 5.
+    #[serde(default = "InterestSettings::default_top_k")]
+    pub top_k: u8,
+    /// Score from which a category counts as an interest. Default 2 (two views, or
+    /// one add to cart).
+    #[serde(default = "InterestSettings::default_min_score")]
+    pub min_score: f64,
+}
+
+impl InterestSettings {
+    fn default_half_life() -> f64 {
+        14.0
+    }
+    fn default_top_k() -> u8 {
+        5
+    }
+    fn default_min_score() -> f64 {
+        2.0
+    }
+}
+
+impl Default for InterestSettings {
+    fn default() -> Self {
+        InterestSettings {
+            half_life_days: Self::default_half_life(),
+            top_k: Self::default_top_k(),
+            min_score: Self::default_min_score(),
+        }
+    }
+}
+
+/// A named segment of the site's own.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentRule {
+    /// Segment name, e.g. `yandex_paid`; shows in `segments` and as class `ep-seg-<name>`.
+    pub name: String,
+    /// The condition.
+    pub when: ConditionJson,
+    /// What the segment is for.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Where a slot is on the page.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SlotSettings {
+    /// A CSS selector for existing markup. Default: `[data-ep-slot="<slot name>"]`.
+    #[serde(default)]
+    pub selector: Option<String>,
+}
+
+/// What a slot shows instead of its default content.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    /// The name of a `<template data-ep-variant="...">` in the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Markup written by the site in this config (never visitor data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Plain text with `{placeholders}`, set as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// A content swap in one slot.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Experience {
+    /// Unique id, used in reports, events and the profile's history.
+    pub id: String,
+    /// The slot it fills.
+    pub slot: String,
+    /// Higher wins when several match. Default 0; ties go to the earlier one.
+    #[serde(default)]
+    pub priority: i32,
+    /// The visitor must be in all of these segments.
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// And match this condition.
+    #[serde(default)]
+    pub when: Option<ConditionJson>,
+    /// The content (when there are no `variants`).
+    #[serde(default)]
+    pub content: Option<Content>,
+    /// Weighted variants, chosen by hashing the visitor id.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+    /// Share of matching visitors (0–1) kept on the default content as a control group.
+    #[serde(default)]
+    pub holdout: f64,
+    /// Hash seed; default the experience id.
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// The offer's category, for suppression after a purchase in that category.
+    #[serde(default)]
+    pub offer_category: Option<String>,
+    /// Not shown for this many days after a purchase (of `offerCategory` if set).
+    #[serde(default)]
+    pub suppress_after_purchase_days: Option<u32>,
+    /// Attribute changes that come with this experience.
+    #[serde(default)]
+    pub set_attributes: Vec<AttributeChange>,
+}
+
+/// One weighted variant.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Variant {
+    /// Variant id.
+    pub id: String,
+    /// Relative weight; weights of one experience should sum to 1.
+    pub weight: f64,
+    /// Content; omitted means the page's default content.
+    #[serde(default)]
+    pub content: Option<Content>,
+}
+
+/// A safe attribute change, e.g. a CTA link.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeChange {
+    /// CSS selector of the element(s).
+    pub selector: String,
+    /// Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`.
+    pub attribute: String,
+    /// New value; may hold `{placeholders}` (values are percent-encoded in URLs).
+    pub value: String,
+}
+
+/// A text greeting.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Greeting {
+    /// Unique id.
+    pub id: String,
+    /// The slot whose text it sets.
+    pub slot: String,
+    /// Higher wins. Default 0.
+    #[serde(default)]
+    pub priority: i32,
+    /// Segments required.
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// Condition.
+    #[serde(default)]
+    pub when: Option<ConditionJson>,
+    /// Text with `{field}` or `{field|fallback}` placeholders. A placeholder with no
+    /// value and no fallback makes this greeting skip, so the next one can apply.
+    pub template: String,
+}
+
+/// A popup.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Popup {
+    /// Unique id.
+    pub id: String,
+    /// Higher goes first.
+    #[serde(default)]
+    pub priority: i32,
+    /// Segments required.
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// Condition.
+    #[serde(default)]
+    pub when: Option<ConditionJson>,
+    /// Dialog content.
+    pub content: Content,
+    /// Accessible name of the dialog.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// When it opens.
+    #[serde(default)]
+    pub trigger: PopupTrigger,
+    /// How often it may open.
+    #[serde(default)]
+    pub caps: PopupCaps,
+    /// The offer's category, for suppression.
+    #[serde(default)]
+    pub offer_category: Option<String>,
+    /// Not shown for this many days after a purchase (of `offerCategory` if set).
+    #[serde(default)]
+    pub suppress_after_purchase_days: Option<u32>,
+}
+
+/// When a popup opens: the first of these to happen. With none set it opens after
+/// 5 seconds.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PopupTrigger {
+    /// Seconds after the page loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_seconds: Option<f64>,
+    /// Scroll depth in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scroll_percent: Option<f64>,
+    /// The pointer leaves the page at the top (desktop).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exit_intent: bool,
+    /// Seconds without input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_seconds: Option<f64>,
+}
+
+/// Frequency caps of one popup.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PopupCaps {
+    /// Shows per session. Default 1.
+    #[serde(default = "PopupCaps::default_per_session")]
+    pub per_session: u32,
+    /// Minimum days between shows. Default 1.
+    #[serde(default = "PopupCaps::default_every_days")]
+    pub every_days: f64,
+    /// Shows ever. Default 3.
+    #[serde(default = "PopupCaps::default_max_total")]
+    pub max_total: u32,
+    /// Stop after this many dismissals. Default 2.
+    #[serde(default = "PopupCaps::default_stop_after_dismissals")]
+    pub stop_after_dismissals: u32,
+    /// Stop once the visitor converted on it. Default true.
+    #[serde(default = "yes")]
+    pub stop_after_conversion: bool,
+    /// Stop pursuing a visitor who has not acted on it for this many days after the
+    /// first show. Default 30.
+    #[serde(default = "PopupCaps::default_give_up_days")]
+    pub give_up_after_days: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PopupCaps {
+    fn default_per_session() -> u32 {
+        1
+    }
+    fn default_every_days() -> f64 {
+        1.0
+    }
+    fn default_max_total() -> u32 {
+        3
+    }
+    fn default_stop_after_dismissals() -> u32 {
+        2
+    }
+    fn default_give_up_days() -> f64 {
+        30.0
+    }
+}
+
+impl Default for PopupCaps {
+    fn default() -> Self {
+        PopupCaps {
+            per_session: Self::default_per_session(),
+            every_days: Self::default_every_days(),
+            max_total: Self::default_max_total(),
+            stop_after_dismissals: Self::default_stop_after_dismissals(),
+            stop_after_conversion: true,
+            give_up_after_days: Self::default_give_up_days(),
+        }
+    }
+}
+
+/// The global budget of interruptions (popups) across all popups.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AttentionBudget {
+    /// Popups per session. Default 1.
+    #[serde(default = "AttentionBudget::default_per_session")]
+    pub per_session: u32,
+    /// Popups per (visitor-local) day. Default 2.
+    #[serde(default = "AttentionBudget::default_per_day")]
+    pub per_day: u32,
+}
+
+impl AttentionBudget {
+    fn default_per_session() -> u32 {
+        1
+    }
+    fn default_per_day() -> u32 {
+        2
+    }
+}
+
+impl Default for AttentionBudget {
+    fn default() -> Self {
+        AttentionBudget {
+            per_session: Self::default_per_session(),
+            per_day: Self::default_per_day(),
+        }
+    }
+}
+
+/// Which URLs attribute changes may write.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LinkPolicy {
+    /// Allowed schemes. Default `https`, `http`, `mailto`, `tel`.
+    #[serde(default = "LinkPolicy::default_schemes")]
+    pub schemes: Vec<String>,
+    /// Allowed hosts for absolute http(s) URLs (a leading `*.` allows subdomains).
+    /// Default: none, so only relative URLs and the other schemes pass.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+impl LinkPolicy {
+    fn default_schemes() -> Vec<String> {
+        ["https", "http", "mailto", "tel"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        LinkPolicy {
+            schemes: Self::default_schemes(),
+            hosts: Vec::new(),
+        }
+    }
+}
+
+/// Classes on `<html>`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct HtmlClassSettings {
+    /// Add classes at all. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Class prefix. Default `ep-`.
+    #[serde(default = "HtmlClassSettings::default_prefix")]
+    pub prefix: String,
+}
+
+impl HtmlClassSettings {
+    fn default_prefix() -> String {
+        "ep-".into()
+    }
+}
+
+impl Default for HtmlClassSettings {
+    fn default() -> Self {
+        HtmlClassSettings {
+            enabled: true,
+            prefix: Self::default_prefix(),
+        }
+    }
+}

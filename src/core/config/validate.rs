@@ -1,0 +1,475 @@
+//! Checks that go beyond types: references between rules, ranges, uniqueness,
+//! conditions that compile, templates that use allowed fields, links on the
+//! allow-list. Every problem is collected; nothing stops at the first.
+
+use super::model::*;
+use super::{Compiled, ConfigError, ConfigErrors, LoadedConfig};
+use crate::core::condition::Condition;
+use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
+use crate::core::pattern::PatternEngine;
+use crate::core::template::{Template, ALLOWED_FIELDS};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashSet};
+
+struct Checker<'a> {
+    errors: Vec<ConfigError>,
+    patterns: &'a dyn PatternEngine,
+    roots: BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn condition(&mut self, path: &str, when: Option<&ConditionJson>) -> Option<Condition> {
+        let when = when?;
+        let (condition, issues) = Condition::compile(&Value::Object(when.clone()), self.patterns);
+        for issue in issues {
+            let joined = if issue.path.is_empty() {
+                path.to_string()
+            } else if issue.path.starts_with('[') {
+                format!("{path}{}", issue.path)
+            } else {
+                format!("{path}.{}", issue.path)
+            };
+            self.error(joined, issue.message);
+        }
+        self.roots.extend(condition.attribute_roots());
+        Some(condition)
+    }
+
+    fn name(&mut self, path: &str, kind: &str, name: &str) {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !ok {
+            self.error(
+                path,
+                format!("expected a {kind} name of 1–64 characters from a–z, 0–9, `_` and `-`, found {name:?}"),
+            );
+        }
+    }
+
+    fn unique(&mut self, seen: &mut HashSet<String>, path: &str, what: &str, id: &str) {
+        if !seen.insert(id.to_string()) {
+            self.error(path, format!("duplicate {what} {id:?}; ids must be unique"));
+        }
+    }
+
+    fn segments_exist(&mut self, path: &str, used: &[String], known: &HashSet<String>) {
+        for (i, name) in used.iter().enumerate() {
+            if !known.contains(name) {
+                self.error(
+                    format!("{path}.segments[{i}]"),
+                    format!("unknown segment {name:?}; define it under `segments`"),
+                );
+            }
+        }
+    }
+
+    fn template(&mut self, path: &str, text: &str, cookies: &[String]) -> Option<Template> {
+        match Template::parse(text) {
+            Ok(template) => {
+                for field in template.fields() {
+                    if let Some(root) = field.split('.').next() {
+                        self.roots.insert(root.to_string());
+                    }
+                    let declared_cookie = field
+                        .strip_prefix("cookies.")
+                        .is_some_and(|c| cookies.iter().any(|d| d == c));
+                    if !declared_cookie && !ALLOWED_FIELDS.contains(&field) {
+                        self.error(
+                            path,
+                            format!(
+                                "placeholder {{{field}}} is not allowed; use `cookies.<name>` for a cookie listed in readCookies, or one of: {}",
+                                ALLOWED_FIELDS.join(", ")
+                            ),
+                        );
+                    }
+                }
+                Some(template)
+            }
+            Err(message) => {
+                self.error(path, message);
+                None
+            }
+        }
+    }
+
+    fn content(&mut self, path: &str, content: &Content, cookies: &[String]) {
+        let given = [&content.template, &content.html, &content.text]
+            .iter()
+            .filter(|c| c.is_some())
+            .count();
+        if given != 1 {
+            self.error(path, "expected exactly one of `template`, `html` or `text`");
+        }
+        if let Some(text) = &content.text {
+            self.template(&format!("{path}.text"), text, cookies);
+        }
+        if let Some(name) = &content.template {
+            if name.is_empty() || name.contains(['"', '\'', '\\', '<', '>']) {
+                self.error(
+                    format!("{path}.template"),
+                    "expected a template name without quotes, backslashes or angle brackets",
+                );
+            }
+        }
+    }
+
+    fn suppression(&mut self, path: &str, days: Option<u32>, category: &Option<String>) {
+        if category.is_some() && days.is_none() {
+            self.error(
+                format!("{path}.offerCategory"),
+                "offerCategory is only used with suppressAfterPurchaseDays; set both",
+            );
+        }
+    }
+}
+
+pub(super) fn validate(
+    site: SiteConfig,
+    patterns: &dyn PatternEngine,
+) -> Result<LoadedConfig, ConfigErrors> {
+    let mut check = Checker {
+        errors: Vec::new(),
+        patterns,
+        roots: BTreeSet::new(),
+    };
+    if site.version != 1 {
+        check.error("version", format!("expected 1, found {}", site.version));
+    }
+
+    let cookie = &site.cookie;
+    if cookie.name.is_empty()
+        || !cookie
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        check.error(
+            "cookie.name",
+            "expected a cookie name of letters, digits, `_` and `-`",
+        );
+    }
+    if cookie.max_age_days == 0 || cookie.max_age_days > 400 {
+        check.error(
+            "cookie.maxAgeDays",
+            "expected 1 to 400 days (browsers cap cookies at 400)",
+        );
+    }
+    if cookie.session_timeout_minutes == 0 {
+        check.error("cookie.sessionTimeoutMinutes", "expected at least 1 minute");
+    }
+    for (i, name) in site.read_cookies.iter().enumerate() {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        {
+            check.error(
+                format!("readCookies[{i}]"),
+                format!("{name:?} is not a valid cookie name"),
+            );
+        }
+        if *name == cookie.name {
+            check.error(
+                format!("readCookies[{i}]"),
+                "the profile cookie itself cannot be read as a site cookie",
+            );
+        }
+    }
+
+    let classify = &site.classify;
+    let bands = &classify.price.bands;
+    if bands.is_empty() {
+        check.error("classify.price.bands", "expected at least one band");
+    }
+    let mut band_names = HashSet::new();
+    let mut previous_bound = f64::NEG_INFINITY;
+    for (i, band) in bands.iter().enumerate() {
+        let path = format!("classify.price.bands[{i}]");
+        check.name(&format!("{path}.name"), "band", &band.name);
+        check.unique(&mut band_names, &format!("{path}.name"), "band", &band.name);
+        let last = i + 1 == bands.len();
+        match (band.below, last) {
+            (None, false) => check.error(
+                format!("{path}.below"),
+                "only the last band may leave out `below`",
+            ),
+            (Some(_), true) => check.error(
+                format!("{path}.below"),
+                "the last band takes every price above the others: leave out `below`",
+            ),
+            (Some(bound), false) => {
+                if !(bound > previous_bound) || !bound.is_finite() {
+                    check.error(
+                        format!("{path}.below"),
+                        "expected bounds in ascending order",
+                    );
+                }
+                previous_bound = bound;
+            }
+            (None, true) => {}
+        }
+    }
+    if !(classify.interests.half_life_days > 0.0) {
+        check.error(
+            "classify.interests.halfLifeDays",
+            "expected a number of days above 0",
+        );
+    }
+    if classify.interests.top_k == 0 || classify.interests.top_k > 16 {
+        check.error("classify.interests.topK", "expected 1 to 16");
+    }
+    if classify.funnel.quiet_days == 0 {
+        check.error("classify.funnel.quietDays", "expected at least 1 day");
+    }
+
+    for (name, _) in &site.saved_groups {
+        check.name(&format!("savedGroups[{:?}]", name), "group", name);
+    }
+
+    let mut segment_names = HashSet::new();
+    let mut segments = Vec::new();
+    for (i, segment) in site.segments.iter().enumerate() {
+        let path = format!("segments[{i}]");
+        check.name(&format!("{path}.name"), "segment", &segment.name);
+        check.unique(
+            &mut segment_names,
+            &format!("{path}.name"),
+            "segment",
+            &segment.name,
+        );
+        let condition = check.condition(&format!("{path}.when"), Some(&segment.when));
+        segments.push(Compiled {
+            condition,
+            extra: (),
+        });
+    }
+
+    for (name, slot) in &site.slots {
+        let path = format!("slots.{name}");
+        check.name(&path, "slot", name);
+        if let Some(selector) = &slot.selector {
+            if selector.trim().is_empty() || selector.contains(['{', '}', '<']) {
+                check.error(format!("{path}.selector"), "expected a CSS selector");
+            }
+        }
+    }
+
+    let mut ids = HashSet::new();
+    let mut experience_slots = HashSet::new();
+    let mut experiences = Vec::new();
+    for (i, exp) in site.experiences.iter().enumerate() {
+        let path = format!("experiences[{i}]");
+        check.name(&format!("{path}.id"), "rule id", &exp.id);
+        check.unique(&mut ids, &format!("{path}.id"), "id", &exp.id);
+        if !site.slots.contains_key(&exp.slot) {
+            check.error(
+                format!("{path}.slot"),
+                format!("unknown slot {:?}; declare it under `slots`", exp.slot),
+            );
+        }
+        experience_slots.insert(exp.slot.clone());
+        check.segments_exist(&path, &exp.segments, &segment_names);
+        let condition = check.condition(&format!("{path}.when"), exp.when.as_ref());
+        match (&exp.content, exp.variants.is_empty()) {
+            (Some(content), true) => {
+                check.content(&format!("{path}.content"), content, &site.read_cookies)
+            }
+            (None, true) => check.error(&path, "expected `content` or `variants`"),
+            (Some(_), false) => check.error(&path, "give either `content` or `variants`, not both"),
+            (None, false) => {
+                let mut variant_ids = HashSet::new();
+                let mut total = 0.0;
+                for (v, variant) in exp.variants.iter().enumerate() {
+                    let vpath = format!("{path}.variants[{v}]");
+                    check.name(&format!("{vpath}.id"), "variant id", &variant.id);
+                    check.unique(
+                        &mut variant_ids,
+                        &format!("{vpath}.id"),
+                        "variant id",
+                        &variant.id,
+                    );
+                    if !(variant.weight >= 0.0 && variant.weight <= 1.0) {
+                        check.error(format!("{vpath}.weight"), "expected a weight from 0 to 1");
+                    }
+                    total += variant.weight;
+                    if let Some(content) = &variant.content {
+                        check.content(&format!("{vpath}.content"), content, &site.read_cookies);
+                    }
+                }
+                if !(0.99..=1.01).contains(&total) {
+                    check.error(
+                        format!("{path}.variants"),
+                        format!("weights add up to {total}; expected 1"),
+                    );
+                }
+            }
+        }
+        if !(0.0..1.0).contains(&exp.holdout) {
+            check.error(
+                format!("{path}.holdout"),
+                "expected a share from 0 up to (not including) 1",
+            );
+        }
+        check.suppression(&path, exp.suppress_after_purchase_days, &exp.offer_category);
+        for (a, change) in exp.set_attributes.iter().enumerate() {
+            let apath = format!("{path}.setAttributes[{a}]");
+            if change.selector.trim().is_empty() {
+                check.error(format!("{apath}.selector"), "expected a CSS selector");
+            }
+            if !attribute_is_writable(&change.attribute) {
+                check.error(
+                    format!("{apath}.attribute"),
+                    format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-*", change.attribute),
+                );
+            }
+            if let Some(template) =
+                check.template(&format!("{apath}.value"), &change.value, &site.read_cookies)
+            {
+                if attribute_is_url(&change.attribute) && template.is_static() {
+                    if let Err(why) = url_is_allowed(&change.value, &site.links) {
+                        check.error(format!("{apath}.value"), why);
+                    }
+                }
+            }
+        }
+        experiences.push(Compiled {
+            condition,
+            extra: (),
+        });
+    }
+
+    let mut greetings = Vec::new();
+    for (i, greeting) in site.greetings.iter().enumerate() {
+        let path = format!("greetings[{i}]");
+        check.name(&format!("{path}.id"), "rule id", &greeting.id);
+        check.unique(&mut ids, &format!("{path}.id"), "id", &greeting.id);
+        if !site.slots.contains_key(&greeting.slot) {
+            check.error(
+                format!("{path}.slot"),
+                format!("unknown slot {:?}; declare it under `slots`", greeting.slot),
+            );
+        } else if experience_slots.contains(&greeting.slot) {
+            check.error(
+                format!("{path}.slot"),
+                format!(
+                    "slot {:?} is filled by experiences; give the greeting a slot of its own",
+                    greeting.slot
+                ),
+            );
+        }
+        check.segments_exist(&path, &greeting.segments, &segment_names);
+        let condition = check.condition(&format!("{path}.when"), greeting.when.as_ref());
+        let template = check
+            .template(
+                &format!("{path}.template"),
+                &greeting.template,
+                &site.read_cookies,
+            )
+            .unwrap_or_default();
+        greetings.push(Compiled {
+            condition,
+            extra: template,
+        });
+    }
+
+    let mut popups = Vec::new();
+    for (i, popup) in site.popups.iter().enumerate() {
+        let path = format!("popups[{i}]");
+        check.name(&format!("{path}.id"), "rule id", &popup.id);
+        check.unique(&mut ids, &format!("{path}.id"), "id", &popup.id);
+        check.segments_exist(&path, &popup.segments, &segment_names);
+        let condition = check.condition(&format!("{path}.when"), popup.when.as_ref());
+        check.content(
+            &format!("{path}.content"),
+            &popup.content,
+            &site.read_cookies,
+        );
+        let trigger = &popup.trigger;
+        for (field, value, max) in [
+            ("delaySeconds", trigger.delay_seconds, 3600.0),
+            ("scrollPercent", trigger.scroll_percent, 100.0),
+            ("idleSeconds", trigger.idle_seconds, 3600.0),
+        ] {
+            if let Some(v) = value {
+                if !(0.0..=max).contains(&v) {
+                    check.error(
+                        format!("{path}.trigger.{field}"),
+                        format!("expected 0 to {max}"),
+                    );
+                }
+            }
+        }
+        let caps = &popup.caps;
+        if caps.per_session == 0 || caps.max_total == 0 {
+            check.error(
+                format!("{path}.caps"),
+                "perSession and maxTotal must be at least 1 (remove the popup to turn it off)",
+            );
+        }
+        if !(caps.every_days >= 0.0) || !(caps.give_up_after_days > 0.0) {
+            check.error(
+                format!("{path}.caps"),
+                "everyDays must be 0 or more and giveUpAfterDays above 0",
+            );
+        }
+        check.suppression(
+            &path,
+            popup.suppress_after_purchase_days,
+            &popup.offer_category,
+        );
+        popups.push(Compiled {
+            condition,
+            extra: (),
+        });
+    }
+
+    for (i, scheme) in site.links.schemes.iter().enumerate() {
+        let lower = scheme.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "javascript" | "data" | "vbscript" | "blob" | "file"
+        ) {
+            check.error(
+                format!("links.schemes[{i}]"),
+                format!("scheme {scheme:?} can run code or read files and is never allowed"),
+            );
+        }
+    }
+    if site.html_classes.prefix.is_empty()
+        || !site
+            .html_classes
+            .prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        check.error("htmlClasses.prefix", "expected letters, digits, `-` or `_`");
+    }
+
+    if !check.errors.is_empty() {
+        return Err(ConfigErrors(check.errors));
+    }
+    let saved_groups = site
+        .saved_groups
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::Array(v.clone())))
+        .collect();
+    Ok(LoadedConfig {
+        segments,
+        experiences,
+        greetings,
+        popups,
+        saved_groups,
+        attribute_roots: check.roots,
+        site,
+    })
+}

@@ -1,0 +1,341 @@
+//! Coarse device, OS and browser detection from the User-Agent string.
+//!
+//! Deliberately coarse: the engine personalizes by "phone vs desktop" and "iOS vs
+//! Android", not by model, and a short list of substring checks stays small in wasm
+//! and predictable in tests. User-Agent Client Hints are not used because the edge
+//! does not get them on the first request.
+
+use super::cap_chars;
+
+/// The most UA characters examined; real UAs are a few hundred characters long.
+const MAX_UA_CHARS: usize = 1024;
+
+/// The kind of device a visit comes from.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceClass {
+    /// Phones.
+    Mobile,
+    /// Tablets and e-readers.
+    Tablet,
+    /// Everything with a desktop OS, including headless Chrome.
+    Desktop,
+    /// Crawlers, link-preview fetchers, monitoring and HTTP libraries.
+    Bot,
+    /// No or unrecognizable User-Agent.
+    #[default]
+    Unknown,
+}
+
+/// Device class, OS and browser read from one User-Agent string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserAgentInfo {
+    /// See [`classify_device`].
+    pub device: DeviceClass,
+    /// See [`detect_os`].
+    pub os: String,
+    /// See [`detect_browser`].
+    pub browser: String,
+}
+
+/// Parses all three facts from a User-Agent (lowercasing it only once).
+pub fn parse_user_agent(user_agent: Option<&str>) -> UserAgentInfo {
+    let ua = normalize(user_agent);
+    UserAgentInfo {
+        device: device_of(&ua),
+        os: os_of(&ua).to_string(),
+        browser: browser_of(&ua).to_string(),
+    }
+}
+
+/// Lowercased, capped UA; empty when missing.
+fn normalize(user_agent: Option<&str>) -> String {
+    cap_chars(user_agent.unwrap_or("").trim(), MAX_UA_CHARS).to_lowercase()
+}
+
+/// Substrings (in the lowercased UA) that mark automated clients. `bot` covers
+/// Googlebot, YandexBot, bingbot, TelegramBot, AhrefsBot, GPTBot and most others.
+/// `HeadlessChrome` is intentionally absent: our own end-to-end tests drive it and
+/// must see the desktop experience.
+const BOT_MARKERS: &[&str] = &[
+    "bot",
+    "crawler",
+    "spider",
+    "slurp",
+    "crawl",
+    "(compatible; yandex",
+    "mediapartners-google",
+    "google-inspectiontool",
+    "googleother",
+    "feedfetcher",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "vkshare",
+    "whatsapp/",
+    "skypeuripreview",
+    "embedly",
+    "pingdom",
+    "lighthouse",
+    "pagespeed",
+    "chatgpt-user",
+    "perplexity",
+    "python-requests",
+    "python-urllib",
+    "aiohttp",
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "libwww",
+    "curl/",
+    "wget/",
+    "httpclient",
+    "axios/",
+    "node-fetch",
+    "phantomjs",
+];
+
+/// Phone brands whose name contains a bot marker (`CUBOT`), removed before the bot
+/// check so their owners are not treated as crawlers.
+const BOT_FALSE_POSITIVES: &[&str] = &["cubot"];
+
+fn is_bot(ua: &str) -> bool {
+    let mut cleaned = std::borrow::Cow::Borrowed(ua);
+    for fp in BOT_FALSE_POSITIVES {
+        if cleaned.contains(fp) {
+            cleaned = std::borrow::Cow::Owned(cleaned.replace(fp, ""));
+        }
+    }
+    BOT_MARKERS.iter().any(|m| cleaned.contains(m))
+}
+
+/// Classifies the device from the User-Agent. Checks, first match wins:
+///
+/// 1. missing/blank → `Unknown`;
+/// 2. bot markers (`bot`, `crawler`, `spider`, `slurp`, YandexBot, Googlebot, bingbot,
+///    link-preview fetchers, HTTP libraries; not HeadlessChrome) → `Bot`;
+/// 3. `iPad`, `Tablet` (but not Windows' `Tablet PC`), `Kindle`, `Silk`, `PlayBook` →
+///    `Tablet`;
+/// 4. `Mobi` (Mobile), `iPhone`, `iPod`, `Windows Phone`, `Opera Mini`, `IEMobile`,
+///    `BlackBerry` → `Mobile`;
+/// 5. `Android` without `Mobile` → `Tablet` (Google's convention for Android UAs);
+/// 6. a desktop OS or `Mozilla/` → `Desktop`; anything else → `Unknown`.
+///
+/// iPadOS Safari reports itself as a Mac by default and is therefore `Desktop`; only
+/// client-side touch checks could tell, and the edge cannot run those.
+pub fn classify_device(user_agent: Option<&str>) -> DeviceClass {
+    device_of(&normalize(user_agent))
+}
+
+fn device_of(ua: &str) -> DeviceClass {
+    if ua.is_empty() {
+        return DeviceClass::Unknown;
+    }
+    if is_bot(ua) {
+        return DeviceClass::Bot;
+    }
+    let has = |m: &str| ua.contains(m);
+    if has("ipad")
+        || (has("tablet") && !has("tablet pc"))
+        || has("kindle")
+        || has("silk")
+        || has("playbook")
+    {
+        return DeviceClass::Tablet;
+    }
+    if [
+        "mobi",
+        "iphone",
+        "ipod",
+        "windows phone",
+        "opera mini",
+        "iemobile",
+        "blackberry",
+    ]
+    .iter()
+    .any(|m| has(m))
+    {
+        return DeviceClass::Mobile;
+    }
+    if has("android") {
+        return DeviceClass::Tablet;
+    }
+    if [
+        "windows",
+        "macintosh",
+        "mac os x",
+        "x11",
+        "linux",
+        "cros",
+        "mozilla/",
+    ]
+    .iter()
+    .any(|m| has(m))
+    {
+        return DeviceClass::Desktop;
+    }
+    DeviceClass::Unknown
+}
+
+/// Coarse operating system: `ios`, `android`, `windows`, `macos`, `linux` or `other`.
+///
+/// iOS is checked before macOS because iOS UAs say "like Mac OS X", and Android
+/// before Linux because Android UAs say "Linux; Android". ChromeOS counts as `linux`.
+pub fn detect_os(user_agent: Option<&str>) -> &'static str {
+    os_of(&normalize(user_agent))
+}
+
+fn os_of(ua: &str) -> &'static str {
+    let has = |m: &str| ua.contains(m);
+    if has("windows phone") {
+        // Checked first: Windows Phone UAs also claim "like iPhone OS" and "Android".
+        "windows"
+    } else if has("iphone") || has("ipad") || has("ipod") {
+        "ios"
+    } else if has("android") {
+        "android"
+    } else if has("windows") {
+        "windows"
+    } else if has("macintosh") || has("mac os x") {
+        "macos"
+    } else if has("linux") || has("x11") || has("cros") {
+        "linux"
+    } else {
+        "other"
+    }
+}
+
+/// Coarse browser: `yandex`, `samsung`, `opera`, `edge`, `firefox`, `chrome`,
+/// `safari` or `other`.
+///
+/// Chromium-based browsers all say `Chrome/` and Chrome says `Safari/`, so the
+/// specific ones are checked first: Yandex Browser (`YaBrowser`, and the Yandex app's
+/// `YaApp`/`YaSearchBrowser`), Samsung Internet, Opera (`OPR/`, `OPT/`, `OPiOS`),
+/// Edge (`Edg/`, `EdgA/`, `EdgiOS/`), then Firefox (`Firefox/`, `FxiOS/`), Chrome
+/// (`Chrome/`, `CriOS/`, `HeadlessChrome/`), and Safari last. UC and MIUI browsers are
+/// `other` despite their `Chrome/` token because they behave differently enough, and
+/// so are Internet Explorer and IE Mobile, whose UAs mention Safari or iPhone.
+pub fn detect_browser(user_agent: Option<&str>) -> &'static str {
+    browser_of(&normalize(user_agent))
+}
+
+fn browser_of(ua: &str) -> &'static str {
+    let has = |m: &str| ua.contains(m);
+    if has("yabrowser/") || has("yaapp") || has("yasearchbrowser") {
+        "yandex"
+    } else if has("samsungbrowser/") {
+        "samsung"
+    } else if has("opr/") || has("opt/") || has("opios/") || has("opera") {
+        "opera"
+    } else if has("edg/") || has("edge/") || has("edga/") || has("edgios/") {
+        "edge"
+    } else if has("ucbrowser") || has("miuibrowser") || has("iemobile") || has("trident/") {
+        "other"
+    } else if has("firefox/") || has("fxios/") {
+        "firefox"
+    } else if has("chrome/") || has("crios/") || has("chromium/") {
+        "chrome"
+    } else if has("safari/") {
+        "safari"
+    } else {
+        "other"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DeviceClass::*;
+
+    const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+    const IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1";
+    const ANDROID_PHONE: &str = "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36";
+    const ANDROID_TABLET: &str = "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+    const WINDOWS_CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+    const YABROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 YaBrowser/24.4.0.0 Safari/537.36";
+    const YABROWSER_ANDROID: &str = "Mozilla/5.0 (Linux; arm_64; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 YaBrowser/24.1.5.83.00 SA/3 Mobile Safari/537.36";
+    const GOOGLEBOT: &str =
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    const GOOGLEBOT_SMARTPHONE: &str = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    const YANDEXBOT: &str = "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)";
+    const YANDEX_METRIKA: &str =
+        "Mozilla/5.0 (compatible; YandexMetrika/2.0; +http://yandex.com/bots)";
+    const HEADLESS: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36";
+    const MAC_SAFARI: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
+    const FIREFOX_LINUX: &str =
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
+    const EDGE: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0";
+    const OPERA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 OPR/110.0.0.0";
+    const SAMSUNG: &str = "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36";
+    const CHROME_IOS: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/124.0.6367.88 Mobile/15E148 Safari/604.1";
+    const CUBOT: &str = "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36";
+    const KINDLE: &str = "Mozilla/5.0 (Linux; Android 9; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/124.3.1 like Chrome/124.0.6367.219 Safari/537.36";
+    const WINDOWS_PHONE: &str = "Mozilla/5.0 (Mobile; Windows Phone 8.1; Android 4.0; ARM; Trident/7.0; Touch; rv:11.0; IEMobile/11.0; NOKIA; Lumia 635) like iPhone OS 7_0_3 Mac OS X AppleWebKit/537 (KHTML, like Gecko) Mobile Safari/537";
+    const TELEGRAM_BOT: &str = "TelegramBot (like TwitterBot)";
+    const CURL: &str = "curl/8.5.0";
+
+    #[test]
+    fn user_agents() {
+        // (UA, device, os, browser)
+        let cases: &[(Option<&str>, DeviceClass, &str, &str)] = &[
+            (Some(IPHONE), Mobile, "ios", "safari"),
+            (Some(IPAD), Tablet, "ios", "safari"),
+            (Some(ANDROID_PHONE), Mobile, "android", "chrome"),
+            (Some(ANDROID_TABLET), Tablet, "android", "chrome"),
+            (Some(WINDOWS_CHROME), Desktop, "windows", "chrome"),
+            (Some(YABROWSER), Desktop, "windows", "yandex"),
+            (Some(YABROWSER_ANDROID), Mobile, "android", "yandex"),
+            (Some(GOOGLEBOT), Bot, "other", "other"),
+            (Some(GOOGLEBOT_SMARTPHONE), Bot, "android", "chrome"),
+            (Some(YANDEXBOT), Bot, "other", "other"),
+            (Some(YANDEX_METRIKA), Bot, "other", "other"),
+            (Some(HEADLESS), Desktop, "linux", "chrome"),
+            (Some(MAC_SAFARI), Desktop, "macos", "safari"),
+            (Some(FIREFOX_LINUX), Desktop, "linux", "firefox"),
+            (Some(EDGE), Desktop, "windows", "edge"),
+            (Some(OPERA), Desktop, "windows", "opera"),
+            (Some(SAMSUNG), Mobile, "android", "samsung"),
+            (Some(CHROME_IOS), Mobile, "ios", "chrome"),
+            (Some(CUBOT), Mobile, "android", "chrome"),
+            (Some(KINDLE), Tablet, "android", "chrome"),
+            (Some(WINDOWS_PHONE), Mobile, "windows", "other"),
+            (Some(TELEGRAM_BOT), Bot, "other", "other"),
+            (Some(CURL), Bot, "other", "other"),
+            (None, Unknown, "other", "other"),
+            (Some(""), Unknown, "other", "other"),
+            (Some("   "), Unknown, "other", "other"),
+            (Some("qwerty"), Unknown, "other", "other"),
+        ];
+        for (ua, device, os, browser) in cases {
+            assert_eq!(classify_device(*ua), *device, "device of {ua:?}");
+            assert_eq!(detect_os(*ua), *os, "os of {ua:?}");
+            assert_eq!(detect_browser(*ua), *browser, "browser of {ua:?}");
+            assert_eq!(
+                parse_user_agent(*ua),
+                UserAgentInfo {
+                    device: *device,
+                    os: os.to_string(),
+                    browser: browser.to_string()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn windows_tablet_pc_is_desktop() {
+        let ua =
+            "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; Tablet PC 2.0; rv:11.0) like Gecko";
+        assert_eq!(classify_device(Some(ua)), Desktop);
+    }
+
+    #[test]
+    fn hostile_ua() {
+        let ua = "ж🙂".repeat(4000);
+        assert_eq!(classify_device(Some(&ua)), Unknown);
+        let ua = format!("{}Googlebot", "x".repeat(5000));
+        // Past the cap: not looked at, which is fine for a garbage UA.
+        assert_eq!(classify_device(Some(&ua)), Unknown);
+    }
+}

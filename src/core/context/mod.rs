@@ -1,0 +1,506 @@
+//! What one page view or request knows: the raw [`RequestFacts`] the browser or edge
+//! layer (or a test journey) provides, and the [`Context`] derived from them that
+//! conditions read.
+//!
+//! Everything here is a pure function over plain data that never panics: facts come
+//! from headers, URLs and page scripts that anyone can forge, so every value is
+//! parsed leniently, capped in length, and non-finite numbers are dropped.
+
+pub mod calendar;
+pub mod device;
+pub mod language;
+pub mod referrer;
+pub mod url;
+pub mod utm;
+
+use std::collections::BTreeMap;
+
+pub use calendar::{days_between, local_time, Hemisphere, LocalTime, PartOfDay, Season, Weekday};
+pub use device::{
+    classify_device, detect_browser, detect_os, parse_user_agent, DeviceClass, UserAgentInfo,
+};
+pub use language::{languages, primary_language};
+pub use referrer::{canonical_source, classify_referrer, known_host, ReferrerClass, ReferrerInfo};
+pub use url::{parse_url, ParsedUrl};
+pub use utm::{ClickIdSpec, Utm, CLICK_IDS};
+
+/// The longest decoded URL path or query name/value kept, in characters.
+pub const MAX_URL_PART_CHARS: usize = 2048;
+
+/// The longest page annotation, event, geo or cookie string kept, in characters.
+pub const MAX_ANNOTATION_CHARS: usize = 256;
+
+/// The most page events of one request that [`RequestFacts::sanitized_events`]
+/// keeps, so a misbehaving page cannot flood the profile.
+pub const MAX_EVENTS: usize = 64;
+
+/// The most cookies of one request that [`RequestFacts::sanitized_cookies`] keeps.
+pub const MAX_COOKIES: usize = 32;
+
+/// The first `max` characters of `s` (cut on a char boundary, never panics).
+pub(crate) fn cap_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s.get(..end).unwrap_or("").to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// Trims and caps an optional string; blank → `None`.
+fn clean_opt(s: Option<&str>, max: usize) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| cap_chars(s, max))
+}
+
+/// A finite number or `None`: NaN and infinities would poison sums and comparisons.
+fn finite(x: Option<f64>) -> Option<f64> {
+    x.filter(|x| x.is_finite())
+}
+
+/// Raw facts one page view or request provides (filled by the browser or edge layer,
+/// or a test journey).
+///
+/// Every field has a default, so a JSON journey step can give only what it cares
+/// about: `{"url": "https://example.ru/?utm_source=vk", "referrer": "https://vk.com/"}`.
+/// Field names are camelCase in JSON (`userAgent`, `nowMs`, `utcOffsetMinutes`,
+/// `globalPrivacyControl`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RequestFacts {
+    /// The page URL: absolute (`https://host/path?query`) or path-only (`/path?query`).
+    pub url: String,
+    /// `document.referrer` or the `Referer` header; `None`/empty when there is none.
+    pub referrer: Option<String>,
+    /// `navigator.userAgent` or the `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// `navigator.languages` joined with commas, `navigator.language`, or the
+    /// `Accept-Language` header.
+    pub language: Option<String>,
+    /// Current time, Unix milliseconds (UTC).
+    pub now_ms: i64,
+    /// The visitor's UTC offset in minutes *east* of UTC (Moscow `180`), i.e.
+    /// `-new Date().getTimezoneOffset()` in the browser.
+    pub utc_offset_minutes: i32,
+    /// Coarse location from the edge's IP lookup; the browser never sets it.
+    pub geo: Option<Geo>,
+    /// Facts the page declares about itself (price, category, …).
+    pub page: PageAnnotations,
+    /// Events that happened on this page view.
+    pub events: Vec<PageEvent>,
+    /// Site cookies the config names (e.g. `"name"`), already read by the host layer.
+    pub cookies: BTreeMap<String, String>,
+    /// `navigator.globalPrivacyControl` or `Sec-GPC: 1`: the visitor asked not to be
+    /// tracked, which the engine must honour.
+    pub global_privacy_control: bool,
+}
+
+impl RequestFacts {
+    /// The events, sanitized (see [`PageEvent::sanitized`]) and capped at
+    /// [`MAX_EVENTS`].
+    pub fn sanitized_events(&self) -> Vec<PageEvent> {
+        self.events
+            .iter()
+            .take(MAX_EVENTS)
+            .map(PageEvent::sanitized)
+            .collect()
+    }
+
+    /// The cookies with names and values trimmed and capped at
+    /// [`MAX_ANNOTATION_CHARS`], blank names dropped, at most [`MAX_COOKIES`] kept.
+    pub fn sanitized_cookies(&self) -> BTreeMap<String, String> {
+        self.cookies
+            .iter()
+            .filter_map(|(k, v)| {
+                let k = clean_opt(Some(k), MAX_ANNOTATION_CHARS)?;
+                Some((k, cap_chars(v.trim(), MAX_ANNOTATION_CHARS)))
+            })
+            .take(MAX_COOKIES)
+            .collect()
+    }
+}
+
+/// Coarse location from the edge (e.g. Cloudflare's `cf.country`/`region`/`city`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Geo {
+    /// ISO 3166-1 alpha-2 country code (`"RU"`); uppercased by [`Geo::sanitized`].
+    pub country: Option<String>,
+    /// Region/subdivision name or code as the edge reports it.
+    pub region: Option<String>,
+    /// City name as the edge reports it.
+    pub city: Option<String>,
+}
+
+impl Geo {
+    /// Trimmed and capped copy; blank parts become `None` and the country code is
+    /// uppercased so `"ru"` and `"RU"` compare equal.
+    pub fn sanitized(&self) -> Geo {
+        Geo {
+            country: clean_opt(self.country.as_deref(), MAX_ANNOTATION_CHARS)
+                .map(|c| c.to_uppercase()),
+            region: clean_opt(self.region.as_deref(), MAX_ANNOTATION_CHARS),
+            city: clean_opt(self.city.as_deref(), MAX_ANNOTATION_CHARS),
+        }
+    }
+}
+
+/// Facts the page declares about itself (e.g. via `data-` attributes or the
+/// script's init call), for price- and category-based rules.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PageAnnotations {
+    /// Price of the item shown.
+    pub price: Option<f64>,
+    /// ISO 4217 currency code of `price` (`"RUB"`).
+    pub currency: Option<String>,
+    /// Product or content category.
+    pub category: Option<String>,
+    /// Product/item identifier.
+    pub item_id: Option<String>,
+    /// Funnel step name (`"landing"`, `"checkout"`, …).
+    pub funnel_step: Option<String>,
+}
+
+impl PageAnnotations {
+    /// Copy with non-finite `price` dropped, strings trimmed and capped at
+    /// [`MAX_ANNOTATION_CHARS`] (blank → `None`), and the currency uppercased.
+    pub fn sanitized(&self) -> PageAnnotations {
+        PageAnnotations {
+            price: finite(self.price),
+            currency: clean_opt(self.currency.as_deref(), MAX_ANNOTATION_CHARS)
+                .map(|c| c.to_uppercase()),
+            category: clean_opt(self.category.as_deref(), MAX_ANNOTATION_CHARS),
+            item_id: clean_opt(self.item_id.as_deref(), MAX_ANNOTATION_CHARS),
+            funnel_step: clean_opt(self.funnel_step.as_deref(), MAX_ANNOTATION_CHARS),
+        }
+    }
+}
+
+/// The kind of a page event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageEventKind {
+    /// The page was viewed.
+    PageView,
+    /// An item was added to the cart.
+    AddToCart,
+    /// Checkout started.
+    Checkout,
+    /// A purchase completed.
+    Purchase,
+    /// A lead form was submitted.
+    Lead,
+    /// A site-defined event; its name is in [`PageEvent::name`].
+    Custom,
+}
+
+/// One event reported by the page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageEvent {
+    /// What happened. Required in JSON: an event without a kind means nothing.
+    pub kind: PageEventKind,
+    /// The event name, for [`PageEventKind::Custom`].
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Monetary or numeric value (order total, lead score).
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// Category of the item involved.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Identifier of the item involved.
+    #[serde(default)]
+    pub item_id: Option<String>,
+}
+
+impl PageEvent {
+    /// Copy with a non-finite `value` dropped and strings trimmed and capped at
+    /// [`MAX_ANNOTATION_CHARS`] (blank → `None`).
+    pub fn sanitized(&self) -> PageEvent {
+        PageEvent {
+            kind: self.kind,
+            name: clean_opt(self.name.as_deref(), MAX_ANNOTATION_CHARS),
+            value: finite(self.value),
+            category: clean_opt(self.category.as_deref(), MAX_ANNOTATION_CHARS),
+            item_id: clean_opt(self.item_id.as_deref(), MAX_ANNOTATION_CHARS),
+        }
+    }
+}
+
+/// Everything derived from [`RequestFacts`] that conditions can read.
+///
+/// Events, cookies and the Global Privacy Control flag stay in the facts: they feed
+/// the profile and consent logic rather than page-view conditions.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Context {
+    /// The parsed page URL.
+    pub url: ParsedUrl,
+    /// Campaign tags and click id from the page URL.
+    pub utm: Utm,
+    /// Where the visit came from.
+    pub referrer: ReferrerInfo,
+    /// Phone, tablet, desktop, bot or unknown.
+    pub device: DeviceClass,
+    /// Coarse OS (see [`detect_os`]).
+    pub os: String,
+    /// Coarse browser (see [`detect_browser`]).
+    pub browser: String,
+    /// The most preferred primary language subtag (`"ru"`).
+    pub language: Option<String>,
+    /// All preferred primary language subtags, most preferred first.
+    pub languages: Vec<String>,
+    /// The visitor's local time.
+    pub time: LocalTime,
+    /// Sanitized location from the edge.
+    pub geo: Option<Geo>,
+    /// Sanitized page annotations.
+    pub page: PageAnnotations,
+}
+
+impl Default for Context {
+    /// The context of an empty request: Direct, unknown device, the Unix epoch.
+    fn default() -> Self {
+        Context::from_facts(&RequestFacts::default(), Hemisphere::North)
+    }
+}
+
+impl Context {
+    /// Derives the context of one request. `hemisphere` flips the seasons; the edge
+    /// can pass [`Hemisphere::for_country`] of the geo country.
+    pub fn from_facts(facts: &RequestFacts, hemisphere: Hemisphere) -> Context {
+        let url = parse_url(&facts.url);
+        let utm = Utm::from_url(&url);
+        let referrer = classify_referrer(facts.referrer.as_deref(), &url, &utm);
+        let ua = parse_user_agent(facts.user_agent.as_deref());
+        let languages = languages(facts.language.as_deref());
+        Context {
+            referrer,
+            utm,
+            url,
+            device: ua.device,
+            os: ua.os,
+            browser: ua.browser,
+            language: languages.first().cloned(),
+            languages,
+            time: local_time(facts.now_ms, facts.utc_offset_minutes, hemisphere),
+            geo: facts.geo.as_ref().map(Geo::sanitized),
+            page: facts.page.sanitized(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_chars_cuts_on_char_boundaries() {
+        assert_eq!(cap_chars("привет", 3), "при");
+        assert_eq!(cap_chars("abc", 3), "abc");
+        assert_eq!(cap_chars("abc", 0), "");
+        assert_eq!(cap_chars("🙂🙂", 1), "🙂");
+    }
+
+    #[test]
+    fn journey_step_with_few_fields() {
+        let facts: RequestFacts = serde_json::from_str(
+            r#"{"url": "https://shop.example.ru/?utm_source=yandex&utm_medium=cpc&yclid=1",
+                "referrer": "https://yandex.ru/"}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(facts.referrer.as_deref(), Some("https://yandex.ru/"));
+        let ctx = Context::from_facts(&facts, Hemisphere::North);
+        assert_eq!(ctx.referrer.class, ReferrerClass::Paid);
+        assert_eq!(ctx.referrer.source.as_deref(), Some("yandex"));
+        assert_eq!(ctx.utm.click_id.as_deref(), Some("yclid"));
+        assert_eq!(ctx.url.host, "shop.example.ru");
+        assert_eq!(ctx.device, DeviceClass::Unknown);
+        assert_eq!(ctx.time.year, 1970);
+        assert_eq!(ctx.language, None);
+    }
+
+    #[test]
+    fn full_facts_from_json() {
+        let facts: Result<RequestFacts, _> = serde_json::from_str(
+            r#"{
+                "url": "https://example.ru/p",
+                "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                "language": "ru-RU,ru;q=0.9,en;q=0.8",
+                "nowMs": 1795791600000,
+                "utcOffsetMinutes": 180,
+                "geo": {"country": "ru", "city": " Москва "},
+                "page": {"price": 1990.0, "currency": "rub", "category": "  shoes "},
+                "events": [{"kind": "add_to_cart", "value": 1990}, {"kind": "custom", "name": "quiz_done"}],
+                "cookies": {"name": "Аня"},
+                "globalPrivacyControl": true
+            }"#,
+        );
+        let facts = facts.unwrap_or_default();
+        assert!(facts.global_privacy_control);
+        assert_eq!(facts.events.len(), 2);
+        assert_eq!(
+            facts.events.first().map(|e| e.kind),
+            Some(PageEventKind::AddToCart)
+        );
+        let ctx = Context::from_facts(&facts, Hemisphere::North);
+        assert_eq!(ctx.device, DeviceClass::Mobile);
+        assert_eq!((ctx.os.as_str(), ctx.browser.as_str()), ("ios", "safari"));
+        assert_eq!(ctx.language.as_deref(), Some("ru"));
+        assert_eq!(ctx.languages, vec!["ru", "en"]);
+        assert_eq!((ctx.time.hour, ctx.time.weekday), (18, Weekday::Friday));
+        assert_eq!(ctx.time.season, Season::Autumn);
+        assert_eq!(
+            ctx.geo,
+            Some(Geo {
+                country: Some("RU".into()),
+                region: None,
+                city: Some("Москва".into())
+            })
+        );
+        assert_eq!(ctx.page.currency.as_deref(), Some("RUB"));
+        assert_eq!(ctx.page.category.as_deref(), Some("shoes"));
+        assert_eq!(ctx.referrer.class, ReferrerClass::Direct);
+
+        // The context serializes to JSON with camelCase fields and snake_case enums.
+        let json = serde_json::to_value(&ctx).unwrap_or_default();
+        assert_eq!(json["device"], "mobile");
+        assert_eq!(json["referrer"]["class"], "direct");
+        assert_eq!(json["time"]["partOfDay"], "evening");
+        assert_eq!(json["url"]["host"], "example.ru");
+        let back: Result<Context, _> = serde_json::from_value(json);
+        assert_eq!(back.ok(), Some(ctx));
+    }
+
+    #[test]
+    fn event_without_kind_is_rejected() {
+        let ev: Result<PageEvent, _> = serde_json::from_str(r#"{"value": 1}"#);
+        assert!(ev.is_err());
+    }
+
+    #[test]
+    fn non_finite_numbers_are_dropped() {
+        let facts = RequestFacts {
+            page: PageAnnotations {
+                price: Some(f64::NAN),
+                ..Default::default()
+            },
+            events: vec![
+                PageEvent {
+                    kind: PageEventKind::Purchase,
+                    name: Some("   ".into()),
+                    value: Some(f64::INFINITY),
+                    category: None,
+                    item_id: Some("x".repeat(4096)),
+                };
+                100
+            ],
+            ..Default::default()
+        };
+        let ctx = Context::from_facts(&facts, Hemisphere::North);
+        assert_eq!(ctx.page.price, None);
+        let events = facts.sanitized_events();
+        assert_eq!(events.len(), MAX_EVENTS);
+        assert!(events.iter().all(|e| e.value.is_none() && e.name.is_none()));
+        assert!(events
+            .iter()
+            .all(|e| e.item_id.as_ref().map(|s| s.chars().count()) == Some(MAX_ANNOTATION_CHARS)));
+
+        let mut with_price = facts.page.clone();
+        with_price.price = Some(-0.5);
+        assert_eq!(with_price.sanitized().price, Some(-0.5));
+    }
+
+    #[test]
+    fn cookies_are_sanitized() {
+        let mut cookies = BTreeMap::new();
+        cookies.insert(" name ".to_string(), format!(" {} ", "я".repeat(1000)));
+        cookies.insert("  ".to_string(), "blank name".to_string());
+        for i in 0..100 {
+            cookies.insert(format!("c{i}"), "v".to_string());
+        }
+        let facts = RequestFacts {
+            cookies,
+            ..Default::default()
+        };
+        let clean = facts.sanitized_cookies();
+        assert_eq!(clean.len(), MAX_COOKIES);
+        assert_eq!(
+            clean.get("name").map(|v| v.chars().count()),
+            Some(MAX_ANNOTATION_CHARS)
+        );
+        assert!(!clean.contains_key(""));
+    }
+
+    #[test]
+    fn hostile_facts_do_not_panic() {
+        let big = "%zz\u{0}ж🙂[:@/?#&=".repeat(400);
+        assert!(big.len() > 4096);
+        let facts = RequestFacts {
+            url: big.clone(),
+            referrer: Some(big.clone()),
+            user_agent: Some(big.clone()),
+            language: Some(big.clone()),
+            now_ms: i64::MIN,
+            utc_offset_minutes: i32::MAX,
+            geo: Some(Geo {
+                country: Some(big.clone()),
+                region: Some(big.clone()),
+                city: Some(big.clone()),
+            }),
+            page: PageAnnotations {
+                price: Some(f64::NEG_INFINITY),
+                currency: Some(big.clone()),
+                category: Some(big.clone()),
+                item_id: Some(big.clone()),
+                funnel_step: Some(big),
+            },
+            ..Default::default()
+        };
+        let ctx = Context::from_facts(&facts, Hemisphere::South);
+        let geo = ctx.geo.unwrap_or_default();
+        for s in [
+            geo.country,
+            geo.region,
+            geo.city,
+            ctx.page.currency,
+            ctx.page.category,
+            ctx.page.item_id,
+            ctx.page.funnel_step,
+        ] {
+            assert!(s.is_some_and(|s| s.chars().count() <= MAX_ANNOTATION_CHARS));
+        }
+    }
+
+    #[test]
+    fn default_context_is_direct_epoch() {
+        let ctx = Context::default();
+        assert_eq!(ctx.referrer.class, ReferrerClass::Direct);
+        assert_eq!(ctx.url.path, "/");
+        assert_eq!(ctx.time.weekday, Weekday::Thursday);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn from_facts_never_panics(
+            url in "\\PC{0,120}",
+            referrer in proptest::option::of("\\PC{0,120}"),
+            ua in proptest::option::of("\\PC{0,120}"),
+            lang in proptest::option::of("\\PC{0,60}"),
+            now_ms in proptest::num::i64::ANY,
+            off in proptest::num::i32::ANY,
+        ) {
+            let facts = RequestFacts {
+                url,
+                referrer,
+                user_agent: ua,
+                language: lang,
+                now_ms,
+                utc_offset_minutes: off,
+                ..Default::default()
+            };
+            let _ = Context::from_facts(&facts, Hemisphere::North);
+        }
+    }
+}

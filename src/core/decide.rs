@@ -1,0 +1,539 @@
+//! From classified attributes to what the page shows: slot winners, greetings,
+//! armed popups, attribute changes and `<html>` classes, each with its reasons.
+
+use crate::core::bucketing::{bucket_ranges, choose_variation, hash};
+use crate::core::classify::Classification;
+use crate::core::config::{Compiled, Content, LoadedConfig, PopupTrigger};
+use crate::core::links::{attribute_is_url, url_is_allowed};
+use crate::core::profile::{minutes_from_ms, Minutes, Profile};
+use crate::core::template::{percent_encode, Template};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What one page view shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// The classifiers' outputs.
+    pub visitor: Classification,
+    /// One entry per declared slot, in slot-name order.
+    pub slots: Vec<SlotDecision>,
+    /// Greetings to set, one per greeting slot that has one.
+    pub greetings: Vec<GreetingDecision>,
+    /// Popups allowed to open on this page, in priority order, at most as many as the
+    /// attention budget has left.
+    pub popups: Vec<PopupDecision>,
+    /// Attribute changes of the winning experiences.
+    pub attributes: Vec<AttributeDecision>,
+    /// Classes for `<html>`.
+    pub html_classes: Vec<String>,
+    /// Why, rule by rule.
+    pub reasons: Vec<Reason>,
+}
+
+/// What a slot shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotDecision {
+    /// Slot name.
+    pub slot: String,
+    /// Where it is on the page.
+    pub selector: String,
+    /// The winning experience, if any matched (also set for a holdout).
+    pub experience: Option<String>,
+    /// The chosen variant of a weighted experience.
+    pub variant: Option<String>,
+    /// The content to show; `None` keeps the page's default.
+    pub content: Option<Content>,
+    /// The visitor is in the experience's control group.
+    pub holdout: bool,
+}
+
+/// A greeting to set as text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GreetingDecision {
+    /// Slot name.
+    pub slot: String,
+    /// Where it is on the page.
+    pub selector: String,
+    /// The greeting rule.
+    pub greeting: String,
+    /// The text (never markup).
+    pub text: String,
+}
+
+/// A popup that may open on this page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PopupDecision {
+    /// Popup id.
+    pub popup: String,
+    /// Its content.
+    pub content: Content,
+    /// Its accessible name.
+    pub label: Option<String>,
+    /// When it opens.
+    pub trigger: PopupTrigger,
+}
+
+/// An attribute to set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeDecision {
+    /// The experience it belongs to.
+    pub experience: String,
+    /// CSS selector.
+    pub selector: String,
+    /// Attribute name.
+    pub attribute: String,
+    /// Value (checked against the link policy when it is a URL).
+    pub value: String,
+}
+
+/// What happened to one rule, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    /// `segment`, `experience`, `greeting`, `popup`, `attribute` or `storage`.
+    pub kind: &'static str,
+    /// Rule id (segment name for segments).
+    pub rule: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Details for people: the condition clause and the values it saw. Filled only
+    /// when an explanation was asked for, to keep page views fast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The outcome of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Matched and applied.
+    Applied,
+    /// Matched (segments).
+    Matched,
+    /// The condition or a required segment did not match.
+    NotMatched,
+    /// Matched, but a rule with higher priority took the slot.
+    Outranked,
+    /// Matched, and the visitor is in the control group.
+    Holdout,
+    /// Matched, but suppressed after a purchase.
+    Suppressed,
+    /// Matched, but its own frequency caps are used up.
+    Capped,
+    /// Matched, but the global attention budget is used up.
+    OverBudget,
+    /// Matched, but popups need a stored profile to respect caps and there is none.
+    NoStorage,
+    /// A placeholder had no value and no fallback.
+    MissingValue,
+    /// The value is not allowed (a URL off the allow-list).
+    Refused,
+}
+
+pub(crate) struct DecideInput<'a> {
+    pub config: &'a LoadedConfig,
+    pub attributes: &'a Value,
+    pub classification: Classification,
+    pub profile: &'a Profile,
+    pub now_ms: i64,
+    pub storage_allowed: bool,
+    pub explain: bool,
+}
+
+impl DecideInput<'_> {
+    fn lookup(&self, path: &str) -> Option<String> {
+        let mut current = self.attributes;
+        for part in path.split('.') {
+            current = current.get(part)?;
+        }
+        match current {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether a rule's segments and condition match, with a detail when explaining.
+    fn matches(
+        &self,
+        segments: &[String],
+        compiled: &Compiled<impl Sized>,
+    ) -> (bool, Option<String>) {
+        let visitor_segments = &self.classification.segments;
+        if let Some(missing) = segments.iter().find(|s| !visitor_segments.contains(s)) {
+            let detail = self.explain.then(|| format!("not in segment `{missing}`"));
+            return (false, detail);
+        }
+        let Some(condition) = &compiled.condition else {
+            let detail = self
+                .explain
+                .then(|| "no condition: applies to everyone in its segments".to_string());
+            return (true, detail);
+        };
+        if self.explain {
+            let explanation = condition.explain(self.attributes, &self.config.saved_groups);
+            (explanation.matched, Some(explanation.reason))
+        } else {
+            (
+                condition.matches(self.attributes, &self.config.saved_groups),
+                None,
+            )
+        }
+    }
+
+    fn reason(
+        &self,
+        kind: &'static str,
+        rule: &str,
+        outcome: Outcome,
+        detail: Option<String>,
+    ) -> Reason {
+        Reason {
+            kind,
+            rule: rule.to_string(),
+            outcome,
+            detail: if self.explain { detail } else { None },
+        }
+    }
+
+    fn suppressed(&self, days: Option<u32>, category: &Option<String>) -> bool {
+        let (Some(days), Some(purchase)) = (days, &self.profile.funnel.last_purchase) else {
+            return false;
+        };
+        let now = minutes_from_ms(self.now_ms);
+        let recent = now.saturating_sub(purchase.at) <= days.saturating_mul(1440);
+        let same_category = match category {
+            Some(offer) => purchase.category.as_deref() == Some(offer.as_str()),
+            None => true,
+        };
+        recent && same_category
+    }
+}
+
+fn selector_of(config: &LoadedConfig, slot: &str) -> String {
+    config
+        .site
+        .slots
+        .get(slot)
+        .and_then(|s| s.selector.clone())
+        .unwrap_or_else(|| format!("[data-ep-slot=\"{slot}\"]"))
+}
+
+/// Renders `{placeholders}` in a content's text.
+fn render_content(input: &DecideInput<'_>, content: &Content) -> Option<Content> {
+    match &content.text {
+        Some(text) => {
+            let template = Template::parse(text).ok()?;
+            let rendered = template.render(&|p| input.lookup(p), &|v| v.to_string())?;
+            Some(Content {
+                text: Some(rendered),
+                ..content.clone()
+            })
+        }
+        None => Some(content.clone()),
+    }
+}
+
+pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
+    let config = input.config;
+    let site = &config.site;
+    let mut reasons = Vec::new();
+    for segment in &input.classification.segments {
+        reasons.push(input.reason("segment", segment, Outcome::Matched, None));
+    }
+
+    // Slots: the highest-priority matching experience wins each slot.
+    let mut slots = Vec::new();
+    let mut attributes = Vec::new();
+    for (slot_name, _) in &site.slots {
+        let mut candidates: Vec<usize> = (0..site.experiences.len())
+            .filter(|&i| site.experiences[i].slot == *slot_name)
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // Stable sort: ties keep config order.
+        candidates.sort_by_key(|&i| std::cmp::Reverse(site.experiences[i].priority));
+        let mut decision = SlotDecision {
+            slot: slot_name.clone(),
+            selector: selector_of(config, slot_name),
+            experience: None,
+            variant: None,
+            content: None,
+            holdout: false,
+        };
+        let mut taken = false;
+        for i in candidates {
+            let exp = &site.experiences[i];
+            let Some(compiled) = config.experiences.get(i) else {
+                continue;
+            };
+            let (matched, detail) = input.matches(&exp.segments, compiled);
+            if !matched {
+                reasons.push(input.reason("experience", &exp.id, Outcome::NotMatched, detail));
+                continue;
+            }
+            if taken {
+                reasons.push(input.reason("experience", &exp.id, Outcome::Outranked, detail));
+                continue;
+            }
+            if input.suppressed(exp.suppress_after_purchase_days, &exp.offer_category) {
+                reasons.push(input.reason(
+                    "experience",
+                    &exp.id,
+                    Outcome::Suppressed,
+                    Some("the visitor bought this recently".into()),
+                ));
+                continue;
+            }
+            // Bucketing as GrowthBook does: the holdout shrinks each variant's range.
+            let seed = exp.seed.as_deref().unwrap_or(&exp.id);
+            let weights: Vec<f64> = exp.variants.iter().map(|v| v.weight).collect();
+            let count = weights.len().max(1) as i64;
+            let ranges = bucket_ranges(
+                count,
+                1.0 - exp.holdout,
+                (!weights.is_empty()).then_some(&weights[..]),
+            );
+            let n = hash(seed, &input.profile.visitor_key(), 2).unwrap_or(0.0);
+            let chosen = choose_variation(n, &ranges);
+            taken = true;
+            decision.experience = Some(exp.id.clone());
+            if chosen < 0 {
+                decision.holdout = true;
+                reasons.push(input.reason(
+                    "experience",
+                    &exp.id,
+                    Outcome::Holdout,
+                    Some(format!(
+                        "bucket {n:.4} falls in the {:.0} % holdout",
+                        exp.holdout * 100.0
+                    )),
+                ));
+                continue;
+            }
+            let content = match exp.variants.get(chosen as usize) {
+                Some(variant) => {
+                    decision.variant = Some(variant.id.clone());
+                    variant.content.as_ref()
+                }
+                None => exp.content.as_ref(),
+            };
+            decision.content = content.and_then(|c| render_content(&input, c));
+            reasons.push(input.reason("experience", &exp.id, Outcome::Applied, detail));
+            for change in &exp.set_attributes {
+                let Ok(template) = Template::parse(&change.value) else {
+                    continue;
+                };
+                let is_url = attribute_is_url(&change.attribute);
+                let encode = |v: &str| {
+                    if is_url {
+                        percent_encode(v)
+                    } else {
+                        v.to_string()
+                    }
+                };
+                let Some(value) = template.render(&|p| input.lookup(p), &encode) else {
+                    reasons.push(input.reason(
+                        "attribute",
+                        &exp.id,
+                        Outcome::MissingValue,
+                        Some(change.value.clone()),
+                    ));
+                    continue;
+                };
+                if is_url {
+                    if let Err(why) = url_is_allowed(&value, &site.links) {
+                        reasons.push(input.reason(
+                            "attribute",
+                            &exp.id,
+                            Outcome::Refused,
+                            Some(why),
+                        ));
+                        continue;
+                    }
+                }
+                attributes.push(AttributeDecision {
+                    experience: exp.id.clone(),
+                    selector: change.selector.clone(),
+                    attribute: change.attribute.to_ascii_lowercase(),
+                    value,
+                });
+            }
+        }
+        slots.push(decision);
+    }
+
+    // Greetings: per slot, the highest-priority one that matches and renders.
+    let mut greetings: Vec<GreetingDecision> = Vec::new();
+    let mut order: Vec<usize> = (0..site.greetings.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(site.greetings[i].priority));
+    for i in order {
+        let greeting = &site.greetings[i];
+        let Some(compiled) = config.greetings.get(i) else {
+            continue;
+        };
+        let (matched, detail) = input.matches(&greeting.segments, compiled);
+        if !matched {
+            reasons.push(input.reason("greeting", &greeting.id, Outcome::NotMatched, detail));
+            continue;
+        }
+        if greetings.iter().any(|g| g.slot == greeting.slot) {
+            reasons.push(input.reason("greeting", &greeting.id, Outcome::Outranked, detail));
+            continue;
+        }
+        match compiled
+            .extra
+            .render(&|p| input.lookup(p), &|v| v.to_string())
+        {
+            Some(text) => {
+                reasons.push(input.reason("greeting", &greeting.id, Outcome::Applied, detail));
+                greetings.push(GreetingDecision {
+                    slot: greeting.slot.clone(),
+                    selector: selector_of(config, &greeting.slot),
+                    greeting: greeting.id.clone(),
+                    text,
+                });
+            }
+            None => reasons.push(input.reason(
+                "greeting",
+                &greeting.id,
+                Outcome::MissingValue,
+                Some("a placeholder has no value and no fallback".into()),
+            )),
+        }
+    }
+
+    // Popups: matching, within their caps, within the attention budget.
+    let now = minutes_from_ms(input.now_ms);
+    let attention = &input.profile.attention;
+    let budget_left = site
+        .attention
+        .per_session
+        .saturating_sub(u32::from(attention.session))
+        .min(
+            site.attention
+                .per_day
+                .saturating_sub(u32::from(attention.day_count)),
+        );
+    let mut popups = Vec::new();
+    let mut order: Vec<usize> = (0..site.popups.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(site.popups[i].priority));
+    for i in order {
+        let popup = &site.popups[i];
+        let Some(compiled) = config.popups.get(i) else {
+            continue;
+        };
+        let (matched, detail) = input.matches(&popup.segments, compiled);
+        let outcome = if !matched {
+            Outcome::NotMatched
+        } else if !input.storage_allowed {
+            Outcome::NoStorage
+        } else if input.suppressed(popup.suppress_after_purchase_days, &popup.offer_category) {
+            Outcome::Suppressed
+        } else if let Some(why) = cap_reached(input.profile, &popup.id, &popup.caps, now) {
+            reasons.push(input.reason("popup", &popup.id, Outcome::Capped, Some(why.into())));
+            continue;
+        } else if popups.len() as u32 >= budget_left {
+            Outcome::OverBudget
+        } else {
+            match render_content(&input, &popup.content) {
+                Some(content) => {
+                    popups.push(PopupDecision {
+                        popup: popup.id.clone(),
+                        content,
+                        label: popup.label.clone(),
+                        trigger: if popup.trigger == PopupTrigger::default() {
+                            PopupTrigger {
+                                delay_seconds: Some(5.0),
+                                ..PopupTrigger::default()
+                            }
+                        } else {
+                            popup.trigger.clone()
+                        },
+                    });
+                    Outcome::Applied
+                }
+                None => Outcome::MissingValue,
+            }
+        };
+        reasons.push(input.reason("popup", &popup.id, outcome, detail));
+    }
+
+    let html_classes = if site.html_classes.enabled {
+        html_classes(&site.html_classes.prefix, &input.classification)
+    } else {
+        Vec::new()
+    };
+    Decision {
+        visitor: input.classification,
+        slots,
+        greetings,
+        popups,
+        attributes,
+        html_classes,
+        reasons,
+    }
+}
+
+/// Which cap, if any, stops a popup now.
+fn cap_reached(
+    profile: &Profile,
+    id: &str,
+    caps: &crate::core::config::PopupCaps,
+    now: Minutes,
+) -> Option<&'static str> {
+    let history = profile.rule(id)?;
+    let minutes_since = |t: Minutes| f64::from(now.saturating_sub(t));
+    if caps.stop_after_conversion && history.converted > 0 {
+        Some("the visitor already converted on it")
+    } else if u32::from(history.dismissed) >= caps.stop_after_dismissals {
+        Some("dismissed too often")
+    } else if u32::from(history.shown) >= caps.max_total {
+        Some("shown the maximum number of times")
+    } else if u32::from(history.session_shows) >= caps.per_session {
+        Some("already shown this session")
+    } else if history.shown > 0 && minutes_since(history.last_shown) < caps.every_days * 1440.0 {
+        Some("shown too recently")
+    } else if history.shown > 0
+        && history.converted == 0
+        && minutes_since(history.first_shown) > caps.give_up_after_days * 1440.0
+    {
+        Some("no action long after the first show: stopped pursuing")
+    } else {
+        None
+    }
+}
+
+/// `<prefix>exp-new`, `<prefix>stage-hot`, `<prefix>price-premium`,
+/// `<prefix>seg-<segment>`, `<prefix>int-<interest>`. Interests come from page data
+/// via the cookie, so only those made of safe class characters are used.
+fn html_classes(prefix: &str, c: &Classification) -> Vec<String> {
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 32
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    let mut classes = vec![
+        format!("{prefix}exp-{}", c.experience.as_str()),
+        format!("{prefix}stage-{}", c.stage.as_str()),
+    ];
+    if let Some(band) = &c.price_band {
+        classes.push(format!("{prefix}price-{band}"));
+    }
+    classes.extend(c.segments.iter().map(|s| format!("{prefix}seg-{s}")));
+    classes.extend(
+        c.interests
+            .iter()
+            .filter(|i| safe(i))
+            .map(|i| format!("{prefix}int-{i}")),
+    );
+    classes
+}

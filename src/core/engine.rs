@@ -1,0 +1,299 @@
+//! One page view, end to end: decode the cookie, record the view, classify, decide,
+//! encode the cookie. The browser and edge layers call this; so do the CLI and the
+//! journey tests, which is what keeps every platform's decisions the same.
+
+use crate::core::attributes::{self, AttributeSources};
+use crate::core::classify::classify;
+use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
+use crate::core::consent::{storage_verdict, StorageVerdict};
+use crate::core::context::{Context, RequestFacts};
+use crate::core::decide::{decide, DecideInput, Decision};
+use crate::core::pattern::PatternEngine;
+use crate::core::profile::codec::{CookieCodec, CookieStatus, SigningKey};
+use crate::core::profile::update::{
+    local_day, record_interaction, record_page_view, InteractionKind,
+};
+use crate::core::profile::{minutes_from_ms, Profile};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A loaded config, ready to decide page views.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: LoadedConfig,
+}
+
+/// One page view's input.
+#[derive(Debug, Clone, Copy)]
+pub struct PageViewInput<'a> {
+    /// What the page view knows.
+    pub facts: &'a RequestFacts,
+    /// The profile cookie's value, if the request had one.
+    pub cookie: Option<&'a str>,
+    /// What the consent platform said; `None` if it has not answered.
+    pub consent: Option<ConsentLevel>,
+    /// Random bits from the platform, for a new visitor's id.
+    pub entropy: u64,
+    /// Signing keys (edge only; empty in the browser).
+    pub keys: &'a [SigningKey],
+    /// Fill in the reasons' details (slower; for explain output and debugging).
+    pub explain: bool,
+}
+
+/// What to do with the profile cookie after a page view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "action")]
+pub enum CookieWrite {
+    /// Set it (name, value and lifetime from the config).
+    Set {
+        /// Cookie name.
+        name: String,
+        /// Cookie value.
+        value: String,
+        /// Lifetime in seconds.
+        max_age_seconds: u32,
+    },
+    /// Delete it (consent withdrawn, or a damaged cookie without consent to replace it).
+    Delete {
+        /// Cookie name.
+        name: String,
+    },
+    /// Leave cookies alone.
+    Unchanged,
+}
+
+/// The outcome of one page view.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageView {
+    /// What the page shows.
+    pub decision: Decision,
+    /// Whether anything may be stored, and why.
+    pub storage: StorageVerdict,
+    /// What the cookie said.
+    pub cookie_status: CookieStatus,
+    /// What to do with the cookie.
+    pub cookie: CookieWrite,
+    /// The profile after this page view (in memory only when storage is not allowed).
+    pub profile: Profile,
+}
+
+impl Engine {
+    /// Loads and validates a config (JSON text).
+    ///
+    /// # Errors
+    /// Every problem in the config, each with its JSON path.
+    pub fn from_json(json: &str, patterns: &dyn PatternEngine) -> Result<Engine, ConfigErrors> {
+        Ok(Engine {
+            config: config::load(json, patterns)?,
+        })
+    }
+
+    /// Wraps an already loaded config.
+    pub fn new(config: LoadedConfig) -> Engine {
+        Engine { config }
+    }
+
+    /// The loaded config.
+    pub fn config(&self) -> &LoadedConfig {
+        &self.config
+    }
+
+    fn codec<'k>(&self, keys: &'k [SigningKey]) -> CookieCodec<'k> {
+        let cookie = &self.config.site.cookie;
+        CookieCodec {
+            keys,
+            require_signature: cookie.require_signature,
+            max_age_minutes: cookie.max_age_days.saturating_mul(24 * 60),
+        }
+    }
+
+    fn cookie_set(&self, profile: &Profile, keys: &[SigningKey]) -> CookieWrite {
+        let cookie = &self.config.site.cookie;
+        CookieWrite::Set {
+            name: cookie.name.clone(),
+            value: self.codec(keys).encode(profile),
+            max_age_seconds: cookie.max_age_days.saturating_mul(86_400),
+        }
+    }
+
+    /// Decodes the profile cookie; a missing or unusable cookie gives a fresh profile.
+    pub fn read_profile(
+        &self,
+        cookie: Option<&str>,
+        now_ms: i64,
+        entropy: u64,
+        keys: &[SigningKey],
+    ) -> (Profile, CookieStatus) {
+        let now = minutes_from_ms(now_ms);
+        match cookie.filter(|c| !c.is_empty()) {
+            None => (Profile::new(entropy, now), CookieStatus::Absent),
+            Some(value) => match self.codec(keys).decode(value, now) {
+                Ok(found) => found,
+                Err(reason) => (Profile::new(entropy, now), CookieStatus::Rejected(reason)),
+            },
+        }
+    }
+
+    /// Runs one page view.
+    pub fn page_view(&self, input: PageViewInput<'_>) -> PageView {
+        let site = &self.config.site;
+        let storage = storage_verdict(
+            &site.consent,
+            input.consent,
+            input.facts.global_privacy_control,
+        );
+        let (mut profile, cookie_status) = if storage.allowed {
+            self.read_profile(input.cookie, input.facts.now_ms, input.entropy, input.keys)
+        } else {
+            // Contextual mode: decide from this request alone; the cookie is not read.
+            (
+                Profile::new(input.entropy, minutes_from_ms(input.facts.now_ms)),
+                CookieStatus::Absent,
+            )
+        };
+        let decision = self.visit(
+            &mut profile,
+            input.facts,
+            input.consent,
+            storage.allowed,
+            input.explain,
+        );
+        let cookie = if storage.allowed {
+            profile.consent = input.consent.unwrap_or(site.consent.level) as u8;
+            self.cookie_set(&profile, input.keys)
+        } else if input.cookie.is_some_and(|c| !c.is_empty()) {
+            CookieWrite::Delete {
+                name: site.cookie.name.clone(),
+            }
+        } else {
+            CookieWrite::Unchanged
+        };
+        PageView {
+            decision,
+            storage,
+            cookie_status,
+            cookie,
+            profile,
+        }
+    }
+
+    /// Records a page view into `profile` and decides. For layers that keep the
+    /// profile in memory between calls (the browser); [`Engine::page_view`] wraps it.
+    pub fn visit(
+        &self,
+        profile: &mut Profile,
+        facts: &RequestFacts,
+        consent: Option<ConsentLevel>,
+        storage_allowed: bool,
+        explain: bool,
+    ) -> Decision {
+        let site = &self.config.site;
+        let context = Context::from_facts(facts, hemisphere(site));
+        // Events and cookies cleaned (NaN prices, lengths, counts); only the cookies
+        // the config names are ever looked at.
+        let events = facts.sanitized_events();
+        let mut cookies = facts.sanitized_cookies();
+        cookies.retain(|name, _| site.read_cookies.contains(name));
+        let day = local_day(facts.now_ms, facts.utc_offset_minutes);
+        let visit = record_page_view(profile, &context, &events, facts.now_ms, day, site);
+        let mut classification = classify(profile, &site.classify);
+        let sources = AttributeSources {
+            now_ms: facts.now_ms,
+            events: &events,
+            cookies: &cookies,
+            gpc: facts.global_privacy_control,
+            context: &context,
+            profile,
+            visit,
+            classification: &classification,
+            consent,
+        };
+        let only = if explain {
+            None
+        } else {
+            Some(&self.config.attribute_roots)
+        };
+        let mut attributes = attributes::build(&sources, only);
+
+        // Segments in order, each visible to the ones after it.
+        let mut segments = Vec::new();
+        for (rule, compiled) in site.segments.iter().zip(&self.config.segments) {
+            let matched = compiled
+                .condition
+                .as_ref()
+                .is_some_and(|c| c.matches(&attributes, &self.config.saved_groups));
+            if matched {
+                segments.push(rule.name.clone());
+                if let Value::Object(map) = &mut attributes {
+                    map.insert("segments".into(), Value::from(segments.clone()));
+                }
+            }
+        }
+        classification.segments = segments;
+        decide(DecideInput {
+            config: &self.config,
+            attributes: &attributes,
+            classification,
+            profile,
+            now_ms: facts.now_ms,
+            storage_allowed,
+            explain,
+        })
+    }
+
+    /// Records that the visitor saw, dismissed or acted on an experience or popup,
+    /// and gives the cookie to write. Nothing is written without storage consent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn interaction(
+        &self,
+        profile: &mut Profile,
+        rule_id: &str,
+        kind: InteractionKind,
+        now_ms: i64,
+        utc_offset_minutes: i32,
+        storage_allowed: bool,
+        keys: &[SigningKey],
+    ) -> CookieWrite {
+        let is_popup = self.config.site.popups.iter().any(|p| p.id == rule_id);
+        let day = local_day(now_ms, utc_offset_minutes);
+        record_interaction(profile, rule_id, kind, is_popup, now_ms, day);
+        if storage_allowed {
+            self.cookie_set(profile, keys)
+        } else {
+            CookieWrite::Unchanged
+        }
+    }
+
+    /// The visitor's data as readable JSON (for `export()`): the profile with rule
+    /// histories named by the config's ids where they are known.
+    pub fn export(&self, profile: &Profile) -> Value {
+        let site = &self.config.site;
+        let ids = site
+            .experiences
+            .iter()
+            .map(|e| e.id.as_str())
+            .chain(site.popups.iter().map(|p| p.id.as_str()))
+            .chain(site.greetings.iter().map(|g| g.id.as_str()));
+        let names: std::collections::HashMap<u32, &str> = ids
+            .map(|id| (crate::core::profile::rule_key(id), id))
+            .collect();
+        let mut value = serde_json::to_value(profile).unwrap_or(Value::Null);
+        if let Some(Value::Array(history)) = value.get_mut("history") {
+            for entry in history {
+                let key = entry.get("rule").and_then(Value::as_u64).unwrap_or(0) as u32;
+                if let (Some(name), Value::Object(map)) = (names.get(&key), entry) {
+                    map.insert("rule".into(), Value::String((*name).to_string()));
+                }
+            }
+        }
+        value
+    }
+}
+
+fn hemisphere(site: &crate::core::config::SiteConfig) -> crate::core::context::Hemisphere {
+    match site.classify.hemisphere {
+        crate::core::config::Hemisphere::North => crate::core::context::Hemisphere::North,
+        crate::core::config::Hemisphere::South => crate::core::context::Hemisphere::South,
+    }
+}

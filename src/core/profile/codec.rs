@@ -1,0 +1,449 @@
+//! The profile cookie's wire format.
+//!
+//! ```text
+//! 1c<base64url(payload ‖ fnv1a32(payload) as 4 bytes LE)>          checksummed
+//! 1s<key id>.<base64url(payload ‖ HMAC-SHA256(key, "1s<key id>." ‖ payload)[..16])>   signed
+//! ```
+//!
+//! - `1` is the format version; `payload` is the [`Profile`] in postcard (varints,
+//!   field order as declared). A future version gets a new digit and a migration.
+//! - Only cookie-safe characters: `0-9 a-z A-Z - _ .`.
+//! - The value is at most [`MAX_COOKIE_LEN`] bytes. When a profile would be longer,
+//!   parts are dropped in this order until it fits: rule histories (oldest show
+//!   first), interests (lowest score first), the latest purchase's details.
+//! - Decoding never panics. A cookie that is damaged (bad base64, bad checksum,
+//!   payload that does not parse), forged (bad or missing signature where one is
+//!   required, unknown key), from a future version, over-long or expired gives a
+//!   fresh profile and a [`RejectReason`].
+//!
+//! The browser cannot hold the signing key, so without keys a signed cookie is read
+//! unverified (it is the visitor's own data either way); with keys it must verify.
+
+use super::{Minutes, Profile};
+use crate::core::bucketing::fnv1a32_bytes;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+/// The longest cookie value the engine writes or reads.
+pub const MAX_COOKIE_LEN: usize = 1024;
+const VERSION: char = '1';
+const MAC_LEN: usize = 16;
+
+/// A key for signing profile cookies at the edge.
+#[derive(Clone)]
+pub struct SigningKey {
+    /// Short id written into the cookie so keys can rotate: 1–8 of `a-z0-9`.
+    pub id: String,
+    /// The secret.
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a cookie was not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Longer than [`MAX_COOKIE_LEN`].
+    TooLong,
+    /// A format version this build does not know.
+    UnknownVersion,
+    /// Not valid base64 or too short to hold a payload.
+    Malformed,
+    /// The checksum does not match: the value was damaged.
+    ChecksumMismatch,
+    /// The payload does not parse as a profile.
+    Corrupt,
+    /// Unsigned, but the site requires a signature.
+    Unsigned,
+    /// Signed with a key id this edge does not have.
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// Older than the cookie's max age.
+    Expired,
+}
+
+impl RejectReason {
+    /// A sentence for explain output.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RejectReason::TooLong => "the cookie is longer than 1 KB",
+            RejectReason::UnknownVersion => {
+                "the cookie has a format version this build does not know"
+            }
+            RejectReason::Malformed => "the cookie is not valid base64 or is too short",
+            RejectReason::ChecksumMismatch => "the cookie's checksum does not match (damaged)",
+            RejectReason::Corrupt => "the cookie's payload does not parse",
+            RejectReason::Unsigned => "the cookie is not signed and the site requires signatures",
+            RejectReason::UnknownKey => "the cookie is signed with an unknown key id",
+            RejectReason::BadSignature => "the cookie's signature does not verify",
+            RejectReason::Expired => "the cookie is older than its max age",
+        }
+    }
+}
+
+/// What decoding a cookie gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum CookieStatus {
+    /// No cookie.
+    Absent,
+    /// Read and verified (or checksummed).
+    Valid,
+    /// Signed, read without verification because no keys were given.
+    Unverified,
+    /// Ignored; a fresh profile was used.
+    Rejected(RejectReason),
+}
+
+/// Encodes and decodes profile cookies.
+#[derive(Debug, Clone, Copy)]
+pub struct CookieCodec<'k> {
+    /// Keys to sign with (the first) and to verify with (any). Empty in the browser.
+    pub keys: &'k [SigningKey],
+    /// Refuse cookies without a valid signature.
+    pub require_signature: bool,
+    /// Cookies whose `last_seen` is older than this are expired.
+    pub max_age_minutes: u32,
+}
+
+impl CookieCodec<'_> {
+    /// Decodes a cookie value. `Ok` holds the profile; `Err` why the cookie was not
+    /// used (the caller starts a fresh profile).
+    ///
+    /// # Errors
+    /// The [`RejectReason`] for a cookie that cannot be used.
+    pub fn decode(
+        &self,
+        value: &str,
+        now: Minutes,
+    ) -> Result<(Profile, CookieStatus), RejectReason> {
+        if value.len() > MAX_COOKIE_LEN {
+            return Err(RejectReason::TooLong);
+        }
+        let mut chars = value.chars();
+        if chars.next() != Some(VERSION) {
+            return Err(RejectReason::UnknownVersion);
+        }
+        let (profile, status) = match chars.next() {
+            Some('c') => {
+                if self.require_signature {
+                    return Err(RejectReason::Unsigned);
+                }
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(&value[2..])
+                    .map_err(|_| RejectReason::Malformed)?;
+                let split = bytes.len().checked_sub(4).ok_or(RejectReason::Malformed)?;
+                let (payload, sum) = bytes.split_at(split);
+                if fnv1a32_bytes(payload).to_le_bytes() != sum {
+                    return Err(RejectReason::ChecksumMismatch);
+                }
+                (parse(payload)?, CookieStatus::Valid)
+            }
+            Some('s') => {
+                let rest = &value[2..];
+                let (key_id, body) = rest.split_once('.').ok_or(RejectReason::Malformed)?;
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(body)
+                    .map_err(|_| RejectReason::Malformed)?;
+                let split = bytes
+                    .len()
+                    .checked_sub(MAC_LEN)
+                    .ok_or(RejectReason::Malformed)?;
+                let (payload, mac) = bytes.split_at(split);
+                let status = if self.keys.is_empty() && !self.require_signature {
+                    CookieStatus::Unverified
+                } else {
+                    let key = self
+                        .keys
+                        .iter()
+                        .find(|k| k.id == key_id)
+                        .ok_or(RejectReason::UnknownKey)?;
+                    if !verify(key, &value[..2 + key_id.len() + 1], payload, mac) {
+                        return Err(RejectReason::BadSignature);
+                    }
+                    CookieStatus::Valid
+                };
+                (parse(payload)?, status)
+            }
+            _ => return Err(RejectReason::UnknownVersion),
+        };
+        if now.saturating_sub(profile.last_seen) > self.max_age_minutes {
+            return Err(RejectReason::Expired);
+        }
+        Ok((profile, status))
+    }
+
+    /// Encodes a profile, dropping parts in the documented order until it fits in
+    /// [`MAX_COOKIE_LEN`]. Signs with the first key when there are keys.
+    pub fn encode(&self, profile: &Profile) -> String {
+        let mut encoded = self.encode_exact(profile);
+        if encoded.len() <= MAX_COOKIE_LEN {
+            return encoded;
+        }
+        let mut trimmed = profile.clone();
+        trimmed
+            .history
+            .sort_by_key(|h| std::cmp::Reverse(h.last_shown));
+        while encoded.len() > MAX_COOKIE_LEN {
+            if trimmed.history.pop().is_some() {
+            } else if trimmed.interests.pop().is_some() {
+            } else if let Some(purchase) = trimmed.funnel.last_purchase.as_mut() {
+                if purchase.category.is_some() || purchase.item_id.is_some() {
+                    purchase.category = None;
+                    purchase.item_id = None;
+                } else {
+                    trimmed.funnel.last_purchase = None;
+                }
+            } else {
+                // Nothing variable is left; a bare profile always fits.
+                trimmed = Profile {
+                    interests: Vec::new(),
+                    history: Vec::new(),
+                    ..trimmed
+                };
+                return self.encode_exact(&trimmed);
+            }
+            encoded = self.encode_exact(&trimmed);
+        }
+        encoded
+    }
+
+    fn encode_exact(&self, profile: &Profile) -> String {
+        // Serializing plain structs into a Vec cannot fail; an empty payload would
+        // only be rejected as corrupt on the way back, never panic.
+        let payload = postcard::to_allocvec(profile).unwrap_or_default();
+        match self.keys.first() {
+            Some(key) => {
+                let prefix = format!("{VERSION}s{}.", key.id);
+                let mut bytes = payload.clone();
+                bytes.extend_from_slice(&sign(key, &prefix, &payload));
+                format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+            }
+            None => {
+                let mut bytes = payload;
+                let sum = fnv1a32_bytes(&bytes).to_le_bytes();
+                bytes.extend_from_slice(&sum);
+                format!("{VERSION}c{}", URL_SAFE_NO_PAD.encode(bytes))
+            }
+        }
+    }
+}
+
+fn parse(payload: &[u8]) -> Result<Profile, RejectReason> {
+    match postcard::take_from_bytes::<Profile>(payload) {
+        Ok((profile, rest)) if rest.is_empty() => Ok(profile),
+        _ => Err(RejectReason::Corrupt),
+    }
+}
+
+#[cfg(feature = "signing")]
+fn mac_of(key: &SigningKey, prefix: &str, payload: &[u8]) -> Option<[u8; 32]> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key.secret).ok()?;
+    mac.update(prefix.as_bytes());
+    mac.update(payload);
+    Some(mac.finalize().into_bytes().into())
+}
+
+#[cfg(feature = "signing")]
+fn sign(key: &SigningKey, prefix: &str, payload: &[u8]) -> Vec<u8> {
+    mac_of(key, prefix, payload)
+        .map(|m| m[..MAC_LEN].to_vec())
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "signing")]
+fn verify(key: &SigningKey, prefix: &str, payload: &[u8], mac: &[u8]) -> bool {
+    use hmac::{Hmac, Mac};
+    let Ok(mut check) = Hmac::<sha2::Sha256>::new_from_slice(&key.secret) else {
+        return false;
+    };
+    check.update(prefix.as_bytes());
+    check.update(payload);
+    // Constant-time comparison of the truncated tag.
+    check.verify_truncated_left(mac).is_ok()
+}
+
+// Builds without `signing` (the browser) hold no keys; should one be given anyway,
+// nothing verifies and nothing is signed with it.
+#[cfg(not(feature = "signing"))]
+fn sign(_key: &SigningKey, _prefix: &str, _payload: &[u8]) -> Vec<u8> {
+    vec![0; MAC_LEN]
+}
+
+#[cfg(not(feature = "signing"))]
+fn verify(_key: &SigningKey, _prefix: &str, _payload: &[u8], _mac: &[u8]) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::profile::{Interest, RuleHistory};
+
+    const NOW: Minutes = 29_000_000;
+
+    fn codec(keys: &[SigningKey]) -> CookieCodec<'_> {
+        CookieCodec {
+            keys,
+            require_signature: !keys.is_empty(),
+            max_age_minutes: 180 * 24 * 60,
+        }
+    }
+
+    fn typical() -> Profile {
+        let mut p = Profile::new(0x1234_5678_9abc_def0, NOW - 5000);
+        p.last_seen = NOW;
+        p.visits = 7;
+        p.page_views = 31;
+        p.prices.count = 9;
+        p.prices.typical = 4200.0;
+        p.interests = ["sushi", "wine", "steak"]
+            .iter()
+            .map(|c| Interest {
+                category: c.to_string(),
+                score: 3.5,
+            })
+            .collect();
+        for id in ["hero-premium", "cart-coupon", "welcome-back"] {
+            let h = p.rule_mut(id);
+            h.shown = 2;
+            h.last_shown = NOW - 100;
+        }
+        p
+    }
+
+    #[test]
+    fn round_trips_and_stays_small() {
+        let p = typical();
+        let value = codec(&[]).encode(&p);
+        assert!(
+            value.len() <= 300,
+            "typical profile is {} bytes",
+            value.len()
+        );
+        assert!(value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        let (back, status) = codec(&[]).decode(&value, NOW).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(status, CookieStatus::Valid);
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let value = codec(&[]).encode(&typical());
+        let mut bytes = value.into_bytes();
+        let last = bytes.len() - 3;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let damaged = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            codec(&[]).decode(&damaged, NOW).unwrap_err(),
+            RejectReason::ChecksumMismatch
+        );
+        assert_eq!(
+            codec(&[]).decode("2cAAAA", NOW).unwrap_err(),
+            RejectReason::UnknownVersion
+        );
+        assert_eq!(
+            codec(&[]).decode("1c!!", NOW).unwrap_err(),
+            RejectReason::Malformed
+        );
+        assert_eq!(
+            codec(&[]).decode(&"1c".repeat(600), NOW).unwrap_err(),
+            RejectReason::TooLong
+        );
+    }
+
+    #[test]
+    fn expired_profiles_are_not_used() {
+        let value = codec(&[]).encode(&typical());
+        let later = NOW + 181 * 24 * 60;
+        assert_eq!(
+            codec(&[]).decode(&value, later).unwrap_err(),
+            RejectReason::Expired
+        );
+    }
+
+    #[test]
+    fn oversized_profiles_are_trimmed_in_order() {
+        let mut p = typical();
+        for i in 0..200 {
+            let h = p.rule_mut(&format!("rule-{i}"));
+            h.shown = 1;
+            h.last_shown = NOW - 200 + i;
+        }
+        let value = codec(&[]).encode(&p);
+        assert!(value.len() <= MAX_COOKIE_LEN);
+        let (back, _) = codec(&[]).decode(&value, NOW).unwrap();
+        assert_eq!(
+            back.interests, p.interests,
+            "interests go only after all history"
+        );
+        assert!(back.history.len() < p.history.len());
+        let newest: Vec<&RuleHistory> = back.history.iter().collect();
+        assert!(
+            newest.iter().all(|h| h.last_shown >= NOW - 200),
+            "oldest shows dropped first"
+        );
+    }
+
+    #[cfg(feature = "signing")]
+    #[test]
+    fn signed_cookies_verify_and_forgeries_do_not() {
+        let keys = [SigningKey {
+            id: "k2".into(),
+            secret: b"edge secret".to_vec(),
+        }];
+        let value = codec(&keys).encode(&typical());
+        assert!(value.starts_with("1sk2."));
+        assert_eq!(
+            codec(&keys).decode(&value, NOW).unwrap().1,
+            CookieStatus::Valid
+        );
+        // Unsigned cookie where signatures are required.
+        let unsigned = codec(&[]).encode(&typical());
+        assert_eq!(
+            codec(&keys).decode(&unsigned, NOW).unwrap_err(),
+            RejectReason::Unsigned
+        );
+        // Wrong key id.
+        let other = [SigningKey {
+            id: "k9".into(),
+            secret: b"edge secret".to_vec(),
+        }];
+        assert_eq!(
+            codec(&other).decode(&value, NOW).unwrap_err(),
+            RejectReason::UnknownKey
+        );
+        // Wrong secret.
+        let wrong = [SigningKey {
+            id: "k2".into(),
+            secret: b"guess".to_vec(),
+        }];
+        assert_eq!(
+            codec(&wrong).decode(&value, NOW).unwrap_err(),
+            RejectReason::BadSignature
+        );
+        // Truncated.
+        assert!(codec(&keys).decode(&value[..value.len() - 5], NOW).is_err());
+        // Without keys (the browser) it is read, unverified.
+        let browser = CookieCodec {
+            keys: &[],
+            require_signature: false,
+            max_age_minutes: u32::MAX,
+        };
+        assert_eq!(
+            browser.decode(&value, NOW).unwrap().1,
+            CookieStatus::Unverified
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Applying a page view or an interaction to a profile.
+
+use super::{minutes_from_ms, EventCount, Interest, Minutes, Profile, Purchase};
+use crate::core::classify::advance_stage;
+use crate::core::config::{FunnelStage, SiteConfig};
+use crate::core::context::{Context, PageEvent, PageEventKind};
+use serde::{Deserialize, Serialize};
+
+/// Longest category or item id kept in the profile, in bytes.
+const MAX_LABEL_BYTES: usize = 32;
+
+/// What recording a page view found out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitFacts {
+    /// This page view starts a session (a visit).
+    pub new_session: bool,
+    /// Minutes since the previous page view (0 on the first).
+    pub quiet_minutes: Minutes,
+}
+
+/// Something the visitor did with a shown experience or popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionKind {
+    /// It was shown (an exposure; for a popup, an interruption).
+    Shown,
+    /// The visitor closed it.
+    Dismissed,
+    /// The visitor did what it asked.
+    Converted,
+}
+
+/// The visitor-local day number (days since the epoch in the visitor's time zone),
+/// for the daily attention budget.
+pub fn local_day(now_ms: i64, utc_offset_minutes: i32) -> u32 {
+    let local =
+        now_ms.saturating_add(i64::from(utc_offset_minutes.clamp(-14 * 60, 14 * 60)) * 60_000);
+    (local.max(0) / 86_400_000).min(i64::from(u32::MAX)) as u32
+}
+
+/// Records one page view: session and visit counts, prices, funnel events,
+/// interests (with decay) and the funnel stage.
+pub fn record_page_view(
+    profile: &mut Profile,
+    context: &Context,
+    events: &[PageEvent],
+    now_ms: i64,
+    day: u32,
+    config: &SiteConfig,
+) -> VisitFacts {
+    let now = minutes_from_ms(now_ms);
+    let first = profile.page_views == 0;
+    let quiet_minutes = if first {
+        0
+    } else {
+        now.saturating_sub(profile.last_seen)
+    };
+    let new_session = first || quiet_minutes > config.cookie.session_timeout_minutes;
+    if new_session {
+        profile.visits = profile.visits.saturating_add(1);
+        profile.session_start = now;
+        profile.session_page_views = 0;
+        profile.attention.session = 0;
+        for history in &mut profile.history {
+            history.session_shows = 0;
+        }
+    }
+    if profile.attention.day != day {
+        profile.attention.day = day;
+        profile.attention.day_count = 0;
+    }
+    profile.page_views = profile.page_views.saturating_add(1);
+    profile.session_page_views = profile.session_page_views.saturating_add(1);
+
+    let interest_settings = &config.classify.interests;
+    decay_interests(profile, quiet_minutes, interest_settings.half_life_days);
+    if let Some(price) = context.page.price {
+        observe_price(profile, price);
+    }
+    if let Some(category) = &context.page.category {
+        add_interest(profile, category, 1.0, interest_settings.top_k);
+    }
+    for event in events {
+        let category = event.category.as_ref().or(context.page.category.as_ref());
+        let (counter, weight) = match event.kind {
+            PageEventKind::AddToCart => (Some(&mut profile.funnel.add_to_cart), 2.0),
+            PageEventKind::Checkout => (Some(&mut profile.funnel.checkout), 2.0),
+            PageEventKind::Purchase => (Some(&mut profile.funnel.purchase), 3.0),
+            PageEventKind::Lead => (Some(&mut profile.funnel.lead), 1.0),
+            PageEventKind::PageView | PageEventKind::Custom => (None, 0.0),
+        };
+        if let Some(counter) = counter {
+            bump(counter, now);
+        }
+        if event.kind == PageEventKind::Purchase {
+            profile.funnel.last_purchase = Some(Purchase {
+                at: now,
+                category: category.map(|c| label(c)),
+                item_id: event
+                    .item_id
+                    .as_ref()
+                    .or(context.page.item_id.as_ref())
+                    .map(|i| label(i)),
+                value: event.value.filter(|v| v.is_finite()).map(|v| v as f32),
+            });
+        }
+        if let (Some(category), true) = (category, weight > 0.0) {
+            add_interest(profile, category, weight, interest_settings.top_k);
+        }
+    }
+
+    let previous = FunnelStage::from_code(profile.funnel.stage);
+    let stage = advance_stage(
+        previous,
+        quiet_minutes,
+        profile,
+        events,
+        context.page.funnel_step.as_deref(),
+        &config.classify.funnel,
+    );
+    profile.funnel.stage = stage.code();
+    profile.last_seen = now;
+    VisitFacts {
+        new_session,
+        quiet_minutes,
+    }
+}
+
+/// Records an interaction with an experience or popup. `is_popup` makes a show
+/// count against the attention budget.
+pub fn record_interaction(
+    profile: &mut Profile,
+    rule_id: &str,
+    kind: InteractionKind,
+    is_popup: bool,
+    now_ms: i64,
+    day: u32,
+) {
+    let now = minutes_from_ms(now_ms);
+    if profile.attention.day != day {
+        profile.attention.day = day;
+        profile.attention.day_count = 0;
+    }
+    let history = profile.rule_mut(rule_id);
+    match kind {
+        InteractionKind::Shown => {
+            if history.shown == 0 {
+                history.first_shown = now;
+            }
+            history.shown = history.shown.saturating_add(1);
+            history.session_shows = history.session_shows.saturating_add(1);
+            history.last_shown = now;
+            if is_popup {
+                profile.attention.session = profile.attention.session.saturating_add(1);
+                profile.attention.day_count = profile.attention.day_count.saturating_add(1);
+            }
+        }
+        InteractionKind::Dismissed => history.dismissed = history.dismissed.saturating_add(1),
+        InteractionKind::Converted => history.converted = history.converted.saturating_add(1),
+    }
+    profile.last_seen = profile.last_seen.max(now);
+}
+
+fn bump(counter: &mut EventCount, now: Minutes) {
+    counter.count = counter.count.saturating_add(1);
+    counter.last = now;
+}
+
+/// Cuts a label to at most [`MAX_LABEL_BYTES`] on a character boundary.
+fn label(text: &str) -> String {
+    let mut end = text.len().min(MAX_LABEL_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+fn observe_price(profile: &mut Profile, price: f64) {
+    if !(price.is_finite() && price > 0.0) {
+        return;
+    }
+    let price = price.min(f64::from(f32::MAX)) as f32;
+    let prices = &mut profile.prices;
+    prices.count = prices.count.saturating_add(1);
+    if prices.count == 1 {
+        prices.typical = price;
+        prices.recent = price;
+        prices.min = price;
+        prices.max = price;
+        return;
+    }
+    // A plain mean while few prices are known, then moving averages: the typical
+    // price forgets slowly (α = 0.1), the recent one quickly (α = 0.5).
+    let n = prices.count as f32;
+    let slow = (1.0 / n).max(0.1);
+    let fast = (1.0 / n).max(0.5);
+    prices.typical += slow * (price - prices.typical);
+    prices.recent += fast * (price - prices.recent);
+    prices.min = prices.min.min(price);
+    prices.max = prices.max.max(price);
+}
+
+fn decay_interests(profile: &mut Profile, minutes: Minutes, half_life_days: f64) {
+    if minutes == 0 || profile.interests.is_empty() || half_life_days <= 0.0 {
+        return;
+    }
+    let factor = 0.5f64.powf(f64::from(minutes) / (half_life_days * 1440.0)) as f32;
+    for interest in &mut profile.interests {
+        interest.score *= factor;
+    }
+    // Scores this small will never count again; drop them to save bytes.
+    profile.interests.retain(|i| i.score >= 0.05);
+}
+
+fn add_interest(profile: &mut Profile, category: &str, weight: f32, top_k: u8) {
+    let category = label(category.trim());
+    if category.is_empty() {
+        return;
+    }
+    match profile
+        .interests
+        .iter_mut()
+        .find(|i| i.category == category)
+    {
+        Some(interest) => interest.score += weight,
+        None => profile.interests.push(Interest {
+            category,
+            score: weight,
+        }),
+    }
+    profile
+        .interests
+        .sort_by(|a, b| b.score.total_cmp(&a.score));
+    profile.interests.truncate(usize::from(top_k.max(1)));
+}
