@@ -6,3 +6,19 @@
 #![forbid(unsafe_code)]
 
 pub mod core;
+#[cfg(feature = "schema")]
+pub mod schema_doc;
+
+/// The config's JSON Schema (generated from the Rust types), pretty-printed.
+#[cfg(feature = "schema")]
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(core::config::SiteConfig);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// The config reference in Markdown (`docs/CONFIG.md`), generated from the schema.
+#[cfg(feature = "schema")]
+pub fn config_reference_markdown() -> String {
+    let schema = schemars::schema_for!(core::config::SiteConfig);
+    schema_doc::markdown(&serde_json::to_value(&schema).unwrap_or_default())
+}

@@ -166,19 +166,33 @@ proptest! {
     }
 }
 
+/// `{key: value}` without `json!`, whose interpolation re-serializes (recursively).
+fn obj(key: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_string(), value);
+    Value::Object(m)
+}
+
 #[test]
 fn very_deep_json_is_handled() {
     // Far deeper than the compile cap, in every position that recurses.
-    let mut cond = json!({"a": 1});
+    let mut cond = obj("a", json!(1));
     let mut attrs = json!(1);
     for i in 0..3000 {
         cond = match i % 4 {
-            0 => json!({ "$not": cond }),
-            1 => json!({ "$and": [cond] }),
-            2 => json!({ "x": { "$elemMatch": cond } }),
-            _ => json!({ "$or": [cond, {"b": {"$size": {"$not": {"$eq": 1}}}}] }),
+            0 => obj("$not", cond),
+            1 => obj("$and", Value::Array(vec![cond])),
+            2 => obj("x", obj("$elemMatch", cond)),
+            _ => obj(
+                "$or",
+                Value::Array(vec![cond, json!({"b": {"$size": {"$not": {"$eq": 1}}}})]),
+            ),
         };
-        attrs = json!({ "x": [attrs], "a": 1 });
+        let mut next = obj("x", Value::Array(vec![attrs]));
+        if let Value::Object(m) = &mut next {
+            m.insert("a".to_string(), json!(1));
+        }
+        attrs = next;
     }
     let (c, issues) = Condition::compile(&cond, default_engine());
     assert!(!issues.is_empty());
@@ -187,24 +201,79 @@ fn very_deep_json_is_handled() {
         c.matches(&attrs, &groups),
         c.explain(&attrs, &groups).matched
     );
-    // Unwind the deep values iteratively so dropping them cannot overflow the stack.
-    for mut v in [cond, attrs] {
-        loop {
-            let next = match &mut v {
-                Value::Object(m) => m
-                    .values_mut()
-                    .find(|c| c.is_object() || c.is_array())
-                    .map(Value::take),
-                Value::Array(items) => items
-                    .iter_mut()
-                    .find(|c| c.is_object() || c.is_array())
-                    .map(Value::take),
-                _ => None,
-            };
-            match next {
-                Some(n) => v = n,
+    let _ = c.attribute_roots();
+    let first_cond = cond;
+    // A deep literal and deep operator arguments.
+    let mut lit = json!(1);
+    for _ in 0..3000 {
+        lit = Value::Array(vec![lit]);
+    }
+    for op in [
+        "$eq", "$in", "$all", "$size", "$not", "$lt", "$veq", "$regex",
+    ] {
+        let cond = obj("x", obj(op, lit.clone_shallow_safe()));
+        let (c, _) = Condition::compile(&cond, default_engine());
+        assert_eq!(
+            c.matches(&attrs, &groups),
+            c.explain(&attrs, &groups).matched
+        );
+        unwind(cond);
+    }
+    let cond = obj("x", lit.clone_shallow_safe());
+    let (c, issues) = Condition::compile(&cond, default_engine());
+    assert_eq!(issues.len(), 1);
+    assert!(!c.matches(&attrs, &groups));
+    unwind(cond);
+    let (c, _) = Condition::compile(&obj("x", json!({"$gt": 0})), default_engine());
+    let wrapped = obj("x", lit.clone_shallow_safe());
+    assert_eq!(
+        c.matches(&wrapped, &groups),
+        c.explain(&wrapped, &groups).matched
+    );
+    for v in [first_cond, wrapped, lit, attrs] {
+        unwind(v);
+    }
+}
+
+/// Deep-copies a value iteratively (a derived `clone` would recurse).
+trait CloneShallowSafe {
+    fn clone_shallow_safe(&self) -> Value;
+}
+
+impl CloneShallowSafe for Value {
+    fn clone_shallow_safe(&self) -> Value {
+        // Only chains of single-element arrays are deep in these tests.
+        let mut depth = 0;
+        let mut cur = self;
+        while let Value::Array(items) = cur {
+            match items.first() {
+                Some(first) => {
+                    depth += 1;
+                    cur = first;
+                }
                 None => break,
             }
+        }
+        let mut out = cur.clone();
+        for _ in 0..depth {
+            out = Value::Array(vec![out]);
+        }
+        out
+    }
+}
+
+/// Takes a deep value apart iteratively, so dropping it cannot overflow the stack.
+fn unwind(mut v: Value) {
+    let mut stack = Vec::new();
+    loop {
+        match &mut v {
+            Value::Object(m) => stack.extend(std::mem::take(m).into_iter().map(|(_, c)| c)),
+            Value::Array(items) => stack.append(items),
+            _ => {}
+        }
+        match stack.pop() {
+            Some(next) => v = next,
+            None => break,
         }
     }
 }

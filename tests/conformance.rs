@@ -10,7 +10,7 @@ use edge_persona::core::bucketing::{
     bucket_ranges, choose_variation, equal_weights, hash, in_namespace,
 };
 use edge_persona::core::condition::{Condition, SavedGroups};
-use edge_persona::core::pattern::default_engine;
+use edge_persona::core::pattern::{default_engine, PatternEngine};
 use serde_json::Value;
 
 fn cases_path() -> PathBuf {
@@ -51,6 +51,7 @@ fn short(v: &Value) -> String {
 #[derive(Default)]
 struct Tally {
     run: usize,
+    skipped: usize,
     failures: Vec<String>,
 }
 
@@ -70,9 +71,25 @@ fn suite<'a>(root: &'a Value, name: &str) -> &'a [Value] {
         .unwrap_or(&[])
 }
 
+/// Whether a condition uses a regex operator (anywhere, as a key).
+fn uses_regex(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains("egex") || uses_regex(v)),
+        Value::Array(items) => items.iter().any(uses_regex),
+        _ => false,
+    }
+}
+
 fn eval_condition(root: &Value, t: &mut Tally) {
+    // A build without a regex engine fails `$regex` closed by design; its cases
+    // cannot pass there, so they are skipped (and counted) rather than failed.
+    let has_regex = default_engine().compile("a", false).is_ok();
     for case in suite(root, "evalCondition") {
         let name = case[0].as_str().unwrap_or("?").to_string();
+        if !has_regex && uses_regex(&case[1]) {
+            t.skipped += 1;
+            continue;
+        }
         let groups: SavedGroups = case
             .get(4)
             .and_then(Value::as_object)
@@ -211,6 +228,9 @@ fn equal_weights_suite(root: &Value, t: &mut Tally) {
     }
 }
 
+/// Runs one suite's cases into a tally.
+type Suite = fn(&Value, &mut Tally);
+
 #[test]
 fn growthbook_conformance() {
     let path = cases_path();
@@ -224,7 +244,7 @@ fn growthbook_conformance() {
     };
     let root: Value = serde_json::from_str(&text).expect("growthbook-cases.json is valid JSON");
 
-    let suites: [(&str, fn(&Value, &mut Tally)); 6] = [
+    let suites: [(&str, Suite); 6] = [
         ("evalCondition", eval_condition),
         ("hash", hash_suite),
         ("getBucketRange", bucket_range_suite),
@@ -239,7 +259,16 @@ fn growthbook_conformance() {
         let mut t = Tally::default();
         run(&root, &mut t);
         assert!(t.run > 0, "suite {name} has no cases in {}", path.display());
-        summary.push(format!("{name} {}/{}", t.run - t.failures.len(), t.run));
+        let skipped = if t.skipped > 0 {
+            format!(" ({} skipped: no regex engine in this build)", t.skipped)
+        } else {
+            String::new()
+        };
+        summary.push(format!(
+            "{name} {}/{}{skipped}",
+            t.run - t.failures.len(),
+            t.run
+        ));
         total += t.run;
         failures.extend(t.failures);
     }

@@ -87,21 +87,16 @@ pub fn equal_weights(n: i64) -> Vec<f64> {
 /// gets `[start_i, start_i + coverage * w_i)` where `start_i` is the sum of the
 /// earlier weights.
 pub fn bucket_ranges(n: i64, coverage: f64, weights: Option<&[f64]>) -> Vec<(f64, f64)> {
-    let coverage = if coverage < 0.0 {
-        0.0
-    } else if coverage > 1.0 {
-        1.0
-    } else {
-        coverage
-    };
+    // Like the JS, a NaN coverage stays NaN (every range is then empty).
+    let coverage = coverage.clamp(0.0, 1.0);
     let equal = equal_weights(n);
     let mut chosen: &[f64] = match weights {
         Some(w) if i64::try_from(w.len()).ok() == Some(n) => w,
         _ => &equal,
     };
     let total: f64 = chosen.iter().fold(0.0, |sum, w| sum + w);
-    // Written like the JS (not as a range check) so a NaN sum keeps the weights too.
-    if total < 0.99 || total > 1.01 {
+    // In the JS a NaN sum fails both comparisons and keeps the weights.
+    if !(0.99..=1.01).contains(&total) && !total.is_nan() {
         chosen = &equal;
     }
     let mut cumulative = 0.0;

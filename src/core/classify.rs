@@ -266,11 +266,15 @@ mod tests {
             advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
             FunnelStage::Cold
         );
-        // Coming back is itself engagement.
+        // Coming back soon is engagement; coming back after a long silence is not.
         p.visits = 2;
         assert_eq!(
-            advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            advance_stage(FunnelStage::Cold, 3 * day, &p, &[], None, &settings),
             FunnelStage::Warm
+        );
+        assert_eq!(
+            advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            FunnelStage::Cold
         );
     }
 }

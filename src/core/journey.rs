@@ -157,6 +157,8 @@ pub struct Interaction {
 pub struct StepOutcome {
     /// When it happened (Unix ms).
     pub now_ms: i64,
+    /// The visitor's UTC offset at that step.
+    pub utc_offset_minutes: i32,
     /// The page view.
     pub page_view: PageView,
     /// The comparable summary.
@@ -303,6 +305,7 @@ fn run_journey(
             .collect();
         outcomes.push(StepOutcome {
             now_ms,
+            utc_offset_minutes: facts.utc_offset_minutes,
             page_view: view,
             summary,
             cookie_after: jar.clone(),

@@ -606,7 +606,8 @@ mod tests {
         assert_eq!(display_json(&json!("abcdef"), 4), "\"abc…");
         let mut deep = json!(1);
         for _ in 0..10_000 {
-            deep = json!([deep]);
+            // Not `json!([deep])`: its interpolation re-serializes recursively.
+            deep = Value::Array(vec![deep]);
         }
         let shown = display_json(&deep, 80);
         assert!(shown.starts_with("[[[[[[[[[…]"), "{shown}");

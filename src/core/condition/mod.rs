@@ -60,6 +60,17 @@ pub struct ConditionIssue {
     pub message: String,
 }
 
+impl std::fmt::Display for ConditionIssue {
+    /// `path: message`, or just the message for the root.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
 /// The verdict of [`Condition::explain`] with a reason a marketer can read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explanation {
@@ -71,6 +82,9 @@ pub struct Explanation {
 }
 
 /// One condition, compiled once (regexes included) and cheap to evaluate.
+///
+/// Cloning is cheap for regexes (they are shared through `Rc`, which also makes a
+/// `Condition` neither `Send` nor `Sync`: compile one per thread or worker).
 #[derive(Clone, Debug)]
 pub struct Condition {
     root: CondObj,

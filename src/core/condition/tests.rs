@@ -476,6 +476,17 @@ fn malformed_logical_operators_fail_closed_with_paths() {
 }
 
 #[test]
+fn issues_display_with_their_path() {
+    let (_, found) = compile(json!({"a": {"$foo": 1}}));
+    assert_eq!(found[0].to_string(), "a.$foo: unknown operator `$foo`");
+    let (_, found) = compile(json!(5));
+    assert_eq!(
+        found[0].to_string(),
+        "expected a condition object, found a number"
+    );
+}
+
+#[test]
 fn unknown_operators_fail_closed() {
     assert!(!check(
         json!({"n": {"$regx": "hello"}}),
@@ -497,7 +508,8 @@ fn unknown_operators_fail_closed() {
 fn deep_nesting_fails_closed() {
     let mut cond = json!({"a": 1});
     for _ in 0..200 {
-        cond = json!({ "$not": cond });
+        // Not `json!`: its interpolation re-serializes the value recursively.
+        cond = Value::Object([("$not".to_string(), cond)].into_iter().collect());
     }
     let (c, found) = compile(cond);
     assert_eq!(found.len(), 1);
@@ -508,7 +520,7 @@ fn deep_nesting_fails_closed() {
 
     let mut lit = json!(1);
     for _ in 0..100 {
-        lit = json!([lit]);
+        lit = Value::Array(vec![lit]);
     }
     let (c, found) = compile(json!({ "a": lit }));
     assert_eq!(found.len(), 1);
@@ -516,7 +528,7 @@ fn deep_nesting_fails_closed() {
 
     let mut elem = json!({"$gt": 1});
     for _ in 0..100 {
-        elem = json!({ "$elemMatch": elem });
+        elem = Value::Object([("$elemMatch".to_string(), elem)].into_iter().collect());
     }
     let (_, found) = compile(json!({ "a": elem }));
     assert_eq!(found.len(), 1);
@@ -526,7 +538,7 @@ fn deep_nesting_fails_closed() {
 fn deep_attributes_do_not_overflow() {
     let mut deep = json!("x");
     for _ in 0..100 {
-        deep = json!([deep]);
+        deep = Value::Array(vec![deep]);
     }
     let attrs = json!({ "a": deep });
     assert!(check(json!({"a": "x"}), attrs.clone()));

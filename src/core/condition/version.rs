@@ -49,8 +49,8 @@ pub(crate) fn padded_version_of(expected: &Value) -> String {
 fn strip_build(s: &str) -> &str {
     let tail_start = s
         .char_indices()
-        .filter(|(_, c)| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
-        .last()
+        .rev()
+        .find(|(_, c)| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
         .map_or(0, |(i, c)| i + c.len_utf8());
     match s[tail_start..].find('+') {
         Some(p) => &s[..tail_start + p],

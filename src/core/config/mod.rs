@@ -87,6 +87,25 @@ pub fn load_value(
     value: &Value,
     patterns: &dyn PatternEngine,
 ) -> Result<LoadedConfig, ConfigErrors> {
-    let site: SiteConfig = strict::from_value(value).map_err(ConfigErrors)?;
-    validate::validate(site, patterns)
+    let (site, mut errors) = strict::from_value_lenient::<SiteConfig>(value);
+    let Some(site) = site else {
+        return Err(ConfigErrors(errors));
+    };
+    match validate::validate(site, patterns) {
+        Ok(loaded) if errors.is_empty() => Ok(loaded),
+        Ok(_) => Err(ConfigErrors(errors)),
+        Err(ConfigErrors(rule_errors)) => {
+            // A value that had the wrong type was replaced by a neutral one; rule
+            // errors about that stand-in would only repeat the type error.
+            let type_error_paths: Vec<String> = errors.iter().map(|e| e.path.clone()).collect();
+            errors.extend(rule_errors.into_iter().filter(|e| {
+                !type_error_paths.iter().any(|p| {
+                    e.path == *p
+                        || e.path.starts_with(&format!("{p}."))
+                        || e.path.starts_with(&format!("{p}["))
+                })
+            }));
+            Err(ConfigErrors(errors))
+        }
+    }
 }

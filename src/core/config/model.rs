@@ -18,7 +18,7 @@ pub type ConditionJson = serde_json::Map<String, Value>;
 /// The whole config of one site.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SiteConfig {
     /// Optional link to the JSON Schema, for editors.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +80,7 @@ fn one() -> u32 {
 /// How consent gates storage.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConsentSettings {
     /// `required` (default): store only after an explicit grant of `level`;
     /// `implied`: store unless the visitor refused or sends Global Privacy Control;
@@ -146,7 +146,7 @@ impl ConsentLevel {
 /// The profile cookie.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CookieSettings {
     /// Cookie name. Default `ep`.
     #[serde(default = "CookieSettings::default_name")]
@@ -189,7 +189,7 @@ impl Default for CookieSettings {
 /// Thresholds of the built-in classifiers.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClassifierSettings {
     /// New / returning / experienced.
     #[serde(default)]
@@ -223,7 +223,7 @@ pub enum Hemisphere {
 /// New / returning / experienced.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExperienceThresholds {
     /// Visits (sessions) from which a visitor is `returning`. Default 2.
     #[serde(default = "ExperienceThresholds::default_returning")]
@@ -261,7 +261,7 @@ impl Default for ExperienceThresholds {
 /// Price bands.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PriceSettings {
     /// Bands in ascending order; a visitor's typical price falls in the first band
     /// whose `below` it is under; the last band has no `below`. Default: `budget`
@@ -307,7 +307,7 @@ impl Default for PriceSettings {
 /// One price band.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PriceBand {
     /// Band name, e.g. `premium`; used in `price.band` and the `ep-price-<name>` class.
     pub name: String,
@@ -319,7 +319,7 @@ pub struct PriceBand {
 /// Funnel stage rules.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FunnelSettings {
     /// Visits from which a visitor who comes back within `quietDays` is at least
     /// `warm`. Default 2.
@@ -407,7 +407,7 @@ impl FunnelStage {
 /// Category interests.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InterestSettings {
     /// Days for a score to halve. Default 14.
     #[serde(default = "InterestSettings::default_half_life")]
@@ -446,7 +446,7 @@ impl Default for InterestSettings {
 /// A named segment of the site's own.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SegmentRule {
     /// Segment name, e.g. `yandex_paid`; shows in `segments` and as class `ep-seg-<name>`.
     pub name: String,
@@ -460,7 +460,7 @@ pub struct SegmentRule {
 /// Where a slot is on the page.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SlotSettings {
     /// A CSS selector for existing markup. Default: `[data-ep-slot="<slot name>"]`.
     #[serde(default)]
@@ -470,7 +470,7 @@ pub struct SlotSettings {
 /// What a slot shows instead of its default content.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Content {
     /// The name of a `<template data-ep-variant="...">` in the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,7 +486,7 @@ pub struct Content {
 /// A content swap in one slot.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Experience {
     /// Unique id, used in reports, events and the profile's history.
     pub id: String,
@@ -527,7 +527,7 @@ pub struct Experience {
 /// One weighted variant.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Variant {
     /// Variant id.
     pub id: String,
@@ -541,7 +541,7 @@ pub struct Variant {
 /// A safe attribute change, e.g. a CTA link.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttributeChange {
     /// CSS selector of the element(s).
     pub selector: String,
@@ -554,7 +554,7 @@ pub struct AttributeChange {
 /// A text greeting.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Greeting {
     /// Unique id.
     pub id: String,
@@ -577,7 +577,7 @@ pub struct Greeting {
 /// A popup.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Popup {
     /// Unique id.
     pub id: String,
@@ -613,7 +613,7 @@ pub struct Popup {
 /// 5 seconds.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PopupTrigger {
     /// Seconds after the page loads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -632,7 +632,7 @@ pub struct PopupTrigger {
 /// Frequency caps of one popup.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PopupCaps {
     /// Shows per session. Default 1.
     #[serde(default = "PopupCaps::default_per_session")]
@@ -693,7 +693,7 @@ impl Default for PopupCaps {
 /// The global budget of interruptions (popups) across all popups.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttentionBudget {
     /// Popups per session. Default 1.
     #[serde(default = "AttentionBudget::default_per_session")]
@@ -724,7 +724,7 @@ impl Default for AttentionBudget {
 /// Which URLs attribute changes may write.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LinkPolicy {
     /// Allowed schemes. Default `https`, `http`, `mailto`, `tel`.
     #[serde(default = "LinkPolicy::default_schemes")]
@@ -756,7 +756,7 @@ impl Default for LinkPolicy {
 /// Classes on `<html>`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HtmlClassSettings {
     /// Add classes at all. Default true.
     #[serde(default = "yes")]

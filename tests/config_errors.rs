@@ -1,0 +1,94 @@
+//! Config validation: every problem reported at once, each with its JSON path.
+
+use edge_persona::core::config::load;
+use edge_persona::core::pattern::default_engine;
+
+fn errors_of(json: &str) -> Vec<String> {
+    match load(json, default_engine()) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn the_demo_config_is_valid() {
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/www/demo/config.json"))
+            .unwrap();
+    assert_eq!(errors_of(&demo), Vec::<String>::new());
+}
+
+#[test]
+fn every_error_is_reported_with_its_path() {
+    let config = r#"{
+        "cookie": { "name": "ep", "maxAgeDays": "long" },
+        "segments": [
+            { "name": "vip", "when": { "visitor.visits": { "$gte": 3 } } },
+            { "name": "vip", "when": { "visitor.visits": { "$between": [1, 2] } } }
+        ],
+        "slots": { "hero": {} },
+        "experiences": [
+            { "id": "a", "slot": "hero", "content": { "template": "x" } },
+            { "id": "b", "slot": "sidebar", "segments": ["nobody"], "content": { "text": "Hi {cookies.name}" } },
+            { "id": "c", "slot": "hero", "colour": "red", "priority": "high",
+              "when": { "utm.source": { "$regex": "(" } },
+              "content": { "template": "y", "html": "<b>z</b>" },
+              "setAttributes": [
+                { "selector": "a", "attribute": "onclick", "value": "x" },
+                { "selector": "a", "attribute": "href", "value": "javascript:alert(1)" }
+              ] }
+        ],
+        "popups": [ { "id": "a", "content": { "text": "hi" }, "trigger": { "scrollPercent": 150 } } ]
+    }"#;
+    let errors = errors_of(config);
+    let expected = [
+        "cookie.maxAgeDays: expected a whole number from 0 to 4294967295, found the string \"long\"",
+        "experiences[2].colour: unknown field; expected one of",
+        "experiences[2].priority: expected a whole number from -2147483648 to 2147483647, found the string \"high\"",
+        "segments[1].name: duplicate segment \"vip\"",
+        "segments[1].when.visitor.visits.$between",
+        "experiences[1].slot: unknown slot \"sidebar\"",
+        "experiences[1].segments[0]: unknown segment \"nobody\"",
+        "experiences[1].content.text: placeholder {cookies.name} is not allowed",
+        "experiences[2].when.utm.source.$regex",
+        "experiences[2].content: expected exactly one of `template`, `html` or `text`",
+        "experiences[2].setAttributes[0].attribute: attribute \"onclick\" may not be written",
+        "experiences[2].setAttributes[1].value: scheme `javascript:` is not in links.schemes",
+        "popups[0].id: duplicate id \"a\"",
+        "popups[0].trigger.scrollPercent: expected 0 to 100",
+    ];
+    for want in expected {
+        assert!(
+            errors.iter().any(|e| e.starts_with(want)),
+            "missing error starting with {want:?}; got:\n{}",
+            errors.join("\n")
+        );
+    }
+}
+
+#[test]
+fn a_wrong_type_is_reported_once() {
+    // `maxAgeDays` is checked for its range too; the stand-in value used after the
+    // type error must not produce a second, misleading error at the same path.
+    let errors = errors_of(
+        r#"{ "version": 2, "cookie": { "maxAgeDays": "long" }, "slots": { "Bad Name": {} } }"#,
+    );
+    assert_eq!(
+        errors,
+        vec![
+            "cookie.maxAgeDays: expected a whole number from 0 to 4294967295, found the string \"long\"".to_string(),
+            "version: expected 1, found 2".to_string(),
+            "slots.Bad Name: expected a slot name of 1–64 characters from a–z, 0–9, `_` and `-`, found \"Bad Name\"".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn broken_json_names_line_and_column() {
+    let errors = errors_of("{\n  \"slots\": {,\n}");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with("(root): not valid JSON at line 2, column"),
+        "{errors:?}"
+    );
+}
