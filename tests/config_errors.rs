@@ -24,6 +24,7 @@ fn every_error_is_reported_with_its_path() {
         "cookie": { "name": "ep", "maxAgeDays": "long" },
         "segments": [
             { "name": "vip", "when": { "visitor.visits": { "$gte": 3 } } },
+            { "name": "late", "when": { "$or": [ { "time.hour": { "$gte": "late" } } ] } },
             { "name": "vip", "when": { "visitor.visits": { "$between": [1, 2] } } }
         ],
         "slots": { "hero": {} },
@@ -45,8 +46,9 @@ fn every_error_is_reported_with_its_path() {
         "cookie.maxAgeDays: expected a whole number from 0 to 4294967295, found the string \"long\"",
         "experiences[2].colour: unknown field; expected one of",
         "experiences[2].priority: expected a whole number from -2147483648 to 2147483647, found the string \"high\"",
-        "segments[1].name: duplicate segment \"vip\"",
-        "segments[1].when.visitor.visits.$between",
+        "segments[2].name: duplicate segment \"vip\"",
+        "segments[1].when.$or[0].time.hour.$gte: expected a number (`time.hour` is a number), found the string \"late\"",
+        "segments[2].when.visitor.visits.$between",
         "experiences[1].slot: unknown slot \"sidebar\"",
         "experiences[1].segments[0]: unknown segment \"nobody\"",
         "experiences[1].content.text: placeholder {cookies.name} is not allowed",

@@ -21,15 +21,17 @@
 //! | `cookies` | the site cookies listed in `readCookies` |
 //! | `consent`, `gpc` | the consent level given (or null) and Global Privacy Control |
 //!
-//! A page view builds only the roots its config's conditions read.
+//! A page view builds only the attributes its config's conditions and templates
+//! read ([`AttributePlan`]): a path like `utm.source` computes that one field, not
+//! the whole `utm` group.
 
 use crate::core::classify::Classification;
 use crate::core::config::ConsentLevel;
 use crate::core::context::{Context, PageEvent, PageEventKind};
 use crate::core::profile::update::VisitFacts;
 use crate::core::profile::{minutes_from_ms, Minutes, Profile};
-use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// Every root the attributes object can hold, in the order documented above.
 pub const ROOTS: &[&str] = &[
@@ -57,6 +59,144 @@ pub const ROOTS: &[&str] = &[
     "gpc",
 ];
 
+/// The fields of each group root (roots whose value is an object with fixed fields).
+const GROUP_FIELDS: &[(&str, &[&str])] = &[
+    ("url", &["host", "path", "query"]),
+    (
+        "utm",
+        &["source", "medium", "campaign", "term", "content", "clickId"],
+    ),
+    ("referrer", &["class", "source", "host"]),
+    (
+        "time",
+        &[
+            "hour",
+            "minute",
+            "weekday",
+            "season",
+            "partOfDay",
+            "isWeekend",
+            "month",
+            "day",
+            "year",
+            "dayOfYear",
+        ],
+    ),
+    ("geo", &["country", "region", "city"]),
+    (
+        "page",
+        &["price", "currency", "category", "itemId", "funnelStep"],
+    ),
+    (
+        "visitor",
+        &[
+            "visits",
+            "pageViews",
+            "sessionPageViews",
+            "newSession",
+            "daysSinceFirstVisit",
+            "daysSinceLastVisit",
+            "addToCarts",
+            "checkouts",
+            "purchases",
+            "leads",
+            "daysSinceAddToCart",
+            "daysSincePurchase",
+            "lastPurchaseCategory",
+            "abandonedCart",
+        ],
+    ),
+    (
+        "price",
+        &["band", "typical", "trend", "min", "max", "observations"],
+    ),
+];
+
+/// Attributes whose value is always a number (or null): comparing them with
+/// anything else is a config mistake the loader reports.
+pub const NUMERIC_PATHS: &[&str] = &[
+    "time.hour",
+    "time.minute",
+    "time.month",
+    "time.day",
+    "time.year",
+    "time.dayOfYear",
+    "page.price",
+    "visitor.visits",
+    "visitor.pageViews",
+    "visitor.sessionPageViews",
+    "visitor.daysSinceFirstVisit",
+    "visitor.daysSinceLastVisit",
+    "visitor.addToCarts",
+    "visitor.checkouts",
+    "visitor.purchases",
+    "visitor.leads",
+    "visitor.daysSinceAddToCart",
+    "visitor.daysSincePurchase",
+    "price.typical",
+    "price.min",
+    "price.max",
+    "price.observations",
+];
+
+fn group_fields(root: &str) -> Option<&'static [&'static str]> {
+    GROUP_FIELDS
+        .iter()
+        .find(|(r, _)| *r == root)
+        .map(|(_, fields)| *fields)
+}
+
+/// Which attributes to compute: whole roots, or single fields of group roots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttributePlan {
+    /// `(root, None)` computes the whole root; `(root, Some(field))` one field.
+    items: Vec<(&'static str, Option<&'static str>)>,
+}
+
+impl AttributePlan {
+    /// Everything (for explanations and the debug view).
+    pub fn all() -> AttributePlan {
+        AttributePlan {
+            items: ROOTS.iter().map(|&r| (r, None)).collect(),
+        }
+    }
+
+    /// Just what these dot paths read. Unknown roots are skipped (they read as
+    /// missing, as they would anyway); an unknown field of a group computes the group.
+    pub fn for_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> AttributePlan {
+        let mut items: Vec<(&'static str, Option<&'static str>)> = Vec::new();
+        for path in paths {
+            let mut parts = path.split('.');
+            let Some(root) = parts
+                .next()
+                .and_then(|r| ROOTS.iter().copied().find(|&k| k == r))
+            else {
+                continue;
+            };
+            let field = group_fields(root).and_then(|fields| {
+                let wanted = parts.next()?;
+                fields.iter().copied().find(|&f| f == wanted)
+            });
+            items.push((root, field));
+        }
+        // A whole root covers its fields.
+        let whole: Vec<&str> = items
+            .iter()
+            .filter(|(_, f)| f.is_none())
+            .map(|(r, _)| *r)
+            .collect();
+        items.retain(|(r, f)| f.is_none() || !whole.contains(r));
+        items.sort_unstable();
+        items.dedup();
+        AttributePlan { items }
+    }
+
+    /// Whether the plan reads this root at all.
+    pub fn reads(&self, root: &str) -> bool {
+        self.items.iter().any(|(r, _)| *r == root)
+    }
+}
+
 /// What the attributes are built from.
 #[derive(Debug, Clone, Copy)]
 pub struct AttributeSources<'a> {
@@ -80,15 +220,23 @@ pub struct AttributeSources<'a> {
     pub consent: Option<ConsentLevel>,
 }
 
-/// Builds the attributes object. With `only`, just those roots (plus nothing else);
-/// without, all of them.
-pub fn build(sources: &AttributeSources<'_>, only: Option<&BTreeSet<String>>) -> Value {
+/// Builds the attributes object the plan asks for.
+pub fn build(sources: &AttributeSources<'_>, plan: &AttributePlan) -> Value {
     let mut object = Map::new();
-    for &root in ROOTS {
-        if only.is_some_and(|roots| !roots.contains(root)) {
-            continue;
+    for &(root, field) in &plan.items {
+        match field {
+            None => {
+                object.insert(root.to_string(), root_value(root, sources));
+            }
+            Some(field) => {
+                let group = object
+                    .entry(root)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(map) = group {
+                    map.insert(field.to_string(), field_value(root, field, sources));
+                }
+            }
         }
-        object.insert(root.to_string(), value_of(root, sources));
     }
     Value::Object(object)
 }
@@ -97,11 +245,21 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+fn text(value: &Option<String>) -> Value {
+    value
+        .as_ref()
+        .map_or(Value::Null, |v| Value::String(v.clone()))
+}
+
+fn number(value: impl Into<f64>) -> Value {
+    serde_json::Number::from_f64(value.into()).map_or(Value::Null, Value::Number)
+}
+
 fn days_since(now: Minutes, then: Minutes) -> Value {
     if then == 0 {
         Value::Null
     } else {
-        json!(f64::from(now.saturating_sub(then)) / 1440.0)
+        number(f64::from(now.saturating_sub(then)) / 1440.0)
     }
 }
 
@@ -119,72 +277,28 @@ fn event_name(event: &PageEvent) -> Value {
     }
 }
 
-fn value_of(root: &str, s: &AttributeSources<'_>) -> Value {
-    let ctx = s.context;
-    let profile = s.profile;
-    let class = s.classification;
-    let now = minutes_from_ms(s.now_ms);
-    match root {
-        "url" => {
-            let query: Map<String, Value> = ctx
-                .url
-                .query
+fn root_value(root: &str, s: &AttributeSources<'_>) -> Value {
+    if let Some(fields) = group_fields(root) {
+        return Value::Object(
+            fields
                 .iter()
-                .rev() // the first occurrence of a name wins, as in `query_param`
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            json!({"host": ctx.url.host, "path": ctx.url.path, "query": query})
-        }
-        "utm" => to_json(&ctx.utm),
-        "referrer" => to_json(&ctx.referrer),
+                .map(|&f| (f.to_string(), field_value(root, f, s)))
+                .collect(),
+        );
+    }
+    let ctx = s.context;
+    let class = s.classification;
+    match root {
         "device" => to_json(&ctx.device),
         "os" => Value::String(ctx.os.clone()),
         "browser" => Value::String(ctx.browser.clone()),
-        "language" => to_json(&ctx.language),
+        "language" => text(&ctx.language),
         "languages" => to_json(&ctx.languages),
-        "time" => to_json(&ctx.time),
-        "geo" => to_json(&ctx.geo),
-        "page" => to_json(&ctx.page),
         "events" => Value::Array(s.events.iter().map(event_name).collect()),
-        "visitor" => {
-            let funnel = &profile.funnel;
-            json!({
-                "visits": profile.visits,
-                "pageViews": profile.page_views,
-                "sessionPageViews": profile.session_page_views,
-                "newSession": s.visit.new_session,
-                "daysSinceFirstVisit": days_since(now, profile.first_seen),
-                "daysSinceLastVisit": if s.visit.quiet_minutes == 0 && profile.page_views <= 1 {
-                    Value::Null
-                } else {
-                    json!(f64::from(s.visit.quiet_minutes) / 1440.0)
-                },
-                "addToCarts": funnel.add_to_cart.count,
-                "checkouts": funnel.checkout.count,
-                "purchases": funnel.purchase.count,
-                "leads": funnel.lead.count,
-                "daysSinceAddToCart": days_since(now, funnel.add_to_cart.last),
-                "daysSincePurchase": days_since(now, funnel.purchase.last),
-                "lastPurchaseCategory": funnel.last_purchase.as_ref().and_then(|p| p.category.clone()),
-                "abandonedCart": abandoned_cart(profile),
-            })
-        }
         "experience" => Value::String(class.experience.as_str().into()),
-        "price" => {
-            let prices = &profile.prices;
-            let seen = prices.count > 0;
-            json!({
-                "band": class.price_band,
-                "typical": class.typical_price,
-                "trend": class.price_trend.as_str(),
-                "min": seen.then_some(f64::from(prices.min)),
-                "max": seen.then_some(f64::from(prices.max)),
-                "observations": prices.count,
-            })
-        }
         "stage" => Value::String(class.stage.as_str().into()),
         "interests" => to_json(&class.interests),
-        "topInterest" => to_json(&class.interests.first()),
+        "topInterest" => text(&class.interests.first().cloned()),
         "segments" => to_json(&class.segments),
         "cookies" => Value::Object(
             s.cookies
@@ -192,8 +306,179 @@ fn value_of(root: &str, s: &AttributeSources<'_>) -> Value {
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect(),
         ),
-        "consent" => to_json(&s.consent.map(ConsentLevel::as_str)),
+        "consent" => s
+            .consent
+            .map_or(Value::Null, |c| Value::String(c.as_str().into())),
         "gpc" => Value::Bool(s.gpc),
         _ => Value::Null,
+    }
+}
+
+fn field_value(root: &str, field: &str, s: &AttributeSources<'_>) -> Value {
+    let ctx = s.context;
+    let profile = s.profile;
+    let funnel = &profile.funnel;
+    let now = minutes_from_ms(s.now_ms);
+    match (root, field) {
+        ("url", "host") => Value::String(ctx.url.host.clone()),
+        ("url", "path") => Value::String(ctx.url.path.clone()),
+        ("url", "query") => Value::Object(
+            ctx.url
+                .query
+                .iter()
+                .rev() // the first occurrence of a name wins, as in `query_param`
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        ),
+        ("utm", "source") => text(&ctx.utm.source),
+        ("utm", "medium") => text(&ctx.utm.medium),
+        ("utm", "campaign") => text(&ctx.utm.campaign),
+        ("utm", "term") => text(&ctx.utm.term),
+        ("utm", "content") => text(&ctx.utm.content),
+        ("utm", "clickId") => text(&ctx.utm.click_id),
+        ("referrer", "class") => to_json(&ctx.referrer.class),
+        ("referrer", "source") => text(&ctx.referrer.source),
+        ("referrer", "host") => text(&ctx.referrer.host),
+        ("time", "hour") => Value::from(ctx.time.hour),
+        ("time", "minute") => Value::from(ctx.time.minute),
+        ("time", "weekday") => to_json(&ctx.time.weekday),
+        ("time", "season") => to_json(&ctx.time.season),
+        ("time", "partOfDay") => to_json(&ctx.time.part_of_day),
+        ("time", "isWeekend") => Value::Bool(ctx.time.is_weekend),
+        ("time", "month") => Value::from(ctx.time.month),
+        ("time", "day") => Value::from(ctx.time.day),
+        ("time", "year") => Value::from(ctx.time.year),
+        ("time", "dayOfYear") => Value::from(ctx.time.day_of_year),
+        ("geo", _) => {
+            let geo = ctx.geo.as_ref();
+            match field {
+                "country" => text(&geo.and_then(|g| g.country.clone())),
+                "region" => text(&geo.and_then(|g| g.region.clone())),
+                _ => text(&geo.and_then(|g| g.city.clone())),
+            }
+        }
+        ("page", "price") => ctx.page.price.map_or(Value::Null, number),
+        ("page", "currency") => text(&ctx.page.currency),
+        ("page", "category") => text(&ctx.page.category),
+        ("page", "itemId") => text(&ctx.page.item_id),
+        ("page", "funnelStep") => text(&ctx.page.funnel_step),
+        ("visitor", "visits") => Value::from(profile.visits),
+        ("visitor", "pageViews") => Value::from(profile.page_views),
+        ("visitor", "sessionPageViews") => Value::from(profile.session_page_views),
+        ("visitor", "newSession") => Value::Bool(s.visit.new_session),
+        ("visitor", "daysSinceFirstVisit") => days_since(now, profile.first_seen),
+        ("visitor", "daysSinceLastVisit") => {
+            if profile.visits <= 1 && s.visit.quiet_minutes == 0 {
+                Value::Null
+            } else {
+                number(f64::from(s.visit.quiet_minutes) / 1440.0)
+            }
+        }
+        ("visitor", "addToCarts") => Value::from(funnel.add_to_cart.count),
+        ("visitor", "checkouts") => Value::from(funnel.checkout.count),
+        ("visitor", "purchases") => Value::from(funnel.purchase.count),
+        ("visitor", "leads") => Value::from(funnel.lead.count),
+        ("visitor", "daysSinceAddToCart") => days_since(now, funnel.add_to_cart.last),
+        ("visitor", "daysSincePurchase") => days_since(now, funnel.purchase.last),
+        ("visitor", "lastPurchaseCategory") => text(
+            &funnel
+                .last_purchase
+                .as_ref()
+                .and_then(|p| p.category.clone()),
+        ),
+        ("visitor", "abandonedCart") => Value::Bool(abandoned_cart(profile)),
+        ("price", "band") => text(&s.classification.price_band),
+        ("price", "typical") => s.classification.typical_price.map_or(Value::Null, number),
+        ("price", "trend") => Value::String(s.classification.price_trend.as_str().into()),
+        ("price", "min") if profile.prices.count > 0 => number(profile.prices.min),
+        ("price", "max") if profile.prices.count > 0 => number(profile.prices.max),
+        ("price", "observations") => Value::from(profile.prices.count),
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_compute_only_what_is_read() {
+        let plan = AttributePlan::for_paths([
+            "utm.source",
+            "visitor.visits",
+            "device",
+            "nosuch.x",
+            "url.query.x",
+        ]);
+        assert_eq!(
+            plan.items,
+            vec![
+                ("device", None),
+                ("url", Some("query")),
+                ("utm", Some("source")),
+                ("visitor", Some("visits"))
+            ]
+        );
+        let plan = AttributePlan::for_paths(["utm.source", "utm", "utm.nosuch"]);
+        assert_eq!(plan.items, vec![("utm", None)]);
+    }
+
+    #[test]
+    fn every_group_field_has_a_value_source() {
+        // A field listed in GROUP_FIELDS but missing in `field_value` would silently
+        // read as null; this keeps the table and the match in step.
+        let profile = Profile::new(1, 1);
+        let context = Context::default();
+        let classification = crate::core::classify::classify(&profile, &Default::default());
+        let cookies = BTreeMap::new();
+        let sources = AttributeSources {
+            now_ms: 0,
+            events: &[],
+            cookies: &cookies,
+            gpc: false,
+            context: &context,
+            profile: &profile,
+            visit: VisitFacts {
+                new_session: true,
+                quiet_minutes: 0,
+            },
+            classification: &classification,
+            consent: None,
+        };
+        let nullable = [
+            "source",
+            "medium",
+            "campaign",
+            "term",
+            "content",
+            "clickId",
+            "host",
+            "country",
+            "region",
+            "city",
+            "price",
+            "currency",
+            "category",
+            "itemId",
+            "funnelStep",
+            "daysSinceFirstVisit",
+            "daysSinceLastVisit",
+            "daysSinceAddToCart",
+            "daysSincePurchase",
+            "lastPurchaseCategory",
+            "band",
+            "typical",
+            "min",
+            "max",
+        ];
+        for (root, fields) in GROUP_FIELDS {
+            for field in *fields {
+                let value = field_value(root, field, &sources);
+                assert!(
+                    !value.is_null() || nullable.contains(field),
+                    "{root}.{field} has no source"
+                );
+            }
+        }
     }
 }

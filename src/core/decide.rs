@@ -27,7 +27,9 @@ pub struct Decision {
     pub attributes: Vec<AttributeDecision>,
     /// Classes for `<html>`.
     pub html_classes: Vec<String>,
-    /// Why, rule by rule.
+    /// Why, rule by rule: every rule that applied or matched but was held back
+    /// (outranked, holdout, suppressed, capped, over budget); rules that did not match
+    /// too when the page view was explained.
     pub reasons: Vec<Reason>,
 }
 
@@ -187,19 +189,25 @@ impl DecideInput<'_> {
         }
     }
 
+    /// A reason to record. Rules that simply did not match are recorded only when
+    /// explaining: they are most of the rules, and a fast page view should not pay
+    /// for a line per rule it skipped.
     fn reason(
         &self,
         kind: &'static str,
         rule: &str,
         outcome: Outcome,
         detail: Option<String>,
-    ) -> Reason {
-        Reason {
+    ) -> Option<Reason> {
+        if !self.explain && outcome == Outcome::NotMatched {
+            return None;
+        }
+        Some(Reason {
             kind,
             rule: rule.to_string(),
             outcome,
             detail: if self.explain { detail } else { None },
-        }
+        })
     }
 
     fn suppressed(&self, days: Option<u32>, category: &Option<String>) -> bool {
@@ -217,12 +225,7 @@ impl DecideInput<'_> {
 }
 
 fn selector_of(config: &LoadedConfig, slot: &str) -> String {
-    config
-        .site
-        .slots
-        .get(slot)
-        .and_then(|s| s.selector.clone())
-        .unwrap_or_else(|| format!("[data-ep-slot=\"{slot}\"]"))
+    config.slot_selectors.get(slot).cloned().unwrap_or_default()
 }
 
 /// Renders `{placeholders}` in a content's text.
@@ -245,13 +248,14 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
     let site = &config.site;
     let mut reasons = Vec::new();
     for segment in &input.classification.segments {
-        reasons.push(input.reason("segment", segment, Outcome::Matched, None));
+        reasons.extend(input.reason("segment", segment, Outcome::Matched, None));
     }
 
+    let visitor_key = input.profile.visitor_key();
     // Slots: the highest-priority matching experience wins each slot.
     let mut slots = Vec::new();
     let mut attributes = Vec::new();
-    for (slot_name, _) in &site.slots {
+    for slot_name in site.slots.keys() {
         let mut candidates: Vec<usize> = (0..site.experiences.len())
             .filter(|&i| site.experiences[i].slot == *slot_name)
             .collect();
@@ -276,15 +280,15 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             };
             let (matched, detail) = input.matches(&exp.segments, compiled);
             if !matched {
-                reasons.push(input.reason("experience", &exp.id, Outcome::NotMatched, detail));
+                reasons.extend(input.reason("experience", &exp.id, Outcome::NotMatched, detail));
                 continue;
             }
             if taken {
-                reasons.push(input.reason("experience", &exp.id, Outcome::Outranked, detail));
+                reasons.extend(input.reason("experience", &exp.id, Outcome::Outranked, detail));
                 continue;
             }
             if input.suppressed(exp.suppress_after_purchase_days, &exp.offer_category) {
-                reasons.push(input.reason(
+                reasons.extend(input.reason(
                     "experience",
                     &exp.id,
                     Outcome::Suppressed,
@@ -301,13 +305,13 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                 1.0 - exp.holdout,
                 (!weights.is_empty()).then_some(&weights[..]),
             );
-            let n = hash(seed, &input.profile.visitor_key(), 2).unwrap_or(0.0);
+            let n = hash(seed, &visitor_key, 2).unwrap_or(0.0);
             let chosen = choose_variation(n, &ranges);
             taken = true;
             decision.experience = Some(exp.id.clone());
             if chosen < 0 {
                 decision.holdout = true;
-                reasons.push(input.reason(
+                reasons.extend(input.reason(
                     "experience",
                     &exp.id,
                     Outcome::Holdout,
@@ -326,7 +330,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                 None => exp.content.as_ref(),
             };
             decision.content = content.and_then(|c| render_content(&input, c));
-            reasons.push(input.reason("experience", &exp.id, Outcome::Applied, detail));
+            reasons.extend(input.reason("experience", &exp.id, Outcome::Applied, detail));
             for change in &exp.set_attributes {
                 let Ok(template) = Template::parse(&change.value) else {
                     continue;
@@ -340,7 +344,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                     }
                 };
                 let Some(value) = template.render(&|p| input.lookup(p), &encode) else {
-                    reasons.push(input.reason(
+                    reasons.extend(input.reason(
                         "attribute",
                         &exp.id,
                         Outcome::MissingValue,
@@ -350,7 +354,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                 };
                 if is_url {
                     if let Err(why) = url_is_allowed(&value, &site.links) {
-                        reasons.push(input.reason(
+                        reasons.extend(input.reason(
                             "attribute",
                             &exp.id,
                             Outcome::Refused,
@@ -381,11 +385,11 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
         };
         let (matched, detail) = input.matches(&greeting.segments, compiled);
         if !matched {
-            reasons.push(input.reason("greeting", &greeting.id, Outcome::NotMatched, detail));
+            reasons.extend(input.reason("greeting", &greeting.id, Outcome::NotMatched, detail));
             continue;
         }
         if greetings.iter().any(|g| g.slot == greeting.slot) {
-            reasons.push(input.reason("greeting", &greeting.id, Outcome::Outranked, detail));
+            reasons.extend(input.reason("greeting", &greeting.id, Outcome::Outranked, detail));
             continue;
         }
         match compiled
@@ -393,7 +397,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             .render(&|p| input.lookup(p), &|v| v.to_string())
         {
             Some(text) => {
-                reasons.push(input.reason("greeting", &greeting.id, Outcome::Applied, detail));
+                reasons.extend(input.reason("greeting", &greeting.id, Outcome::Applied, detail));
                 greetings.push(GreetingDecision {
                     slot: greeting.slot.clone(),
                     selector: selector_of(config, &greeting.slot),
@@ -401,7 +405,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                     text,
                 });
             }
-            None => reasons.push(input.reason(
+            None => reasons.extend(input.reason(
                 "greeting",
                 &greeting.id,
                 Outcome::MissingValue,
@@ -438,7 +442,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
         } else if input.suppressed(popup.suppress_after_purchase_days, &popup.offer_category) {
             Outcome::Suppressed
         } else if let Some(why) = cap_reached(input.profile, &popup.id, &popup.caps, now) {
-            reasons.push(input.reason("popup", &popup.id, Outcome::Capped, Some(why.into())));
+            reasons.extend(input.reason("popup", &popup.id, Outcome::Capped, Some(why.into())));
             continue;
         } else if popups.len() as u32 >= budget_left {
             Outcome::OverBudget
@@ -463,7 +467,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                 None => Outcome::MissingValue,
             }
         };
-        reasons.push(input.reason("popup", &popup.id, outcome, detail));
+        reasons.extend(input.reason("popup", &popup.id, outcome, detail));
     }
 
     let html_classes = if site.html_classes.enabled {
@@ -521,19 +525,26 @@ fn html_classes(prefix: &str, c: &Classification) -> Vec<String> {
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     };
-    let mut classes = vec![
-        format!("{prefix}exp-{}", c.experience.as_str()),
-        format!("{prefix}stage-{}", c.stage.as_str()),
-    ];
+    let class = |kind: &str, name: &str| {
+        let mut class = String::with_capacity(prefix.len() + kind.len() + name.len() + 1);
+        class.push_str(prefix);
+        class.push_str(kind);
+        class.push('-');
+        class.push_str(name);
+        class
+    };
+    let mut classes = Vec::with_capacity(3 + c.segments.len() + c.interests.len());
+    classes.push(class("exp", c.experience.as_str()));
+    classes.push(class("stage", c.stage.as_str()));
     if let Some(band) = &c.price_band {
-        classes.push(format!("{prefix}price-{band}"));
+        classes.push(class("price", band));
     }
-    classes.extend(c.segments.iter().map(|s| format!("{prefix}seg-{s}")));
+    classes.extend(c.segments.iter().map(|s| class("seg", s)));
     classes.extend(
         c.interests
             .iter()
             .filter(|i| safe(i))
-            .map(|i| format!("{prefix}int-{i}")),
+            .map(|i| class("int", i)),
     );
     classes
 }

@@ -2,7 +2,7 @@
 //! encode the cookie. The browser and edge layers call this; so do the CLI and the
 //! journey tests, which is what keeps every platform's decisions the same.
 
-use crate::core::attributes::{self, AttributeSources};
+use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
 use crate::core::consent::{storage_verdict, StorageVerdict};
@@ -209,12 +209,15 @@ impl Engine {
             classification: &classification,
             consent,
         };
-        let only = if explain {
-            None
+        let all;
+        let plan = if explain {
+            all = AttributePlan::all();
+            &all
         } else {
-            Some(&self.config.attribute_roots)
+            &self.config.attribute_plan
         };
-        let mut attributes = attributes::build(&sources, only);
+        let mut attributes = attributes::build(&sources, plan);
+        let segments_read = plan.reads("segments");
 
         // Segments in order, each visible to the ones after it.
         let mut segments = Vec::new();
@@ -225,8 +228,10 @@ impl Engine {
                 .is_some_and(|c| c.matches(&attributes, &self.config.saved_groups));
             if matched {
                 segments.push(rule.name.clone());
-                if let Value::Object(map) = &mut attributes {
-                    map.insert("segments".into(), Value::from(segments.clone()));
+                if let (true, Some(Value::Array(list))) =
+                    (segments_read, attributes.get_mut("segments"))
+                {
+                    list.push(Value::String(rule.name.clone()));
                 }
             }
         }

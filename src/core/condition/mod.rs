@@ -142,6 +142,29 @@ impl Condition {
     pub fn fill_attribute_roots(&self, out: &mut BTreeSet<String>) {
         out.extend(self.roots.iter().cloned());
     }
+
+    /// The full dot paths this condition reads (outside `$elemMatch`), so a caller
+    /// can compute just those attributes.
+    pub fn attribute_paths(&self) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        collect_paths(&self.root, &mut out);
+        out.into_iter().collect()
+    }
+}
+
+fn collect_paths(obj: &CondObj, out: &mut BTreeSet<String>) {
+    for clause in &obj.clauses {
+        match clause {
+            Clause::And(list) | Clause::Or(list) | Clause::Nor(list) => {
+                list.iter().for_each(|o| collect_paths(o, out));
+            }
+            Clause::Not(inner) => collect_paths(inner, out),
+            Clause::Path(p) => {
+                out.insert(p.key.to_string());
+            }
+            Clause::Invalid(_) => {}
+        }
+    }
 }
 
 fn collect_roots(obj: &CondObj, out: &mut BTreeSet<String>) {

@@ -10,12 +10,12 @@ pub mod model;
 pub mod strict;
 mod validate;
 
+use crate::core::attributes::AttributePlan;
 use crate::core::condition::Condition;
 use crate::core::pattern::PatternEngine;
 use crate::core::template::Template;
 pub use model::*;
 use serde_json::Value;
-use std::collections::BTreeSet;
 pub use strict::ConfigError;
 
 /// A validated config with its conditions and templates compiled.
@@ -28,9 +28,10 @@ pub struct LoadedConfig {
     pub(crate) greetings: Vec<Compiled<Template>>,
     pub(crate) popups: Vec<Compiled<()>>,
     pub(crate) saved_groups: crate::core::condition::SavedGroups,
-    /// The attribute groups (first path segment) any condition reads, so a page view
-    /// builds only those.
-    pub(crate) attribute_roots: BTreeSet<String>,
+    /// Each slot's CSS selector (given, or `[data-ep-slot="<name>"]`).
+    pub(crate) slot_selectors: std::collections::BTreeMap<String, String>,
+    /// The attributes any condition or template reads, so a page view builds only those.
+    pub(crate) attribute_plan: AttributePlan,
 }
 
 /// A rule's compiled condition, plus whatever else the rule needs precompiled.

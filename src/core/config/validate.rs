@@ -4,6 +4,7 @@
 
 use super::model::*;
 use super::{Compiled, ConfigError, ConfigErrors, LoadedConfig};
+use crate::core::attributes::{AttributePlan, NUMERIC_PATHS};
 use crate::core::condition::Condition;
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
 use crate::core::pattern::PatternEngine;
@@ -14,7 +15,7 @@ use std::collections::{BTreeSet, HashSet};
 struct Checker<'a> {
     errors: Vec<ConfigError>,
     patterns: &'a dyn PatternEngine,
-    roots: BTreeSet<String>,
+    paths: BTreeSet<String>,
 }
 
 impl Checker<'_> {
@@ -25,8 +26,42 @@ impl Checker<'_> {
         });
     }
 
+    /// Comparisons of attributes that are always numbers must compare with numbers.
+    fn numeric_operands(&mut self, path: &str, when: &ConditionJson) {
+        for (key, value) in when {
+            let here = format!("{path}.{key}");
+            match (key.as_str(), value) {
+                ("$and" | "$or" | "$nor", Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::Object(inner) = item {
+                            self.numeric_operands(&format!("{here}[{i}]"), inner);
+                        }
+                    }
+                }
+                ("$not", Value::Object(inner)) => self.numeric_operands(&here, inner),
+                (attribute, Value::Object(ops)) if NUMERIC_PATHS.contains(&attribute) => {
+                    for (op, operand) in ops {
+                        let comparison =
+                            matches!(op.as_str(), "$gt" | "$gte" | "$lt" | "$lte" | "$eq" | "$ne");
+                        if comparison && !operand.is_number() && !operand.is_null() {
+                            self.error(
+                                format!("{here}.{op}"),
+                                format!(
+                                    "expected a number (`{attribute}` is a number), found {}",
+                                    super::strict::describe(operand)
+                                ),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn condition(&mut self, path: &str, when: Option<&ConditionJson>) -> Option<Condition> {
         let when = when?;
+        self.numeric_operands(path, when);
         let (condition, issues) = Condition::compile(&Value::Object(when.clone()), self.patterns);
         for issue in issues {
             let joined = if issue.path.is_empty() {
@@ -38,7 +73,7 @@ impl Checker<'_> {
             };
             self.error(joined, issue.message);
         }
-        self.roots.extend(condition.attribute_roots());
+        self.paths.extend(condition.attribute_paths());
         Some(condition)
     }
 
@@ -77,9 +112,7 @@ impl Checker<'_> {
         match Template::parse(text) {
             Ok(template) => {
                 for field in template.fields() {
-                    if let Some(root) = field.split('.').next() {
-                        self.roots.insert(root.to_string());
-                    }
+                    self.paths.insert(field.to_string());
                     let declared_cookie = field
                         .strip_prefix("cookies.")
                         .is_some_and(|c| cookies.iter().any(|d| d == c));
@@ -140,7 +173,7 @@ pub(super) fn validate(
     let mut check = Checker {
         errors: Vec::new(),
         patterns,
-        roots: BTreeSet::new(),
+        paths: BTreeSet::new(),
     };
     if site.version != 1 {
         check.error("version", format!("expected 1, found {}", site.version));
@@ -208,7 +241,9 @@ pub(super) fn validate(
                 "the last band takes every price above the others: leave out `below`",
             ),
             (Some(bound), false) => {
-                if !(bound > previous_bound) || !bound.is_finite() {
+                if bound.partial_cmp(&previous_bound) != Some(std::cmp::Ordering::Greater)
+                    || !bound.is_finite()
+                {
                     check.error(
                         format!("{path}.below"),
                         "expected bounds in ascending order",
@@ -219,7 +254,7 @@ pub(super) fn validate(
             (None, true) => {}
         }
     }
-    if !(classify.interests.half_life_days > 0.0) {
+    if classify.interests.half_life_days.is_nan() || classify.interests.half_life_days <= 0.0 {
         check.error(
             "classify.interests.halfLifeDays",
             "expected a number of days above 0",
@@ -232,7 +267,7 @@ pub(super) fn validate(
         check.error("classify.funnel.quietDays", "expected at least 1 day");
     }
 
-    for (name, _) in &site.saved_groups {
+    for name in site.saved_groups.keys() {
         check.name(&format!("savedGroups[{:?}]", name), "group", name);
     }
 
@@ -416,7 +451,11 @@ pub(super) fn validate(
                 "perSession and maxTotal must be at least 1 (remove the popup to turn it off)",
             );
         }
-        if !(caps.every_days >= 0.0) || !(caps.give_up_after_days > 0.0) {
+        if caps.every_days.is_nan()
+            || caps.every_days < 0.0
+            || caps.give_up_after_days.is_nan()
+            || caps.give_up_after_days <= 0.0
+        {
             check.error(
                 format!("{path}.caps"),
                 "everyDays must be 0 or more and giveUpAfterDays above 0",
@@ -463,13 +502,25 @@ pub(super) fn validate(
         .iter()
         .map(|(k, v)| (k.clone(), Value::Array(v.clone())))
         .collect();
+    let slot_selectors = site
+        .slots
+        .iter()
+        .map(|(name, slot)| {
+            let selector = slot
+                .selector
+                .clone()
+                .unwrap_or_else(|| format!("[data-ep-slot=\"{name}\"]"));
+            (name.clone(), selector)
+        })
+        .collect();
     Ok(LoadedConfig {
+        slot_selectors,
         segments,
         experiences,
         greetings,
         popups,
         saved_groups,
-        attribute_roots: check.roots,
+        attribute_plan: AttributePlan::for_paths(check.paths.iter().map(String::as_str)),
         site,
     })
 }

@@ -5,7 +5,7 @@
 //! and predictable in tests. User-Agent Client Hints are not used because the edge
 //! does not get them on the first request.
 
-use super::cap_chars;
+use super::cap_str;
 
 /// The most UA characters examined; real UAs are a few hundred characters long.
 const MAX_UA_CHARS: usize = 1024;
@@ -41,19 +41,14 @@ pub struct UserAgentInfo {
     pub browser: String,
 }
 
-/// Parses all three facts from a User-Agent (lowercasing it only once).
+/// Parses all three facts from a User-Agent (scanning it only once).
 pub fn parse_user_agent(user_agent: Option<&str>) -> UserAgentInfo {
-    let ua = normalize(user_agent);
+    let ua = scan_user_agent(user_agent);
     UserAgentInfo {
         device: device_of(&ua),
         os: os_of(&ua).to_string(),
         browser: browser_of(&ua).to_string(),
     }
-}
-
-/// Lowercased, capped UA; empty when missing.
-fn normalize(user_agent: Option<&str>) -> String {
-    cap_chars(user_agent.unwrap_or("").trim(), MAX_UA_CHARS).to_lowercase()
 }
 
 /// Substrings (in the lowercased UA) that mark automated clients. `bot` covers
@@ -101,14 +96,262 @@ const BOT_MARKERS: &[&str] = &[
 /// check so their owners are not treated as crawlers.
 const BOT_FALSE_POSITIVES: &[&str] = &["cubot"];
 
-fn is_bot(ua: &str) -> bool {
-    let mut cleaned = std::borrow::Cow::Borrowed(ua);
-    for fp in BOT_FALSE_POSITIVES {
-        if cleaned.contains(fp) {
-            cleaned = std::borrow::Cow::Owned(cleaned.replace(fp, ""));
-        }
+/// Every substring the checks below look for (lowercase): the bot markers, their
+/// false positives, and the device, OS and browser tokens. One pass over the UA
+/// finds which of them occur ([`scan`]), instead of one substring search per token.
+/// A token missing here is a compile error where it is used ([`bits`]).
+const TOKENS: [&str; 77] = [
+    // BOT_MARKERS.
+    "bot",
+    "crawler",
+    "spider",
+    "slurp",
+    "crawl",
+    "(compatible; yandex",
+    "mediapartners-google",
+    "google-inspectiontool",
+    "googleother",
+    "feedfetcher",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "vkshare",
+    "whatsapp/",
+    "skypeuripreview",
+    "embedly",
+    "pingdom",
+    "lighthouse",
+    "pagespeed",
+    "chatgpt-user",
+    "perplexity",
+    "python-requests",
+    "python-urllib",
+    "aiohttp",
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "libwww",
+    "curl/",
+    "wget/",
+    "httpclient",
+    "axios/",
+    "node-fetch",
+    "phantomjs",
+    // BOT_FALSE_POSITIVES.
+    "cubot",
+    // Device and OS.
+    "ipad",
+    "tablet",
+    "tablet pc",
+    "kindle",
+    "silk",
+    "playbook",
+    "mobi",
+    "iphone",
+    "ipod",
+    "windows phone",
+    "opera mini",
+    "iemobile",
+    "blackberry",
+    "android",
+    "windows",
+    "macintosh",
+    "mac os x",
+    "x11",
+    "linux",
+    "cros",
+    "mozilla/",
+    // Browser.
+    "yabrowser/",
+    "yaapp",
+    "yasearchbrowser",
+    "samsungbrowser/",
+    "opr/",
+    "opt/",
+    "opios/",
+    "opera",
+    "edg/",
+    "edge/",
+    "edga/",
+    "edgios/",
+    "ucbrowser",
+    "miuibrowser",
+    "trident/",
+    "firefox/",
+    "fxios/",
+    "chrome/",
+    "crios/",
+    "chromium/",
+    "safari/",
+];
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
     }
-    BOT_MARKERS.iter().any(|m| cleaned.contains(m))
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The set of [`TOKENS`] named: bit `i` stands for `TOKENS[i]`. Only evaluated at
+/// compile time, where an unknown name stops the build.
+const fn bits(names: &[&str]) -> u128 {
+    let mut set = 0u128;
+    let mut n = 0;
+    while n < names.len() {
+        let mut i = 0;
+        while !str_eq(TOKENS[i], names[n]) {
+            i += 1;
+            assert!(i < TOKENS.len(), "not in TOKENS");
+        }
+        set |= 1 << i;
+        n += 1;
+    }
+    set
+}
+
+/// Whether the scanned UA contains any of the tokens named.
+macro_rules! has {
+    ($ua:expr, $($token:literal),+ $(,)?) => {
+        ($ua.tokens & const { bits(&[$($token),+]) }) != 0
+    };
+}
+
+const BOTS: u128 = bits(BOT_MARKERS);
+const FALSE_BOTS: u128 = bits(BOT_FALSE_POSITIVES);
+
+/// [`TOKENS`] indices grouped by first byte: those starting with byte `b` are
+/// `order[start[b]..start[b + 1]]`.
+struct FirstByteIndex {
+    order: [u8; TOKENS.len()],
+    start: [u8; 257],
+}
+
+const INDEX: FirstByteIndex = {
+    assert!(TOKENS.len() <= 128, "a token set is a u128");
+    let mut count = [0usize; 256];
+    let mut i = 0;
+    while i < TOKENS.len() {
+        let t = TOKENS[i].as_bytes();
+        assert!(!t.is_empty(), "empty token");
+        let mut j = 0;
+        while j < t.len() {
+            assert!(!t[j].is_ascii_uppercase(), "tokens are lowercase");
+            j += 1;
+        }
+        let mut k = 0;
+        while k < i {
+            assert!(!str_eq(TOKENS[k], TOKENS[i]), "duplicate token");
+            k += 1;
+        }
+        count[t[0] as usize] += 1;
+        i += 1;
+    }
+    let mut start = [0u8; 257];
+    let mut b = 0;
+    while b < 256 {
+        start[b + 1] = start[b] + count[b] as u8;
+        b += 1;
+    }
+    let mut next = [0u8; 256];
+    let mut order = [0u8; TOKENS.len()];
+    let mut i = 0;
+    while i < TOKENS.len() {
+        let first = TOKENS[i].as_bytes()[0] as usize;
+        order[(start[first] + next[first]) as usize] = i as u8;
+        next[first] += 1;
+        i += 1;
+    }
+    FirstByteIndex { order, start }
+};
+
+/// The set of [`TOKENS`] that occur in `hay`, matched ignoring ASCII case (the
+/// tokens are lowercase).
+fn scan(hay: &[u8]) -> u128 {
+    let mut found = 0u128;
+    let mut rest = hay;
+    while let Some((&first, after)) = rest.split_first() {
+        let b = usize::from(first.to_ascii_lowercase());
+        let from = INDEX.start.get(b).copied().unwrap_or(0);
+        let to = INDEX.start.get(b + 1).copied().unwrap_or(0);
+        if from < to {
+            let candidates = INDEX
+                .order
+                .get(usize::from(from)..usize::from(to))
+                .unwrap_or(&[]);
+            for &t in candidates {
+                let bit = 1u128 << t;
+                if found & bit != 0 {
+                    continue;
+                }
+                let token = TOKENS.get(usize::from(t)).map_or(&[][..], |t| t.as_bytes());
+                // The first byte already matched; the rest decides.
+                let matched = rest
+                    .get(1..token.len())
+                    .zip(token.get(1..))
+                    .is_some_and(|(h, t)| h.eq_ignore_ascii_case(t));
+                if matched {
+                    found |= bit;
+                }
+            }
+        }
+        rest = after;
+    }
+    found
+}
+
+/// What the checks read from one User-Agent.
+struct ScannedUa {
+    /// Missing or blank.
+    empty: bool,
+    /// The [`TOKENS`] that occur in the (lowercased, capped) UA, except that the bot
+    /// markers are looked for after removing [`BOT_FALSE_POSITIVES`].
+    tokens: u128,
+}
+
+/// Scans a User-Agent once: trimmed, capped at [`MAX_UA_CHARS`] characters and
+/// compared in lowercase.
+fn scan_user_agent(user_agent: Option<&str>) -> ScannedUa {
+    let ua = cap_str(user_agent.unwrap_or("").trim(), MAX_UA_CHARS);
+    if ua.is_empty() {
+        return ScannedUa {
+            empty: true,
+            tokens: 0,
+        };
+    }
+    // ASCII (every real UA): `scan` ignores ASCII case, which is exactly
+    // `to_lowercase` here. Otherwise lowercase the Unicode way first, since a few
+    // non-ASCII letters lowercase to ASCII ones (the Kelvin sign to `k`).
+    let lowered;
+    let hay = if ua.is_ascii() {
+        ua
+    } else {
+        lowered = ua.to_lowercase();
+        lowered.as_str()
+    };
+    let mut tokens = scan(hay.as_bytes());
+    if tokens & FALSE_BOTS != 0 {
+        // Rare: look for bot markers again with the false positives removed (which
+        // may join the text around them into a new marker).
+        // (`hay` is either ASCII or already lowercased.)
+        let mut cleaned = hay.to_ascii_lowercase();
+        for fp in BOT_FALSE_POSITIVES {
+            if cleaned.contains(fp) {
+                cleaned = cleaned.replace(fp, "");
+            }
+        }
+        tokens = (tokens & !BOTS) | (scan(cleaned.as_bytes()) & BOTS);
+    }
+    ScannedUa {
+        empty: false,
+        tokens,
+    }
 }
 
 /// Classifies the device from the User-Agent. Checks, first match wins:
@@ -126,26 +369,23 @@ fn is_bot(ua: &str) -> bool {
 /// iPadOS Safari reports itself as a Mac by default and is therefore `Desktop`; only
 /// client-side touch checks could tell, and the edge cannot run those.
 pub fn classify_device(user_agent: Option<&str>) -> DeviceClass {
-    device_of(&normalize(user_agent))
+    device_of(&scan_user_agent(user_agent))
 }
 
-fn device_of(ua: &str) -> DeviceClass {
-    if ua.is_empty() {
+fn device_of(ua: &ScannedUa) -> DeviceClass {
+    if ua.empty {
         return DeviceClass::Unknown;
     }
-    if is_bot(ua) {
+    if ua.tokens & BOTS != 0 {
         return DeviceClass::Bot;
     }
-    let has = |m: &str| ua.contains(m);
-    if has("ipad")
-        || (has("tablet") && !has("tablet pc"))
-        || has("kindle")
-        || has("silk")
-        || has("playbook")
+    if has!(ua, "ipad", "kindle", "silk", "playbook")
+        || (has!(ua, "tablet") && !has!(ua, "tablet pc"))
     {
         return DeviceClass::Tablet;
     }
-    if [
+    if has!(
+        ua,
         "mobi",
         "iphone",
         "ipod",
@@ -153,16 +393,14 @@ fn device_of(ua: &str) -> DeviceClass {
         "opera mini",
         "iemobile",
         "blackberry",
-    ]
-    .iter()
-    .any(|m| has(m))
-    {
+    ) {
         return DeviceClass::Mobile;
     }
-    if has("android") {
+    if has!(ua, "android") {
         return DeviceClass::Tablet;
     }
-    if [
+    if has!(
+        ua,
         "windows",
         "macintosh",
         "mac os x",
@@ -170,10 +408,7 @@ fn device_of(ua: &str) -> DeviceClass {
         "linux",
         "cros",
         "mozilla/",
-    ]
-    .iter()
-    .any(|m| has(m))
-    {
+    ) {
         return DeviceClass::Desktop;
     }
     DeviceClass::Unknown
@@ -184,23 +419,22 @@ fn device_of(ua: &str) -> DeviceClass {
 /// iOS is checked before macOS because iOS UAs say "like Mac OS X", and Android
 /// before Linux because Android UAs say "Linux; Android". ChromeOS counts as `linux`.
 pub fn detect_os(user_agent: Option<&str>) -> &'static str {
-    os_of(&normalize(user_agent))
+    os_of(&scan_user_agent(user_agent))
 }
 
-fn os_of(ua: &str) -> &'static str {
-    let has = |m: &str| ua.contains(m);
-    if has("windows phone") {
+fn os_of(ua: &ScannedUa) -> &'static str {
+    if has!(ua, "windows phone") {
         // Checked first: Windows Phone UAs also claim "like iPhone OS" and "Android".
         "windows"
-    } else if has("iphone") || has("ipad") || has("ipod") {
+    } else if has!(ua, "iphone", "ipad", "ipod") {
         "ios"
-    } else if has("android") {
+    } else if has!(ua, "android") {
         "android"
-    } else if has("windows") {
+    } else if has!(ua, "windows") {
         "windows"
-    } else if has("macintosh") || has("mac os x") {
+    } else if has!(ua, "macintosh", "mac os x") {
         "macos"
-    } else if has("linux") || has("x11") || has("cros") {
+    } else if has!(ua, "linux", "x11", "cros") {
         "linux"
     } else {
         "other"
@@ -218,26 +452,25 @@ fn os_of(ua: &str) -> &'static str {
 /// `other` despite their `Chrome/` token because they behave differently enough, and
 /// so are Internet Explorer and IE Mobile, whose UAs mention Safari or iPhone.
 pub fn detect_browser(user_agent: Option<&str>) -> &'static str {
-    browser_of(&normalize(user_agent))
+    browser_of(&scan_user_agent(user_agent))
 }
 
-fn browser_of(ua: &str) -> &'static str {
-    let has = |m: &str| ua.contains(m);
-    if has("yabrowser/") || has("yaapp") || has("yasearchbrowser") {
+fn browser_of(ua: &ScannedUa) -> &'static str {
+    if has!(ua, "yabrowser/", "yaapp", "yasearchbrowser") {
         "yandex"
-    } else if has("samsungbrowser/") {
+    } else if has!(ua, "samsungbrowser/") {
         "samsung"
-    } else if has("opr/") || has("opt/") || has("opios/") || has("opera") {
+    } else if has!(ua, "opr/", "opt/", "opios/", "opera") {
         "opera"
-    } else if has("edg/") || has("edge/") || has("edga/") || has("edgios/") {
+    } else if has!(ua, "edg/", "edge/", "edga/", "edgios/") {
         "edge"
-    } else if has("ucbrowser") || has("miuibrowser") || has("iemobile") || has("trident/") {
+    } else if has!(ua, "ucbrowser", "miuibrowser", "iemobile", "trident/") {
         "other"
-    } else if has("firefox/") || has("fxios/") {
+    } else if has!(ua, "firefox/", "fxios/") {
         "firefox"
-    } else if has("chrome/") || has("crios/") || has("chromium/") {
+    } else if has!(ua, "chrome/", "crios/", "chromium/") {
         "chrome"
-    } else if has("safari/") {
+    } else if has!(ua, "safari/") {
         "safari"
     } else {
         "other"

@@ -4,7 +4,7 @@
 //! Only primary subtags (`ru`, `en`) are kept: conditions choose content by language,
 //! and region subtags would make `ru-RU` vs `ru` a needless distinction.
 
-use super::cap_chars;
+use super::cap_str;
 
 /// The most input characters examined; real headers are well under 200.
 const MAX_INPUT_CHARS: usize = 1024;
@@ -22,18 +22,24 @@ const MAX_ENTRIES: usize = 32;
 /// out-of-range `q`, and tags whose primary subtag is not 2–3 ASCII letters (junk,
 /// `x-…`/`i-…` private and grandfathered tags).
 pub fn languages(input: Option<&str>) -> Vec<String> {
-    let input = cap_chars(input.unwrap_or(""), MAX_INPUT_CHARS);
-    let mut entries: Vec<(String, f64)> = input
-        .split(',')
-        .take(MAX_ENTRIES)
-        .filter_map(parse_entry)
-        .collect();
+    let input = cap_str(input.unwrap_or(""), MAX_INPUT_CHARS);
+    // At most MAX_ENTRIES entries, kept on the stack.
+    let mut entries = [(Subtag::EMPTY, 0.0f64); MAX_ENTRIES];
+    let mut len = 0;
+    for entry in input.split(',').take(MAX_ENTRIES) {
+        if let (Some(parsed), Some(slot)) = (parse_entry(entry), entries.get_mut(len)) {
+            *slot = parsed;
+            len += 1;
+        }
+    }
+    let entries = entries.get_mut(..len).unwrap_or(&mut []);
     // `sort_by` is stable, so equal weights keep the header's order.
     entries.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut out: Vec<String> = Vec::with_capacity(entries.len());
-    for (lang, _) in entries {
-        if !out.contains(&lang) {
-            out.push(lang);
+    for (lang, _) in entries.iter() {
+        let lang = lang.as_str();
+        if !out.iter().any(|l| l == lang) {
+            out.push(lang.to_string());
         }
     }
     out
@@ -45,14 +51,46 @@ pub fn primary_language(input: Option<&str>) -> Option<String> {
     languages(input).into_iter().next()
 }
 
+/// A lowercased primary subtag of 2–3 ASCII letters, held inline.
+#[derive(Clone, Copy)]
+struct Subtag {
+    bytes: [u8; 3],
+    len: u8,
+}
+
+impl Subtag {
+    const EMPTY: Subtag = Subtag {
+        bytes: [0; 3],
+        len: 0,
+    };
+
+    /// `s` lowercased, if it is 2–3 ASCII letters.
+    fn parse(s: &str) -> Option<Subtag> {
+        let src = s.as_bytes();
+        if !(2..=3).contains(&src.len()) || !src.iter().all(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let mut tag = Subtag::EMPTY;
+        for (dst, b) in tag.bytes.iter_mut().zip(src) {
+            *dst = b.to_ascii_lowercase();
+        }
+        tag.len = u8::try_from(src.len()).unwrap_or(0);
+        Some(tag)
+    }
+
+    fn as_str(&self) -> &str {
+        self.bytes
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
 /// One `tag;q=0.8` entry → (primary subtag, weight), or `None` to skip it.
-fn parse_entry(entry: &str) -> Option<(String, f64)> {
+fn parse_entry(entry: &str) -> Option<(Subtag, f64)> {
     let mut parts = entry.split(';');
     let tag = parts.next()?.trim();
-    let primary = tag.split(['-', '_']).next()?;
-    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return None;
-    }
+    let primary = Subtag::parse(tag.split(['-', '_']).next()?)?;
     let mut q = 1.0;
     for param in parts {
         let Some((key, value)) = param.split_once('=') else {
@@ -65,13 +103,35 @@ fn parse_entry(entry: &str) -> Option<(String, f64)> {
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
                 return None;
             }
-            q = value.parse::<f64>().ok()?;
+            q = parse_decimal(value)?;
             if !(q > 0.0 && q <= 1.0) {
                 return None;
             }
         }
     }
-    Some((primary.to_ascii_lowercase(), q))
+    Some((primary, q))
+}
+
+/// `value.parse::<f64>().ok()` for a string of ASCII digits and dots, without the
+/// general parser for the usual short forms (`0.9`, `1`, `.5`).
+fn parse_decimal(value: &str) -> Option<f64> {
+    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    let digits = int.len() + frac.len();
+    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if digits == 0 || digits > 15 || !plain(int) || !plain(frac) {
+        return value.parse().ok();
+    }
+    // At most 15 digits: the mantissa and the power of ten are exact in an f64, so
+    // the one correctly rounded division gives exactly what the parser would.
+    let mantissa = int
+        .bytes()
+        .chain(frac.bytes())
+        .fold(0u64, |m, b| m * 10 + u64::from(b.wrapping_sub(b'0')));
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let scale = POW10.get(frac.len())?;
+    Some(mantissa as f64 / scale)
 }
 
 #[cfg(test)]

@@ -39,10 +39,29 @@ pub const MAX_COOKIES: usize = 32;
 
 /// The first `max` characters of `s` (cut on a char boundary, never panics).
 pub(crate) fn cap_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((end, _)) => s.get(..end).unwrap_or("").to_string(),
-        None => s.to_string(),
+    cap_str(s, max).to_string()
+}
+
+/// The first `max` characters of `s`, borrowed (cut on a char boundary, never
+/// panics).
+pub(crate) fn cap_str(s: &str, max: usize) -> &str {
+    // A string of at most `max` bytes has at most `max` characters: no need to count.
+    if s.len() <= max {
+        return s;
     }
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s.get(..end).unwrap_or(""),
+        None => s,
+    }
+}
+
+/// [`cap_str`] in place, reusing the string's buffer.
+pub(crate) fn cap_string(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let end = cap_str(&s, max).len();
+        s.truncate(end);
+    }
+    s
 }
 
 /// Trims and caps an optional string; blank → `None`.
@@ -50,6 +69,13 @@ fn clean_opt(s: Option<&str>, max: usize) -> Option<String> {
     s.map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| cap_chars(s, max))
+}
+
+/// Trims, caps and uppercases an optional code (`"rub"` → `"RUB"`); blank → `None`.
+fn clean_upper(s: Option<&str>, max: usize) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| cap_str(s, max).to_uppercase())
 }
 
 /// A finite number or `None`: NaN and infinities would poison sums and comparisons.
@@ -136,8 +162,7 @@ impl Geo {
     /// uppercased so `"ru"` and `"RU"` compare equal.
     pub fn sanitized(&self) -> Geo {
         Geo {
-            country: clean_opt(self.country.as_deref(), MAX_ANNOTATION_CHARS)
-                .map(|c| c.to_uppercase()),
+            country: clean_upper(self.country.as_deref(), MAX_ANNOTATION_CHARS),
             region: clean_opt(self.region.as_deref(), MAX_ANNOTATION_CHARS),
             city: clean_opt(self.city.as_deref(), MAX_ANNOTATION_CHARS),
         }
@@ -167,8 +192,7 @@ impl PageAnnotations {
     pub fn sanitized(&self) -> PageAnnotations {
         PageAnnotations {
             price: finite(self.price),
-            currency: clean_opt(self.currency.as_deref(), MAX_ANNOTATION_CHARS)
-                .map(|c| c.to_uppercase()),
+            currency: clean_upper(self.currency.as_deref(), MAX_ANNOTATION_CHARS),
             category: clean_opt(self.category.as_deref(), MAX_ANNOTATION_CHARS),
             item_id: clean_opt(self.item_id.as_deref(), MAX_ANNOTATION_CHARS),
             funnel_step: clean_opt(self.funnel_step.as_deref(), MAX_ANNOTATION_CHARS),
@@ -266,25 +290,106 @@ impl Default for Context {
     }
 }
 
+/// Which parts of the context to compute, so a page view whose conditions read only
+/// a few of them does not pay for the rest.
+///
+/// [`ContextNeeds::ALL`] computes everything (what [`Context::from_facts`] does);
+/// the [`Default`] computes nothing but the always-present sanitized `page` and
+/// `geo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ContextNeeds {
+    /// [`Context::url`]: the parsed page URL.
+    pub url: bool,
+    /// [`Context::utm`]: campaign tags and click id.
+    pub utm: bool,
+    /// [`Context::referrer`] (computes the URL and UTM tags internally even when
+    /// they are not requested, since the classification reads them).
+    pub referrer: bool,
+    /// [`Context::device`], [`Context::os`] and [`Context::browser`].
+    pub user_agent: bool,
+    /// [`Context::language`] and [`Context::languages`].
+    pub language: bool,
+    /// [`Context::time`].
+    pub time: bool,
+}
+
+impl ContextNeeds {
+    /// Every part.
+    pub const ALL: ContextNeeds = ContextNeeds {
+        url: true,
+        utm: true,
+        referrer: true,
+        user_agent: true,
+        language: true,
+        time: true,
+    };
+}
+
 impl Context {
     /// Derives the context of one request. `hemisphere` flips the seasons; the edge
     /// can pass [`Hemisphere::for_country`] of the geo country.
+    ///
+    /// Same as [`Context::from_facts_with`] with [`ContextNeeds::ALL`].
     pub fn from_facts(facts: &RequestFacts, hemisphere: Hemisphere) -> Context {
-        let url = parse_url(&facts.url);
-        let utm = Utm::from_url(&url);
-        let referrer = classify_referrer(facts.referrer.as_deref(), &url, &utm);
-        let ua = parse_user_agent(facts.user_agent.as_deref());
-        let languages = languages(facts.language.as_deref());
+        Context::from_facts_with(facts, hemisphere, ContextNeeds::ALL)
+    }
+
+    /// Derives only the parts of the context that `needs` asks for; the others are
+    /// left as in [`Context::default`] (path `/`, no tags, `Direct`, `Unknown` device
+    /// with OS and browser `other`, no languages, the Unix epoch). `page` and `geo`
+    /// are always sanitized: they are cheap.
+    ///
+    /// Every part that is computed equals the same part of
+    /// [`Context::from_facts`].
+    pub fn from_facts_with(
+        facts: &RequestFacts,
+        hemisphere: Hemisphere,
+        needs: ContextNeeds,
+    ) -> Context {
+        let need_url = needs.url || needs.utm || needs.referrer;
+        let need_utm = needs.utm || needs.referrer;
+        let url = if need_url {
+            parse_url(&facts.url)
+        } else {
+            ParsedUrl::default()
+        };
+        let utm = if need_utm {
+            Utm::from_url(&url)
+        } else {
+            Utm::default()
+        };
+        let referrer = if needs.referrer {
+            classify_referrer(facts.referrer.as_deref(), &url, &utm)
+        } else {
+            ReferrerInfo::default()
+        };
+        let ua = if needs.user_agent {
+            parse_user_agent(facts.user_agent.as_deref())
+        } else {
+            // What a missing User-Agent gives (`Unknown`, `other`, `other`), so an
+            // unneeded part reads the same as in `Context::default()`.
+            parse_user_agent(None)
+        };
+        let languages = if needs.language {
+            languages(facts.language.as_deref())
+        } else {
+            Vec::new()
+        };
+        let time = if needs.time {
+            local_time(facts.now_ms, facts.utc_offset_minutes, hemisphere)
+        } else {
+            LocalTime::default()
+        };
         Context {
             referrer,
-            utm,
-            url,
+            utm: if needs.utm { utm } else { Utm::default() },
+            url: if needs.url { url } else { ParsedUrl::default() },
             device: ua.device,
             os: ua.os,
             browser: ua.browser,
             language: languages.first().cloned(),
             languages,
-            time: local_time(facts.now_ms, facts.utc_offset_minutes, hemisphere),
+            time,
             geo: facts.geo.as_ref().map(Geo::sanitized),
             page: facts.page.sanitized(),
         }

@@ -5,7 +5,9 @@
 //! click ids are used both to override the referrer (paid, email) and to fill in for
 //! it when it is missing.
 
-use super::url::{parse_url, ParsedUrl};
+use std::borrow::Cow;
+
+use super::url::{scheme_and_host, strip_www, ParsedUrl};
 use super::utm::Utm;
 
 /// The traffic channel of a visit.
@@ -277,49 +279,69 @@ const SOCIAL_MEDIUMS: &[&str] = &[
 /// Returns the channel (`Search`, `Social` or `Email` for webmail) and the canonical
 /// source name. Matching is on whole labels, so `notvk.com` is not `vk.com`.
 pub fn known_host(host: &str) -> Option<(ReferrerClass, &'static str)> {
-    let host = host.trim().trim_end_matches('.').to_lowercase();
+    let host = lowercase(host.trim().trim_end_matches('.'));
     if host.is_empty() {
         return None;
     }
-    KNOWN_HOSTS
-        .iter()
-        .filter_map(|entry| match_len(&host, entry).map(|n| (n, entry)))
-        .max_by_key(|(n, _)| *n)
-        .map(|(_, entry)| (entry.class, entry.source))
+    let heads = wildcard_heads(&host);
+    // The most specific match wins; among equally specific ones, the last listed.
+    let mut best: Option<(usize, &Known)> = None;
+    for entry in KNOWN_HOSTS {
+        if let Some(n) = match_len(&host, entry, &heads) {
+            if best.is_none_or(|(b, _)| n >= b) {
+                best = Some((n, entry));
+            }
+        }
+    }
+    best.map(|(_, entry)| (entry.class, entry.source))
 }
 
-/// Number of labels of `host` the entry accounts for, if it matches.
-fn match_len(host: &str, entry: &Known) -> Option<usize> {
+/// `s.to_lowercase()`, borrowed when `s` is ASCII without uppercase letters.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if !s.is_ascii() {
+        Cow::Owned(s.to_lowercase())
+    } else if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// What a `name.*` pattern must match in front of a public-suffix tail: `host`
+/// without a one-label tail (`google` of `google.ru`), and without a generic second
+/// level plus a country (`google` of `google.co.uk`); `None` where that tail is not
+/// acceptable or the host has too few labels.
+fn wildcard_heads(host: &str) -> [Option<&str>; 2] {
+    let Some(dot) = host.rfind('.') else {
+        return [None, None];
+    };
+    let head = host.get(..dot).unwrap_or("");
+    let tld = host.get(dot + 1..).unwrap_or("");
+    let one = is_tld_like(tld).then_some(head);
+    let two = head.rfind('.').and_then(|dot2| {
+        let second = head.get(dot2 + 1..).unwrap_or("");
+        let tail_ok = GENERIC_SECOND_LEVELS.contains(&second)
+            && tld.len() == 2
+            && tld.bytes().all(|b| b.is_ascii_alphabetic());
+        tail_ok.then(|| head.get(..dot2).unwrap_or(""))
+    });
+    [one, two]
+}
+
+/// Number of labels of `host` the entry accounts for, if it matches. `heads` is
+/// [`wildcard_heads`] of `host`.
+fn match_len(host: &str, entry: &Known, heads: &[Option<&str>; 2]) -> Option<usize> {
+    let labels = |d: &str| d.bytes().filter(|&b| b == b'.').count() + 1;
     if let Some(base) = entry.domain.strip_suffix(".*") {
         // Try a one-label tail, then a generic-second-level + country tail.
-        let labels: Vec<&str> = host.split('.').collect();
-        let base_labels = base.split('.').count();
-        for tail_len in [1usize, 2] {
-            if labels.len() <= tail_len {
-                continue;
-            }
-            let split = labels.len() - tail_len;
-            let tail = labels.get(split..)?;
-            let tail_ok = match tail {
-                [tld] => is_tld_like(tld),
-                [second, cc] => {
-                    GENERIC_SECOND_LEVELS.contains(second)
-                        && cc.len() == 2
-                        && cc.bytes().all(|b| b.is_ascii_alphabetic())
-                }
-                _ => false,
-            };
-            if !tail_ok {
-                continue;
-            }
-            let head = labels.get(..split)?.join(".");
-            if prefix_ok(&head, base, entry.sub) {
-                return Some(base_labels + tail_len);
+        for (tail_len, head) in [1usize, 2].into_iter().zip(heads) {
+            if head.is_some_and(|head| prefix_ok(head, base, entry.sub)) {
+                return Some(labels(base) + tail_len);
             }
         }
         None
     } else if prefix_ok(host, entry.domain, entry.sub) {
-        Some(entry.domain.split('.').count())
+        Some(labels(entry.domain))
     } else {
         None
     }
@@ -333,6 +355,10 @@ fn is_tld_like(label: &str) -> bool {
 
 /// Whether `host` is `domain` or a subdomain of it allowed by `sub`.
 fn prefix_ok(host: &str, domain: &str, sub: Sub) -> bool {
+    // Most table entries already differ in the last byte: reject those cheaply.
+    if host.as_bytes().last() != domain.as_bytes().last() {
+        return false;
+    }
     if host == domain {
         return true;
     }
@@ -352,7 +378,7 @@ fn prefix_ok(host: &str, domain: &str, sub: Sub) -> bool {
 /// The returned name is `None` for generic email sources (`newsletter`,
 /// `unisender`), where the value itself is the most specific name available.
 pub fn canonical_source(name: &str) -> Option<(ReferrerClass, Option<&'static str>)> {
-    let name = name.trim().to_lowercase();
+    let name = lowercase(name.trim());
     if let Some((_, class, source)) = SOURCE_ALIASES.iter().find(|(a, _, _)| *a == name) {
         let source = if source.is_empty() {
             None
@@ -378,12 +404,28 @@ fn source_name(utm_source: &str) -> String {
 
 /// `utm_medium` lowercased with separators removed, so `paid_social`, `Paid-Social`
 /// and `paid social` compare equal.
-fn normalize_medium(medium: &str) -> String {
-    medium
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | ' ' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect()
+fn normalize_medium(medium: &str) -> Cow<'_, str> {
+    let is_sep = |b: u8| matches!(b, b'-' | b'_' | b' ' | b'.');
+    if !medium.is_ascii() {
+        return Cow::Owned(
+            medium
+                .chars()
+                .filter(|c| !matches!(c, '-' | '_' | ' ' | '.'))
+                .flat_map(char::to_lowercase)
+                .collect(),
+        );
+    }
+    if medium.bytes().any(|b| is_sep(b) || b.is_ascii_uppercase()) {
+        Cow::Owned(
+            medium
+                .bytes()
+                .filter(|&b| !is_sep(b))
+                .map(|b| char::from(b.to_ascii_lowercase()))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(medium)
+    }
 }
 
 fn is_paid_medium(medium: &str) -> bool {
@@ -421,27 +463,43 @@ fn is_email_medium(medium: &str) -> bool {
 /// that passes through a redirector or an unknown site still says where it was
 /// posted.
 pub fn classify_referrer(referrer: Option<&str>, page: &ParsedUrl, utm: &Utm) -> ReferrerInfo {
-    let ref_url = referrer.map(parse_url).filter(|u| !u.host.is_empty());
-    let host = ref_url.as_ref().map(|u| u.host_without_www().to_string());
-    let known = ref_url.as_ref().and_then(|u| {
-        if u.scheme == "android-app" {
+    // Only the referrer's scheme and host matter: its path and query are not decoded.
+    let ref_url = referrer
+        .map(scheme_and_host)
+        .filter(|(_, host)| !host.is_empty());
+    let known = ref_url.as_ref().and_then(|(scheme, host)| {
+        if scheme.eq_ignore_ascii_case("android-app") {
             KNOWN_APPS
                 .iter()
-                .find(|(pkg, _, _)| *pkg == u.host)
+                .find(|(pkg, _, _)| *pkg == host)
                 .map(|(_, class, source)| (*class, *source))
         } else {
-            known_host(&u.host)
+            known_host(host)
         }
     });
+    let host = ref_url
+        .as_ref()
+        .map(|(_, host)| strip_www(host).to_string());
+    let (class, source) = classify(known, host.as_deref(), page, utm);
+    ReferrerInfo {
+        class,
+        source,
+        host,
+    }
+}
+
+/// The rules of [`classify_referrer`]: class and source from the referrer's known
+/// entry and host (without `www.`), the page and its tags.
+fn classify(
+    known: Option<(ReferrerClass, &'static str)>,
+    host: Option<&str>,
+    page: &ParsedUrl,
+    utm: &Utm,
+) -> (ReferrerClass, Option<String>) {
     let utm_source = utm.source.as_deref();
     let medium = utm.medium.as_deref().map(normalize_medium);
     let medium = medium.as_deref().unwrap_or("");
     let click = utm.click_id_spec();
-    let info = |class: ReferrerClass, source: Option<String>| ReferrerInfo {
-        class,
-        source,
-        host: host.clone(),
-    };
 
     // 1. Paid.
     if is_paid_medium(medium) || click.is_some_and(|c| c.paid) {
@@ -449,7 +507,7 @@ pub fn classify_referrer(referrer: Option<&str>, page: &ParsedUrl, utm: &Utm) ->
             .map(source_name)
             .or_else(|| click.filter(|c| c.paid).map(|c| c.source.to_string()))
             .or_else(|| known.map(|(_, s)| s.to_string()));
-        return info(ReferrerClass::Paid, source);
+        return (ReferrerClass::Paid, source);
     }
 
     // 2. Email.
@@ -458,54 +516,55 @@ pub fn classify_referrer(referrer: Option<&str>, page: &ParsedUrl, utm: &Utm) ->
         let source = utm_source
             .map(source_name)
             .or_else(|| webmail.map(|(_, s)| s.to_string()));
-        return info(Email, source);
+        return (Email, source);
     }
 
     // 3. Internal.
-    if let Some(h) = host.as_deref() {
+    if let Some(h) = host {
         let page_host = page.host_without_www();
         if !page_host.is_empty() && h == page_host {
-            return info(ReferrerClass::Internal, None);
+            return (ReferrerClass::Internal, None);
         }
     }
 
     // 4–5. Known search engine or social network.
     if let Some((class, source)) = known {
-        return info(class, Some(source.to_string()));
+        return (class, Some(source.to_string()));
     }
 
     // 6. utm_source names a known channel.
     if let Some(src) = utm_source {
         if let Some((class, name)) = canonical_source(src) {
             let source = name.map_or_else(|| src.to_string(), str::to_string);
-            return info(class, Some(source));
+            return (class, Some(source));
         }
     }
 
     // 7. utm_medium names the channel.
     if SOCIAL_MEDIUMS.contains(&medium) {
-        return info(Social, utm_source.map(str::to_string));
+        return (Social, utm_source.map(str::to_string));
     }
     if medium == "organic" {
-        return info(Search, utm_source.map(str::to_string));
+        return (Search, utm_source.map(str::to_string));
     }
 
     // 8. An organic click id says which platform the link was on.
     if let Some(c) = click {
         let class = if c.source == "yandex" { Search } else { Social };
-        return info(class, Some(c.source.to_string()));
+        return (class, Some(c.source.to_string()));
     }
 
     // 9–10.
     if host.is_some() || !utm.has_no_tags() {
-        info(ReferrerClass::Other, utm_source.map(str::to_string))
+        (ReferrerClass::Other, utm_source.map(str::to_string))
     } else {
-        info(ReferrerClass::Direct, None)
+        (ReferrerClass::Direct, None)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::url::parse_url;
     use super::*;
     use ReferrerClass::*;
 

@@ -6,7 +6,9 @@
 //! and a referrer comes from a header anyone can set, so the parser keeps what it can
 //! read and drops the rest instead of rejecting the whole value.
 
-use super::{cap_chars, MAX_URL_PART_CHARS};
+use std::borrow::Cow;
+
+use super::{cap_str, cap_string, MAX_URL_PART_CHARS};
 
 /// The most input bytes looked at. Real URLs are far shorter; the cap bounds the work
 /// a hostile multi-megabyte value can cause before the per-part caps apply.
@@ -103,49 +105,94 @@ pub(crate) fn strip_www(host: &str) -> &str {
 /// - The path and each query name/value are capped at [`MAX_URL_PART_CHARS`]
 ///   characters and at most [`MAX_QUERY_PARAMS`] pairs are kept.
 pub fn parse_url(input: &str) -> ParsedUrl {
+    let parts = split_url(input);
+    let Some(rest) = parts.rest else {
+        // Garbage, or a scheme without `//` (`mailto:x`, `javascript:...`): no host
+        // and no path worth keeping.
+        return ParsedUrl {
+            scheme: parts.scheme.to_ascii_lowercase(),
+            ..ParsedUrl::default()
+        };
+    };
+    let (path, query) = match rest.find('?') {
+        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
+        None => (rest, ""),
+    };
+    ParsedUrl {
+        scheme: parts.scheme.to_ascii_lowercase(),
+        host: parts.host.into_owned(),
+        port: parts.port,
+        path: decode_path(path),
+        query: parse_query(query),
+    }
+}
+
+/// What [`split_url`] finds before decoding anything.
+struct UrlParts<'a> {
+    /// The scheme as written (not lowercased); empty when there is none.
+    scheme: &'a str,
+    /// The lowercased host; empty when there is none or it is invalid.
+    host: Cow<'a, str>,
+    port: Option<u16>,
+    /// The path and query (fragment removed), or `None` when the URL has no path
+    /// worth keeping (garbage, or a scheme without `//`).
+    rest: Option<&'a str>,
+}
+
+/// The scheme, host and port of a URL the way [`parse_url`] reads them, without
+/// decoding the path and query (the referrer classifier needs only the host).
+fn split_url(input: &str) -> UrlParts<'_> {
     let input = cap_bytes(input, MAX_INPUT_BYTES).trim();
     // The fragment never reaches the server and carries nothing the engine reads.
     let input = match input.find('#') {
         Some(i) => input.get(..i).unwrap_or(""),
         None => input,
     };
-
-    let mut out = ParsedUrl::default();
-    let rest: &str;
+    let mut parts = UrlParts {
+        scheme: "",
+        host: Cow::Borrowed(""),
+        port: None,
+        rest: None,
+    };
     if let Some((scheme, after)) = split_scheme(input) {
-        out.scheme = scheme.to_ascii_lowercase();
-        match after.strip_prefix("//") {
-            Some(r) => rest = parse_authority(r, &mut out),
-            // `mailto:x`, `javascript:...`: no host and no path worth keeping.
-            None => return out,
+        parts.scheme = scheme;
+        if let Some(r) = after.strip_prefix("//") {
+            parts.rest = Some(parse_authority(r, &mut parts));
         }
     } else if let Some(r) = input.strip_prefix("//") {
-        rest = parse_authority(r, &mut out);
+        parts.rest = Some(parse_authority(r, &mut parts));
     } else if input.starts_with('/') || input.starts_with('?') {
-        rest = input;
-    } else {
-        return ParsedUrl::default();
+        parts.rest = Some(input);
     }
+    parts
+}
 
-    let (path, query) = match rest.find('?') {
-        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
-        None => (rest, ""),
-    };
+/// The lowercased scheme-less view of a URL the referrer classifier needs: the
+/// scheme as written and the lowercased host, exactly as [`parse_url`] would give
+/// them (host empty when there is none).
+pub(crate) fn scheme_and_host(input: &str) -> (&str, Cow<'_, str>) {
+    let parts = split_url(input);
+    (parts.scheme, parts.host)
+}
+
+/// Decodes the path: a raw `\` counts as `/`, escapes are decoded, the result is
+/// capped at [`MAX_URL_PART_CHARS`] and always starts with `/`.
+fn decode_path(path: &str) -> String {
     // Browsers read a raw `\` as `/` in http(s) paths; do the same so the path a
     // condition sees is the one the browser loaded. (An escaped `%5C` stays `\`.)
-    let path = path.replace('\\', "/");
-    let path = cap_chars(&percent_decode(&path, false), MAX_URL_PART_CHARS);
-    out.path = if path.starts_with('/') {
-        path
+    if path.starts_with('/') && !path.bytes().any(|b| b == b'%' || b == b'\\') {
+        return cap_str(path, MAX_URL_PART_CHARS).to_string();
+    }
+    let decoded = cap_string(decode(path, false, true), MAX_URL_PART_CHARS);
+    if decoded.starts_with('/') {
+        decoded
     } else {
         // Only possible for `?query` or `https://host?query`; both mean the root.
-        let mut p = String::with_capacity(path.len() + 1);
+        let mut p = String::with_capacity(decoded.len() + 1);
         p.push('/');
-        p.push_str(&path);
+        p.push_str(&decoded);
         p
-    };
-    out.query = parse_query(query);
-    out
+    }
 }
 
 /// Splits `scheme:rest` when the part before `:` is a valid scheme
@@ -153,9 +200,9 @@ pub fn parse_url(input: &str) -> ParsedUrl {
 fn split_scheme(input: &str) -> Option<(&str, &str)> {
     let colon = input.find(':')?;
     let scheme = input.get(..colon)?;
-    let mut chars = scheme.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let mut bytes = scheme.bytes();
+    let first_ok = bytes.next().is_some_and(|c| c.is_ascii_alphabetic());
+    let rest_ok = bytes.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
     // A very long "scheme" is not a scheme; real ones are short.
     if first_ok && rest_ok && scheme.len() <= 32 {
         Some((scheme, input.get(colon + 1..)?))
@@ -166,10 +213,13 @@ fn split_scheme(input: &str) -> Option<(&str, &str)> {
 
 /// Reads `userinfo@host:port` up to the first `/`, `\` or `?` into `out` and returns
 /// what follows (the path and query).
-fn parse_authority<'a>(input: &'a str, out: &mut ParsedUrl) -> &'a str {
+fn parse_authority<'a>(input: &'a str, out: &mut UrlParts<'a>) -> &'a str {
     // Browsers treat `\` like `/` in http(s) URLs, so a hostile `https://evil\@good`
     // must not be read as host `good`.
-    let end = input.find(['/', '\\', '?']).unwrap_or(input.len());
+    let end = input
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'\\' | b'?'))
+        .unwrap_or(input.len());
     let authority = input.get(..end).unwrap_or("");
     let rest = input.get(end..).unwrap_or("");
     let host_port = match authority.rfind('@') {
@@ -193,27 +243,65 @@ fn parse_authority<'a>(input: &'a str, out: &mut ParsedUrl) -> &'a str {
         }
     };
 
-    let host = host.strip_suffix('.').unwrap_or(host).to_lowercase();
-    if is_valid_host(&host) {
-        out.host = host;
-        out.port = port.and_then(|p| {
-            // `u16::from_str` accepts a leading `+`, which no URL port may have.
-            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
-                p.parse().ok()
-            } else {
-                None
-            }
-        });
-    }
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let host = if host.is_ascii() {
+        // ASCII validity does not depend on case, so check before copying.
+        if !is_valid_host(host) {
+            return rest;
+        }
+        lowercase_ascii(host)
+    } else {
+        let host = host.to_lowercase();
+        if !is_valid_host(&host) {
+            return rest;
+        }
+        Cow::Owned(host)
+    };
+    out.host = host;
+    out.port = port.and_then(|p| {
+        // `u16::from_str` accepts a leading `+`, which no URL port may have.
+        if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+            p.parse().ok()
+        } else {
+            None
+        }
+    });
     rest
 }
 
-/// Whether `host` (already lowercased) can be a host name or IP literal. Non-ASCII
-/// letters are allowed so internationalized names (`пример.рф`) survive; ASCII
-/// punctuation other than `-`, `.` and `_` is not, so `<script>` or spaces never end
-/// up in a host a condition might echo.
+/// `s` (ASCII) lowercased, borrowed when it has no uppercase letter.
+fn lowercase_ascii(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Whether `host` (already lowercased, or ASCII in any case) can be a host name or
+/// IP literal. Non-ASCII letters are allowed so internationalized names
+/// (`пример.рф`) survive; ASCII punctuation other than `-`, `.` and `_` is not, so
+/// `<script>` or spaces never end up in a host a condition might echo.
 fn is_valid_host(host: &str) -> bool {
-    if host.is_empty() || host.chars().count() > MAX_HOST_CHARS {
+    if host.is_empty() {
+        return false;
+    }
+    if host.is_ascii() {
+        if host.len() > MAX_HOST_CHARS {
+            return false;
+        }
+        let bytes = host.as_bytes();
+        if let [b'[', inner @ .., b']'] = bytes {
+            return !inner.is_empty()
+                && inner
+                    .iter()
+                    .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.');
+        }
+        return bytes
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
+    }
+    if host.chars().count() > MAX_HOST_CHARS {
         return false;
     }
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
@@ -233,7 +321,11 @@ fn is_valid_host(host: &str) -> bool {
 
 /// Splits and decodes `a=1&b=2` into pairs, keeping at most [`MAX_QUERY_PARAMS`].
 fn parse_query(query: &str) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
+    if query.is_empty() {
+        return Vec::new();
+    }
+    let pieces = query.bytes().filter(|&b| b == b'&').count() + 1;
+    let mut pairs = Vec::with_capacity(pieces.min(MAX_QUERY_PARAMS));
     for piece in query.split('&') {
         if pairs.len() >= MAX_QUERY_PARAMS {
             break;
@@ -242,23 +334,46 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
             continue;
         }
         let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
-        let k = cap_chars(&percent_decode(k, true), MAX_URL_PART_CHARS);
+        let k = decode_part(k);
         if k.is_empty() {
             continue;
         }
-        let v = cap_chars(&percent_decode(v, true), MAX_URL_PART_CHARS);
-        pairs.push((k, v));
+        pairs.push((k, decode_part(v)));
     }
     pairs
+}
+
+/// One query name or value: decoded (`+` as a space) and capped.
+fn decode_part(s: &str) -> String {
+    match percent_decode(s, true) {
+        Cow::Borrowed(s) => cap_str(s, MAX_URL_PART_CHARS).to_string(),
+        Cow::Owned(s) => cap_string(s, MAX_URL_PART_CHARS),
+    }
 }
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as form-encoded
 /// queries do). A `%` not followed by two hex digits is kept literally, the way
 /// browsers' `decodeURIComponent` fallbacks and servers do, and invalid UTF-8 is
 /// replaced rather than rejected.
-pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
+///
+/// Borrows the input when there is nothing to decode.
+pub fn percent_decode(input: &str, plus_is_space: bool) -> Cow<'_, str> {
+    let needs_work = input
+        .bytes()
+        .any(|b| b == b'%' || (plus_is_space && b == b'+'));
+    if needs_work {
+        Cow::Owned(decode(input, plus_is_space, false))
+    } else {
+        Cow::Borrowed(input)
+    }
+}
+
+/// The decoding loop of [`percent_decode`], always into a new string; with
+/// `backslash_is_slash` a raw `\` (not an escaped `%5C`) becomes `/`.
+fn decode(input: &str, plus_is_space: bool, backslash_is_slash: bool) -> String {
     let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    // Room for the `/` the path may need in front.
+    let mut out = Vec::with_capacity(bytes.len() + 1);
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -273,6 +388,7 @@ pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
                 out.push(b'%');
             }
             b'+' if plus_is_space => out.push(b' '),
+            b'\\' if backslash_is_slash => out.push(b'/'),
             _ => out.push(b),
         }
         i += 1;

@@ -1,6 +1,6 @@
 //! Campaign tags (`utm_*`) and ad-platform click ids from the landing page URL.
 
-use super::cap_chars;
+use super::cap_str;
 use super::url::ParsedUrl;
 
 /// The longest UTM value kept. Real tags are short; the cap stops a hostile link
@@ -114,26 +114,54 @@ pub fn click_id_spec(param: &str) -> Option<&'static ClickIdSpec> {
     CLICK_IDS.iter().find(|c| c.param == param)
 }
 
+/// The `utm_*` parameter names [`Utm::from_url`] reads, after the `utm_` prefix, in
+/// field order.
+const TAGS: [&str; 5] = ["source", "medium", "campaign", "term", "content"];
+
 impl Utm {
     /// Reads the campaign tags and click id from a parsed landing page URL.
+    ///
+    /// Each name is looked up like [`ParsedUrl::query_param_ignore_case`]: the first
+    /// parameter with that name counts, even when a later one has a better value.
     pub fn from_url(url: &ParsedUrl) -> Utm {
-        let get = |name: &str, lowercase: bool| {
-            url.query_param_ignore_case(name)
-                .and_then(|v| clean_value(v, lowercase))
-        };
+        // One pass over the query: the first value of each tag and click id.
+        let mut tags: [Option<&str>; TAGS.len()] = [None; TAGS.len()];
+        let mut clicks: [Option<&str>; CLICK_IDS.len()] = [None; CLICK_IDS.len()];
+        for (name, value) in &url.query {
+            let tag = name
+                .get(..4)
+                .filter(|p| p.eq_ignore_ascii_case("utm_"))
+                .and_then(|_| name.get(4..));
+            if let Some(tag) = tag {
+                let slot = TAGS
+                    .iter()
+                    .zip(tags.iter_mut())
+                    .find(|(t, _)| t.eq_ignore_ascii_case(tag));
+                if let Some((_, slot @ None)) = slot {
+                    *slot = Some(value.as_str());
+                }
+            } else {
+                let slot = CLICK_IDS
+                    .iter()
+                    .zip(clicks.iter_mut())
+                    .find(|(c, _)| c.param.eq_ignore_ascii_case(name));
+                if let Some((_, slot @ None)) = slot {
+                    *slot = Some(value.as_str());
+                }
+            }
+        }
         let click_id = CLICK_IDS
             .iter()
-            .find(|c| {
-                url.query_param_ignore_case(c.param)
-                    .is_some_and(|v| !v.trim().is_empty())
-            })
-            .map(|c| c.param.to_string());
+            .zip(clicks)
+            .find(|(_, v)| v.is_some_and(|v| !v.trim().is_empty()))
+            .map(|(c, _)| c.param.to_string());
+        let [source, medium, campaign, term, content] = tags;
         Utm {
-            source: get("utm_source", true),
-            medium: get("utm_medium", true),
-            campaign: get("utm_campaign", false),
-            term: get("utm_term", false),
-            content: get("utm_content", false),
+            source: source.and_then(|v| clean_value(v, true)),
+            medium: medium.and_then(|v| clean_value(v, true)),
+            campaign: campaign.and_then(|v| clean_value(v, false)),
+            term: term.and_then(|v| clean_value(v, false)),
+            content: content.and_then(|v| clean_value(v, false)),
             click_id,
         }
     }
@@ -159,12 +187,21 @@ fn clean_value(value: &str, lowercase: bool) -> Option<String> {
     if value.is_empty() {
         return None;
     }
-    let capped = cap_chars(value, MAX_UTM_CHARS);
+    let capped = cap_str(value, MAX_UTM_CHARS);
     Some(if lowercase {
-        capped.to_lowercase()
+        lowercase_str(capped)
     } else {
-        capped
+        capped.to_string()
     })
+}
+
+/// `s.to_lowercase()`, with one copy and no per-character work when `s` is ASCII.
+pub(crate) fn lowercase_str(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
 }
 
 #[cfg(test)]

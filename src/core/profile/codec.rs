@@ -193,23 +193,18 @@ impl CookieCodec<'_> {
             .history
             .sort_by_key(|h| std::cmp::Reverse(h.last_shown));
         while encoded.len() > MAX_COOKIE_LEN {
-            if trimmed.history.pop().is_some() {
-            } else if trimmed.interests.pop().is_some() {
-            } else if let Some(purchase) = trimmed.funnel.last_purchase.as_mut() {
-                if purchase.category.is_some() || purchase.item_id.is_some() {
-                    purchase.category = None;
-                    purchase.item_id = None;
-                } else {
-                    trimmed.funnel.last_purchase = None;
+            // The documented order: histories, then interests, then purchase details.
+            let dropped = trimmed.history.pop().is_some() || trimmed.interests.pop().is_some();
+            if !dropped {
+                match trimmed.funnel.last_purchase.as_mut() {
+                    Some(purchase) if purchase.category.is_some() || purchase.item_id.is_some() => {
+                        purchase.category = None;
+                        purchase.item_id = None;
+                    }
+                    Some(_) => trimmed.funnel.last_purchase = None,
+                    // Nothing variable is left, and a bare profile always fits.
+                    None => return self.encode_exact(&trimmed),
                 }
-            } else {
-                // Nothing variable is left; a bare profile always fits.
-                trimmed = Profile {
-                    interests: Vec::new(),
-                    history: Vec::new(),
-                    ..trimmed
-                };
-                return self.encode_exact(&trimmed);
             }
             encoded = self.encode_exact(&trimmed);
         }
@@ -217,29 +212,52 @@ impl CookieCodec<'_> {
     }
 
     fn encode_exact(&self, profile: &Profile) -> String {
-        // Serializing plain structs into a Vec cannot fail; an empty payload would
-        // only be rejected as corrupt on the way back, never panic.
-        let payload = postcard::to_allocvec(profile).unwrap_or_default();
-        match self.keys.first() {
+        // Serialize into a stack buffer (a profile over 2 KB falls back to the heap);
+        // serializing plain structs cannot otherwise fail.
+        let mut buffer = [0u8; 2048];
+        let heap;
+        let payload: &[u8] = match postcard::to_slice(profile, &mut buffer) {
+            Ok(used) => used,
+            Err(_) => {
+                heap = postcard::to_allocvec(profile).unwrap_or_default();
+                &heap
+            }
+        };
+        let mut out = String::with_capacity(8 + (payload.len() + MAC_LEN) * 4 / 3);
+        let mut tail = [0u8; MAC_LEN];
+        let tail: &[u8] = match self.keys.first() {
             Some(key) => {
-                let prefix = format!("{VERSION}s{}.", key.id);
-                let mut bytes = payload.clone();
-                bytes.extend_from_slice(&sign(key, &prefix, &payload));
-                format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+                out.push(VERSION);
+                out.push('s');
+                out.push_str(&key.id);
+                out.push('.');
+                let mac = sign(key, &out, payload);
+                let n = mac.len().min(MAC_LEN);
+                tail[..n].copy_from_slice(&mac[..n]);
+                &tail[..MAC_LEN]
             }
             None => {
-                let mut bytes = payload;
-                let sum = fnv1a32_bytes(&bytes).to_le_bytes();
-                bytes.extend_from_slice(&sum);
-                format!("{VERSION}c{}", URL_SAFE_NO_PAD.encode(bytes))
+                out.push(VERSION);
+                out.push('c');
+                tail[..4].copy_from_slice(&fnv1a32_bytes(payload).to_le_bytes());
+                &tail[..4]
             }
-        }
+        };
+        // base64 of `payload ‖ tail` without joining them: encode whole 3-byte groups
+        // of the payload, then the rest together with the tail.
+        let whole = payload.len() / 3 * 3;
+        URL_SAFE_NO_PAD.encode_string(&payload[..whole], &mut out);
+        let mut rest = Vec::with_capacity(payload.len() - whole + tail.len());
+        rest.extend_from_slice(&payload[whole..]);
+        rest.extend_from_slice(tail);
+        URL_SAFE_NO_PAD.encode_string(&rest, &mut out);
+        out
     }
 }
 
 fn parse(payload: &[u8]) -> Result<Profile, RejectReason> {
     match postcard::take_from_bytes::<Profile>(payload) {
-        Ok((profile, rest)) if rest.is_empty() => Ok(profile),
+        Ok((profile, [])) => Ok(profile),
         _ => Err(RejectReason::Corrupt),
     }
 }
