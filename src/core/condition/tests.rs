@@ -261,7 +261,7 @@ fn size_all_elem_match() {
     ));
     // A plain object is a nested condition on each element.
     assert!(check(
-        json!({"h": {"$elemMatch": {"name": {"$regex": "^ping"}}}}),
+        json!({"h": {"$elemMatch": {"name": {"$eq": "pingpong"}}}}),
         json!({"h": [{"name": "bowling"}, {"name": "pingpong"}]})
     ));
     // An empty nested condition matches any truthy element.
@@ -641,6 +641,7 @@ fn explain_matches_summarise() {
     );
 }
 
+#[cfg(feature = "regex")]
 #[test]
 fn compile_is_cloneable_and_debuggable() {
     let (c, _) = compile(json!({"a": {"$regex": "x"}, "b": {"$regex": "x"}}));

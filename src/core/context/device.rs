@@ -226,82 +226,139 @@ macro_rules! has {
 const BOTS: u128 = bits(BOT_MARKERS);
 const FALSE_BOTS: u128 = bits(BOT_FALSE_POSITIVES);
 
-/// [`TOKENS`] indices grouped by first byte: those starting with byte `b` are
-/// `order[start[b]..start[b + 1]]`.
-struct FirstByteIndex {
-    order: [u8; TOKENS.len()],
-    start: [u8; 257],
+/// Bytes from rarest to most common in real User-Agents (case ignored). Each token
+/// is looked for only where its rarest byte occurs, which in a typical UA is a
+/// handful of places, so the scan does almost nothing for most bytes.
+const RARITY: &[u8] = b"qjzyvfgubdxhcsprtnmwkloaei1()-; /";
+
+/// The rank of `b` in [`RARITY`]; bytes not listed count as most common.
+const fn rarity(b: u8) -> usize {
+    let mut i = 0;
+    while i < RARITY.len() {
+        if RARITY[i] == b {
+            return i;
+        }
+        i += 1;
+    }
+    RARITY.len()
 }
 
-const INDEX: FirstByteIndex = {
+/// Where [`scan`] looks for one token: at each occurrence of its anchor byte (the
+/// rarest of its bytes but the last), when the next byte matches too.
+#[derive(Clone, Copy)]
+struct Anchor {
+    /// Index into [`TOKENS`].
+    token: u8,
+    /// Offset of the anchor byte in the token.
+    offset: u8,
+    /// The token's byte after the anchor.
+    next: u8,
+}
+
+/// The tokens by anchor byte: those anchored on byte `b` (in either case) are
+/// `anchors[range[b].0..range[b].1]`.
+struct AnchorIndex {
+    anchors: [Anchor; TOKENS.len()],
+    range: [(u8, u8); 256],
+}
+
+static INDEX: AnchorIndex = {
     assert!(TOKENS.len() <= 128, "a token set is a u128");
+    let empty = Anchor {
+        token: 0,
+        offset: 0,
+        next: 0,
+    };
+    let mut anchor_of = [empty; TOKENS.len()];
     let mut count = [0usize; 256];
     let mut i = 0;
     while i < TOKENS.len() {
         let t = TOKENS[i].as_bytes();
-        assert!(!t.is_empty(), "empty token");
-        let mut j = 0;
-        while j < t.len() {
-            assert!(!t[j].is_ascii_uppercase(), "tokens are lowercase");
-            j += 1;
-        }
+        assert!(t.len() >= 2 && t.len() < 256, "token length");
         let mut k = 0;
         while k < i {
             assert!(!str_eq(TOKENS[k], TOKENS[i]), "duplicate token");
             k += 1;
         }
-        count[t[0] as usize] += 1;
+        let mut j = 0;
+        while j < t.len() {
+            assert!(!t[j].is_ascii_uppercase(), "tokens are lowercase");
+            j += 1;
+        }
+        let mut best = 0;
+        let mut j = 1;
+        while j + 1 < t.len() {
+            if rarity(t[j]) < rarity(t[best]) {
+                best = j;
+            }
+            j += 1;
+        }
+        anchor_of[i] = Anchor {
+            token: i as u8,
+            offset: best as u8,
+            next: t[best + 1],
+        };
+        count[t[best] as usize] += 1;
         i += 1;
     }
-    let mut start = [0u8; 257];
+    let mut range = [(0u8, 0u8); 256];
+    let mut start = 0u8;
     let mut b = 0;
     while b < 256 {
-        start[b + 1] = start[b] + count[b] as u8;
+        range[b] = (start, start);
+        start += count[b] as u8;
         b += 1;
     }
-    let mut next = [0u8; 256];
-    let mut order = [0u8; TOKENS.len()];
+    let mut anchors = [empty; TOKENS.len()];
     let mut i = 0;
     while i < TOKENS.len() {
-        let first = TOKENS[i].as_bytes()[0] as usize;
-        order[(start[first] + next[first]) as usize] = i as u8;
-        next[first] += 1;
+        let a = TOKENS[i].as_bytes()[anchor_of[i].offset as usize] as usize;
+        anchors[range[a].1 as usize] = anchor_of[i];
+        range[a].1 += 1;
         i += 1;
     }
-    FirstByteIndex { order, start }
+    // Uppercase bytes share their lowercase letter's tokens.
+    let mut b = b'a';
+    while b <= b'z' {
+        range[b.to_ascii_uppercase() as usize] = range[b as usize];
+        b += 1;
+    }
+    AnchorIndex { anchors, range }
 };
+
+/// [`TOKENS`] at run time: a `static` is one table in memory, where each use of a
+/// `const` array may copy it.
+static TOKEN_LIST: [&str; TOKENS.len()] = TOKENS;
 
 /// The set of [`TOKENS`] that occur in `hay`, matched ignoring ASCII case (the
 /// tokens are lowercase).
 fn scan(hay: &[u8]) -> u128 {
     let mut found = 0u128;
-    let mut rest = hay;
-    while let Some((&first, after)) = rest.split_first() {
-        let b = usize::from(first.to_ascii_lowercase());
-        let from = INDEX.start.get(b).copied().unwrap_or(0);
-        let to = INDEX.start.get(b + 1).copied().unwrap_or(0);
-        if from < to {
-            let candidates = INDEX
-                .order
-                .get(usize::from(from)..usize::from(to))
-                .unwrap_or(&[]);
-            for &t in candidates {
-                let bit = 1u128 << t;
-                if found & bit != 0 {
-                    continue;
-                }
-                let token = TOKENS.get(usize::from(t)).map_or(&[][..], |t| t.as_bytes());
-                // The first byte already matched; the rest decides.
-                let matched = rest
-                    .get(1..token.len())
-                    .zip(token.get(1..))
-                    .is_some_and(|(h, t)| h.eq_ignore_ascii_case(t));
-                if matched {
-                    found |= bit;
-                }
+    for (pos, &byte) in hay.iter().enumerate() {
+        let (from, to) = INDEX.range[usize::from(byte)];
+        if from == to {
+            continue;
+        }
+        let next = hay.get(pos + 1).map_or(0, u8::to_ascii_lowercase);
+        let candidates = INDEX
+            .anchors
+            .get(usize::from(from)..usize::from(to))
+            .unwrap_or(&[]);
+        for a in candidates {
+            if a.next != next {
+                continue;
+            }
+            let Some(token) = TOKEN_LIST.get(usize::from(a.token)) else {
+                continue;
+            };
+            let matched = pos
+                .checked_sub(usize::from(a.offset))
+                .and_then(|at| hay.get(at..at + token.len()))
+                .is_some_and(|h| h.eq_ignore_ascii_case(token.as_bytes()));
+            if matched {
+                found |= 1 << a.token;
             }
         }
-        rest = after;
     }
     found
 }
