@@ -247,23 +247,18 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
     let config = input.config;
     let site = &config.site;
     let mut reasons = Vec::new();
-    for segment in &input.classification.segments {
-        reasons.extend(input.reason("segment", segment, Outcome::Matched, None));
+    if input.explain {
+        // Fast page views list segments in `visitor.segments` only.
+        for segment in &input.classification.segments {
+            reasons.extend(input.reason("segment", segment, Outcome::Matched, None));
+        }
     }
 
     let visitor_key = input.profile.visitor_key();
     // Slots: the highest-priority matching experience wins each slot.
     let mut slots = Vec::new();
     let mut attributes = Vec::new();
-    for slot_name in site.slots.keys() {
-        let mut candidates: Vec<usize> = (0..site.experiences.len())
-            .filter(|&i| site.experiences[i].slot == *slot_name)
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        // Stable sort: ties keep config order.
-        candidates.sort_by_key(|&i| std::cmp::Reverse(site.experiences[i].priority));
+    for (slot_name, candidates) in &config.order.slots {
         let mut decision = SlotDecision {
             slot: slot_name.clone(),
             selector: selector_of(config, slot_name),
@@ -273,7 +268,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             holdout: false,
         };
         let mut taken = false;
-        for i in candidates {
+        for &i in candidates {
             let exp = &site.experiences[i];
             let Some(compiled) = config.experiences.get(i) else {
                 continue;
@@ -376,9 +371,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
 
     // Greetings: per slot, the highest-priority one that matches and renders.
     let mut greetings: Vec<GreetingDecision> = Vec::new();
-    let mut order: Vec<usize> = (0..site.greetings.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(site.greetings[i].priority));
-    for i in order {
+    for &i in &config.order.greetings {
         let greeting = &site.greetings[i];
         let Some(compiled) = config.greetings.get(i) else {
             continue;
@@ -427,9 +420,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                 .saturating_sub(u32::from(attention.day_count)),
         );
     let mut popups = Vec::new();
-    let mut order: Vec<usize> = (0..site.popups.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(site.popups[i].priority));
-    for i in order {
+    for &i in &config.order.popups {
         let popup = &site.popups[i];
         let Some(compiled) = config.popups.get(i) else {
             continue;

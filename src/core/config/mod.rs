@@ -28,10 +28,47 @@ pub struct LoadedConfig {
     pub(crate) greetings: Vec<Compiled<Template>>,
     pub(crate) popups: Vec<Compiled<()>>,
     pub(crate) saved_groups: crate::core::condition::SavedGroups,
+    /// The order rules are tried in.
+    pub(crate) order: RuleOrder,
     /// Each slot's CSS selector (given, or `[data-ep-slot="<name>"]`).
     pub(crate) slot_selectors: std::collections::BTreeMap<String, String>,
     /// The attributes any condition or template reads, so a page view builds only those.
     pub(crate) attribute_plan: AttributePlan,
+}
+
+/// Rules in the order they are tried: highest priority first, ties in config order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RuleOrder {
+    /// Each slot with experiences, and their indices.
+    pub(crate) slots: Vec<(String, Vec<usize>)>,
+    /// Greeting indices.
+    pub(crate) greetings: Vec<usize>,
+    /// Popup indices.
+    pub(crate) popups: Vec<usize>,
+}
+
+impl RuleOrder {
+    pub(crate) fn of(site: &SiteConfig) -> RuleOrder {
+        // Stable sorts: ties keep config order.
+        let by_priority = |indices: &mut Vec<usize>, priority: &dyn Fn(usize) -> i32| {
+            indices.sort_by_key(|&i| std::cmp::Reverse(priority(i)));
+        };
+        let slots = site
+            .slots
+            .keys()
+            .filter_map(|slot| {
+                let mut indices: Vec<usize> =
+                    (0..site.experiences.len()).filter(|&i| site.experiences[i].slot == *slot).collect();
+                by_priority(&mut indices, &|i| site.experiences[i].priority);
+                (!indices.is_empty()).then(|| (slot.clone(), indices))
+            })
+            .collect();
+        let mut greetings: Vec<usize> = (0..site.greetings.len()).collect();
+        by_priority(&mut greetings, &|i| site.greetings[i].priority);
+        let mut popups: Vec<usize> = (0..site.popups.len()).collect();
+        by_priority(&mut popups, &|i| site.popups[i].priority);
+        RuleOrder { slots, greetings, popups }
+    }
 }
 
 /// A rule's compiled condition, plus whatever else the rule needs precompiled.

@@ -514,6 +514,7 @@ pub(super) fn validate(
         })
         .collect();
     Ok(LoadedConfig {
+        order: super::RuleOrder::of(&site),
         slot_selectors,
         segments,
         experiences,

@@ -167,12 +167,16 @@ fn bump(counter: &mut EventCount, now: Minutes) {
 }
 
 /// Cuts a label to at most [`MAX_LABEL_BYTES`] on a character boundary.
-fn label(text: &str) -> String {
+fn truncated(text: &str) -> &str {
     let mut end = text.len().min(MAX_LABEL_BYTES);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].to_string()
+    &text[..end]
+}
+
+fn label(text: &str) -> String {
+    truncated(text).to_string()
 }
 
 fn observe_price(profile: &mut Profile, price: f64) {
@@ -213,23 +217,17 @@ fn decay_interests(profile: &mut Profile, minutes: Minutes, half_life_days: f64)
 }
 
 fn add_interest(profile: &mut Profile, category: &str, weight: f32, top_k: u8) {
-    let category = label(category.trim());
+    let category = truncated(category.trim());
     if category.is_empty() {
         return;
     }
-    match profile
-        .interests
-        .iter_mut()
-        .find(|i| i.category == category)
-    {
+    match profile.interests.iter_mut().find(|i| i.category == category) {
         Some(interest) => interest.score += weight,
         None => profile.interests.push(Interest {
-            category,
+            category: category.to_string(),
             score: weight,
         }),
     }
-    profile
-        .interests
-        .sort_by(|a, b| b.score.total_cmp(&a.score));
+    profile.interests.sort_by(|a, b| b.score.total_cmp(&a.score));
     profile.interests.truncate(usize::from(top_k.max(1)));
 }
