@@ -319,7 +319,7 @@ fn print_step(index: usize, step: &StepOutcome, all_reasons: bool) {
         let shown = match (&slot.experience, &slot.variant, slot.holdout) {
             (Some(e), _, true) => format!("default (holdout of {e})"),
             (Some(e), Some(v), false) => format!("{e} / variant {v}"),
-            (Some(e), None, false) => e.clone(),
+            (Some(e), None, false) => e.to_string(),
             (None, _, _) => "default".into(),
         };
         println!("    slot      {} ({}) → {shown}", slot.slot, slot.selector);

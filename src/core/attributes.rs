@@ -215,7 +215,7 @@ pub struct AttributeSources<'a> {
     /// What recording this page view found.
     pub visit: VisitFacts,
     /// The classifiers' outputs.
-    pub classification: &'a Classification,
+    pub classification: &'a Classification<'a>,
     /// The consent signal given.
     pub consent: Option<ConsentLevel>,
 }
@@ -387,7 +387,10 @@ fn field_value(root: &str, field: &str, s: &AttributeSources<'_>) -> Value {
                 .and_then(|p| p.category.clone()),
         ),
         ("visitor", "abandonedCart") => Value::Bool(abandoned_cart(profile)),
-        ("price", "band") => text(&s.classification.price_band),
+        ("price", "band") => s
+            .classification
+            .price_band
+            .map_or(Value::Null, |b| Value::String(b.into())),
         ("price", "typical") => s.classification.typical_price.map_or(Value::Null, number),
         ("price", "trend") => Value::String(s.classification.price_trend.as_str().into()),
         ("price", "min") if profile.prices.count > 0 => number(profile.prices.min),
@@ -429,7 +432,8 @@ mod tests {
         // read as null; this keeps the table and the match in step.
         let profile = Profile::new(1, 1);
         let context = Context::default();
-        let classification = crate::core::classify::classify(&profile, &Default::default());
+        let settings = Default::default();
+        let classification = crate::core::classify::classify(&profile, &settings);
         let cookies = BTreeMap::new();
         let sources = AttributeSources {
             now_ms: 0,

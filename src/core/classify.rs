@@ -60,11 +60,11 @@ impl PriceTrend {
 /// What the classifiers say about a visitor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Classification {
+pub struct Classification<'c> {
     /// New / returning / experienced.
     pub experience: ExperienceLevel,
     /// The price band of the visitor's typical price, once enough prices were seen.
-    pub price_band: Option<String>,
+    pub price_band: Option<&'c str>,
     /// Typical price (long-run moving average).
     pub typical_price: Option<f64>,
     /// Price trend.
@@ -74,12 +74,12 @@ pub struct Classification {
     /// Interests, strongest first.
     pub interests: Vec<String>,
     /// The site's own segments the visitor is in, in config order.
-    pub segments: Vec<String>,
+    pub segments: Vec<&'c str>,
 }
 
 /// Classifies a profile (segments are added by the engine, which needs the
 /// attributes built from this classification first).
-pub fn classify(profile: &Profile, settings: &ClassifierSettings) -> Classification {
+pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Classification<'c> {
     let thresholds = &settings.experience;
     let experience = if profile.visits >= thresholds.experienced_visits
         || profile.page_views >= thresholds.experienced_page_views
@@ -128,12 +128,12 @@ pub fn classify(profile: &Profile, settings: &ClassifierSettings) -> Classificat
 }
 
 /// The band a price falls in.
-pub fn band_of(price: f64, settings: &PriceSettings) -> Option<String> {
+pub fn band_of(price: f64, settings: &PriceSettings) -> Option<&str> {
     settings
         .bands
         .iter()
         .find(|band| band.below.is_none_or(|below| price < below))
-        .map(|band| band.name.clone())
+        .map(|band| band.name.as_str())
 }
 
 /// The funnel stage after a page view.
@@ -223,12 +223,12 @@ mod tests {
         p.prices.typical = 6000.0;
         p.prices.recent = 8000.0;
         let c = classify(&p, &settings);
-        assert_eq!(c.price_band.as_deref(), Some("premium"));
+        assert_eq!(c.price_band, Some("premium"));
         assert_eq!(c.price_trend, PriceTrend::Up);
         p.prices.typical = 999.0;
         p.prices.recent = 999.0;
         let c = classify(&p, &settings);
-        assert_eq!(c.price_band.as_deref(), Some("budget"));
+        assert_eq!(c.price_band, Some("budget"));
         assert_eq!(c.price_trend, PriceTrend::Flat);
     }
 

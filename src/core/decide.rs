@@ -1,7 +1,7 @@
 //! From classified attributes to what the page shows: slot winners, greetings,
 //! armed popups, attribute changes and `<html>` classes, each with its reasons.
 
-use crate::core::bucketing::{bucket_ranges, choose_variation, hash};
+use crate::core::bucketing::{choose_variation, hash};
 use crate::core::classify::Classification;
 use crate::core::config::{Compiled, Content, LoadedConfig, PopupTrigger};
 use crate::core::links::{attribute_is_url, url_is_allowed};
@@ -9,44 +9,45 @@ use crate::core::profile::{minutes_from_ms, Minutes, Profile};
 use crate::core::template::{percent_encode, Template};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// What one page view shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Decision {
+pub struct Decision<'c> {
     /// The classifiers' outputs.
-    pub visitor: Classification,
+    pub visitor: Classification<'c>,
     /// One entry per declared slot, in slot-name order.
-    pub slots: Vec<SlotDecision>,
+    pub slots: Vec<SlotDecision<'c>>,
     /// Greetings to set, one per greeting slot that has one.
-    pub greetings: Vec<GreetingDecision>,
+    pub greetings: Vec<GreetingDecision<'c>>,
     /// Popups allowed to open on this page, in priority order, at most as many as the
     /// attention budget has left.
-    pub popups: Vec<PopupDecision>,
+    pub popups: Vec<PopupDecision<'c>>,
     /// Attribute changes of the winning experiences.
-    pub attributes: Vec<AttributeDecision>,
+    pub attributes: Vec<AttributeDecision<'c>>,
     /// Classes for `<html>`.
-    pub html_classes: Vec<String>,
+    pub html_classes: Vec<Cow<'c, str>>,
     /// Why, rule by rule: every rule that applied or matched but was held back
     /// (outranked, holdout, suppressed, capped, over budget); rules that did not match
     /// too when the page view was explained.
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Reason<'c>>,
 }
 
 /// What a slot shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SlotDecision {
+pub struct SlotDecision<'c> {
     /// Slot name.
-    pub slot: String,
+    pub slot: &'c str,
     /// Where it is on the page.
-    pub selector: String,
+    pub selector: &'c str,
     /// The winning experience, if any matched (also set for a holdout).
-    pub experience: Option<String>,
+    pub experience: Option<&'c str>,
     /// The chosen variant of a weighted experience.
-    pub variant: Option<String>,
+    pub variant: Option<&'c str>,
     /// The content to show; `None` keeps the page's default.
-    pub content: Option<Content>,
+    pub content: Option<Cow<'c, Content>>,
     /// The visitor is in the experience's control group.
     pub holdout: bool,
 }
@@ -54,13 +55,13 @@ pub struct SlotDecision {
 /// A greeting to set as text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GreetingDecision {
+pub struct GreetingDecision<'c> {
     /// Slot name.
-    pub slot: String,
+    pub slot: &'c str,
     /// Where it is on the page.
-    pub selector: String,
+    pub selector: &'c str,
     /// The greeting rule.
-    pub greeting: String,
+    pub greeting: &'c str,
     /// The text (never markup).
     pub text: String,
 }
@@ -68,27 +69,27 @@ pub struct GreetingDecision {
 /// A popup that may open on this page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PopupDecision {
+pub struct PopupDecision<'c> {
     /// Popup id.
-    pub popup: String,
+    pub popup: &'c str,
     /// Its content.
-    pub content: Content,
+    pub content: Cow<'c, Content>,
     /// Its accessible name.
-    pub label: Option<String>,
+    pub label: Option<&'c str>,
     /// When it opens.
-    pub trigger: PopupTrigger,
+    pub trigger: Cow<'c, PopupTrigger>,
 }
 
 /// An attribute to set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AttributeDecision {
+pub struct AttributeDecision<'c> {
     /// The experience it belongs to.
-    pub experience: String,
+    pub experience: &'c str,
     /// CSS selector.
-    pub selector: String,
-    /// Attribute name.
-    pub attribute: String,
+    pub selector: &'c str,
+    /// Attribute name (lowercase).
+    pub attribute: &'c str,
     /// Value (checked against the link policy when it is a URL).
     pub value: String,
 }
@@ -96,11 +97,11 @@ pub struct AttributeDecision {
 /// What happened to one rule, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Reason {
+pub struct Reason<'c> {
     /// `segment`, `experience`, `greeting`, `popup`, `attribute` or `storage`.
     pub kind: &'static str,
     /// Rule id (segment name for segments).
-    pub rule: String,
+    pub rule: &'c str,
     /// What happened.
     pub outcome: Outcome,
     /// Details for people: the condition clause and the values it saw. Filled only
@@ -137,17 +138,17 @@ pub enum Outcome {
     Refused,
 }
 
-pub(crate) struct DecideInput<'a> {
-    pub config: &'a LoadedConfig,
+pub(crate) struct DecideInput<'c, 'a> {
+    pub config: &'c LoadedConfig,
     pub attributes: &'a Value,
-    pub classification: Classification,
+    pub classification: Classification<'c>,
     pub profile: &'a Profile,
     pub now_ms: i64,
     pub storage_allowed: bool,
     pub explain: bool,
 }
 
-impl DecideInput<'_> {
+impl<'c> DecideInput<'c, '_> {
     fn lookup(&self, path: &str) -> Option<String> {
         let mut current = self.attributes;
         for part in path.split('.') {
@@ -168,7 +169,10 @@ impl DecideInput<'_> {
         compiled: &Compiled<impl Sized>,
     ) -> (bool, Option<String>) {
         let visitor_segments = &self.classification.segments;
-        if let Some(missing) = segments.iter().find(|s| !visitor_segments.contains(s)) {
+        if let Some(missing) = segments
+            .iter()
+            .find(|s| !visitor_segments.contains(&s.as_str()))
+        {
             let detail = self.explain.then(|| format!("not in segment `{missing}`"));
             return (false, detail);
         }
@@ -195,16 +199,16 @@ impl DecideInput<'_> {
     fn reason(
         &self,
         kind: &'static str,
-        rule: &str,
+        rule: &'c str,
         outcome: Outcome,
         detail: Option<String>,
-    ) -> Option<Reason> {
+    ) -> Option<Reason<'c>> {
         if !self.explain && outcome == Outcome::NotMatched {
             return None;
         }
         Some(Reason {
             kind,
-            rule: rule.to_string(),
+            rule,
             outcome,
             detail: if self.explain { detail } else { None },
         })
@@ -224,26 +228,29 @@ impl DecideInput<'_> {
     }
 }
 
-fn selector_of(config: &LoadedConfig, slot: &str) -> String {
-    config.slot_selectors.get(slot).cloned().unwrap_or_default()
+fn selector_of<'c>(config: &'c LoadedConfig, slot: &str) -> &'c str {
+    config.slot_selectors.get(slot).map_or("", String::as_str)
 }
 
 /// Renders `{placeholders}` in a content's text.
-fn render_content(input: &DecideInput<'_>, content: &Content) -> Option<Content> {
+fn render_content<'c>(
+    input: &DecideInput<'c, '_>,
+    content: &'c Content,
+) -> Option<Cow<'c, Content>> {
     match &content.text {
         Some(text) => {
             let template = Template::parse(text).ok()?;
             let rendered = template.render(&|p| input.lookup(p), &|v| v.to_string())?;
-            Some(Content {
+            Some(Cow::Owned(Content {
                 text: Some(rendered),
                 ..content.clone()
-            })
+            }))
         }
-        None => Some(content.clone()),
+        None => Some(Cow::Borrowed(content)),
     }
 }
 
-pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
+pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
     let config = input.config;
     let site = &config.site;
     let mut reasons = Vec::new();
@@ -260,7 +267,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
     let mut attributes = Vec::new();
     for (slot_name, candidates) in &config.order.slots {
         let mut decision = SlotDecision {
-            slot: slot_name.clone(),
+            slot: slot_name,
             selector: selector_of(config, slot_name),
             experience: None,
             variant: None,
@@ -293,17 +300,10 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             }
             // Bucketing as GrowthBook does: the holdout shrinks each variant's range.
             let seed = exp.seed.as_deref().unwrap_or(&exp.id);
-            let weights: Vec<f64> = exp.variants.iter().map(|v| v.weight).collect();
-            let count = weights.len().max(1) as i64;
-            let ranges = bucket_ranges(
-                count,
-                1.0 - exp.holdout,
-                (!weights.is_empty()).then_some(&weights[..]),
-            );
             let n = hash(seed, &visitor_key, 2).unwrap_or(0.0);
-            let chosen = choose_variation(n, &ranges);
+            let chosen = choose_variation(n, &compiled.extra.ranges);
             taken = true;
-            decision.experience = Some(exp.id.clone());
+            decision.experience = Some(&exp.id);
             if chosen < 0 {
                 decision.holdout = true;
                 reasons.extend(input.reason(
@@ -319,17 +319,18 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             }
             let content = match exp.variants.get(chosen as usize) {
                 Some(variant) => {
-                    decision.variant = Some(variant.id.clone());
+                    decision.variant = Some(&variant.id);
                     variant.content.as_ref()
                 }
                 None => exp.content.as_ref(),
             };
             decision.content = content.and_then(|c| render_content(&input, c));
             reasons.extend(input.reason("experience", &exp.id, Outcome::Applied, detail));
-            for change in &exp.set_attributes {
-                let Ok(template) = Template::parse(&change.value) else {
-                    continue;
-                };
+            for (change, template) in exp
+                .set_attributes
+                .iter()
+                .zip(&compiled.extra.attribute_values)
+            {
                 let is_url = attribute_is_url(&change.attribute);
                 let encode = |v: &str| {
                     if is_url {
@@ -359,9 +360,9 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
                     }
                 }
                 attributes.push(AttributeDecision {
-                    experience: exp.id.clone(),
-                    selector: change.selector.clone(),
-                    attribute: change.attribute.to_ascii_lowercase(),
+                    experience: &exp.id,
+                    selector: &change.selector,
+                    attribute: &change.attribute,
                     value,
                 });
             }
@@ -392,9 +393,9 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             Some(text) => {
                 reasons.extend(input.reason("greeting", &greeting.id, Outcome::Applied, detail));
                 greetings.push(GreetingDecision {
-                    slot: greeting.slot.clone(),
+                    slot: &greeting.slot,
                     selector: selector_of(config, &greeting.slot),
-                    greeting: greeting.id.clone(),
+                    greeting: &greeting.id,
                     text,
                 });
             }
@@ -441,16 +442,16 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
             match render_content(&input, &popup.content) {
                 Some(content) => {
                     popups.push(PopupDecision {
-                        popup: popup.id.clone(),
+                        popup: &popup.id,
                         content,
-                        label: popup.label.clone(),
+                        label: popup.label.as_deref(),
                         trigger: if popup.trigger == PopupTrigger::default() {
-                            PopupTrigger {
+                            Cow::Owned(PopupTrigger {
                                 delay_seconds: Some(5.0),
                                 ..PopupTrigger::default()
-                            }
+                            })
                         } else {
-                            popup.trigger.clone()
+                            Cow::Borrowed(&popup.trigger)
                         },
                     });
                     Outcome::Applied
@@ -462,7 +463,7 @@ pub(crate) fn decide(input: DecideInput<'_>) -> Decision {
     }
 
     let html_classes = if site.html_classes.enabled {
-        html_classes(&site.html_classes.prefix, &input.classification)
+        html_classes(config, &input.classification)
     } else {
         Vec::new()
     };
@@ -507,35 +508,35 @@ fn cap_reached(
 }
 
 /// `<prefix>exp-new`, `<prefix>stage-hot`, `<prefix>price-premium`,
-/// `<prefix>seg-<segment>`, `<prefix>int-<interest>`. Interests come from page data
-/// via the cookie, so only those made of safe class characters are used.
-fn html_classes(prefix: &str, c: &Classification) -> Vec<String> {
+/// `<prefix>seg-<segment>` (all precomputed at load), `<prefix>int-<interest>`.
+/// Interests come from page data via the cookie, so only those made of safe class
+/// characters are used.
+fn html_classes<'c>(config: &'c LoadedConfig, c: &Classification<'c>) -> Vec<Cow<'c, str>> {
+    let names = &config.class_names;
     let safe = |s: &str| {
         !s.is_empty()
             && s.len() <= 32
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     };
-    let class = |kind: &str, name: &str| {
-        let mut class = String::with_capacity(prefix.len() + kind.len() + name.len() + 1);
-        class.push_str(prefix);
-        class.push_str(kind);
-        class.push('-');
-        class.push_str(name);
-        class
-    };
-    let mut classes = Vec::with_capacity(3 + c.segments.len() + c.interests.len());
-    classes.push(class("exp", c.experience.as_str()));
-    classes.push(class("stage", c.stage.as_str()));
-    if let Some(band) = &c.price_band {
-        classes.push(class("price", band));
+    let mut classes: Vec<Cow<'c, str>> =
+        Vec::with_capacity(3 + c.segments.len() + c.interests.len());
+    classes.push(Cow::Borrowed(names.experience(c.experience)));
+    classes.push(Cow::Borrowed(names.stage(c.stage)));
+    if let Some(band) = c.price_band.and_then(|b| names.band(b)) {
+        classes.push(Cow::Borrowed(band));
     }
-    classes.extend(c.segments.iter().map(|s| class("seg", s)));
     classes.extend(
-        c.interests
+        c.segments
             .iter()
-            .filter(|i| safe(i))
-            .map(|i| class("int", i)),
+            .filter_map(|s| names.segment(s))
+            .map(Cow::Borrowed),
     );
+    for interest in c.interests.iter().filter(|i| safe(i)) {
+        classes.push(Cow::Owned(format!(
+            "{}int-{interest}",
+            config.site.html_classes.prefix
+        )));
+    }
     classes
 }

@@ -65,9 +65,9 @@ pub enum CookieWrite {
 /// The outcome of one page view.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PageView {
+pub struct PageView<'c> {
     /// What the page shows.
-    pub decision: Decision,
+    pub decision: Decision<'c>,
     /// Whether anything may be stored, and why.
     pub storage: StorageVerdict,
     /// What the cookie said.
@@ -136,7 +136,7 @@ impl Engine {
     }
 
     /// Runs one page view.
-    pub fn page_view(&self, input: PageViewInput<'_>) -> PageView {
+    pub fn page_view(&self, input: PageViewInput<'_>) -> PageView<'_> {
         let site = &self.config.site;
         let storage = storage_verdict(
             &site.consent,
@@ -187,7 +187,7 @@ impl Engine {
         consent: Option<ConsentLevel>,
         storage_allowed: bool,
         explain: bool,
-    ) -> Decision {
+    ) -> Decision<'_> {
         let site = &self.config.site;
         let context = Context::from_facts(facts, hemisphere(site));
         // Events and cookies cleaned (NaN prices, lengths, counts); only the cookies
@@ -227,7 +227,7 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|c| c.matches(&attributes, &self.config.saved_groups));
             if matched {
-                segments.push(rule.name.clone());
+                segments.push(rule.name.as_str());
                 if let (true, Some(Value::Array(list))) =
                     (segments_read, attributes.get_mut("segments"))
                 {

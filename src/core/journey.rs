@@ -154,13 +154,13 @@ pub struct Interaction {
 
 /// The outcome of one step.
 #[derive(Debug, Clone)]
-pub struct StepOutcome {
+pub struct StepOutcome<'e> {
     /// When it happened (Unix ms).
     pub now_ms: i64,
     /// The visitor's UTC offset at that step.
     pub utc_offset_minutes: i32,
     /// The page view.
-    pub page_view: PageView,
+    pub page_view: PageView<'e>,
     /// The comparable summary.
     pub summary: Value,
     /// The cookie after the step's interactions.
@@ -171,14 +171,14 @@ pub struct StepOutcome {
 
 /// The outcome of one journey.
 #[derive(Debug, Clone)]
-pub struct JourneyOutcome {
+pub struct JourneyOutcome<'e> {
     /// Journey name.
     pub name: String,
     /// Step outcomes, or the error that stopped the journey.
-    pub steps: Result<Vec<StepOutcome>, String>,
+    pub steps: Result<Vec<StepOutcome<'e>>, String>,
 }
 
-impl JourneyOutcome {
+impl JourneyOutcome<'_> {
     /// Every failure in the journey, each naming its step.
     pub fn failures(&self) -> Vec<String> {
         match &self.steps {
@@ -197,7 +197,7 @@ impl JourneyOutcome {
 }
 
 /// The comparable summary of a page view, the same on every platform.
-pub fn summarize(view: &PageView) -> Value {
+pub fn summarize(view: &PageView<'_>) -> Value {
     let d = &view.decision;
     let slots: Map<String, Value> = d
         .slots
@@ -206,15 +206,15 @@ pub fn summarize(view: &PageView) -> Value {
             let shown = match (&s.experience, &s.variant, s.holdout) {
                 (Some(_), _, true) | (None, _, _) => Value::Null,
                 (Some(e), Some(v), false) => Value::String(format!("{e}/{v}")),
-                (Some(e), None, false) => Value::String(e.clone()),
+                (Some(e), None, false) => Value::String(e.to_string()),
             };
-            (s.slot.clone(), shown)
+            (s.slot.to_string(), shown)
         })
         .collect();
     let greetings: Map<String, Value> = d
         .greetings
         .iter()
-        .map(|g| (g.slot.clone(), Value::String(g.text.clone())))
+        .map(|g| (g.slot.to_string(), Value::String(g.text.clone())))
         .collect();
     json!({
         "experience": d.visitor.experience.as_str(),
@@ -223,9 +223,9 @@ pub fn summarize(view: &PageView) -> Value {
         "interests": d.visitor.interests,
         "segments": d.visitor.segments,
         "slots": slots,
-        "holdouts": d.slots.iter().filter(|s| s.holdout).filter_map(|s| s.experience.clone()).collect::<Vec<_>>(),
+        "holdouts": d.slots.iter().filter(|s| s.holdout).filter_map(|s| s.experience).collect::<Vec<_>>(),
         "greetings": greetings,
-        "popups": d.popups.iter().map(|p| p.popup.clone()).collect::<Vec<_>>(),
+        "popups": d.popups.iter().map(|p| p.popup).collect::<Vec<_>>(),
         "attributes": d.attributes.iter().map(|a| json!({"selector": a.selector, "attribute": a.attribute, "value": a.value})).collect::<Vec<_>>(),
         "classes": d.html_classes,
         "stored": view.storage.allowed,
@@ -241,7 +241,7 @@ pub fn summarize(view: &PageView) -> Value {
 }
 
 /// Runs every journey of a file against an engine.
-pub fn run(file: &JourneyFile, engine: &Engine, explain: bool) -> Vec<JourneyOutcome> {
+pub fn run<'e>(file: &JourneyFile, engine: &'e Engine, explain: bool) -> Vec<JourneyOutcome<'e>> {
     file.journeys
         .iter()
         .map(|journey| JourneyOutcome {
@@ -251,11 +251,11 @@ pub fn run(file: &JourneyFile, engine: &Engine, explain: bool) -> Vec<JourneyOut
         .collect()
 }
 
-fn run_journey(
+fn run_journey<'e>(
     journey: &Journey,
-    engine: &Engine,
+    engine: &'e Engine,
     explain: bool,
-) -> Result<Vec<StepOutcome>, String> {
+) -> Result<Vec<StepOutcome<'e>>, String> {
     let mut now_ms = parse_timestamp(&journey.start).map_err(|e| format!("start: {e}"))?;
     let mut jar: Option<String> = None;
     let mut outcomes = Vec::new();

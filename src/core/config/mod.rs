@@ -24,16 +24,87 @@ pub struct LoadedConfig {
     /// The config as written (with defaults filled in).
     pub site: SiteConfig,
     pub(crate) segments: Vec<Compiled<()>>,
-    pub(crate) experiences: Vec<Compiled<()>>,
+    pub(crate) experiences: Vec<Compiled<ExperiencePlan>>,
     pub(crate) greetings: Vec<Compiled<Template>>,
     pub(crate) popups: Vec<Compiled<()>>,
     pub(crate) saved_groups: crate::core::condition::SavedGroups,
+    /// `<html>` class names, built once.
+    pub(crate) class_names: ClassNames,
     /// The order rules are tried in.
     pub(crate) order: RuleOrder,
     /// Each slot's CSS selector (given, or `[data-ep-slot="<name>"]`).
     pub(crate) slot_selectors: std::collections::BTreeMap<String, String>,
     /// The attributes any condition or template reads, so a page view builds only those.
     pub(crate) attribute_plan: AttributePlan,
+}
+
+/// The `<html>` classes the engine can add, with the config's prefix, built once so
+/// page views only borrow them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClassNames {
+    experience: [String; 3],
+    stage: [String; 4],
+    bands: Vec<(String, String)>,
+    segments: Vec<(String, String)>,
+}
+
+impl ClassNames {
+    pub(crate) fn of(site: &SiteConfig) -> ClassNames {
+        let prefix = &site.html_classes.prefix;
+        let named = |kind: &str, name: &str| (name.to_string(), format!("{prefix}{kind}-{name}"));
+        ClassNames {
+            experience: ["new", "returning", "experienced"].map(|e| format!("{prefix}exp-{e}")),
+            stage: ["cold", "warm", "hot", "customer"].map(|s| format!("{prefix}stage-{s}")),
+            bands: site
+                .classify
+                .price
+                .bands
+                .iter()
+                .map(|b| named("price", &b.name))
+                .collect(),
+            segments: site
+                .segments
+                .iter()
+                .map(|s| named("seg", &s.name))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn experience(&self, level: crate::core::classify::ExperienceLevel) -> &str {
+        use crate::core::classify::ExperienceLevel::*;
+        &self.experience[match level {
+            New => 0,
+            Returning => 1,
+            Experienced => 2,
+        }]
+    }
+
+    pub(crate) fn stage(&self, stage: FunnelStage) -> &str {
+        &self.stage[usize::from(stage.code()).min(3)]
+    }
+
+    pub(crate) fn band(&self, band: &str) -> Option<&str> {
+        self.bands
+            .iter()
+            .find(|(b, _)| b == band)
+            .map(|(_, c)| c.as_str())
+    }
+
+    pub(crate) fn segment(&self, segment: &str) -> Option<&str> {
+        self.segments
+            .iter()
+            .find(|(s, _)| s == segment)
+            .map(|(_, c)| c.as_str())
+    }
+}
+
+/// What an experience needs precompiled besides its condition.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExperiencePlan {
+    /// GrowthBook bucket ranges of its variants, shrunk by the holdout.
+    pub(crate) ranges: Vec<(f64, f64)>,
+    /// Its attribute values as templates, in `setAttributes` order.
+    pub(crate) attribute_values: Vec<Template>,
 }
 
 /// Rules in the order they are tried: highest priority first, ties in config order.
@@ -57,8 +128,9 @@ impl RuleOrder {
             .slots
             .keys()
             .filter_map(|slot| {
-                let mut indices: Vec<usize> =
-                    (0..site.experiences.len()).filter(|&i| site.experiences[i].slot == *slot).collect();
+                let mut indices: Vec<usize> = (0..site.experiences.len())
+                    .filter(|&i| site.experiences[i].slot == *slot)
+                    .collect();
                 by_priority(&mut indices, &|i| site.experiences[i].priority);
                 (!indices.is_empty()).then(|| (slot.clone(), indices))
             })
@@ -67,7 +139,11 @@ impl RuleOrder {
         by_priority(&mut greetings, &|i| site.greetings[i].priority);
         let mut popups: Vec<usize> = (0..site.popups.len()).collect();
         by_priority(&mut popups, &|i| site.popups[i].priority);
-        RuleOrder { slots, greetings, popups }
+        RuleOrder {
+            slots,
+            greetings,
+            popups,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use super::model::*;
 use super::{Compiled, ConfigError, ConfigErrors, LoadedConfig};
 use crate::core::attributes::{AttributePlan, NUMERIC_PATHS};
+use crate::core::bucketing::bucket_ranges;
 use crate::core::condition::Condition;
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
 use crate::core::pattern::PatternEngine;
@@ -356,6 +357,7 @@ pub(super) fn validate(
             );
         }
         check.suppression(&path, exp.suppress_after_purchase_days, &exp.offer_category);
+        let mut attribute_values = Vec::new();
         for (a, change) in exp.set_attributes.iter().enumerate() {
             let apath = format!("{path}.setAttributes[{a}]");
             if change.selector.trim().is_empty() {
@@ -366,20 +368,35 @@ pub(super) fn validate(
                     format!("{apath}.attribute"),
                     format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-*", change.attribute),
                 );
+            } else if change.attribute != change.attribute.to_ascii_lowercase() {
+                check.error(
+                    format!("{apath}.attribute"),
+                    "write attribute names in lowercase",
+                );
             }
-            if let Some(template) =
-                check.template(&format!("{apath}.value"), &change.value, &site.read_cookies)
-            {
+            let template =
+                check.template(&format!("{apath}.value"), &change.value, &site.read_cookies);
+            if let Some(template) = &template {
                 if attribute_is_url(&change.attribute) && template.is_static() {
                     if let Err(why) = url_is_allowed(&change.value, &site.links) {
                         check.error(format!("{apath}.value"), why);
                     }
                 }
             }
+            attribute_values.push(template.unwrap_or_default());
         }
+        let weights: Vec<f64> = exp.variants.iter().map(|v| v.weight).collect();
+        let ranges = bucket_ranges(
+            weights.len().max(1) as i64,
+            1.0 - exp.holdout,
+            (!weights.is_empty()).then_some(&weights[..]),
+        );
         experiences.push(Compiled {
             condition,
-            extra: (),
+            extra: super::ExperiencePlan {
+                ranges,
+                attribute_values,
+            },
         });
     }
 
@@ -514,6 +531,7 @@ pub(super) fn validate(
         })
         .collect();
     Ok(LoadedConfig {
+        class_names: super::ClassNames::of(&site),
         order: super::RuleOrder::of(&site),
         slot_selectors,
         segments,
