@@ -27,7 +27,9 @@
 
 use crate::core::classify::Classification;
 use crate::core::config::ConsentLevel;
-use crate::core::context::{Context, PageEvent, PageEventKind};
+use crate::core::context::{
+    Context, DeviceClass, PageEvent, PageEventKind, PartOfDay, ReferrerClass, Season, Weekday,
+};
 use crate::core::profile::update::VisitFacts;
 use crate::core::profile::{minutes_from_ms, Minutes, Profile};
 use serde_json::{Map, Value};
@@ -156,9 +158,15 @@ pub struct AttributePlan {
 impl AttributePlan {
     /// Everything (for explanations and the debug view).
     pub fn all() -> AttributePlan {
-        AttributePlan {
+        AttributePlan::all_roots().clone()
+    }
+
+    /// Everything, built once.
+    pub fn all_roots() -> &'static AttributePlan {
+        static ALL: std::sync::OnceLock<AttributePlan> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| AttributePlan {
             items: ROOTS.iter().map(|&r| (r, None)).collect(),
-        }
+        })
     }
 
     /// Just what these dot paths read. Unknown roots are skipped (they read as
@@ -222,45 +230,155 @@ pub struct AttributeSources<'a> {
 
 /// Builds the attributes object the plan asks for.
 pub fn build(sources: &AttributeSources<'_>, plan: &AttributePlan) -> Value {
-    let mut object = Map::new();
+    let mut object = Value::Object(Map::new());
+    build_into(&mut object, sources, plan);
+    object
+}
+
+/// Writes the attributes the plan asks for into `target`, reusing the keys and
+/// string buffers a previous page view left there, so a warm page view allocates
+/// (almost) nothing for its attributes. Only the plan's entries are refreshed: keep
+/// one target per plan.
+pub fn build_into(target: &mut Value, sources: &AttributeSources<'_>, plan: &AttributePlan) {
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let Value::Object(object) = target else {
+        return;
+    };
     for &(root, field) in &plan.items {
         match field {
-            None => {
-                object.insert(root.to_string(), root_value(root, sources));
-            }
-            Some(field) => {
-                let group = object
-                    .entry(root)
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(map) = group {
-                    map.insert(field.to_string(), field_value(root, field, sources));
+            None => with_slot(object, root, |slot| match root_leaf(root, sources) {
+                Some(leaf) => assign(slot, leaf),
+                None => *slot = root_value(root, sources),
+            }),
+            Some(field) => with_slot(object, root, |group| {
+                if !group.is_object() {
+                    *group = Value::Object(Map::new());
                 }
-            }
+                if let Value::Object(map) = group {
+                    with_slot(map, field, |slot| {
+                        assign(slot, field_leaf(root, field, sources))
+                    });
+                }
+            }),
         }
     }
-    Value::Object(object)
+}
+
+/// Runs `write` on the entry for `key`, creating it (once) when missing.
+fn with_slot(map: &mut Map<String, Value>, key: &str, write: impl FnOnce(&mut Value)) {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), Value::Null);
+    }
+    if let Some(slot) = map.get_mut(key) {
+        write(slot);
+    }
+}
+
+/// A value to write, borrowed where possible so a string slot can be overwritten
+/// in place.
+enum Leaf<'s> {
+    Null,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Str(&'s str),
+    Owned(Value),
+}
+
+fn assign(slot: &mut Value, leaf: Leaf<'_>) {
+    match (slot, leaf) {
+        (Value::String(existing), Leaf::Str(new)) => {
+            existing.clear();
+            existing.push_str(new);
+        }
+        (slot, Leaf::Null) => *slot = Value::Null,
+        (slot, Leaf::Bool(b)) => *slot = Value::Bool(b),
+        (slot, Leaf::Unsigned(n)) => *slot = Value::from(n),
+        (slot, Leaf::Signed(n)) => *slot = Value::from(n),
+        (slot, Leaf::Float(f)) => *slot = number(f),
+        (slot, Leaf::Str(new)) => *slot = Value::String(new.to_string()),
+        (slot, Leaf::Owned(value)) => *slot = value,
+    }
+}
+
+fn opt<'s>(value: Option<&'s str>) -> Leaf<'s> {
+    value.map_or(Leaf::Null, Leaf::Str)
+}
+
+fn float(value: Option<f64>) -> Leaf<'static> {
+    value.map_or(Leaf::Null, Leaf::Float)
+}
+
+fn days(now: Minutes, then: Minutes) -> Leaf<'static> {
+    if then == 0 {
+        Leaf::Null
+    } else {
+        Leaf::Float(f64::from(now.saturating_sub(then)) / 1440.0)
+    }
+}
+
+/// Serde's names for the context's enums, without allocating.
+fn referrer_class_name(class: ReferrerClass) -> &'static str {
+    match class {
+        ReferrerClass::Search => "search",
+        ReferrerClass::Social => "social",
+        ReferrerClass::Email => "email",
+        ReferrerClass::Paid => "paid",
+        ReferrerClass::Internal => "internal",
+        ReferrerClass::Direct => "direct",
+        ReferrerClass::Other => "other",
+    }
+}
+
+fn device_name(device: DeviceClass) -> &'static str {
+    match device {
+        DeviceClass::Mobile => "mobile",
+        DeviceClass::Tablet => "tablet",
+        DeviceClass::Desktop => "desktop",
+        DeviceClass::Bot => "bot",
+        DeviceClass::Unknown => "unknown",
+    }
+}
+
+fn weekday_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Monday => "monday",
+        Weekday::Tuesday => "tuesday",
+        Weekday::Wednesday => "wednesday",
+        Weekday::Thursday => "thursday",
+        Weekday::Friday => "friday",
+        Weekday::Saturday => "saturday",
+        Weekday::Sunday => "sunday",
+    }
+}
+
+fn season_name(season: Season) -> &'static str {
+    match season {
+        Season::Winter => "winter",
+        Season::Spring => "spring",
+        Season::Summer => "summer",
+        Season::Autumn => "autumn",
+    }
+}
+
+fn part_of_day_name(part: PartOfDay) -> &'static str {
+    match part {
+        PartOfDay::Night => "night",
+        PartOfDay::Morning => "morning",
+        PartOfDay::Afternoon => "afternoon",
+        PartOfDay::Evening => "evening",
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-fn text(value: &Option<String>) -> Value {
-    value
-        .as_ref()
-        .map_or(Value::Null, |v| Value::String(v.clone()))
-}
-
 fn number(value: impl Into<f64>) -> Value {
     serde_json::Number::from_f64(value.into()).map_or(Value::Null, Value::Number)
-}
-
-fn days_since(now: Minutes, then: Minutes) -> Value {
-    if then == 0 {
-        Value::Null
-    } else {
-        number(f64::from(now.saturating_sub(then)) / 1440.0)
-    }
 }
 
 /// Added to cart or started a checkout in an earlier visit and bought nothing since.
@@ -277,6 +395,24 @@ fn event_name(event: &PageEvent) -> Value {
     }
 }
 
+/// The roots whose value is a scalar, as a borrowed leaf.
+fn root_leaf<'s>(root: &str, s: &'s AttributeSources<'_>) -> Option<Leaf<'s>> {
+    let ctx = s.context;
+    let class = s.classification;
+    Some(match root {
+        "device" => Leaf::Str(device_name(ctx.device)),
+        "os" => Leaf::Str(&ctx.os),
+        "browser" => Leaf::Str(&ctx.browser),
+        "language" => opt(ctx.language.as_deref()),
+        "experience" => Leaf::Str(class.experience.as_str()),
+        "stage" => Leaf::Str(class.stage.as_str()),
+        "topInterest" => opt(class.interests.first().map(String::as_str)),
+        "consent" => opt(s.consent.map(ConsentLevel::as_str)),
+        "gpc" => Leaf::Bool(s.gpc),
+        _ => return None,
+    })
+}
+
 fn root_value(root: &str, s: &AttributeSources<'_>) -> Value {
     if let Some(fields) = group_fields(root) {
         return Value::Object(
@@ -286,19 +422,17 @@ fn root_value(root: &str, s: &AttributeSources<'_>) -> Value {
                 .collect(),
         );
     }
+    if let Some(leaf) = root_leaf(root, s) {
+        let mut value = Value::Null;
+        assign(&mut value, leaf);
+        return value;
+    }
     let ctx = s.context;
     let class = s.classification;
     match root {
-        "device" => to_json(&ctx.device),
-        "os" => Value::String(ctx.os.clone()),
-        "browser" => Value::String(ctx.browser.clone()),
-        "language" => text(&ctx.language),
         "languages" => to_json(&ctx.languages),
         "events" => Value::Array(s.events.iter().map(event_name).collect()),
-        "experience" => Value::String(class.experience.as_str().into()),
-        "stage" => Value::String(class.stage.as_str().into()),
         "interests" => to_json(&class.interests),
-        "topInterest" => text(&class.interests.first().cloned()),
         "segments" => to_json(&class.segments),
         "cookies" => Value::Object(
             s.cookies
@@ -315,88 +449,86 @@ fn root_value(root: &str, s: &AttributeSources<'_>) -> Value {
 }
 
 fn field_value(root: &str, field: &str, s: &AttributeSources<'_>) -> Value {
+    let mut value = Value::Null;
+    assign(&mut value, field_leaf(root, field, s));
+    value
+}
+
+fn field_leaf<'s>(root: &str, field: &str, s: &'s AttributeSources<'_>) -> Leaf<'s> {
     let ctx = s.context;
     let profile = s.profile;
     let funnel = &profile.funnel;
+    let class = s.classification;
     let now = minutes_from_ms(s.now_ms);
+    let geo = ctx.geo.as_ref();
     match (root, field) {
-        ("url", "host") => Value::String(ctx.url.host.clone()),
-        ("url", "path") => Value::String(ctx.url.path.clone()),
-        ("url", "query") => Value::Object(
+        ("url", "host") => Leaf::Str(&ctx.url.host),
+        ("url", "path") => Leaf::Str(&ctx.url.path),
+        ("url", "query") => Leaf::Owned(Value::Object(
             ctx.url
                 .query
                 .iter()
                 .rev() // the first occurrence of a name wins, as in `query_param`
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect(),
-        ),
-        ("utm", "source") => text(&ctx.utm.source),
-        ("utm", "medium") => text(&ctx.utm.medium),
-        ("utm", "campaign") => text(&ctx.utm.campaign),
-        ("utm", "term") => text(&ctx.utm.term),
-        ("utm", "content") => text(&ctx.utm.content),
-        ("utm", "clickId") => text(&ctx.utm.click_id),
-        ("referrer", "class") => to_json(&ctx.referrer.class),
-        ("referrer", "source") => text(&ctx.referrer.source),
-        ("referrer", "host") => text(&ctx.referrer.host),
-        ("time", "hour") => Value::from(ctx.time.hour),
-        ("time", "minute") => Value::from(ctx.time.minute),
-        ("time", "weekday") => to_json(&ctx.time.weekday),
-        ("time", "season") => to_json(&ctx.time.season),
-        ("time", "partOfDay") => to_json(&ctx.time.part_of_day),
-        ("time", "isWeekend") => Value::Bool(ctx.time.is_weekend),
-        ("time", "month") => Value::from(ctx.time.month),
-        ("time", "day") => Value::from(ctx.time.day),
-        ("time", "year") => Value::from(ctx.time.year),
-        ("time", "dayOfYear") => Value::from(ctx.time.day_of_year),
-        ("geo", _) => {
-            let geo = ctx.geo.as_ref();
-            match field {
-                "country" => text(&geo.and_then(|g| g.country.clone())),
-                "region" => text(&geo.and_then(|g| g.region.clone())),
-                _ => text(&geo.and_then(|g| g.city.clone())),
-            }
-        }
-        ("page", "price") => ctx.page.price.map_or(Value::Null, number),
-        ("page", "currency") => text(&ctx.page.currency),
-        ("page", "category") => text(&ctx.page.category),
-        ("page", "itemId") => text(&ctx.page.item_id),
-        ("page", "funnelStep") => text(&ctx.page.funnel_step),
-        ("visitor", "visits") => Value::from(profile.visits),
-        ("visitor", "pageViews") => Value::from(profile.page_views),
-        ("visitor", "sessionPageViews") => Value::from(profile.session_page_views),
-        ("visitor", "newSession") => Value::Bool(s.visit.new_session),
-        ("visitor", "daysSinceFirstVisit") => days_since(now, profile.first_seen),
+        )),
+        ("utm", "source") => opt(ctx.utm.source.as_deref()),
+        ("utm", "medium") => opt(ctx.utm.medium.as_deref()),
+        ("utm", "campaign") => opt(ctx.utm.campaign.as_deref()),
+        ("utm", "term") => opt(ctx.utm.term.as_deref()),
+        ("utm", "content") => opt(ctx.utm.content.as_deref()),
+        ("utm", "clickId") => opt(ctx.utm.click_id.as_deref()),
+        ("referrer", "class") => Leaf::Str(referrer_class_name(ctx.referrer.class)),
+        ("referrer", "source") => opt(ctx.referrer.source.as_deref()),
+        ("referrer", "host") => opt(ctx.referrer.host.as_deref()),
+        ("time", "hour") => Leaf::Unsigned(ctx.time.hour.into()),
+        ("time", "minute") => Leaf::Unsigned(ctx.time.minute.into()),
+        ("time", "weekday") => Leaf::Str(weekday_name(ctx.time.weekday)),
+        ("time", "season") => Leaf::Str(season_name(ctx.time.season)),
+        ("time", "partOfDay") => Leaf::Str(part_of_day_name(ctx.time.part_of_day)),
+        ("time", "isWeekend") => Leaf::Bool(ctx.time.is_weekend),
+        ("time", "month") => Leaf::Unsigned(ctx.time.month.into()),
+        ("time", "day") => Leaf::Unsigned(ctx.time.day.into()),
+        ("time", "year") => Leaf::Signed(ctx.time.year.into()),
+        ("time", "dayOfYear") => Leaf::Unsigned(ctx.time.day_of_year.into()),
+        ("geo", "country") => opt(geo.and_then(|g| g.country.as_deref())),
+        ("geo", "region") => opt(geo.and_then(|g| g.region.as_deref())),
+        ("geo", "city") => opt(geo.and_then(|g| g.city.as_deref())),
+        ("page", "price") => float(ctx.page.price),
+        ("page", "currency") => opt(ctx.page.currency.as_deref()),
+        ("page", "category") => opt(ctx.page.category.as_deref()),
+        ("page", "itemId") => opt(ctx.page.item_id.as_deref()),
+        ("page", "funnelStep") => opt(ctx.page.funnel_step.as_deref()),
+        ("visitor", "visits") => Leaf::Unsigned(profile.visits.into()),
+        ("visitor", "pageViews") => Leaf::Unsigned(profile.page_views.into()),
+        ("visitor", "sessionPageViews") => Leaf::Unsigned(profile.session_page_views.into()),
+        ("visitor", "newSession") => Leaf::Bool(s.visit.new_session),
+        ("visitor", "daysSinceFirstVisit") => days(now, profile.first_seen),
         ("visitor", "daysSinceLastVisit") => {
             if profile.visits <= 1 && s.visit.quiet_minutes == 0 {
-                Value::Null
+                Leaf::Null
             } else {
-                number(f64::from(s.visit.quiet_minutes) / 1440.0)
+                Leaf::Float(f64::from(s.visit.quiet_minutes) / 1440.0)
             }
         }
-        ("visitor", "addToCarts") => Value::from(funnel.add_to_cart.count),
-        ("visitor", "checkouts") => Value::from(funnel.checkout.count),
-        ("visitor", "purchases") => Value::from(funnel.purchase.count),
-        ("visitor", "leads") => Value::from(funnel.lead.count),
-        ("visitor", "daysSinceAddToCart") => days_since(now, funnel.add_to_cart.last),
-        ("visitor", "daysSincePurchase") => days_since(now, funnel.purchase.last),
-        ("visitor", "lastPurchaseCategory") => text(
-            &funnel
-                .last_purchase
-                .as_ref()
-                .and_then(|p| p.category.clone()),
-        ),
-        ("visitor", "abandonedCart") => Value::Bool(abandoned_cart(profile)),
-        ("price", "band") => s
-            .classification
-            .price_band
-            .map_or(Value::Null, |b| Value::String(b.into())),
-        ("price", "typical") => s.classification.typical_price.map_or(Value::Null, number),
-        ("price", "trend") => Value::String(s.classification.price_trend.as_str().into()),
-        ("price", "min") if profile.prices.count > 0 => number(profile.prices.min),
-        ("price", "max") if profile.prices.count > 0 => number(profile.prices.max),
-        ("price", "observations") => Value::from(profile.prices.count),
-        _ => Value::Null,
+        ("visitor", "addToCarts") => Leaf::Unsigned(funnel.add_to_cart.count.into()),
+        ("visitor", "checkouts") => Leaf::Unsigned(funnel.checkout.count.into()),
+        ("visitor", "purchases") => Leaf::Unsigned(funnel.purchase.count.into()),
+        ("visitor", "leads") => Leaf::Unsigned(funnel.lead.count.into()),
+        ("visitor", "daysSinceAddToCart") => days(now, funnel.add_to_cart.last),
+        ("visitor", "daysSincePurchase") => days(now, funnel.purchase.last),
+        ("visitor", "lastPurchaseCategory") => opt(funnel
+            .last_purchase
+            .as_ref()
+            .and_then(|p| p.category.as_deref())),
+        ("visitor", "abandonedCart") => Leaf::Bool(abandoned_cart(profile)),
+        ("price", "band") => opt(class.price_band),
+        ("price", "typical") => float(class.typical_price),
+        ("price", "trend") => Leaf::Str(class.price_trend.as_str()),
+        ("price", "min") if profile.prices.count > 0 => Leaf::Float(profile.prices.min.into()),
+        ("price", "max") if profile.prices.count > 0 => Leaf::Float(profile.prices.max.into()),
+        ("price", "observations") => Leaf::Unsigned(profile.prices.count.into()),
+        _ => Leaf::Null,
     }
 }
 
@@ -424,6 +556,87 @@ mod tests {
         );
         let plan = AttributePlan::for_paths(["utm.source", "utm", "utm.nosuch"]);
         assert_eq!(plan.items, vec![("utm", None)]);
+    }
+
+    #[test]
+    fn enum_names_match_serde() {
+        let check = |name: &str, serde: Value| assert_eq!(Value::String(name.into()), serde);
+        for c in [
+            ReferrerClass::Search,
+            ReferrerClass::Social,
+            ReferrerClass::Email,
+            ReferrerClass::Paid,
+            ReferrerClass::Internal,
+            ReferrerClass::Direct,
+            ReferrerClass::Other,
+        ] {
+            check(referrer_class_name(c), to_json(&c));
+        }
+        for d in [
+            DeviceClass::Mobile,
+            DeviceClass::Tablet,
+            DeviceClass::Desktop,
+            DeviceClass::Bot,
+            DeviceClass::Unknown,
+        ] {
+            check(device_name(d), to_json(&d));
+        }
+        for w in [
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+            Weekday::Sunday,
+        ] {
+            check(weekday_name(w), to_json(&w));
+        }
+        for x in [
+            Season::Winter,
+            Season::Spring,
+            Season::Summer,
+            Season::Autumn,
+        ] {
+            check(season_name(x), to_json(&x));
+        }
+        for p in [
+            PartOfDay::Night,
+            PartOfDay::Morning,
+            PartOfDay::Afternoon,
+            PartOfDay::Evening,
+        ] {
+            check(part_of_day_name(p), to_json(&p));
+        }
+    }
+
+    #[test]
+    fn rebuilding_into_a_used_target_gives_the_same_object() {
+        let profile = Profile::new(1, 1);
+        let context = Context::default();
+        let settings = Default::default();
+        let classification = crate::core::classify::classify(&profile, &settings);
+        let cookies = BTreeMap::new();
+        let sources = AttributeSources {
+            now_ms: 0,
+            events: &[],
+            cookies: &cookies,
+            gpc: false,
+            context: &context,
+            profile: &profile,
+            visit: VisitFacts {
+                new_session: true,
+                quiet_minutes: 0,
+            },
+            classification: &classification,
+            consent: None,
+        };
+        let plan = AttributePlan::all();
+        let fresh = build(&sources, &plan);
+        let mut used =
+            serde_json::json!({"utm": {"source": "stale-value-from-before"}, "device": "stale"});
+        build_into(&mut used, &sources, &plan);
+        assert_eq!(used, fresh);
     }
 
     #[test]

@@ -16,11 +16,15 @@ use crate::core::profile::update::{
 use crate::core::profile::{minutes_from_ms, Profile};
 use serde::Serialize;
 use serde_json::Value;
+use std::cell::RefCell;
 
 /// A loaded config, ready to decide page views.
 #[derive(Debug, Clone)]
 pub struct Engine {
     config: LoadedConfig,
+    /// The attributes object of the previous page view, reused so that a warm page
+    /// view keeps its keys and string buffers instead of allocating them again.
+    scratch: RefCell<Value>,
 }
 
 /// One page view's input.
@@ -84,14 +88,15 @@ impl Engine {
     /// # Errors
     /// Every problem in the config, each with its JSON path.
     pub fn from_json(json: &str, patterns: &dyn PatternEngine) -> Result<Engine, ConfigErrors> {
-        Ok(Engine {
-            config: config::load(json, patterns)?,
-        })
+        Ok(Engine::new(config::load(json, patterns)?))
     }
 
     /// Wraps an already loaded config.
     pub fn new(config: LoadedConfig) -> Engine {
-        Engine { config }
+        Engine {
+            config,
+            scratch: RefCell::new(Value::Null),
+        }
     }
 
     /// The loaded config.
@@ -209,15 +214,20 @@ impl Engine {
             classification: &classification,
             consent,
         };
-        let all;
-        let plan = if explain {
-            all = AttributePlan::all();
-            &all
-        } else {
-            &self.config.attribute_plan
+        // Explanations read everything, into a fresh object; fast page views reuse the
+        // scratch object (falling back to a fresh one if it is somehow in use).
+        let mut fresh = Value::Null;
+        let mut scratch = self.scratch.try_borrow_mut();
+        let (attributes, plan) = match (&mut scratch, explain) {
+            (Ok(scratch), false) => (&mut **scratch, &self.config.attribute_plan),
+            (Err(_), false) => (&mut fresh, &self.config.attribute_plan),
+            (_, true) => (&mut fresh, AttributePlan::all_roots()),
         };
-        let mut attributes = attributes::build(&sources, plan);
+        attributes::build_into(attributes, &sources, plan);
         let segments_read = plan.reads("segments");
+        if let (true, Some(Value::Array(list))) = (segments_read, attributes.get_mut("segments")) {
+            list.clear();
+        }
 
         // Segments in order, each visible to the ones after it.
         let mut segments = Vec::new();
