@@ -235,7 +235,7 @@ impl Engine {
             let matched = compiled
                 .condition
                 .as_ref()
-                .is_some_and(|c| c.matches(&attributes, &self.config.saved_groups));
+                .is_some_and(|c| c.matches(attributes, &self.config.saved_groups));
             if matched {
                 segments.push(rule.name.as_str());
                 if let (true, Some(Value::Array(list))) =
@@ -248,7 +248,7 @@ impl Engine {
         classification.segments = segments;
         decide(DecideInput {
             config: &self.config,
-            attributes: &attributes,
+            attributes,
             classification,
             profile,
             now_ms: facts.now_ms,
