@@ -221,13 +221,19 @@ fn add_interest(profile: &mut Profile, category: &str, weight: f32, top_k: u8) {
     if category.is_empty() {
         return;
     }
-    match profile.interests.iter_mut().find(|i| i.category == category) {
+    match profile
+        .interests
+        .iter_mut()
+        .find(|i| i.category == category)
+    {
         Some(interest) => interest.score += weight,
         None => profile.interests.push(Interest {
             category: category.to_string(),
             score: weight,
         }),
     }
-    profile.interests.sort_by(|a, b| b.score.total_cmp(&a.score));
+    profile
+        .interests
+        .sort_by(|a, b| b.score.total_cmp(&a.score));
     profile.interests.truncate(usize::from(top_k.max(1)));
 }
