@@ -128,6 +128,8 @@ impl CookieCodec<'_> {
         if value.len() > MAX_COOKIE_LEN {
             return Err(RejectReason::TooLong);
         }
+        // Every cookie we accept fits: at most 1 KB of base64 is 768 bytes.
+        let mut buffer = [0u8; MAX_COOKIE_LEN];
         let mut chars = value.chars();
         if chars.next() != Some(VERSION) {
             return Err(RejectReason::UnknownVersion);
@@ -137,9 +139,7 @@ impl CookieCodec<'_> {
                 if self.require_signature {
                     return Err(RejectReason::Unsigned);
                 }
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(&value[2..])
-                    .map_err(|_| RejectReason::Malformed)?;
+                let bytes = decode_base64(&value[2..], &mut buffer)?;
                 let split = bytes.len().checked_sub(4).ok_or(RejectReason::Malformed)?;
                 let (payload, sum) = bytes.split_at(split);
                 if fnv1a32_bytes(payload).to_le_bytes() != sum {
@@ -150,9 +150,7 @@ impl CookieCodec<'_> {
             Some('s') => {
                 let rest = &value[2..];
                 let (key_id, body) = rest.split_once('.').ok_or(RejectReason::Malformed)?;
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(body)
-                    .map_err(|_| RejectReason::Malformed)?;
+                let bytes = decode_base64(body, &mut buffer)?;
                 let split = bytes
                     .len()
                     .checked_sub(MAC_LEN)
@@ -247,11 +245,19 @@ impl CookieCodec<'_> {
         // of the payload, then the rest together with the tail.
         let whole = payload.len() / 3 * 3;
         URL_SAFE_NO_PAD.encode_string(&payload[..whole], &mut out);
-        let mut rest = Vec::with_capacity(payload.len() - whole + tail.len());
-        rest.extend_from_slice(&payload[whole..]);
-        rest.extend_from_slice(tail);
-        URL_SAFE_NO_PAD.encode_string(&rest, &mut out);
+        let mut rest = [0u8; 2 + MAC_LEN];
+        let left = payload.len() - whole;
+        rest[..left].copy_from_slice(&payload[whole..]);
+        rest[left..left + tail.len()].copy_from_slice(tail);
+        URL_SAFE_NO_PAD.encode_string(&rest[..left + tail.len()], &mut out);
         out
+    }
+}
+
+fn decode_base64<'b>(text: &str, buffer: &'b mut [u8]) -> Result<&'b [u8], RejectReason> {
+    match URL_SAFE_NO_PAD.decode_slice(text, buffer) {
+        Ok(len) => buffer.get(..len).ok_or(RejectReason::Malformed),
+        Err(_) => Err(RejectReason::Malformed),
     }
 }
 
