@@ -28,7 +28,8 @@
 use crate::core::classify::Classification;
 use crate::core::config::ConsentLevel;
 use crate::core::context::{
-    Context, DeviceClass, PageEvent, PageEventKind, PartOfDay, ReferrerClass, Season, Weekday,
+    Context, ContextNeeds, DeviceClass, PageEvent, PageEventKind, PartOfDay, ReferrerClass, Season,
+    Weekday,
 };
 use crate::core::profile::update::VisitFacts;
 use crate::core::profile::{minutes_from_ms, Minutes, Profile};
@@ -197,6 +198,19 @@ impl AttributePlan {
         items.sort_unstable();
         items.dedup();
         AttributePlan { items }
+    }
+
+    /// The parts of the page-view context this plan reads, so the rest is not
+    /// computed (parsing a user agent or a referrer costs more than the decision).
+    pub fn context_needs(&self) -> ContextNeeds {
+        ContextNeeds {
+            url: self.reads("url"),
+            utm: self.reads("utm"),
+            referrer: self.reads("referrer"),
+            user_agent: self.reads("device") || self.reads("os") || self.reads("browser"),
+            language: self.reads("language") || self.reads("languages"),
+            time: self.reads("time"),
+        }
     }
 
     /// Whether the plan reads this root at all.

@@ -6,7 +6,7 @@ use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
 use crate::core::consent::{storage_verdict, StorageVerdict};
-use crate::core::context::{Context, RequestFacts};
+use crate::core::context::{Context, ContextNeeds, RequestFacts};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
 use crate::core::profile::codec::{CookieCodec, CookieStatus, SigningKey};
@@ -194,7 +194,12 @@ impl Engine {
         explain: bool,
     ) -> Decision<'_> {
         let site = &self.config.site;
-        let context = Context::from_facts(facts, hemisphere(site));
+        let needs = if explain {
+            ContextNeeds::ALL
+        } else {
+            self.config.attribute_plan.context_needs()
+        };
+        let context = Context::from_facts_with(facts, hemisphere(site), needs);
         // Events and cookies cleaned (NaN prices, lengths, counts); only the cookies
         // the config names are ever looked at.
         let events = facts.sanitized_events();

@@ -163,9 +163,23 @@ pub struct LocalTime {
 impl Default for LocalTime {
     /// The Unix epoch in UTC (1970-01-01, a Thursday), so a default is a real date.
     fn default() -> Self {
-        local_time(0, 0, Hemisphere::North)
+        EPOCH
     }
 }
+
+/// `local_time(0, 0, Hemisphere::North)`, spelled out so a default costs nothing.
+const EPOCH: LocalTime = LocalTime {
+    year: 1970,
+    month: 1,
+    day: 1,
+    hour: 0,
+    minute: 0,
+    weekday: Weekday::Thursday,
+    day_of_year: 1,
+    season: Season::Winter,
+    part_of_day: PartOfDay::Night,
+    is_weekend: false,
+};
 
 /// The local calendar time at `now_ms` (Unix milliseconds, UTC) for a visitor
 /// `utc_offset_minutes` east of UTC (Moscow: `+180`; New York in winter: `-300`).
@@ -295,6 +309,11 @@ mod tests {
             part_of_day: PartOfDay::from_hour(hour),
             is_weekend: weekday.is_weekend(),
         }
+    }
+
+    #[test]
+    fn default_is_the_epoch() {
+        assert_eq!(LocalTime::default(), local_time(0, 0, North));
     }
 
     #[test]

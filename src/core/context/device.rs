@@ -5,7 +5,7 @@
 //! and predictable in tests. User-Agent Client Hints are not used because the edge
 //! does not get them on the first request.
 
-use super::cap_str;
+use super::{cap_str, trim};
 
 /// The most UA characters examined; real UAs are a few hundred characters long.
 const MAX_UA_CHARS: usize = 1024;
@@ -260,6 +260,16 @@ struct Anchor {
 struct AnchorIndex {
     anchors: [Anchor; TOKENS.len()],
     range: [(u8, u8); 256],
+    /// A bit per [`pair_key`] of every anchor byte and the byte after it: a clear
+    /// bit means no token is anchored at a position with that pair. Filters out
+    /// nearly every position of a real UA with one bit test.
+    pairs: [u64; 64],
+}
+
+/// A 12-bit key of two adjacent bytes that ignores ASCII case: an uppercase letter
+/// and its lowercase get the same key (`| 0x20`), other bytes may share keys too.
+const fn pair_key(a: u8, b: u8) -> usize {
+    (((a | 0x20) as usize) << 5 ^ (b | 0x20) as usize) & 4095
 }
 
 static INDEX: AnchorIndex = {
@@ -310,11 +320,14 @@ static INDEX: AnchorIndex = {
         b += 1;
     }
     let mut anchors = [empty; TOKENS.len()];
+    let mut pairs = [0u64; 64];
     let mut i = 0;
     while i < TOKENS.len() {
-        let a = TOKENS[i].as_bytes()[anchor_of[i].offset as usize] as usize;
-        anchors[range[a].1 as usize] = anchor_of[i];
-        range[a].1 += 1;
+        let a = TOKENS[i].as_bytes()[anchor_of[i].offset as usize];
+        anchors[range[a as usize].1 as usize] = anchor_of[i];
+        range[a as usize].1 += 1;
+        let key = pair_key(a, anchor_of[i].next);
+        pairs[key / 64] |= 1 << (key % 64);
         i += 1;
     }
     // Uppercase bytes share their lowercase letter's tokens.
@@ -323,7 +336,11 @@ static INDEX: AnchorIndex = {
         range[b.to_ascii_uppercase() as usize] = range[b as usize];
         b += 1;
     }
-    AnchorIndex { anchors, range }
+    AnchorIndex {
+        anchors,
+        range,
+        pairs,
+    }
 };
 
 /// [`TOKENS`] at run time: a `static` is one table in memory, where each use of a
@@ -334,30 +351,52 @@ static TOKEN_LIST: [&str; TOKENS.len()] = TOKENS;
 /// tokens are lowercase).
 fn scan(hay: &[u8]) -> u128 {
     let mut found = 0u128;
-    for (pos, &byte) in hay.iter().enumerate() {
-        let (from, to) = INDEX.range[usize::from(byte)];
-        if from == to {
+    let Some((&first, rest)) = hay.split_first() else {
+        return 0;
+    };
+    // A token's anchor is never its last byte, so each position is checked with the
+    // byte after it: `byte` is at `pos`, `next` at `pos + 1`.
+    let mut byte = first;
+    for (pos, &next) in rest.iter().enumerate() {
+        let key = pair_key(byte, next);
+        let anchored = INDEX.pairs[key / 64] & (1 << (key % 64)) != 0;
+        if anchored {
+            found |= scan_at(hay, pos, byte, next);
+        }
+        byte = next;
+    }
+    found
+}
+
+/// The tokens that occur at `pos` of `hay`, anchored on `byte` (at `pos`) followed
+/// by `next`.
+#[cold]
+#[inline(never)]
+fn scan_at(hay: &[u8], pos: usize, byte: u8, next: u8) -> u128 {
+    let mut found = 0u128;
+    let (from, to) = INDEX.range[usize::from(byte)];
+    let next = next.to_ascii_lowercase();
+    let candidates = INDEX
+        .anchors
+        .get(usize::from(from)..usize::from(to))
+        .unwrap_or(&[]);
+    for a in candidates {
+        if a.next != next {
             continue;
         }
-        let next = hay.get(pos + 1).map_or(0, u8::to_ascii_lowercase);
-        let candidates = INDEX
-            .anchors
-            .get(usize::from(from)..usize::from(to))
-            .unwrap_or(&[]);
-        for a in candidates {
-            if a.next != next {
-                continue;
-            }
-            let Some(token) = TOKEN_LIST.get(usize::from(a.token)) else {
-                continue;
-            };
-            let matched = pos
-                .checked_sub(usize::from(a.offset))
-                .and_then(|at| hay.get(at..at + token.len()))
-                .is_some_and(|h| h.eq_ignore_ascii_case(token.as_bytes()));
-            if matched {
-                found |= 1 << a.token;
-            }
+        let Some(token) = TOKEN_LIST.get(usize::from(a.token)) else {
+            continue;
+        };
+        let matched = pos
+            .checked_sub(usize::from(a.offset))
+            .and_then(|at| hay.get(at..at + token.len()))
+            .is_some_and(|h| {
+                h.iter()
+                    .zip(token.bytes())
+                    .all(|(h, t)| h.to_ascii_lowercase() == t)
+            });
+        if matched {
+            found |= 1 << a.token;
         }
     }
     found
@@ -375,7 +414,7 @@ struct ScannedUa {
 /// Scans a User-Agent once: trimmed, capped at [`MAX_UA_CHARS`] characters and
 /// compared in lowercase.
 fn scan_user_agent(user_agent: Option<&str>) -> ScannedUa {
-    let ua = cap_str(user_agent.unwrap_or("").trim(), MAX_UA_CHARS);
+    let ua = cap_str(trim(user_agent.unwrap_or("")), MAX_UA_CHARS);
     if ua.is_empty() {
         return ScannedUa {
             empty: true,
@@ -537,6 +576,7 @@ fn browser_of(ua: &ScannedUa) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
     use DeviceClass::*;
 
     const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -618,6 +658,81 @@ mod tests {
         let ua =
             "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; Tablet PC 2.0; rv:11.0) like Gecko";
         assert_eq!(classify_device(Some(ua)), Desktop);
+    }
+
+    /// The plain definition of what `scan_user_agent` computes: one substring
+    /// search per token in the lowercased UA, bot markers after removing the false
+    /// positives.
+    fn reference_tokens(ua: &str) -> u128 {
+        let ua = cap_str(ua.trim(), MAX_UA_CHARS).to_lowercase();
+        let mut cleaned = ua.clone();
+        for fp in BOT_FALSE_POSITIVES {
+            cleaned = cleaned.replace(fp, "");
+        }
+        TOKENS.iter().enumerate().fold(0, |set, (i, t)| {
+            let hay = if BOT_MARKERS.contains(t) {
+                &cleaned
+            } else {
+                &ua
+            };
+            if hay.contains(t) {
+                set | 1 << i
+            } else {
+                set
+            }
+        })
+    }
+
+    #[test]
+    fn scan_finds_exactly_the_tokens_present() {
+        let uas = [
+            IPHONE,
+            WINDOWS_PHONE,
+            GOOGLEBOT_SMARTPHONE,
+            CUBOT,
+            "cucubotbot",
+            "crCUBOTawl",
+            "\u{212A}indle",
+            "İPad",
+        ];
+        for ua in uas {
+            assert_eq!(
+                scan_user_agent(Some(ua)).tokens,
+                reference_tokens(ua),
+                "{ua:?}"
+            );
+        }
+        // Each token alone, in any case, at the start, middle and end.
+        for t in TOKENS {
+            for ua in [
+                t.to_string(),
+                t.to_uppercase(),
+                format!("x{}y", t.to_uppercase()),
+            ] {
+                assert_eq!(
+                    scan_user_agent(Some(&ua)).tokens,
+                    reference_tokens(&ua),
+                    "{ua:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_matches_reference(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(&TOKENS[..]).prop_map(str::to_string),
+                    proptest::sample::select(&TOKENS[..]).prop_map(|t| t.to_uppercase()),
+                    "\\PC{0,4}",
+                ],
+                0..8,
+            )
+        ) {
+            let ua = parts.concat();
+            proptest::prop_assert_eq!(scan_user_agent(Some(&ua)).tokens, reference_tokens(&ua));
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Only primary subtags (`ru`, `en`) are kept: conditions choose content by language,
 //! and region subtags would make `ru-RU` vs `ru` a needless distinction.
 
-use super::cap_str;
+use super::{cap_str, split_byte, split_once_byte, trim};
 
 /// The most input characters examined; real headers are well under 200.
 const MAX_INPUT_CHARS: usize = 1024;
@@ -23,26 +23,52 @@ const MAX_ENTRIES: usize = 32;
 /// `x-…`/`i-…` private and grandfathered tags).
 pub fn languages(input: Option<&str>) -> Vec<String> {
     let input = cap_str(input.unwrap_or(""), MAX_INPUT_CHARS);
-    // At most MAX_ENTRIES entries, kept on the stack.
-    let mut entries = [(Subtag::EMPTY, 0.0f64); MAX_ENTRIES];
+    // Real headers have a handful of entries: keep up to INLINE on the stack and
+    // move to the heap only beyond that (never more than MAX_ENTRIES).
+    const INLINE: usize = 8;
+    let mut inline = [(Subtag::EMPTY, 0.0f64); INLINE];
     let mut len = 0;
-    for entry in input.split(',').take(MAX_ENTRIES) {
-        if let (Some(parsed), Some(slot)) = (parse_entry(entry), entries.get_mut(len)) {
+    let mut spilled: Vec<(Subtag, f64)> = Vec::new();
+    for entry in split_byte(input, b',').take(MAX_ENTRIES) {
+        let Some(parsed) = parse_entry(entry) else {
+            continue;
+        };
+        if let Some(slot) = inline.get_mut(len) {
             *slot = parsed;
-            len += 1;
+        } else {
+            if spilled.is_empty() {
+                spilled.extend_from_slice(&inline);
+            }
+            spilled.push(parsed);
         }
+        len += 1;
     }
-    let entries = entries.get_mut(..len).unwrap_or(&mut []);
+    let entries = if spilled.is_empty() {
+        inline.get_mut(..len).unwrap_or(&mut [])
+    } else {
+        spilled.as_mut_slice()
+    };
     // `sort_by` is stable, so equal weights keep the header's order.
     entries.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut out: Vec<String> = Vec::with_capacity(entries.len());
-    for (lang, _) in entries.iter() {
-        let lang = lang.as_str();
-        if !out.iter().any(|l| l == lang) {
-            out.push(lang.to_string());
+    // Drop repeats (keeping the first, most preferred) before making strings.
+    let mut unique = 0;
+    for i in 0..entries.len() {
+        let Some(&(lang, _)) = entries.get(i) else {
+            break;
+        };
+        let seen = entries.get(..unique).unwrap_or(&[]);
+        if !seen.iter().any(|(l, _)| *l == lang) {
+            if let Some(slot) = entries.get_mut(unique) {
+                slot.0 = lang;
+            }
+            unique += 1;
         }
     }
-    out
+    let entries = entries.get(..unique).unwrap_or(&[]);
+    entries
+        .iter()
+        .map(|(l, _)| l.as_str().to_string())
+        .collect()
 }
 
 /// The most preferred primary language subtag (see [`languages`]):
@@ -51,18 +77,13 @@ pub fn primary_language(input: Option<&str>) -> Option<String> {
     languages(input).into_iter().next()
 }
 
-/// A lowercased primary subtag of 2–3 ASCII letters, held inline.
-#[derive(Clone, Copy)]
-struct Subtag {
-    bytes: [u8; 3],
-    len: u8,
-}
+/// A lowercased primary subtag of 2–3 ASCII letters, held inline: the letters,
+/// zero-padded to 4 bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Subtag([u8; 4]);
 
 impl Subtag {
-    const EMPTY: Subtag = Subtag {
-        bytes: [0; 3],
-        len: 0,
-    };
+    const EMPTY: Subtag = Subtag([0; 4]);
 
     /// `s` lowercased, if it is 2–3 ASCII letters.
     fn parse(s: &str) -> Option<Subtag> {
@@ -70,17 +91,18 @@ impl Subtag {
         if !(2..=3).contains(&src.len()) || !src.iter().all(u8::is_ascii_alphabetic) {
             return None;
         }
-        let mut tag = Subtag::EMPTY;
-        for (dst, b) in tag.bytes.iter_mut().zip(src) {
-            *dst = b.to_ascii_lowercase();
-        }
-        tag.len = u8::try_from(src.len()).unwrap_or(0);
-        Some(tag)
+        // Built in a register: byte stores followed by a word load would stall.
+        let word = src
+            .iter()
+            .rev()
+            .fold(0u32, |w, b| (w << 8) | u32::from(b.to_ascii_lowercase()));
+        Some(Subtag(word.to_le_bytes()))
     }
 
     fn as_str(&self) -> &str {
-        self.bytes
-            .get(..usize::from(self.len))
+        let len = if self.0[2] == 0 { 2 } else { 3 };
+        self.0
+            .get(..len)
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
     }
@@ -88,16 +110,20 @@ impl Subtag {
 
 /// One `tag;q=0.8` entry → (primary subtag, weight), or `None` to skip it.
 fn parse_entry(entry: &str) -> Option<(Subtag, f64)> {
-    let mut parts = entry.split(';');
-    let tag = parts.next()?.trim();
-    let primary = Subtag::parse(tag.split(['-', '_']).next()?)?;
+    let mut parts = split_byte(entry, b';');
+    let tag = trim(parts.next()?);
+    let primary = match tag.bytes().position(|b| b == b'-' || b == b'_') {
+        Some(i) => tag.get(..i)?,
+        None => tag,
+    };
+    let primary = Subtag::parse(primary)?;
     let mut q = 1.0;
     for param in parts {
-        let Some((key, value)) = param.split_once('=') else {
+        let Some((key, value)) = split_once_byte(param, b'=') else {
             continue;
         };
-        if key.trim().eq_ignore_ascii_case("q") {
-            let value = value.trim();
+        if trim(key).eq_ignore_ascii_case("q") {
+            let value = trim(value);
             // RFC 9110 qvalue: 0–1 with up to three decimals; be lenient on the
             // decimals but insist on a plain number (no `inf`, `nan`, `1e0`).
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
@@ -115,23 +141,21 @@ fn parse_entry(entry: &str) -> Option<(Subtag, f64)> {
 /// `value.parse::<f64>().ok()` for a string of ASCII digits and dots, without the
 /// general parser for the usual short forms (`0.9`, `1`, `.5`).
 fn parse_decimal(value: &str) -> Option<f64> {
-    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    let (int, frac) = split_once_byte(value, b'.').unwrap_or((value, ""));
     let digits = int.len() + frac.len();
     let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if digits == 0 || digits > 15 || !plain(int) || !plain(frac) {
+    if digits == 0 || digits > 9 || !plain(int) || !plain(frac) {
         return value.parse().ok();
     }
-    // At most 15 digits: the mantissa and the power of ten are exact in an f64, so
+    // At most 9 digits: the mantissa and the power of ten are exact in an f64, so
     // the one correctly rounded division gives exactly what the parser would.
     let mantissa = int
         .bytes()
         .chain(frac.bytes())
-        .fold(0u64, |m, b| m * 10 + u64::from(b.wrapping_sub(b'0')));
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
+        .fold(0u32, |m, b| m * 10 + u32::from(b.wrapping_sub(b'0')));
+    const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
     let scale = POW10.get(frac.len())?;
-    Some(mantissa as f64 / scale)
+    Some(f64::from(mantissa) / scale)
 }
 
 #[cfg(test)]
@@ -182,7 +206,33 @@ mod tests {
         assert_eq!(primary_language(Some(&junk)), None);
     }
 
+    #[test]
+    fn decimals_parse_like_std() {
+        for s in [
+            "0.9",
+            "1",
+            "1.0",
+            ".5",
+            "5.",
+            ".",
+            "0.123456789",
+            "0.1234567891",
+            "1.2.3",
+            "00.5",
+            "999999999",
+            "9999999999",
+            "0.000000001",
+        ] {
+            assert_eq!(parse_decimal(s), s.parse().ok(), "{s:?}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn decimals_parse_like_std_on_any_digits(s in "[0-9.]{0,14}") {
+            proptest::prop_assert_eq!(parse_decimal(&s), s.parse::<f64>().ok());
+        }
+
         #[test]
         fn never_panics(s in "\\PC{0,200}") {
             let langs = languages(Some(&s));

@@ -55,6 +55,55 @@ pub(crate) fn cap_str(s: &str, max: usize) -> &str {
     }
 }
 
+/// `s.trim()`, answered from the first and last byte when both are printable
+/// ASCII (no whitespace to trim): the usual case, and the same result.
+pub(crate) fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let bytes = s.as_bytes();
+    if printable(bytes.first()) && printable(bytes.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// `s.split(sep as char)` for an ASCII `sep`, with a plain byte loop: for the
+/// short pieces of headers and query strings that beats the general searcher.
+pub(crate) fn split_byte(s: &str, sep: u8) -> SplitByte<'_> {
+    SplitByte { rest: Some(s), sep }
+}
+
+/// The iterator of [`split_byte`].
+pub(crate) struct SplitByte<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitByte<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == self.sep) {
+            Some(i) => {
+                // `sep` is ASCII, so both sides of it are char boundaries.
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// `s.split_once(sep as char)` for an ASCII `sep`, with a plain byte loop.
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// [`cap_str`] in place, reusing the string's buffer.
 pub(crate) fn cap_string(mut s: String, max: usize) -> String {
     if s.len() > max {
@@ -66,14 +115,14 @@ pub(crate) fn cap_string(mut s: String, max: usize) -> String {
 
 /// Trims and caps an optional string; blank → `None`.
 fn clean_opt(s: Option<&str>, max: usize) -> Option<String> {
-    s.map(str::trim)
+    s.map(trim)
         .filter(|s| !s.is_empty())
         .map(|s| cap_chars(s, max))
 }
 
 /// Trims, caps and uppercases an optional code (`"rub"` → `"RUB"`); blank → `None`.
 fn clean_upper(s: Option<&str>, max: usize) -> Option<String> {
-    s.map(str::trim)
+    s.map(trim)
         .filter(|s| !s.is_empty())
         .map(|s| cap_str(s, max).to_uppercase())
 }
@@ -335,9 +384,10 @@ impl Context {
     }
 
     /// Derives only the parts of the context that `needs` asks for; the others are
-    /// left as in [`Context::default`] (path `/`, no tags, `Direct`, `Unknown` device
-    /// with OS and browser `other`, no languages, the Unix epoch). `page` and `geo`
-    /// are always sanitized: they are cheap.
+    /// left at their types' defaults: [`ParsedUrl::default`] (path `/`), no tags,
+    /// `Direct`, [`DeviceClass::Unknown`] with empty OS and browser strings (where
+    /// [`Context::default`] says `other`), no languages, and [`LocalTime::default`]
+    /// (the Unix epoch). `page` and `geo` are always sanitized: they are cheap.
     ///
     /// Every part that is computed equals the same part of
     /// [`Context::from_facts`].
@@ -346,29 +396,62 @@ impl Context {
         hemisphere: Hemisphere,
         needs: ContextNeeds,
     ) -> Context {
-        let need_url = needs.url || needs.utm || needs.referrer;
         let need_utm = needs.utm || needs.referrer;
-        let url = if need_url {
-            parse_url(&facts.url)
+        let (url, utm, referrer) = if needs.url {
+            let url = parse_url(&facts.url);
+            let (utm, referrer) = if need_utm {
+                let tags = utm::Tags::from_url(&url);
+                let referrer = if needs.referrer {
+                    referrer::classify_referrer_for(
+                        facts.referrer.as_deref(),
+                        url.host_without_www(),
+                        referrer::TagsRead::of(&tags),
+                    )
+                } else {
+                    ReferrerInfo::default()
+                };
+                let utm = if needs.utm {
+                    tags.into_utm()
+                } else {
+                    Utm::default()
+                };
+                (utm, referrer)
+            } else {
+                (Utm::default(), ReferrerInfo::default())
+            };
+            (url, utm, referrer)
+        } else if need_utm {
+            // The tags and the referrer read only the page's host and query: skip
+            // decoding and copying the rest of the URL, and copy the tags only when
+            // they are wanted themselves.
+            let (host, query) = url::host_and_query(&facts.url);
+            let tags = utm::Tags::from_query(query);
+            let referrer = if needs.referrer {
+                referrer::classify_referrer_for(
+                    facts.referrer.as_deref(),
+                    url::strip_www(&host),
+                    referrer::TagsRead::of(&tags),
+                )
+            } else {
+                ReferrerInfo::default()
+            };
+            let utm = if needs.utm {
+                tags.into_utm()
+            } else {
+                Utm::default()
+            };
+            (ParsedUrl::default(), utm, referrer)
         } else {
-            ParsedUrl::default()
-        };
-        let utm = if need_utm {
-            Utm::from_url(&url)
-        } else {
-            Utm::default()
-        };
-        let referrer = if needs.referrer {
-            classify_referrer(facts.referrer.as_deref(), &url, &utm)
-        } else {
-            ReferrerInfo::default()
+            (
+                ParsedUrl::default(),
+                Utm::default(),
+                ReferrerInfo::default(),
+            )
         };
         let ua = if needs.user_agent {
             parse_user_agent(facts.user_agent.as_deref())
         } else {
-            // What a missing User-Agent gives (`Unknown`, `other`, `other`), so an
-            // unneeded part reads the same as in `Context::default()`.
-            parse_user_agent(None)
+            UserAgentInfo::default()
         };
         let languages = if needs.language {
             languages(facts.language.as_deref())
@@ -382,8 +465,8 @@ impl Context {
         };
         Context {
             referrer,
-            utm: if needs.utm { utm } else { Utm::default() },
-            url: if needs.url { url } else { ParsedUrl::default() },
+            utm,
+            url,
             device: ua.device,
             os: ua.os,
             browser: ua.browser,
@@ -586,7 +669,144 @@ mod tests {
         assert_eq!(ctx.time.weekday, Weekday::Thursday);
     }
 
+    /// Every subset of [`ContextNeeds`].
+    fn all_needs() -> impl Iterator<Item = ContextNeeds> {
+        (0u8..64).map(|m| ContextNeeds {
+            url: m & 1 != 0,
+            utm: m & 2 != 0,
+            referrer: m & 4 != 0,
+            user_agent: m & 8 != 0,
+            language: m & 16 != 0,
+            time: m & 32 != 0,
+        })
+    }
+
+    /// `from_facts_with` gives the needed parts of `from_facts` and the parts of
+    /// `Context::default()` elsewhere.
+    fn check_needs(facts: &RequestFacts) {
+        let full = Context::from_facts(facts, Hemisphere::South);
+        assert_eq!(
+            Context::from_facts_with(facts, Hemisphere::South, ContextNeeds::ALL),
+            full
+        );
+        let empty = Context::default();
+        for needs in all_needs() {
+            let lazy = Context::from_facts_with(facts, Hemisphere::South, needs);
+            let pick = |needed: bool| if needed { &full } else { &empty };
+            assert_eq!(lazy.url, pick(needs.url).url, "{needs:?}");
+            assert_eq!(lazy.utm, pick(needs.utm).utm, "{needs:?}");
+            assert_eq!(lazy.referrer, pick(needs.referrer).referrer, "{needs:?}");
+            let ua = if needs.user_agent {
+                UserAgentInfo {
+                    device: full.device,
+                    os: full.os.clone(),
+                    browser: full.browser.clone(),
+                }
+            } else {
+                UserAgentInfo::default()
+            };
+            assert_eq!(
+                (lazy.device, &lazy.os, &lazy.browser),
+                (ua.device, &ua.os, &ua.browser),
+                "{needs:?}"
+            );
+            let lang = pick(needs.language);
+            assert_eq!(
+                (&lazy.language, &lazy.languages),
+                (&lang.language, &lang.languages),
+                "{needs:?}"
+            );
+            assert_eq!(lazy.time, pick(needs.time).time, "{needs:?}");
+            assert_eq!((&lazy.geo, &lazy.page), (&full.geo, &full.page));
+        }
+    }
+
+    #[test]
+    fn from_facts_with_computes_only_what_is_needed() {
+        let typical = RequestFacts {
+            url: "https://www.demo.example.ru/r/sixty?utm_source=yandex&utm_medium=cpc&utm_campaign=autumn&yclid=1".into(),
+            referrer: Some("https://yandex.ru/".into()),
+            user_agent: Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148".into()),
+            language: Some("ru-RU,ru;q=0.9,en;q=0.8".into()),
+            now_ms: 1_795_791_600_000,
+            utc_offset_minutes: 180,
+            geo: Some(Geo {
+                country: Some("br".into()),
+                ..Default::default()
+            }),
+            page: PageAnnotations {
+                price: Some(6500.0),
+                category: Some(" modern ".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        check_needs(&typical);
+        // Internal: the page host (without `www.`) is read without parsing the URL.
+        check_needs(&RequestFacts {
+            referrer: Some("https://demo.example.ru/cart".into()),
+            ..typical.clone()
+        });
+        check_needs(&RequestFacts {
+            url: "/?utm_source=vk".into(),
+            referrer: None,
+            ..typical.clone()
+        });
+        check_needs(&RequestFacts::default());
+        let big = "%zz\u{0}ж🙂[:@/?#&=".repeat(400);
+        check_needs(&RequestFacts {
+            url: big.clone(),
+            referrer: Some(big.clone()),
+            user_agent: Some(big.clone()),
+            language: Some(big),
+            ..Default::default()
+        });
+    }
+
+    #[test]
+    fn string_helpers_match_std() {
+        for s in [
+            "", " ", "a", " a ", "\u{a0}a", "a\u{a0}", "\u{3000}", "\t x\n", "ж", " ж ", "\u{7f}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+        for s in ["", ",", "a,b", ",a,,b,", "ж,ж"] {
+            assert_eq!(
+                split_byte(s, b',').collect::<Vec<_>>(),
+                s.split(',').collect::<Vec<_>>()
+            );
+            assert_eq!(split_once_byte(s, b','), s.split_once(','));
+        }
+        assert_eq!(cap_str("привет", 3), "при");
+        assert_eq!(cap_string("привет".to_string(), 3), "при");
+        assert_eq!(cap_string("abc".to_string(), 5), "abc");
+    }
+
     proptest::proptest! {
+        #[test]
+        fn string_helpers_match_std_on_any_input(s in "\\PC{0,40}", max in 0usize..50) {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+            proptest::prop_assert_eq!(
+                split_byte(&s, b';').collect::<Vec<_>>(),
+                s.split(';').collect::<Vec<_>>()
+            );
+            proptest::prop_assert_eq!(split_once_byte(&s, b'='), s.split_once('='));
+            let reference: String = s.chars().take(max).collect();
+            proptest::prop_assert_eq!(cap_str(&s, max), reference.as_str());
+            proptest::prop_assert_eq!(cap_string(s.clone(), max), reference);
+        }
+
+        #[test]
+        fn from_facts_with_never_panics(
+            url in "\\PC{0,80}",
+            referrer in proptest::option::of("\\PC{0,80}"),
+            needs in 0u8..64,
+        ) {
+            let facts = RequestFacts { url, referrer, ..Default::default() };
+            let needs = all_needs().nth(usize::from(needs)).unwrap_or(ContextNeeds::ALL);
+            let _ = Context::from_facts_with(&facts, Hemisphere::North, needs);
+        }
+
         #[test]
         fn from_facts_never_panics(
             url in "\\PC{0,120}",

@@ -7,8 +7,9 @@
 
 use std::borrow::Cow;
 
+use super::trim;
 use super::url::{scheme_and_host, strip_www, ParsedUrl};
-use super::utm::Utm;
+use super::utm::{ClickIdSpec, Tags, Utm};
 
 /// The traffic channel of a visit.
 #[derive(
@@ -69,15 +70,44 @@ enum Sub {
 /// tail: one label (`google.ru`) or a generic second level plus a country
 /// (`google.co.uk`, `yandex.com.tr`).
 struct Known {
+    /// For a `name.*` pattern, `name` (what must come before the tail); otherwise
+    /// the whole domain.
     domain: &'static str,
+    /// Whether the pattern ends in `.*`.
+    wildcard: bool,
+    /// Number of labels of `domain`.
+    labels: usize,
     sub: Sub,
     class: ReferrerClass,
     source: &'static str,
 }
 
-const fn k(domain: &'static str, sub: Sub, class: ReferrerClass, source: &'static str) -> Known {
+/// A table entry; `.*` patterns and label counts are worked out at compile time.
+const fn k(pattern: &'static str, sub: Sub, class: ReferrerClass, source: &'static str) -> Known {
+    let bytes = pattern.as_bytes();
+    let wildcard =
+        bytes.len() > 2 && bytes[bytes.len() - 2] == b'.' && bytes[bytes.len() - 1] == b'*';
+    let domain = if wildcard {
+        // Cutting the ASCII `.*` off a `str` leaves a valid one.
+        match std::str::from_utf8(bytes.split_at(bytes.len() - 2).0) {
+            Ok(d) => d,
+            Err(_) => pattern,
+        }
+    } else {
+        pattern
+    };
+    let mut labels = 1;
+    let mut i = 0;
+    while i < domain.len() {
+        if domain.as_bytes()[i] == b'.' {
+            labels += 1;
+        }
+        i += 1;
+    }
     Known {
         domain,
+        wildcard,
+        labels,
         sub,
         class,
         source,
@@ -279,21 +309,137 @@ const SOCIAL_MEDIUMS: &[&str] = &[
 /// Returns the channel (`Search`, `Social` or `Email` for webmail) and the canonical
 /// source name. Matching is on whole labels, so `notvk.com` is not `vk.com`.
 pub fn known_host(host: &str) -> Option<(ReferrerClass, &'static str)> {
-    let host = lowercase(host.trim().trim_end_matches('.'));
+    let host = lowercase(trim(host).trim_end_matches('.'));
     if host.is_empty() {
         return None;
     }
-    let heads = wildcard_heads(&host);
-    // The most specific match wins; among equally specific ones, the last listed.
-    let mut best: Option<(usize, &Known)> = None;
-    for entry in KNOWN_HOSTS {
-        if let Some(n) = match_len(&host, entry, &heads) {
-            if best.is_none_or(|(b, _)| n >= b) {
-                best = Some((n, entry));
+    // The most specific match wins (most labels); among equally specific ones, the
+    // last listed. Plain domains are found through `PLAIN_HOSTS`, one lookup per
+    // label-boundary suffix of the host; the few `name.*` patterns are tried
+    // directly.
+    let mut best: Option<(usize, usize)> = None;
+    let mut consider = |labels: usize, index: usize| {
+        if best.is_none_or(|b| (labels, index) > b) {
+            best = Some((labels, index));
+        }
+    };
+    let bytes = host.as_bytes();
+    let mut hash = HASH_START;
+    for (i, &b) in bytes.iter().enumerate().rev() {
+        hash = hash_step(hash, b);
+        let at_boundary = i == 0 || bytes.get(i - 1) == Some(&b'.');
+        if !at_boundary {
+            continue;
+        }
+        let suffix = bytes.get(i..).unwrap_or(&[]);
+        if let Some(index) = plain_host_index(hash, suffix) {
+            if let Some(entry) = KNOWN_HOSTS.get(index) {
+                if prefix_ok(&host, entry.domain, entry.sub) {
+                    consider(entry.labels, index);
+                }
             }
         }
     }
-    best.map(|(_, entry)| (entry.class, entry.source))
+    let heads = wildcard_heads(&host);
+    for &index in &WILDCARD_HOSTS {
+        if let Some(n) = KNOWN_HOSTS
+            .get(index)
+            .and_then(|entry| wildcard_match_len(entry, &heads))
+        {
+            consider(n, index);
+        }
+    }
+    best.and_then(|(_, index)| KNOWN_HOSTS.get(index))
+        .map(|entry| (entry.class, entry.source))
+}
+
+/// FNV-1a over a domain's bytes from last to first, so [`known_host`] gets the hash
+/// of every suffix of a host in one right-to-left pass.
+const HASH_START: u32 = 0x811c_9dc5;
+
+const fn hash_step(hash: u32, byte: u8) -> u32 {
+    (hash ^ byte as u32).wrapping_mul(0x0100_0193)
+}
+
+/// Slots of [`PLAIN_HOSTS`]: a power of two, over twice the plain entries.
+const HOST_SLOTS: usize = 128;
+
+/// Open addressing (linear probing) over the hash of each plain (not `.*`)
+/// [`KNOWN_HOSTS`] domain: the entry's index, or `u8::MAX` for an empty slot.
+static PLAIN_HOSTS: [u8; HOST_SLOTS] = {
+    assert!(KNOWN_HOSTS.len() < u8::MAX as usize && 2 * KNOWN_HOSTS.len() < HOST_SLOTS);
+    let mut slots = [u8::MAX; HOST_SLOTS];
+    let mut i = 0;
+    while i < KNOWN_HOSTS.len() {
+        let entry = &KNOWN_HOSTS[i];
+        if !entry.wildcard {
+            let d = entry.domain.as_bytes();
+            let mut hash = HASH_START;
+            let mut j = d.len();
+            while j > 0 {
+                j -= 1;
+                hash = hash_step(hash, d[j]);
+            }
+            let mut slot = hash as usize % HOST_SLOTS;
+            while slots[slot] != u8::MAX {
+                // Every plain domain is listed once.
+                let other = KNOWN_HOSTS[slots[slot] as usize].domain.as_bytes();
+                let mut same = other.len() == d.len();
+                let mut k = 0;
+                while same && k < d.len() {
+                    same = other[k] == d[k];
+                    k += 1;
+                }
+                assert!(!same, "duplicate domain in KNOWN_HOSTS");
+                slot = (slot + 1) % HOST_SLOTS;
+            }
+            slots[slot] = i as u8;
+        }
+        i += 1;
+    }
+    slots
+};
+
+/// Indices of the `name.*` entries of [`KNOWN_HOSTS`].
+static WILDCARD_HOSTS: [usize; WILDCARD_COUNT] = {
+    let mut out = [0; WILDCARD_COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < KNOWN_HOSTS.len() {
+        if KNOWN_HOSTS[i].wildcard {
+            out[n] = i;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+const WILDCARD_COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < KNOWN_HOSTS.len() {
+        if KNOWN_HOSTS[i].wildcard {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// The index of the plain [`KNOWN_HOSTS`] entry whose domain is `suffix` (hashed to
+/// `hash`), if any.
+fn plain_host_index(hash: u32, suffix: &[u8]) -> Option<usize> {
+    let mut slot = hash as usize % HOST_SLOTS;
+    for _ in 0..HOST_SLOTS {
+        let index = usize::from(*PLAIN_HOSTS.get(slot)?);
+        let entry = KNOWN_HOSTS.get(index)?;
+        if entry.domain.as_bytes() == suffix {
+            return Some(index);
+        }
+        slot = (slot + 1) % HOST_SLOTS;
+    }
+    None
 }
 
 /// `s.to_lowercase()`, borrowed when `s` is ASCII without uppercase letters.
@@ -312,13 +458,13 @@ fn lowercase(s: &str) -> Cow<'_, str> {
 /// level plus a country (`google` of `google.co.uk`); `None` where that tail is not
 /// acceptable or the host has too few labels.
 fn wildcard_heads(host: &str) -> [Option<&str>; 2] {
-    let Some(dot) = host.rfind('.') else {
+    let Some(dot) = host.bytes().rposition(|b| b == b'.') else {
         return [None, None];
     };
     let head = host.get(..dot).unwrap_or("");
     let tld = host.get(dot + 1..).unwrap_or("");
     let one = is_tld_like(tld).then_some(head);
-    let two = head.rfind('.').and_then(|dot2| {
+    let two = head.bytes().rposition(|b| b == b'.').and_then(|dot2| {
         let second = head.get(dot2 + 1..).unwrap_or("");
         let tail_ok = GENERIC_SECOND_LEVELS.contains(&second)
             && tld.len() == 2
@@ -328,23 +474,16 @@ fn wildcard_heads(host: &str) -> [Option<&str>; 2] {
     [one, two]
 }
 
-/// Number of labels of `host` the entry accounts for, if it matches. `heads` is
-/// [`wildcard_heads`] of `host`.
-fn match_len(host: &str, entry: &Known, heads: &[Option<&str>; 2]) -> Option<usize> {
-    let labels = |d: &str| d.bytes().filter(|&b| b == b'.').count() + 1;
-    if let Some(base) = entry.domain.strip_suffix(".*") {
-        // Try a one-label tail, then a generic-second-level + country tail.
-        for (tail_len, head) in [1usize, 2].into_iter().zip(heads) {
-            if head.is_some_and(|head| prefix_ok(head, base, entry.sub)) {
-                return Some(labels(base) + tail_len);
-            }
+/// Number of labels of the host a `name.*` entry accounts for, if it matches.
+/// `heads` is [`wildcard_heads`] of the host.
+fn wildcard_match_len(entry: &Known, heads: &[Option<&str>; 2]) -> Option<usize> {
+    // Try a one-label tail, then a generic-second-level + country tail.
+    for (tail_len, head) in [1usize, 2].into_iter().zip(heads) {
+        if head.is_some_and(|head| prefix_ok(head, entry.domain, entry.sub)) {
+            return Some(entry.labels + tail_len);
         }
-        None
-    } else if prefix_ok(host, entry.domain, entry.sub) {
-        Some(labels(entry.domain))
-    } else {
-        None
     }
+    None
 }
 
 /// A top-level domain: letters only (or punycode `xn--`), so `google.1` or
@@ -355,19 +494,26 @@ fn is_tld_like(label: &str) -> bool {
 
 /// Whether `host` is `domain` or a subdomain of it allowed by `sub`.
 fn prefix_ok(host: &str, domain: &str, sub: Sub) -> bool {
-    // Most table entries already differ in the last byte: reject those cheaply.
-    if host.as_bytes().last() != domain.as_bytes().last() {
-        return false;
-    }
-    if host == domain {
-        return true;
-    }
-    let Some(prefix) = host.strip_suffix(domain).and_then(|p| p.strip_suffix('.')) else {
+    let (h, d) = (host.as_bytes(), domain.as_bytes());
+    // Most table entries are longer or already differ in the last byte, or (for a
+    // subdomain) lack the dot in front: reject those before comparing.
+    let Some(split) = h.len().checked_sub(d.len()) else {
         return false;
     };
+    if h.last() != d.last() {
+        return false;
+    }
+    if split == 0 {
+        return h == d;
+    }
+    if split == 1 || h.get(split - 1) != Some(&b'.') || h.get(split..) != Some(d) {
+        // (`split == 1` is `.domain`: an empty subdomain.)
+        return false;
+    }
+    let prefix = h.get(..split - 1).unwrap_or(&[]);
     match sub {
-        Sub::Any => !prefix.is_empty(),
-        Sub::WwwOnly => prefix == "www" || prefix == "m",
+        Sub::Any => true,
+        Sub::WwwOnly => prefix == b"www" || prefix == b"m",
     }
 }
 
@@ -378,7 +524,7 @@ fn prefix_ok(host: &str, domain: &str, sub: Sub) -> bool {
 /// The returned name is `None` for generic email sources (`newsletter`,
 /// `unisender`), where the value itself is the most specific name available.
 pub fn canonical_source(name: &str) -> Option<(ReferrerClass, Option<&'static str>)> {
-    let name = lowercase(name.trim());
+    let name = lowercase(trim(name));
     if let Some((_, class, source)) = SOURCE_ALIASES.iter().find(|(a, _, _)| *a == name) {
         let source = if source.is_empty() {
             None
@@ -387,7 +533,7 @@ pub fn canonical_source(name: &str) -> Option<(ReferrerClass, Option<&'static st
         };
         return Some((*class, source));
     }
-    if name.contains('.') {
+    if name.bytes().any(|b| b == b'.') {
         return known_host(&name).map(|(class, source)| (class, Some(source)));
     }
     None
@@ -463,6 +609,46 @@ fn is_email_medium(medium: &str) -> bool {
 /// that passes through a redirector or an unknown site still says where it was
 /// posted.
 pub fn classify_referrer(referrer: Option<&str>, page: &ParsedUrl, utm: &Utm) -> ReferrerInfo {
+    let tags = TagsRead {
+        source: utm.source.as_deref(),
+        medium: utm.medium.as_deref(),
+        click: utm.click_id_spec(),
+        any_tag: !utm.has_no_tags(),
+    };
+    classify_referrer_for(referrer, page.host_without_www(), tags)
+}
+
+/// What [`classify_referrer`] reads of the campaign tags.
+#[derive(Clone, Copy)]
+pub(crate) struct TagsRead<'a> {
+    /// [`Utm::source`].
+    pub(crate) source: Option<&'a str>,
+    /// [`Utm::medium`].
+    pub(crate) medium: Option<&'a str>,
+    /// [`Utm::click_id_spec`].
+    pub(crate) click: Option<&'static ClickIdSpec>,
+    /// `!`[`Utm::has_no_tags`].
+    pub(crate) any_tag: bool,
+}
+
+impl<'a> TagsRead<'a> {
+    pub(crate) fn of(tags: &'a Tags<'_>) -> TagsRead<'a> {
+        TagsRead {
+            source: tags.source.as_deref(),
+            medium: tags.medium.as_deref(),
+            click: tags.click,
+            any_tag: !tags.has_no_tags(),
+        }
+    }
+}
+
+/// [`classify_referrer`] given only what it reads of the page and its tags: the
+/// page's host without `www.` ([`ParsedUrl::host_without_www`]).
+pub(crate) fn classify_referrer_for(
+    referrer: Option<&str>,
+    page_host: &str,
+    utm: TagsRead<'_>,
+) -> ReferrerInfo {
     // Only the referrer's scheme and host matter: its path and query are not decoded.
     let ref_url = referrer
         .map(scheme_and_host)
@@ -480,7 +666,7 @@ pub fn classify_referrer(referrer: Option<&str>, page: &ParsedUrl, utm: &Utm) ->
     let host = ref_url
         .as_ref()
         .map(|(_, host)| strip_www(host).to_string());
-    let (class, source) = classify(known, host.as_deref(), page, utm);
+    let (class, source) = classify(known, host.as_deref(), page_host, utm);
     ReferrerInfo {
         class,
         source,
@@ -489,17 +675,17 @@ pub fn classify_referrer(referrer: Option<&str>, page: &ParsedUrl, utm: &Utm) ->
 }
 
 /// The rules of [`classify_referrer`]: class and source from the referrer's known
-/// entry and host (without `www.`), the page and its tags.
+/// entry and host, the page's host (both without `www.`) and its tags.
 fn classify(
     known: Option<(ReferrerClass, &'static str)>,
     host: Option<&str>,
-    page: &ParsedUrl,
-    utm: &Utm,
+    page_host: &str,
+    utm: TagsRead<'_>,
 ) -> (ReferrerClass, Option<String>) {
-    let utm_source = utm.source.as_deref();
-    let medium = utm.medium.as_deref().map(normalize_medium);
+    let utm_source = utm.source;
+    let medium = utm.medium.map(normalize_medium);
     let medium = medium.as_deref().unwrap_or("");
-    let click = utm.click_id_spec();
+    let click = utm.click;
 
     // 1. Paid.
     if is_paid_medium(medium) || click.is_some_and(|c| c.paid) {
@@ -521,7 +707,6 @@ fn classify(
 
     // 3. Internal.
     if let Some(h) = host {
-        let page_host = page.host_without_www();
         if !page_host.is_empty() && h == page_host {
             return (ReferrerClass::Internal, None);
         }
@@ -555,7 +740,7 @@ fn classify(
     }
 
     // 9–10.
-    if host.is_some() || !utm.has_no_tags() {
+    if host.is_some() || utm.any_tag {
         (ReferrerClass::Other, utm_source.map(str::to_string))
     } else {
         (ReferrerClass::Direct, None)
@@ -566,6 +751,7 @@ fn classify(
 mod tests {
     use super::super::url::parse_url;
     use super::*;
+    use proptest::strategy::Strategy;
     use ReferrerClass::*;
 
     fn classify(referrer: Option<&str>, page: &str) -> ReferrerInfo {
@@ -1068,6 +1254,86 @@ mod tests {
         assert_eq!(known_host("."), None);
     }
 
+    /// The plain definition of `known_host`: every table entry tried in turn on
+    /// whole labels, the most labels winning and, among those, the last listed.
+    fn reference_known_host(host: &str) -> Option<(ReferrerClass, &'static str)> {
+        let host = host.trim().trim_end_matches('.').to_lowercase();
+        if host.is_empty() {
+            return None;
+        }
+        let ok = |host: &str, domain: &str, sub: Sub| {
+            if host == domain {
+                return true;
+            }
+            let Some(prefix) = host.strip_suffix(domain).and_then(|p| p.strip_suffix('.')) else {
+                return false;
+            };
+            match sub {
+                Sub::Any => !prefix.is_empty(),
+                Sub::WwwOnly => prefix == "www" || prefix == "m",
+            }
+        };
+        let labels: Vec<&str> = host.split('.').collect();
+        let match_len = |entry: &Known| -> Option<usize> {
+            if !entry.wildcard {
+                return ok(&host, entry.domain, entry.sub).then_some(entry.labels);
+            }
+            for tail_len in [1usize, 2] {
+                if labels.len() <= tail_len {
+                    continue;
+                }
+                let split = labels.len() - tail_len;
+                let tail_ok = match labels.get(split..)? {
+                    [tld] => is_tld_like(tld),
+                    [second, cc] => {
+                        GENERIC_SECOND_LEVELS.contains(second)
+                            && cc.len() == 2
+                            && cc.bytes().all(|b| b.is_ascii_alphabetic())
+                    }
+                    _ => false,
+                };
+                if tail_ok && ok(&labels.get(..split)?.join("."), entry.domain, entry.sub) {
+                    return Some(entry.labels + tail_len);
+                }
+            }
+            None
+        };
+        KNOWN_HOSTS
+            .iter()
+            .filter_map(|entry| match_len(entry).map(|n| (n, entry)))
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, entry)| (entry.class, entry.source))
+    }
+
+    #[test]
+    fn known_host_matches_reference_for_every_entry() {
+        for entry in KNOWN_HOSTS {
+            let base = entry.domain;
+            let mut hosts = vec![base.to_string()];
+            for prefix in ["www.", "m.", "x.", "a.b.", ".", "WWW.", "mail."] {
+                hosts.push(format!("{prefix}{base}"));
+            }
+            for host in hosts.clone() {
+                for tail in [
+                    ".ru",
+                    ".co.uk",
+                    ".com.tr",
+                    ".evil.com",
+                    ".1",
+                    ".xn--p1ai",
+                    ".рф",
+                    ".",
+                    "",
+                ] {
+                    hosts.push(format!("{host}{tail}"));
+                }
+            }
+            for host in hosts {
+                assert_eq!(known_host(&host), reference_known_host(&host), "{host:?}");
+            }
+        }
+    }
+
     #[test]
     fn serializes_snake_case() {
         let json = serde_json::to_string(&ReferrerInfo {
@@ -1080,6 +1346,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn known_host_matches_reference(
+            labels in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(&[
+                        "google", "yandex", "mail", "www", "m", "co", "com", "uk", "ru", "vk",
+                        "t", "me", "zen", "pinterest", "e", "Google", "", "1", "xn--p1ai", "рф",
+                    ][..]).prop_map(str::to_string),
+                    "[a-z]{1,3}",
+                ],
+                1..6,
+            )
+        ) {
+            let host = labels.join(".");
+            proptest::prop_assert_eq!(known_host(&host), reference_known_host(&host));
+        }
+
         #[test]
         fn never_panics(r in "\\PC{0,200}", p in "\\PC{0,200}") {
             let _ = classify(Some(&r), &p);

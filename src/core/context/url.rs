@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::{cap_str, cap_string, MAX_URL_PART_CHARS};
+use super::{cap_str, cap_string, trim, MAX_URL_PART_CHARS};
 
 /// The most input bytes looked at. Real URLs are far shorter; the cap bounds the work
 /// a hostile multi-megabyte value can cause before the per-part caps apply.
@@ -114,10 +114,7 @@ pub fn parse_url(input: &str) -> ParsedUrl {
             ..ParsedUrl::default()
         };
     };
-    let (path, query) = match rest.find('?') {
-        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
-        None => (rest, ""),
-    };
+    let (path, query) = split_path_query(rest);
     ParsedUrl {
         scheme: parts.scheme.to_ascii_lowercase(),
         host: parts.host.into_owned(),
@@ -140,9 +137,9 @@ struct UrlParts<'a> {
 }
 
 /// The scheme, host and port of a URL the way [`parse_url`] reads them, without
-/// decoding the path and query (the referrer classifier needs only the host).
+/// decoding the path and query.
 fn split_url(input: &str) -> UrlParts<'_> {
-    let input = cap_bytes(input, MAX_INPUT_BYTES).trim();
+    let input = trim(cap_bytes(input, MAX_INPUT_BYTES));
     // The fragment never reaches the server and carries nothing the engine reads.
     let input = match input.find('#') {
         Some(i) => input.get(..i).unwrap_or(""),
@@ -167,12 +164,30 @@ fn split_url(input: &str) -> UrlParts<'_> {
     parts
 }
 
-/// The lowercased scheme-less view of a URL the referrer classifier needs: the
-/// scheme as written and the lowercased host, exactly as [`parse_url`] would give
-/// them (host empty when there is none).
+/// The scheme as written and the lowercased host of a URL, exactly as
+/// [`parse_url`] would give them (host empty when there is none), without decoding
+/// anything: all the referrer classifier needs of the referrer.
 pub(crate) fn scheme_and_host(input: &str) -> (&str, Cow<'_, str>) {
     let parts = split_url(input);
     (parts.scheme, parts.host)
+}
+
+/// The lowercased host and the raw query of a URL, as [`parse_url`] would read them
+/// (the host as in [`ParsedUrl::host`], the query as [`for_each_query_pair`] takes
+/// it),
+/// without decoding the path or copying anything.
+pub(crate) fn host_and_query(input: &str) -> (Cow<'_, str>, &str) {
+    let parts = split_url(input);
+    let query = parts.rest.map_or("", |rest| split_path_query(rest).1);
+    (parts.host, query)
+}
+
+/// Splits `path?query` at the first `?`.
+fn split_path_query(rest: &str) -> (&str, &str) {
+    match rest.find('?') {
+        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
+        None => (rest, ""),
+    }
 }
 
 /// Decodes the path: a raw `\` counts as `/`, escapes are decoded, the result is
@@ -183,27 +198,26 @@ fn decode_path(path: &str) -> String {
     if path.starts_with('/') && !path.bytes().any(|b| b == b'%' || b == b'\\') {
         return cap_str(path, MAX_URL_PART_CHARS).to_string();
     }
-    let decoded = cap_string(decode(path, false, true), MAX_URL_PART_CHARS);
-    if decoded.starts_with('/') {
-        decoded
-    } else {
+    let mut decoded = cap_string(decode(path, false, true), MAX_URL_PART_CHARS);
+    if !decoded.starts_with('/') {
         // Only possible for `?query` or `https://host?query`; both mean the root.
-        let mut p = String::with_capacity(decoded.len() + 1);
-        p.push('/');
-        p.push_str(&decoded);
-        p
+        // (`decode` leaves room for this byte.)
+        decoded.insert(0, '/');
     }
+    decoded
 }
 
 /// Splits `scheme:rest` when the part before `:` is a valid scheme
 /// (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, RFC 3986 §3.1).
 fn split_scheme(input: &str) -> Option<(&str, &str)> {
-    let colon = input.find(':')?;
+    // A very long "scheme" is not a scheme; real ones are short. So only the first
+    // 33 bytes need a look: a first colon after them makes a scheme of over 32.
+    let head = input.as_bytes().get(..33).unwrap_or(input.as_bytes());
+    let colon = head.iter().position(|&b| b == b':')?;
     let scheme = input.get(..colon)?;
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|c| c.is_ascii_alphabetic());
     let rest_ok = bytes.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
-    // A very long "scheme" is not a scheme; real ones are short.
     if first_ok && rest_ok && scheme.len() <= 32 {
         Some((scheme, input.get(colon + 1..)?))
     } else {
@@ -222,14 +236,14 @@ fn parse_authority<'a>(input: &'a str, out: &mut UrlParts<'a>) -> &'a str {
         .unwrap_or(input.len());
     let authority = input.get(..end).unwrap_or("");
     let rest = input.get(end..).unwrap_or("");
-    let host_port = match authority.rfind('@') {
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
         Some(i) => authority.get(i + 1..).unwrap_or(""),
         None => authority,
     };
 
     let (host, port) = if host_port.starts_with('[') {
         // IPv6 literal: the port colon comes after the closing bracket.
-        match host_port.find(']') {
+        match host_port.bytes().position(|b| b == b']') {
             Some(i) => (
                 host_port.get(..=i).unwrap_or(""),
                 host_port.get(i + 1..).and_then(|p| p.strip_prefix(':')),
@@ -237,25 +251,15 @@ fn parse_authority<'a>(input: &'a str, out: &mut UrlParts<'a>) -> &'a str {
             None => ("", None),
         }
     } else {
-        match host_port.rfind(':') {
+        match host_port.bytes().rposition(|b| b == b':') {
             Some(i) => (host_port.get(..i).unwrap_or(""), host_port.get(i + 1..)),
             None => (host_port, None),
         }
     };
 
     let host = host.strip_suffix('.').unwrap_or(host);
-    let host = if host.is_ascii() {
-        // ASCII validity does not depend on case, so check before copying.
-        if !is_valid_host(host) {
-            return rest;
-        }
-        lowercase_ascii(host)
-    } else {
-        let host = host.to_lowercase();
-        if !is_valid_host(&host) {
-            return rest;
-        }
-        Cow::Owned(host)
+    let Some(host) = lowercase_valid_host(host) else {
+        return rest;
     };
     out.host = host;
     out.port = port.and_then(|p| {
@@ -269,39 +273,71 @@ fn parse_authority<'a>(input: &'a str, out: &mut UrlParts<'a>) -> &'a str {
     rest
 }
 
-/// `s` (ASCII) lowercased, borrowed when it has no uppercase letter.
-fn lowercase_ascii(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(s)
+/// `host.to_lowercase()` if that is a valid host (see [`is_valid_host`]), borrowed
+/// when it is ASCII without uppercase letters.
+fn lowercase_valid_host(host: &str) -> Option<Cow<'_, str>> {
+    if host.starts_with('[') || host.len() > MAX_HOST_CHARS {
+        // IPv6 literals, and hosts that may be too long once their characters are
+        // counted: the general path.
+        let lower = host.to_lowercase();
+        return is_valid_host(&lower).then_some(Cow::Owned(lower));
     }
+    // One pass over a plain host: every byte allowed, and any uppercase letters?
+    let (mut all, mut any) = (HOST_OK, 0);
+    for &b in host.as_bytes() {
+        let class = HOST_BYTES[usize::from(b)];
+        all &= class;
+        any |= class;
+    }
+    if host.is_empty() || all & HOST_OK == 0 {
+        if any & HOST_NON_ASCII == 0 {
+            // ASCII with a forbidden byte (or empty): invalid in any case.
+            return None;
+        }
+        // Non-ASCII: Unicode lowercasing and letters.
+        let lower = host.to_lowercase();
+        return is_valid_host(&lower).then_some(Cow::Owned(lower));
+    }
+    Some(if any & HOST_UPPER != 0 {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    })
 }
 
-/// Whether `host` (already lowercased, or ASCII in any case) can be a host name or
-/// IP literal. Non-ASCII letters are allowed so internationalized names
-/// (`пример.рф`) survive; ASCII punctuation other than `-`, `.` and `_` is not, so
-/// `<script>` or spaces never end up in a host a condition might echo.
+/// [`HOST_BYTES`] flags: allowed in an ASCII host name (letters, digits, `-`, `.`,
+/// `_`).
+const HOST_OK: u8 = 1;
+/// An ASCII uppercase letter.
+const HOST_UPPER: u8 = 2;
+/// A byte of a non-ASCII character.
+const HOST_NON_ASCII: u8 = 4;
+
+static HOST_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_uppercase() {
+            HOST_OK | HOST_UPPER
+        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' {
+            HOST_OK
+        } else if !c.is_ascii() {
+            HOST_NON_ASCII
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Whether `host` (already lowercased) can be a host name or IP literal. Non-ASCII
+/// letters are allowed so internationalized names (`пример.рф`) survive; ASCII
+/// punctuation other than `-`, `.` and `_` is not, so `<script>` or spaces never end
+/// up in a host a condition might echo.
 fn is_valid_host(host: &str) -> bool {
-    if host.is_empty() {
-        return false;
-    }
-    if host.is_ascii() {
-        if host.len() > MAX_HOST_CHARS {
-            return false;
-        }
-        let bytes = host.as_bytes();
-        if let [b'[', inner @ .., b']'] = bytes {
-            return !inner.is_empty()
-                && inner
-                    .iter()
-                    .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.');
-        }
-        return bytes
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
-    }
-    if host.chars().count() > MAX_HOST_CHARS {
+    if host.is_empty() || host.chars().count() > MAX_HOST_CHARS {
         return false;
     }
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
@@ -324,30 +360,73 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
     if query.is_empty() {
         return Vec::new();
     }
-    let pieces = query.bytes().filter(|&b| b == b'&').count() + 1;
-    let mut pairs = Vec::with_capacity(pieces.min(MAX_QUERY_PARAMS));
-    for piece in query.split('&') {
-        if pairs.len() >= MAX_QUERY_PARAMS {
-            break;
-        }
-        if piece.is_empty() {
-            continue;
-        }
-        let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
-        let k = decode_part(k);
-        if k.is_empty() {
-            continue;
-        }
-        pairs.push((k, decode_part(v)));
-    }
+    // A guess that fits typical queries (`utm_source=yandex&` is 18 bytes) without
+    // a counting pass; more pairs just grow the vector.
+    let mut pairs = Vec::with_capacity((query.len() / 16 + 1).min(MAX_QUERY_PARAMS));
+    for_each_query_pair(query, |k, v| pairs.push((k.into_owned(), v.into_owned())));
     pairs
 }
 
-/// One query name or value: decoded (`+` as a space) and capped.
-fn decode_part(s: &str) -> String {
-    match percent_decode(s, true) {
-        Cow::Borrowed(s) => cap_str(s, MAX_URL_PART_CHARS).to_string(),
-        Cow::Owned(s) => cap_string(s, MAX_URL_PART_CHARS),
+/// Calls `f` with each pair of a raw query string (`a=1&b=2`, without the `?`)
+/// exactly as [`ParsedUrl::query`] holds them: decoded (`+` as a space), capped,
+/// empty names skipped, at most [`MAX_QUERY_PARAMS`]; borrowed where there is
+/// nothing to decode.
+pub(crate) fn for_each_query_pair<'a>(
+    query: &'a str,
+    mut f: impl FnMut(Cow<'a, str>, Cow<'a, str>),
+) {
+    let bytes = query.as_bytes();
+    let mut kept = 0;
+    // Where the current piece starts; past the end when done.
+    let mut pos = 0;
+    while kept < MAX_QUERY_PARAMS && pos <= bytes.len() {
+        // One pass over the piece: its end, its first `=`, and whether the name
+        // (before it) or the value (after it) has `%` or `+` to decode.
+        let start = pos;
+        let mut end = start;
+        let mut eq: Option<usize> = None;
+        let (mut encoded_name, mut encoded_value) = (false, false);
+        while let Some(&b) = bytes.get(end) {
+            // All four bytes that matter are below 64: one bit test skips the rest.
+            const SPECIAL: u64 = 1 << b'&' | 1 << b'=' | 1 << b'%' | 1 << b'+';
+            if b >= 64 || SPECIAL & (1 << b) == 0 {
+                end += 1;
+                continue;
+            }
+            match b {
+                b'&' => break,
+                b'=' if eq.is_none() => eq = Some(end),
+                b'%' | b'+' if eq.is_none() => encoded_name = true,
+                b'%' | b'+' => encoded_value = true,
+                _ => {}
+            }
+            end += 1;
+        }
+        pos = end + 1;
+        if end == start {
+            continue;
+        }
+        // `&` and `=` are ASCII, so these are char boundaries.
+        let (name, value) = match eq {
+            Some(e) => (query.get(start..e), query.get(e + 1..end)),
+            None => (query.get(start..end), Some("")),
+        };
+        let name = decode_part(name.unwrap_or(""), encoded_name);
+        if name.is_empty() {
+            continue;
+        }
+        kept += 1;
+        f(name, decode_part(value.unwrap_or(""), encoded_value));
+    }
+}
+
+/// One query name or value: decoded (`+` as a space) when `encoded` (it contains
+/// `%` or `+`), and capped.
+fn decode_part(s: &str, encoded: bool) -> Cow<'_, str> {
+    if encoded {
+        Cow::Owned(cap_string(decode(s, true, false), MAX_URL_PART_CHARS))
+    } else {
+        Cow::Borrowed(cap_str(s, MAX_URL_PART_CHARS))
     }
 }
 
@@ -646,7 +725,57 @@ mod tests {
         assert_eq!(cap_bytes("ж", 1), "");
     }
 
+    #[test]
+    fn percent_decode_borrows_when_nothing_to_decode() {
+        assert!(matches!(
+            percent_decode("plain/text", true),
+            Cow::Borrowed("plain/text")
+        ));
+        assert!(matches!(percent_decode("a+b", false), Cow::Borrowed("a+b")));
+        assert_eq!(percent_decode("a+b", true), "a b");
+        assert_eq!(percent_decode("%D0%BF%zz%", false), "п%zz%");
+    }
+
+    /// What `Context::from_facts_with` reads without a full parse agrees with
+    /// `parse_url`.
+    fn check_host_and_query(s: &str) {
+        let url = parse_url(s);
+        let (host, query) = host_and_query(s);
+        assert_eq!(host, url.host, "host of {s:?}");
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for_each_query_pair(query, |k, v| pairs.push((k.into_owned(), v.into_owned())));
+        assert_eq!(pairs, url.query, "query of {s:?}");
+        let (scheme, host) = scheme_and_host(s);
+        assert_eq!(scheme.to_ascii_lowercase(), url.scheme, "scheme of {s:?}");
+        assert_eq!(host, url.host, "host of {s:?}");
+    }
+
+    #[test]
+    fn host_and_query_agree_with_parse_url() {
+        for s in [
+            "https://Example.COM/Path?a=1&b=2#f",
+            "HTTPS://WWW.Shop.Example.RU:8443/?utm_source=vk&&=x&flag",
+            "mailto:x@example.com?subject=hi",
+            "/p?q=a+b%20c",
+            "//cdn.example.com?x",
+            "https://пример.рф/?к=в",
+            "garbage?x=1",
+        ] {
+            check_host_and_query(s);
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn host_and_query_agree_on_any_input(s in "\\PC{0,120}") {
+            check_host_and_query(&s);
+        }
+
+        #[test]
+        fn host_and_query_agree_on_url_like(s in "(https?://|//|/|\\?)?[a-zA-Zа-я0-9:.@\\[\\]%+&=?#/\\\\-]{0,80}") {
+            check_host_and_query(&s);
+        }
+
         #[test]
         fn never_panics(s in "\\PC{0,300}") {
             let u = parse_url(&s);

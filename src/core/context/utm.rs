@@ -1,7 +1,9 @@
 //! Campaign tags (`utm_*`) and ad-platform click ids from the landing page URL.
 
-use super::cap_str;
-use super::url::ParsedUrl;
+use super::url::{for_each_query_pair, ParsedUrl};
+use std::borrow::Cow;
+
+use super::{cap_str, trim};
 
 /// The longest UTM value kept. Real tags are short; the cap stops a hostile link
 /// from carrying kilobytes into every condition and debug dump.
@@ -115,8 +117,14 @@ pub fn click_id_spec(param: &str) -> Option<&'static ClickIdSpec> {
 }
 
 /// The `utm_*` parameter names [`Utm::from_url`] reads, after the `utm_` prefix, in
-/// field order.
-const TAGS: [&str; 5] = ["source", "medium", "campaign", "term", "content"];
+/// field order, and whether the value is lowercased (categories) or kept as given.
+const TAGS: [(&str, bool); 5] = [
+    ("source", true),
+    ("medium", true),
+    ("campaign", false),
+    ("term", false),
+    ("content", false),
+];
 
 impl Utm {
     /// Reads the campaign tags and click id from a parsed landing page URL.
@@ -124,46 +132,7 @@ impl Utm {
     /// Each name is looked up like [`ParsedUrl::query_param_ignore_case`]: the first
     /// parameter with that name counts, even when a later one has a better value.
     pub fn from_url(url: &ParsedUrl) -> Utm {
-        // One pass over the query: the first value of each tag and click id.
-        let mut tags: [Option<&str>; TAGS.len()] = [None; TAGS.len()];
-        let mut clicks: [Option<&str>; CLICK_IDS.len()] = [None; CLICK_IDS.len()];
-        for (name, value) in &url.query {
-            let tag = name
-                .get(..4)
-                .filter(|p| p.eq_ignore_ascii_case("utm_"))
-                .and_then(|_| name.get(4..));
-            if let Some(tag) = tag {
-                let slot = TAGS
-                    .iter()
-                    .zip(tags.iter_mut())
-                    .find(|(t, _)| t.eq_ignore_ascii_case(tag));
-                if let Some((_, slot @ None)) = slot {
-                    *slot = Some(value.as_str());
-                }
-            } else {
-                let slot = CLICK_IDS
-                    .iter()
-                    .zip(clicks.iter_mut())
-                    .find(|(c, _)| c.param.eq_ignore_ascii_case(name));
-                if let Some((_, slot @ None)) = slot {
-                    *slot = Some(value.as_str());
-                }
-            }
-        }
-        let click_id = CLICK_IDS
-            .iter()
-            .zip(clicks)
-            .find(|(_, v)| v.is_some_and(|v| !v.trim().is_empty()))
-            .map(|(c, _)| c.param.to_string());
-        let [source, medium, campaign, term, content] = tags;
-        Utm {
-            source: source.and_then(|v| clean_value(v, true)),
-            medium: medium.and_then(|v| clean_value(v, true)),
-            campaign: campaign.and_then(|v| clean_value(v, false)),
-            term: term.and_then(|v| clean_value(v, false)),
-            content: content.and_then(|v| clean_value(v, false)),
-            click_id,
-        }
+        Tags::from_url(url).into_utm()
     }
 
     /// Whether no `utm_*` tag is present (the click id is not considered).
@@ -181,17 +150,132 @@ impl Utm {
     }
 }
 
+/// What [`Utm`] holds, borrowed from the query where nothing had to change, so the
+/// referrer classifier can read the tags without copying them.
+#[derive(Debug, Default)]
+pub(crate) struct Tags<'a> {
+    pub(crate) source: Option<Cow<'a, str>>,
+    pub(crate) medium: Option<Cow<'a, str>>,
+    pub(crate) campaign: Option<Cow<'a, str>>,
+    pub(crate) term: Option<Cow<'a, str>>,
+    pub(crate) content: Option<Cow<'a, str>>,
+    /// The click id present (see [`Utm::click_id`]).
+    pub(crate) click: Option<&'static ClickIdSpec>,
+}
+
+impl<'a> Tags<'a> {
+    /// The tags of a parsed URL (see [`Utm::from_url`]).
+    pub(crate) fn from_url(url: &'a ParsedUrl) -> Tags<'a> {
+        let mut reader = TagReader::default();
+        for (name, value) in &url.query {
+            reader.add(name, Cow::Borrowed(value));
+        }
+        reader.finish()
+    }
+
+    /// The tags of a URL whose raw query (without `?`) is `query`, without building
+    /// the [`ParsedUrl`].
+    pub(crate) fn from_query(query: &'a str) -> Tags<'a> {
+        let mut reader = TagReader::default();
+        for_each_query_pair(query, |name, value| reader.add(&name, value));
+        reader.finish()
+    }
+
+    /// Whether no `utm_*` tag is present (see [`Utm::has_no_tags`]).
+    pub(crate) fn has_no_tags(&self) -> bool {
+        self.source.is_none()
+            && self.medium.is_none()
+            && self.campaign.is_none()
+            && self.term.is_none()
+            && self.content.is_none()
+    }
+
+    pub(crate) fn into_utm(self) -> Utm {
+        Utm {
+            source: self.source.map(Cow::into_owned),
+            medium: self.medium.map(Cow::into_owned),
+            campaign: self.campaign.map(Cow::into_owned),
+            term: self.term.map(Cow::into_owned),
+            content: self.content.map(Cow::into_owned),
+            click_id: self.click.map(|c| c.param.to_string()),
+        }
+    }
+}
+
+/// Reads [`Tags`] from decoded query pairs, in order: the first value of each tag
+/// (cleaned) and whether the first value of each click id is non-blank.
+#[derive(Default)]
+struct TagReader<'a> {
+    tags: [Option<Option<Cow<'a, str>>>; TAGS.len()],
+    clicks: [Option<bool>; CLICK_IDS.len()],
+}
+
+impl<'a> TagReader<'a> {
+    fn add(&mut self, name: &str, value: Cow<'a, str>) {
+        let tag = name
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("utm_"))
+            .and_then(|_| name.get(4..));
+        if let Some(tag) = tag {
+            let slot = TAGS
+                .iter()
+                .zip(self.tags.iter_mut())
+                .find(|((t, _), _)| t.eq_ignore_ascii_case(tag));
+            if let Some(((_, lowercase), slot @ None)) = slot {
+                *slot = Some(clean_value(value, *lowercase));
+            }
+        } else {
+            let slot = CLICK_IDS
+                .iter()
+                .zip(self.clicks.iter_mut())
+                .find(|(c, _)| c.param.eq_ignore_ascii_case(name));
+            if let Some((_, slot @ None)) = slot {
+                *slot = Some(!trim(&value).is_empty());
+            }
+        }
+    }
+
+    fn finish(self) -> Tags<'a> {
+        let click = CLICK_IDS
+            .iter()
+            .zip(self.clicks)
+            .find(|(_, present)| *present == Some(true))
+            .map(|(c, _)| c);
+        let [source, medium, campaign, term, content] = self.tags.map(Option::flatten);
+        Tags {
+            source,
+            medium,
+            campaign,
+            term,
+            content,
+            click,
+        }
+    }
+}
+
 /// Trims, caps and (for categories) lowercases one tag value; empty → `None`.
-fn clean_value(value: &str, lowercase: bool) -> Option<String> {
-    let value = value.trim();
+/// Borrows what needs no change.
+fn clean_value(value: Cow<'_, str>, lowercase: bool) -> Option<Cow<'_, str>> {
+    match value {
+        Cow::Borrowed(v) => clean_str(v, lowercase),
+        Cow::Owned(v) => clean_str(&v, lowercase).map(|c| Cow::Owned(c.into_owned())),
+    }
+}
+
+/// [`clean_value`] of a borrowed value.
+fn clean_str(value: &str, lowercase: bool) -> Option<Cow<'_, str>> {
+    let value = trim(value);
     if value.is_empty() {
         return None;
     }
     let capped = cap_str(value, MAX_UTM_CHARS);
-    Some(if lowercase {
-        lowercase_str(capped)
+    // ASCII without uppercase letters is its own lowercase.
+    let unchanged =
+        !lowercase || (capped.is_ascii() && !capped.bytes().any(|b| b.is_ascii_uppercase()));
+    Some(if unchanged {
+        Cow::Borrowed(capped)
     } else {
-        capped.to_string()
+        Cow::Owned(lowercase_str(capped))
     })
 }
 
@@ -249,6 +333,19 @@ mod tests {
             let u = utm(url);
             assert_eq!(u.click_id.as_deref(), name, "{url}");
             assert_eq!(u.click_id_spec().is_some_and(|c| c.paid), paid, "{url}");
+        }
+    }
+
+    #[test]
+    fn from_query_matches_from_url() {
+        for url in [
+            "/?utm_source=%20Yandex%20&UTM_MEDIUM=CPC&utm_campaign=Black+Friday&utm_term=&utm_content=Banner_1",
+            "/?utm_source=&utm_source=vk&gclid=&gclid=x&fbclid=1",
+            "/?fbclid=x&yclid=1&MSCLKID=2",
+            "/?utm_source=%D0%AF%D0%BD%D0%B4%D0%B5%D0%BA%D1%81&utm_%6Dedium=cpc",
+        ] {
+            let query = url.split_once('?').map_or("", |(_, q)| q);
+            assert_eq!(Tags::from_query(query).into_utm(), utm(url), "{url}");
         }
     }
 
