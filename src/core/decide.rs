@@ -300,7 +300,7 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
             }
             // Bucketing as GrowthBook does: the holdout shrinks each variant's range.
             let seed = exp.seed.as_deref().unwrap_or(&exp.id);
-            let n = hash(seed, &visitor_key, 2).unwrap_or(0.0);
+            let n = hash(seed, visitor_key.as_str(), 2).unwrap_or(0.0);
             let chosen = choose_variation(n, &compiled.extra.ranges);
             taken = true;
             decision.experience = Some(&exp.id);

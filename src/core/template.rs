@@ -153,15 +153,22 @@ impl Template {
 /// bidi embedding / override / isolate marks (which could reorder the text around
 /// the value), trims, and caps the length at [`MAX_VALUE_CHARS`].
 pub fn clean_value(raw: &str) -> String {
-    raw.chars()
-        .filter(|&c| {
-            !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .collect::<String>()
-        .trim()
+    let kept = |c: &char| {
+        !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    let mut out = String::with_capacity(raw.len().min(MAX_VALUE_CHARS * 4));
+    // Leading whitespace never counts; trailing whitespace is trimmed at the end.
+    for c in raw
         .chars()
+        .filter(kept)
+        .skip_while(|c| c.is_whitespace())
         .take(MAX_VALUE_CHARS)
-        .collect()
+    {
+        out.push(c);
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out
 }
 
 /// Percent-encodes a value for a URL query or path component (RFC 3986 unreserved

@@ -153,6 +153,18 @@ pub struct AttentionState {
     pub day_count: u8,
 }
 
+/// A visitor id as text, without allocating (see [`Profile::visitor_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorKey([u8; 16]);
+
+impl VisitorKey {
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("0000000000000000")
+    }
+}
+
 /// The id under which a rule's history is kept.
 pub fn rule_key(rule_id: &str) -> u32 {
     crate::core::bucketing::fnv1a32_bytes(rule_id.as_bytes())
@@ -170,9 +182,14 @@ impl Profile {
         }
     }
 
-    /// The visitor id as the text that bucketing hashes.
-    pub fn visitor_key(&self) -> String {
-        format!("{:016x}", self.visitor_id)
+    /// The visitor id as the text that bucketing hashes: 16 lowercase hex digits.
+    pub fn visitor_key(&self) -> VisitorKey {
+        let mut digits = [0u8; 16];
+        for (i, digit) in digits.iter_mut().enumerate() {
+            let nibble = (self.visitor_id >> (60 - 4 * i)) & 0xf;
+            *digit = b"0123456789abcdef"[nibble as usize];
+        }
+        VisitorKey(digits)
     }
 
     /// The history of one rule, if it ever did anything.
@@ -195,5 +212,20 @@ impl Profile {
             }
         };
         &mut self.history[index]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visitor_keys_are_sixteen_hex_digits() {
+        for id in [0, 1, 0x1234_5678_9abc_def0, u64::MAX] {
+            assert_eq!(
+                Profile::new(id, 0).visitor_key().as_str(),
+                format!("{id:016x}")
+            );
+        }
     }
 }
