@@ -13,27 +13,9 @@ use edge_persona::core::context::{
     Hemisphere, PageAnnotations, RequestFacts, Utm,
 };
 use std::hint::black_box;
-use std::time::Instant;
 
-const BATCHES: usize = 15;
-
-/// Median ns per call of `f` over [`BATCHES`] batches of `iterations` calls each.
-fn median_ns(mut f: impl FnMut(), iterations: u32) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut batches: Vec<f64> = (0..BATCHES)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..iterations {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(iterations)
-        })
-        .collect();
-    batches.sort_by(f64::total_cmp);
-    batches[batches.len() / 2]
-}
+mod common;
+use common::median_ns;
 
 fn facts() -> RequestFacts {
     RequestFacts {

@@ -12,24 +12,9 @@ use edge_persona::core::engine::{CookieWrite, Engine, PageViewInput};
 use edge_persona::core::pattern::default_engine;
 use edge_persona::core::profile::codec::CookieCodec;
 use std::hint::black_box;
-use std::time::Instant;
 
-fn median_ns(mut f: impl FnMut(), iterations: u32) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut batches: Vec<f64> = (0..15)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..iterations {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(iterations)
-        })
-        .collect();
-    batches.sort_by(f64::total_cmp);
-    batches[batches.len() / 2]
-}
+mod common;
+use common::median_ns;
 
 fn facts(now_ms: i64) -> RequestFacts {
     serde_json::from_value(serde_json::json!({
@@ -106,37 +91,22 @@ fn main() {
     let f = facts(start_ms + 4 * 86_400_000);
     let consent = Some(edge_persona::core::config::ConsentLevel::Personalization);
 
-    let full = median_ns(
-        || {
-            let view = engine.page_view(PageViewInput {
-                facts: black_box(&f),
-                cookie: Some(black_box(&cookie)),
-                consent,
-                entropy: 7,
-                keys: &[],
-                explain: false,
-            });
-            black_box(view);
-        },
-        20_000,
-    );
+    let page_view = |explain: bool| {
+        let view = engine.page_view(PageViewInput {
+            facts: black_box(&f),
+            cookie: Some(black_box(&cookie)),
+            consent,
+            entropy: 7,
+            keys: &[],
+            explain,
+        });
+        black_box(view);
+    };
+    let full = median_ns(|| page_view(false), 20_000);
     if std::env::var_os("EP_BENCH_PROFILE").is_some() {
         return; // only the full page view, for `perf record`
     }
-    let explained = median_ns(
-        || {
-            let view = engine.page_view(PageViewInput {
-                facts: black_box(&f),
-                cookie: Some(black_box(&cookie)),
-                consent,
-                entropy: 7,
-                keys: &[],
-                explain: true,
-            });
-            black_box(view);
-        },
-        5_000,
-    );
+    let explained = median_ns(|| page_view(true), 5_000);
     let codec = CookieCodec {
         keys: &[],
         require_signature: false,

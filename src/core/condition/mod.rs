@@ -88,7 +88,8 @@ pub struct Explanation {
 #[derive(Clone, Debug)]
 pub struct Condition {
     root: CondObj,
-    roots: Vec<String>,
+    /// The dot paths it reads, sorted, without duplicates.
+    paths: Vec<String>,
 }
 
 impl Condition {
@@ -100,11 +101,11 @@ impl Condition {
     pub fn compile(json: &Value, patterns: &dyn PatternEngine) -> (Condition, Vec<ConditionIssue>) {
         let mut compiler = Compiler::new(patterns);
         let root = compiler.cond_obj(json, 0);
-        let mut roots = BTreeSet::new();
-        collect_roots(&root, &mut roots);
+        let mut paths = BTreeSet::new();
+        collect_paths(&root, &mut paths);
         let condition = Condition {
             root,
-            roots: roots.into_iter().collect(),
+            paths: paths.into_iter().collect(),
         };
         (condition, compiler.issues)
     }
@@ -135,20 +136,18 @@ impl Condition {
     /// inside `$elemMatch` are relative to the array elements, so only the array's own
     /// path counts.
     pub fn attribute_roots(&self) -> Vec<String> {
-        self.roots.clone()
-    }
-
-    /// Adds [`Condition::attribute_roots`] to `out` without allocating a new list.
-    pub fn fill_attribute_roots(&self, out: &mut BTreeSet<String>) {
-        out.extend(self.roots.iter().cloned());
+        let roots: BTreeSet<&str> = self
+            .paths
+            .iter()
+            .map(|p| p.split('.').next().unwrap_or(p))
+            .collect();
+        roots.into_iter().map(String::from).collect()
     }
 
     /// The full dot paths this condition reads (outside `$elemMatch`), so a caller
     /// can compute just those attributes.
     pub fn attribute_paths(&self) -> Vec<String> {
-        let mut out = BTreeSet::new();
-        collect_paths(&self.root, &mut out);
-        out.into_iter().collect()
+        self.paths.clone()
     }
 }
 
@@ -161,25 +160,6 @@ fn collect_paths(obj: &CondObj, out: &mut BTreeSet<String>) {
             Clause::Not(inner) => collect_paths(inner, out),
             Clause::Path(p) => {
                 out.insert(p.key.to_string());
-            }
-            Clause::Invalid(_) => {}
-        }
-    }
-}
-
-fn collect_roots(obj: &CondObj, out: &mut BTreeSet<String>) {
-    for clause in &obj.clauses {
-        match clause {
-            Clause::And(list) | Clause::Or(list) | Clause::Nor(list) => {
-                list.iter().for_each(|o| collect_roots(o, out));
-            }
-            Clause::Not(inner) => collect_roots(inner, out),
-            Clause::Path(p) => {
-                if let Some(first) = p.segments.first() {
-                    if !out.contains(&**first) {
-                        out.insert(first.to_string());
-                    }
-                }
             }
             Clause::Invalid(_) => {}
         }

@@ -559,9 +559,16 @@ fn attribute_roots_are_top_level_names() {
         c.attribute_roots(),
         vec!["device", "geo", "items", "utm", "visitor"]
     );
-    let mut set = std::collections::BTreeSet::new();
-    c.fill_attribute_roots(&mut set);
-    assert_eq!(set.len(), 5);
+    assert_eq!(
+        c.attribute_paths(),
+        vec![
+            "device",
+            "geo.country",
+            "items",
+            "utm.source",
+            "visitor.visits"
+        ]
+    );
 }
 
 #[test]

@@ -400,22 +400,12 @@ impl Context {
         let (url, utm, referrer) = if needs.url {
             let url = parse_url(&facts.url);
             let (utm, referrer) = if need_utm {
-                let tags = utm::Tags::from_url(&url);
-                let referrer = if needs.referrer {
-                    referrer::classify_referrer_for(
-                        facts.referrer.as_deref(),
-                        url.host_without_www(),
-                        referrer::TagsRead::of(&tags),
-                    )
-                } else {
-                    ReferrerInfo::default()
-                };
-                let utm = if needs.utm {
-                    tags.into_utm()
-                } else {
-                    Utm::default()
-                };
-                (utm, referrer)
+                tags_and_referrer(
+                    utm::Tags::from_url(&url),
+                    url.host_without_www(),
+                    facts,
+                    needs,
+                )
             } else {
                 (Utm::default(), ReferrerInfo::default())
             };
@@ -425,21 +415,12 @@ impl Context {
             // decoding and copying the rest of the URL, and copy the tags only when
             // they are wanted themselves.
             let (host, query) = url::host_and_query(&facts.url);
-            let tags = utm::Tags::from_query(query);
-            let referrer = if needs.referrer {
-                referrer::classify_referrer_for(
-                    facts.referrer.as_deref(),
-                    url::strip_www(&host),
-                    referrer::TagsRead::of(&tags),
-                )
-            } else {
-                ReferrerInfo::default()
-            };
-            let utm = if needs.utm {
-                tags.into_utm()
-            } else {
-                Utm::default()
-            };
+            let (utm, referrer) = tags_and_referrer(
+                utm::Tags::from_query(query),
+                url::strip_www(&host),
+                facts,
+                needs,
+            );
             (ParsedUrl::default(), utm, referrer)
         } else {
             (
@@ -477,6 +458,31 @@ impl Context {
             page: facts.page.sanitized(),
         }
     }
+}
+
+/// The UTM tags (when needed) and the referrer class (when needed) from tags read
+/// off the page URL, whichever way the URL was read.
+fn tags_and_referrer(
+    tags: utm::Tags<'_>,
+    page_host: &str,
+    facts: &RequestFacts,
+    needs: ContextNeeds,
+) -> (Utm, ReferrerInfo) {
+    let referrer = if needs.referrer {
+        referrer::classify_referrer_for(
+            facts.referrer.as_deref(),
+            page_host,
+            referrer::TagsRead::of(&tags),
+        )
+    } else {
+        ReferrerInfo::default()
+    };
+    let utm = if needs.utm {
+        tags.into_utm()
+    } else {
+        Utm::default()
+    };
+    (utm, referrer)
 }
 
 #[cfg(test)]
