@@ -94,3 +94,42 @@ fn broken_json_names_line_and_column() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn missing_required_fields_are_all_reported() {
+    let errors = errors_of(
+        r#"{
+        "slots": { "hero": {}, "Bad": {} },
+        "experiences": [ { "id": "a", "content": { "text": "x" } } ],
+        "popups": [ { "id": "p", "caps": { "perSession": "x" } } ],
+        "segments": [ { "when": {} } ]
+    }"#,
+    );
+    for want in [
+        "experiences[0].slot: missing required field",
+        "popups[0].content: missing required field",
+        "popups[0].caps.perSession: expected a whole number",
+        "segments[0].name: missing required field",
+        "slots.Bad: expected a slot name",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(want)),
+            "missing error starting with {want:?}; got:\n{}",
+            errors.join("\n")
+        );
+    }
+    // The stand-in values of missing fields cause no second error at the same place.
+    assert!(
+        !errors
+            .iter()
+            .any(|e| e.starts_with("experiences[0].slot: unknown slot")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn consent_levels_below_personalization_are_refused() {
+    let errors = errors_of(r#"{ "consent": { "mode": "implied", "level": "denied" } }"#);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("consent.level: expected `personalization`"));
+}

@@ -55,6 +55,61 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<ConfigErr
 /// Like [`from_value`], but also returns the value built with neutral substitutes
 /// when only recoverable problems were found, so later checks can still run on it.
 pub fn from_value_lenient<T: DeserializeOwned>(value: &Value) -> (Option<T>, Vec<ConfigError>) {
+    // A missing required field is raised by serde's derived code and ends a walk. To
+    // still report everything, the field is then added as `null` to a copy of the
+    // document (its type error at that path is suppressed: "missing" says it) and
+    // the walk runs again. Each round adds one field, so this ends.
+    let mut patched: Option<Value> = None;
+    let mut missing: Vec<ConfigError> = Vec::new();
+    loop {
+        let document = patched.as_ref().unwrap_or(value);
+        let (result, errors) = walk::<T>(document);
+        let mut errors: Vec<ConfigError> = errors
+            .into_iter()
+            .filter(|e| !missing.iter().any(|m| m.path == e.path))
+            .collect();
+        match result {
+            Ok(parsed) => {
+                errors.extend(missing);
+                return (Some(parsed), errors);
+            }
+            Err(fatal) => {
+                let field = fatal
+                    .message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'))
+                    .map(str::to_string);
+                match (field, fatal.location) {
+                    (Some(field), Some(location)) if missing.len() < 64 => {
+                        let mut copy = patched.take().unwrap_or_else(|| value.clone());
+                        if let Some(Value::Object(object)) = pointer_mut(&mut copy, &location) {
+                            object.insert(field.clone(), Value::Null);
+                        }
+                        let at = render_segments(&location, &field);
+                        errors.retain(|e| e.message != fatal.message);
+                        missing.push(ConfigError {
+                            path: at,
+                            message: "missing required field".into(),
+                        });
+                        patched = Some(copy);
+                    }
+                    _ => {
+                        if !fatal.recorded {
+                            errors.push(ConfigError {
+                                path: String::new(),
+                                message: fatal.message,
+                            });
+                        }
+                        errors.extend(missing);
+                        return (None, errors);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn walk<T: DeserializeOwned>(value: &Value) -> (Result<T, Fatal>, Vec<ConfigError>) {
     let errors = RefCell::new(Vec::new());
     let root = Path::Root;
     let result = T::deserialize(StrictDeserializer {
@@ -62,19 +117,37 @@ pub fn from_value_lenient<T: DeserializeOwned>(value: &Value) -> (Option<T>, Vec
         path: &root,
         errors: &errors,
     });
-    let mut errors = errors.into_inner();
-    match result {
-        Ok(parsed) => (Some(parsed), errors),
-        Err(fatal) => {
-            if !fatal.recorded {
-                errors.push(ConfigError {
-                    path: String::new(),
-                    message: fatal.message,
-                });
-            }
-            (None, errors)
+    (result, errors.into_inner())
+}
+
+/// One step of a path, owned (for patching the document).
+#[derive(Debug, Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn pointer_mut<'v>(value: &'v mut Value, location: &[Segment]) -> Option<&'v mut Value> {
+    let mut current = value;
+    for segment in location {
+        current = match (segment, current) {
+            (Segment::Key(key), Value::Object(map)) => map.get_mut(key)?,
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+fn render_segments(location: &[Segment], field: &str) -> String {
+    fn build<'a>(location: &'a [Segment], parent: &Path<'a>, field: &str) -> String {
+        match location.split_first() {
+            None => Path::Key(field, parent).render(),
+            Some((Segment::Key(key), rest)) => build(rest, &Path::Key(key, parent), field),
+            Some((Segment::Index(i), rest)) => build(rest, &Path::Index(*i, parent), field),
         }
     }
+    build(location, &Path::Root, field)
 }
 
 /// Where a value sits in the document; rendered only when an error is recorded.
@@ -86,6 +159,26 @@ pub(crate) enum Path<'a> {
 }
 
 impl Path<'_> {
+    fn segments(&self) -> Vec<Segment> {
+        let mut out = Vec::new();
+        let mut current = self;
+        loop {
+            match current {
+                Path::Root => break,
+                Path::Key(key, parent) => {
+                    out.push(Segment::Key((*key).to_string()));
+                    current = parent;
+                }
+                Path::Index(i, parent) => {
+                    out.push(Segment::Index(*i));
+                    current = parent;
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         self.render_into(&mut out);
@@ -126,6 +219,8 @@ impl Path<'_> {
 pub struct Fatal {
     message: String,
     recorded: bool,
+    /// Where it was recorded, for patching a missing field in.
+    location: Option<Vec<Segment>>,
 }
 
 impl fmt::Display for Fatal {
@@ -141,6 +236,7 @@ impl de::Error for Fatal {
         Fatal {
             message: msg.to_string(),
             recorded: false,
+            location: None,
         }
     }
 }
@@ -187,6 +283,7 @@ impl<'de, 'p> StrictDeserializer<'de, 'p> {
         if !fatal.recorded {
             self.record(fatal.message.clone());
             fatal.recorded = true;
+            fatal.location = Some(self.path.segments());
         }
         fatal
     }
@@ -685,10 +782,49 @@ mod tests {
     fn a_missing_required_field_is_reported_where_it_is_missing() {
         let doc = json!({"items": [{"priority": -1}]});
         let errors = from_value::<Outer>(&doc).unwrap_err();
-        assert_eq!(errors.len(), 2, "{errors:?}");
-        assert_eq!(errors[0].path, "items[0].priority");
-        assert_eq!(errors[1].path, "");
-        assert!(errors[1].message.contains("missing field `name`"));
+        let rendered: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            rendered,
+            vec![
+                "items[0].priority: expected a whole number from 0 to 4294967295, found the number -1",
+                "name: missing required field",
+            ]
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Rule {
+        id: String,
+        #[allow(dead_code)]
+        slot: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Rules {
+        #[allow(dead_code)]
+        rules: Vec<Rule>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        zeta: u8,
+    }
+
+    #[test]
+    fn missing_fields_do_not_stop_the_walk() {
+        let doc =
+            json!({"rules": [{"id": "a"}, {"slot": "s"}, {"id": 5, "slot": "t"}], "zeta": "x"});
+        let errors = from_value::<Rules>(&doc).unwrap_err();
+        let rendered: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            rendered,
+            vec![
+                "rules[2].id: expected a string, found the number 5",
+                "zeta: expected a whole number from 0 to 255, found the string \"x\"",
+                "rules[0].slot: missing required field",
+                "rules[1].id: missing required field",
+            ]
+        );
+        let ok = from_value::<Rules>(&json!({"rules": [{"id": "a", "slot": "b"}]})).unwrap();
+        assert_eq!(ok.rules[0].id, "a");
     }
 
     #[test]

@@ -158,6 +158,10 @@ impl Checker<'_> {
     }
 
     fn suppression(&mut self, path: &str, days: Option<u32>, category: &Option<String>) {
+        if category.as_ref().is_some_and(|c| c.len() > 32) {
+            // Purchase categories are kept to 32 bytes in the profile.
+            self.error(format!("{path}.offerCategory"), "expected at most 32 bytes");
+        }
         if category.is_some() && days.is_none() {
             self.error(
                 format!("{path}.offerCategory"),
@@ -180,6 +184,12 @@ pub(super) fn validate(
         check.error("version", format!("expected 1, found {}", site.version));
     }
 
+    if site.consent.level < crate::core::config::ConsentLevel::Personalization {
+        check.error(
+            "consent.level",
+            "expected `personalization`: a lower level would store a profile for visitors who refused profiling",
+        );
+    }
     let cookie = &site.cookie;
     if cookie.name.is_empty()
         || !cookie
@@ -205,7 +215,7 @@ pub(super) fn validate(
         if name.is_empty()
             || !name
                 .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}.".contains(&b))
         {
             check.error(
                 format!("readCookies[{i}]"),
