@@ -11,6 +11,10 @@ pub struct StorageVerdict {
     pub allowed: bool,
     /// Why, in a sentence.
     pub reason: &'static str,
+    /// The visitor said no (a refusal, a level below the one required, or Global
+    /// Privacy Control): what was stored before must go. `false` when storage is
+    /// allowed or the consent platform simply has not answered.
+    pub withdrawn: bool,
 }
 
 /// Decides whether the profile may be stored.
@@ -22,18 +26,24 @@ pub fn storage_verdict(
     signal: Option<ConsentLevel>,
     gpc: bool,
 ) -> StorageVerdict {
-    let verdict = |allowed, reason| StorageVerdict { allowed, reason };
+    let verdict = |allowed, reason| StorageVerdict {
+        allowed,
+        reason,
+        withdrawn: false,
+    };
+    let refused = |reason| StorageVerdict {
+        allowed: false,
+        reason,
+        withdrawn: true,
+    };
     if gpc {
-        return verdict(false, "Global Privacy Control is on: no profiling");
+        return refused("Global Privacy Control is on: no profiling");
     }
     match (settings.mode, signal) {
-        (ConsentMode::None, Some(ConsentLevel::Denied)) => verdict(false, "the visitor refused"),
+        (_, Some(ConsentLevel::Denied)) => refused("the visitor refused"),
         (ConsentMode::None, _) => verdict(true, "the site needs no consent"),
         (_, Some(level)) if level >= settings.level => verdict(true, "the visitor consented"),
-        (_, Some(_)) => verdict(
-            false,
-            "the visitor's consent does not cover personalization",
-        ),
+        (_, Some(_)) => refused("the visitor's consent does not cover personalization"),
         (ConsentMode::Implied, None) => verdict(true, "consent is implied until refused"),
         (ConsentMode::Required, None) => verdict(false, "consent is required and was not given"),
     }

@@ -6,7 +6,7 @@ use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
 use crate::core::consent::{storage_verdict, StorageVerdict};
-use crate::core::context::{Context, ContextNeeds, RequestFacts};
+use crate::core::context::{Context, ContextNeeds, RequestFacts, MAX_ANNOTATION_CHARS};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
 use crate::core::profile::codec::{CookieCodec, CookieStatus, SigningKey};
@@ -17,6 +17,7 @@ use crate::core::profile::{minutes_from_ms, Profile};
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 /// A loaded config, ready to decide page views.
 #[derive(Debug, Clone)]
@@ -57,7 +58,8 @@ pub enum CookieWrite {
         /// Lifetime in seconds.
         max_age_seconds: u32,
     },
-    /// Delete it (consent withdrawn, or a damaged cookie without consent to replace it).
+    /// Delete it: the visitor refused or withdrew consent, or sends Global Privacy
+    /// Control. (A consent platform that has not answered yet deletes nothing.)
     Delete {
         /// Cookie name.
         name: String,
@@ -167,7 +169,7 @@ impl Engine {
         let cookie = if storage.allowed {
             profile.consent = input.consent.unwrap_or(site.consent.level) as u8;
             self.cookie_set(&profile, input.keys)
-        } else if input.cookie.is_some_and(|c| !c.is_empty()) {
+        } else if input.cookie.is_some_and(|c| !c.is_empty()) && storage.withdrawn {
             CookieWrite::Delete {
                 name: site.cookie.name.clone(),
             }
@@ -203,8 +205,13 @@ impl Engine {
         // Events and cookies cleaned (NaN prices, lengths, counts); only the cookies
         // the config names are ever looked at.
         let events = facts.sanitized_events();
-        let mut cookies = facts.sanitized_cookies();
-        cookies.retain(|name, _| site.read_cookies.contains(name));
+        // Pick the named cookies first, so a request with many other cookies can
+        // never push a declared one out of the sanitizer's cap.
+        let cookies: BTreeMap<String, String> = site
+            .read_cookies
+            .iter()
+            .filter_map(|name| Some((name.clone(), clean_cookie_value(facts.cookies.get(name)?))))
+            .collect();
         let day = local_day(facts.now_ms, facts.utc_offset_minutes);
         let visit = record_page_view(profile, &context, &events, facts.now_ms, day, site);
         let mut classification = classify(profile, &site.classify);
@@ -309,6 +316,12 @@ impl Engine {
         }
         value
     }
+}
+
+/// A site cookie's value as the engine sees it: trimmed and capped, like page
+/// annotations (the value is only ever used as text).
+fn clean_cookie_value(raw: &str) -> String {
+    raw.trim().chars().take(MAX_ANNOTATION_CHARS).collect()
 }
 
 fn hemisphere(site: &crate::core::config::SiteConfig) -> crate::core::context::Hemisphere {
