@@ -324,7 +324,24 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                 }
                 None => exp.content.as_ref(),
             };
-            decision.content = content.and_then(|c| render_content(&input, c));
+            match content.map(|c| render_content(&input, c)) {
+                // A text whose placeholder has no value: the experience steps aside
+                // so a lower-priority one can take the slot.
+                Some(None) => {
+                    taken = false;
+                    decision.experience = None;
+                    decision.variant = None;
+                    reasons.extend(input.reason(
+                        "experience",
+                        &exp.id,
+                        Outcome::MissingValue,
+                        Some("a placeholder has no value and no fallback".into()),
+                    ));
+                    continue;
+                }
+                Some(rendered) => decision.content = rendered,
+                None => decision.content = None,
+            }
             reasons.extend(input.reason("experience", &exp.id, Outcome::Applied, detail));
             for (change, template) in exp
                 .set_attributes
