@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let value = String::from_utf8_lossy(data);
-    let keys = [SigningKey { id: "k1".into(), secret: b"fuzz".to_vec() }];
+    let Ok(key) = SigningKey::new("k1", b"a fuzzing secret of 32 bytes or more") else { return };
+    let keys = [key];
     for codec in [
         CookieCodec { keys: &[], require_signature: false, max_age_minutes: u32::MAX },
         CookieCodec { keys: &keys, require_signature: true, max_age_minutes: u32::MAX },

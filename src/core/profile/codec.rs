@@ -38,6 +38,49 @@ pub struct SigningKey {
     pub secret: Vec<u8>,
 }
 
+impl SigningKey {
+    /// A key, checked: the id is 1–8 of `a-z0-9` (it is written into the cookie
+    /// before a `.`), the secret at least 32 bytes.
+    ///
+    /// # Errors
+    /// A sentence saying which rule the key breaks.
+    pub fn new(id: &str, secret: &[u8]) -> Result<SigningKey, String> {
+        let key = SigningKey {
+            id: id.to_string(),
+            secret: secret.to_vec(),
+        };
+        key.check().map(|()| key)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.id.is_empty()
+            || self.id.len() > 8
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(format!(
+                "signing key id {:?}: expected 1–8 of a-z0-9",
+                self.id
+            ));
+        }
+        if self.secret.len() < 32 {
+            return Err(format!(
+                "signing key {:?}: the secret needs at least 32 bytes",
+                self.id
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the key passes [`SigningKey::new`]'s checks. Keys that do not are
+    /// never used, neither to sign nor to verify.
+    pub fn is_valid(&self) -> bool {
+        self.check().is_ok()
+    }
+}
+
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
@@ -162,7 +205,7 @@ impl CookieCodec<'_> {
                     let key = self
                         .keys
                         .iter()
-                        .find(|k| k.id == key_id)
+                        .find(|k| k.id == key_id && k.is_valid())
                         .ok_or(RejectReason::UnknownKey)?;
                     if !verify(key, &value[..2 + key_id.len() + 1], payload, mac) {
                         return Err(RejectReason::BadSignature);
@@ -223,7 +266,7 @@ impl CookieCodec<'_> {
         };
         let mut out = String::with_capacity(8 + (payload.len() + MAC_LEN) * 4 / 3);
         let mut tail = [0u8; MAC_LEN];
-        let tail: &[u8] = match self.keys.first() {
+        let tail: &[u8] = match self.keys.first().filter(|k| k.is_valid()) {
             Some(key) => {
                 out.push(VERSION);
                 out.push('s');
@@ -423,10 +466,8 @@ mod tests {
     #[cfg(feature = "signing")]
     #[test]
     fn signed_cookies_verify_and_forgeries_do_not() {
-        let keys = [SigningKey {
-            id: "k2".into(),
-            secret: b"edge secret".to_vec(),
-        }];
+        let secret = b"an edge secret of at least 32 bytes";
+        let keys = [SigningKey::new("k2", secret).unwrap()];
         let value = codec(&keys).encode(&typical());
         assert!(value.starts_with("1sk2."));
         assert_eq!(
@@ -440,22 +481,27 @@ mod tests {
             RejectReason::Unsigned
         );
         // Wrong key id.
-        let other = [SigningKey {
-            id: "k9".into(),
-            secret: b"edge secret".to_vec(),
-        }];
+        let other = [SigningKey::new("k9", secret).unwrap()];
         assert_eq!(
             codec(&other).decode(&value, NOW).unwrap_err(),
             RejectReason::UnknownKey
         );
         // Wrong secret.
-        let wrong = [SigningKey {
-            id: "k2".into(),
-            secret: b"guess".to_vec(),
-        }];
+        let wrong = [SigningKey::new("k2", b"a guessed secret, also 32 bytes long").unwrap()];
         assert_eq!(
             codec(&wrong).decode(&value, NOW).unwrap_err(),
             RejectReason::BadSignature
+        );
+        // Keys that break the rules are refused, and never used.
+        assert!(SigningKey::new("k.1", secret).is_err());
+        assert!(SigningKey::new("k1", b"short").is_err());
+        let weak = [SigningKey {
+            id: "k2".into(),
+            secret: Vec::new(),
+        }];
+        assert_eq!(
+            codec(&weak).decode(&value, NOW).unwrap_err(),
+            RejectReason::UnknownKey
         );
         // Truncated.
         assert!(codec(&keys).decode(&value[..value.len() - 5], NOW).is_err());
