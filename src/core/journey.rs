@@ -16,6 +16,7 @@
 
 use crate::core::config::ConsentLevel;
 use crate::core::context::RequestFacts;
+use crate::core::decide::Outcome;
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
 use crate::core::profile::codec::CookieStatus;
 use crate::core::profile::update::InteractionKind;
@@ -228,6 +229,13 @@ pub fn summarize(view: &PageView<'_>) -> Value {
         "popups": d.popups.iter().map(|p| p.popup).collect::<Vec<_>>(),
         "attributes": d.attributes.iter().map(|a| json!({"selector": a.selector, "attribute": a.attribute, "value": a.value})).collect::<Vec<_>>(),
         "classes": d.html_classes,
+        // Rules that matched but were held back, and why (not-matched rules are left out).
+        "held": d
+            .reasons
+            .iter()
+            .filter(|r| !matches!(r.outcome, Outcome::Applied | Outcome::Matched | Outcome::NotMatched))
+            .map(|r| (r.rule.to_string(), serde_json::to_value(r.outcome).unwrap_or(Value::Null)))
+            .collect::<Map<String, Value>>(),
         "stored": view.storage.allowed,
         "cookie": match view.cookie { CookieWrite::Set { .. } => "set", CookieWrite::Delete { .. } => "delete", CookieWrite::Unchanged => "unchanged" },
         "cookieStatus": match view.cookie_status {
@@ -345,6 +353,9 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         let (h, m) = offset[1..].split_once(':').ok_or_else(bad)?;
         let hours: i64 = h.parse().map_err(|_| bad())?;
         let minutes: i64 = m.parse().map_err(|_| bad())?;
+        if hours > 14 || minutes > 59 {
+            return Err(bad());
+        }
         (clock, sign * (hours * 60 + minutes))
     };
     let mut clock_parts = clock.split(':').map(str::parse::<i64>);
@@ -357,6 +368,9 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         || minute > 59
         || second > 60
     {
+        return Err(bad());
+    }
+    if !(1970..=9999).contains(&year) || offset_minutes.abs() > 14 * 60 {
         return Err(bad());
     }
     let days = days_from_civil(year, month, day);
