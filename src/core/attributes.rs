@@ -154,6 +154,10 @@ fn group_fields(root: &str) -> Option<&'static [&'static str]> {
 pub struct AttributePlan {
     /// `(root, None)` computes the whole root; `(root, Some(field))` one field.
     items: Vec<(&'static str, Option<&'static str>)>,
+    /// The context parts the items read, worked out once.
+    needs: ContextNeeds,
+    /// Whether any item reads `segments`.
+    reads_segments: bool,
 }
 
 impl AttributePlan {
@@ -165,9 +169,7 @@ impl AttributePlan {
     /// Everything, built once.
     pub fn all_roots() -> &'static AttributePlan {
         static ALL: std::sync::OnceLock<AttributePlan> = std::sync::OnceLock::new();
-        ALL.get_or_init(|| AttributePlan {
-            items: ROOTS.iter().map(|&r| (r, None)).collect(),
-        })
+        ALL.get_or_init(|| AttributePlan::new(ROOTS.iter().map(|&r| (r, None)).collect()))
     }
 
     /// Just what these dot paths read. Unknown roots are skipped (they read as
@@ -197,20 +199,36 @@ impl AttributePlan {
         items.retain(|(r, f)| f.is_none() || !whole.contains(r));
         items.sort_unstable();
         items.dedup();
-        AttributePlan { items }
+        AttributePlan::new(items)
+    }
+
+    fn new(items: Vec<(&'static str, Option<&'static str>)>) -> AttributePlan {
+        let reads = |root: &str| items.iter().any(|(r, _)| *r == root);
+        let needs = ContextNeeds {
+            url: reads("url"),
+            utm: reads("utm"),
+            referrer: reads("referrer"),
+            user_agent: reads("device") || reads("os") || reads("browser"),
+            language: reads("language") || reads("languages"),
+            time: reads("time"),
+        };
+        let reads_segments = reads("segments");
+        AttributePlan {
+            items,
+            needs,
+            reads_segments,
+        }
     }
 
     /// The parts of the page-view context this plan reads, so the rest is not
     /// computed (parsing a user agent or a referrer costs more than the decision).
     pub fn context_needs(&self) -> ContextNeeds {
-        ContextNeeds {
-            url: self.reads("url"),
-            utm: self.reads("utm"),
-            referrer: self.reads("referrer"),
-            user_agent: self.reads("device") || self.reads("os") || self.reads("browser"),
-            language: self.reads("language") || self.reads("languages"),
-            time: self.reads("time"),
-        }
+        self.needs
+    }
+
+    /// Whether the plan reads the `segments` root.
+    pub fn reads_segments(&self) -> bool {
+        self.reads_segments
     }
 
     /// Whether the plan reads this root at all.
@@ -282,11 +300,13 @@ pub fn build_into(target: &mut Value, sources: &AttributeSources<'_>, plan: &Att
 
 /// Runs `write` on the entry for `key`, creating it (once) when missing.
 fn with_slot(map: &mut Map<String, Value>, key: &str, write: impl FnOnce(&mut Value)) {
-    if !map.contains_key(key) {
-        map.insert(key.to_string(), Value::Null);
-    }
-    if let Some(slot) = map.get_mut(key) {
-        write(slot);
+    match map.get_mut(key) {
+        Some(slot) => write(slot),
+        None => {
+            let mut slot = Value::Null;
+            write(&mut slot);
+            map.insert(key.to_string(), slot);
+        }
     }
 }
 
@@ -475,73 +495,97 @@ fn field_leaf<'s>(root: &str, field: &str, s: &'s AttributeSources<'_>) -> Leaf<
     let class = s.classification;
     let now = minutes_from_ms(s.now_ms);
     let geo = ctx.geo.as_ref();
-    match (root, field) {
-        ("url", "host") => Leaf::Str(&ctx.url.host),
-        ("url", "path") => Leaf::Str(&ctx.url.path),
-        ("url", "query") => Leaf::Owned(Value::Object(
-            ctx.url
-                .query
-                .iter()
-                .rev() // the first occurrence of a name wins, as in `query_param`
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        )),
-        ("utm", "source") => opt(ctx.utm.source.as_deref()),
-        ("utm", "medium") => opt(ctx.utm.medium.as_deref()),
-        ("utm", "campaign") => opt(ctx.utm.campaign.as_deref()),
-        ("utm", "term") => opt(ctx.utm.term.as_deref()),
-        ("utm", "content") => opt(ctx.utm.content.as_deref()),
-        ("utm", "clickId") => opt(ctx.utm.click_id.as_deref()),
-        ("referrer", "class") => Leaf::Str(referrer_class_name(ctx.referrer.class)),
-        ("referrer", "source") => opt(ctx.referrer.source.as_deref()),
-        ("referrer", "host") => opt(ctx.referrer.host.as_deref()),
-        ("time", "hour") => Leaf::Unsigned(ctx.time.hour.into()),
-        ("time", "minute") => Leaf::Unsigned(ctx.time.minute.into()),
-        ("time", "weekday") => Leaf::Str(weekday_name(ctx.time.weekday)),
-        ("time", "season") => Leaf::Str(season_name(ctx.time.season)),
-        ("time", "partOfDay") => Leaf::Str(part_of_day_name(ctx.time.part_of_day)),
-        ("time", "isWeekend") => Leaf::Bool(ctx.time.is_weekend),
-        ("time", "month") => Leaf::Unsigned(ctx.time.month.into()),
-        ("time", "day") => Leaf::Unsigned(ctx.time.day.into()),
-        ("time", "year") => Leaf::Signed(ctx.time.year.into()),
-        ("time", "dayOfYear") => Leaf::Unsigned(ctx.time.day_of_year.into()),
-        ("geo", "country") => opt(geo.and_then(|g| g.country.as_deref())),
-        ("geo", "region") => opt(geo.and_then(|g| g.region.as_deref())),
-        ("geo", "city") => opt(geo.and_then(|g| g.city.as_deref())),
-        ("page", "price") => float(ctx.page.price),
-        ("page", "currency") => opt(ctx.page.currency.as_deref()),
-        ("page", "category") => opt(ctx.page.category.as_deref()),
-        ("page", "itemId") => opt(ctx.page.item_id.as_deref()),
-        ("page", "funnelStep") => opt(ctx.page.funnel_step.as_deref()),
-        ("visitor", "visits") => Leaf::Unsigned(profile.visits.into()),
-        ("visitor", "pageViews") => Leaf::Unsigned(profile.page_views.into()),
-        ("visitor", "sessionPageViews") => Leaf::Unsigned(profile.session_page_views.into()),
-        ("visitor", "newSession") => Leaf::Bool(s.visit.new_session),
-        ("visitor", "daysSinceFirstVisit") => days(now, profile.first_seen),
-        ("visitor", "daysSinceLastVisit") => {
-            if profile.visits <= 1 && s.visit.quiet_minutes == 0 {
-                Leaf::Null
-            } else {
-                Leaf::Float(f64::from(s.visit.quiet_minutes) / 1440.0)
+    match root {
+        "url" => match field {
+            "host" => Leaf::Str(&ctx.url.host),
+            "path" => Leaf::Str(&ctx.url.path),
+            "query" => Leaf::Owned(Value::Object(
+                ctx.url
+                    .query
+                    .iter()
+                    .rev() // the first occurrence of a name wins, as in `query_param`
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            )),
+            _ => Leaf::Null,
+        },
+        "utm" => match field {
+            "source" => opt(ctx.utm.source.as_deref()),
+            "medium" => opt(ctx.utm.medium.as_deref()),
+            "campaign" => opt(ctx.utm.campaign.as_deref()),
+            "term" => opt(ctx.utm.term.as_deref()),
+            "content" => opt(ctx.utm.content.as_deref()),
+            "clickId" => opt(ctx.utm.click_id.as_deref()),
+            _ => Leaf::Null,
+        },
+        "referrer" => match field {
+            "class" => Leaf::Str(referrer_class_name(ctx.referrer.class)),
+            "source" => opt(ctx.referrer.source.as_deref()),
+            "host" => opt(ctx.referrer.host.as_deref()),
+            _ => Leaf::Null,
+        },
+        "time" => match field {
+            "hour" => Leaf::Unsigned(ctx.time.hour.into()),
+            "minute" => Leaf::Unsigned(ctx.time.minute.into()),
+            "weekday" => Leaf::Str(weekday_name(ctx.time.weekday)),
+            "season" => Leaf::Str(season_name(ctx.time.season)),
+            "partOfDay" => Leaf::Str(part_of_day_name(ctx.time.part_of_day)),
+            "isWeekend" => Leaf::Bool(ctx.time.is_weekend),
+            "month" => Leaf::Unsigned(ctx.time.month.into()),
+            "day" => Leaf::Unsigned(ctx.time.day.into()),
+            "year" => Leaf::Signed(ctx.time.year.into()),
+            "dayOfYear" => Leaf::Unsigned(ctx.time.day_of_year.into()),
+            _ => Leaf::Null,
+        },
+        "geo" => match field {
+            "country" => opt(geo.and_then(|g| g.country.as_deref())),
+            "region" => opt(geo.and_then(|g| g.region.as_deref())),
+            "city" => opt(geo.and_then(|g| g.city.as_deref())),
+            _ => Leaf::Null,
+        },
+        "page" => match field {
+            "price" => float(ctx.page.price),
+            "currency" => opt(ctx.page.currency.as_deref()),
+            "category" => opt(ctx.page.category.as_deref()),
+            "itemId" => opt(ctx.page.item_id.as_deref()),
+            "funnelStep" => opt(ctx.page.funnel_step.as_deref()),
+            _ => Leaf::Null,
+        },
+        "visitor" => match field {
+            "visits" => Leaf::Unsigned(profile.visits.into()),
+            "pageViews" => Leaf::Unsigned(profile.page_views.into()),
+            "sessionPageViews" => Leaf::Unsigned(profile.session_page_views.into()),
+            "newSession" => Leaf::Bool(s.visit.new_session),
+            "daysSinceFirstVisit" => days(now, profile.first_seen),
+            "daysSinceLastVisit" => {
+                if profile.visits <= 1 && s.visit.quiet_minutes == 0 {
+                    Leaf::Null
+                } else {
+                    Leaf::Float(f64::from(s.visit.quiet_minutes) / 1440.0)
+                }
             }
-        }
-        ("visitor", "addToCarts") => Leaf::Unsigned(funnel.add_to_cart.count.into()),
-        ("visitor", "checkouts") => Leaf::Unsigned(funnel.checkout.count.into()),
-        ("visitor", "purchases") => Leaf::Unsigned(funnel.purchase.count.into()),
-        ("visitor", "leads") => Leaf::Unsigned(funnel.lead.count.into()),
-        ("visitor", "daysSinceAddToCart") => days(now, funnel.add_to_cart.last),
-        ("visitor", "daysSincePurchase") => days(now, funnel.purchase.last),
-        ("visitor", "lastPurchaseCategory") => opt(funnel
-            .last_purchase
-            .as_ref()
-            .and_then(|p| p.category.as_deref())),
-        ("visitor", "abandonedCart") => Leaf::Bool(abandoned_cart(profile)),
-        ("price", "band") => opt(class.price_band),
-        ("price", "typical") => float(class.typical_price),
-        ("price", "trend") => Leaf::Str(class.price_trend.as_str()),
-        ("price", "min") if profile.prices.count > 0 => Leaf::Float(profile.prices.min.into()),
-        ("price", "max") if profile.prices.count > 0 => Leaf::Float(profile.prices.max.into()),
-        ("price", "observations") => Leaf::Unsigned(profile.prices.count.into()),
+            "addToCarts" => Leaf::Unsigned(funnel.add_to_cart.count.into()),
+            "checkouts" => Leaf::Unsigned(funnel.checkout.count.into()),
+            "purchases" => Leaf::Unsigned(funnel.purchase.count.into()),
+            "leads" => Leaf::Unsigned(funnel.lead.count.into()),
+            "daysSinceAddToCart" => days(now, funnel.add_to_cart.last),
+            "daysSincePurchase" => days(now, funnel.purchase.last),
+            "lastPurchaseCategory" => opt(funnel
+                .last_purchase
+                .as_ref()
+                .and_then(|p| p.category.as_deref())),
+            "abandonedCart" => Leaf::Bool(abandoned_cart(profile)),
+            _ => Leaf::Null,
+        },
+        "price" => match field {
+            "band" => opt(class.price_band),
+            "typical" => float(class.typical_price),
+            "trend" => Leaf::Str(class.price_trend.as_str()),
+            "min" if profile.prices.count > 0 => Leaf::Float(profile.prices.min.into()),
+            "max" if profile.prices.count > 0 => Leaf::Float(profile.prices.max.into()),
+            "observations" => Leaf::Unsigned(profile.prices.count.into()),
+            _ => Leaf::Null,
+        },
         _ => Leaf::Null,
     }
 }

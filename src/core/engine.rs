@@ -236,7 +236,7 @@ impl Engine {
             (_, true) => (&mut fresh, AttributePlan::all_roots()),
         };
         attributes::build_into(attributes, &sources, plan);
-        let segments_read = plan.reads("segments");
+        let segments_read = plan.reads_segments();
         if let (true, Some(Value::Array(list))) = (segments_read, attributes.get_mut("segments")) {
             list.clear();
         }
