@@ -290,7 +290,7 @@ fn print_table(rows: &[Vec<String>]) {
 fn print_step(index: usize, step: &StepOutcome, all_reasons: bool) {
     let view = &step.page_view;
     let d = &view.decision;
-    println!("\n  step {index} · {}", format_time(step));
+    println!("\n  step {index} · {} · {}", format_time(step), step.url);
     let p = &view.profile;
     println!(
         "    profile   visits {} · page views {} · prices seen {} (typical {:.0}) · add to cart {} · checkouts {} · purchases {} · interests {}",

@@ -160,6 +160,8 @@ pub struct StepOutcome<'e> {
     pub now_ms: i64,
     /// The visitor's UTC offset at that step.
     pub utc_offset_minutes: i32,
+    /// The page's URL.
+    pub url: String,
     /// The page view.
     pub page_view: PageView<'e>,
     /// The comparable summary.
@@ -314,6 +316,7 @@ fn run_journey<'e>(
         outcomes.push(StepOutcome {
             now_ms,
             utc_offset_minutes: facts.utc_offset_minutes,
+            url: facts.url.clone(),
             page_view: view,
             summary,
             cookie_after: jar.clone(),
