@@ -134,67 +134,6 @@ fn main() {
         1_000_000,
     );
 
-    if std::env::var_os("EP_BENCH_PARTS").is_some() {
-        use edge_persona::core::context::{Context, Hemisphere};
-        let ctx = median_ns(
-            || {
-                black_box(Context::from_facts(black_box(&f), Hemisphere::North));
-            },
-            20_000,
-        );
-        let ev = median_ns(
-            || {
-                black_box(f.sanitized_events());
-                black_box(f.sanitized_cookies());
-            },
-            20_000,
-        );
-        eprintln!("context {ctx:.0} ns, sanitize {ev:.0} ns");
-        use edge_persona::core::context::*;
-        let url = parse_url(&f.url);
-        let utm = Utm::from_url(&url);
-        let t_url = median_ns(
-            || {
-                black_box(parse_url(black_box(&f.url)));
-            },
-            20_000,
-        );
-        let t_utm = median_ns(
-            || {
-                black_box(Utm::from_url(black_box(&url)));
-            },
-            20_000,
-        );
-        let t_ref = median_ns(
-            || {
-                black_box(classify_referrer(
-                    black_box(f.referrer.as_deref()),
-                    &url,
-                    &utm,
-                ));
-            },
-            20_000,
-        );
-        let t_ua = median_ns(
-            || {
-                black_box(parse_user_agent(black_box(f.user_agent.as_deref())));
-            },
-            20_000,
-        );
-        let t_lang = median_ns(
-            || {
-                black_box(languages(black_box(f.language.as_deref())));
-            },
-            20_000,
-        );
-        let t_time = median_ns(
-            || {
-                black_box(local_time(black_box(f.now_ms), 180, Hemisphere::North));
-            },
-            20_000,
-        );
-        eprintln!("url {t_url:.0} utm {t_utm:.0} referrer {t_ref:.0} ua {t_ua:.0} lang {t_lang:.0} time {t_time:.0}");
-    }
     println!("| what | time per page view |");
     println!("|---|---|");
     println!("| edge-persona page view: decode cookie ({} bytes), record, classify, decide, encode | {:.2} µs |", cookie.len(), full / 1000.0);

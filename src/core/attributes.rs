@@ -161,11 +161,6 @@ pub struct AttributePlan {
 }
 
 impl AttributePlan {
-    /// Everything (for explanations and the debug view).
-    pub fn all() -> AttributePlan {
-        AttributePlan::all_roots().clone()
-    }
-
     /// Everything, built once.
     pub fn all_roots() -> &'static AttributePlan {
         static ALL: std::sync::OnceLock<AttributePlan> = std::sync::OnceLock::new();
@@ -203,21 +198,20 @@ impl AttributePlan {
     }
 
     fn new(items: Vec<(&'static str, Option<&'static str>)>) -> AttributePlan {
-        let reads = |root: &str| items.iter().any(|(r, _)| *r == root);
-        let needs = ContextNeeds {
-            url: reads("url"),
-            utm: reads("utm"),
-            referrer: reads("referrer"),
-            user_agent: reads("device") || reads("os") || reads("browser"),
-            language: reads("language") || reads("languages"),
-            time: reads("time"),
-        };
-        let reads_segments = reads("segments");
-        AttributePlan {
+        let mut plan = AttributePlan {
             items,
-            needs,
-            reads_segments,
-        }
+            ..AttributePlan::default()
+        };
+        plan.needs = ContextNeeds {
+            url: plan.reads("url"),
+            utm: plan.reads("utm"),
+            referrer: plan.reads("referrer"),
+            user_agent: plan.reads("device") || plan.reads("os") || plan.reads("browser"),
+            language: plan.reads("language") || plan.reads("languages"),
+            time: plan.reads("time"),
+        };
+        plan.reads_segments = plan.reads("segments");
+        plan
     }
 
     /// The parts of the page-view context this plan reads, so the rest is not
@@ -689,11 +683,11 @@ mod tests {
             classification: &classification,
             consent: None,
         };
-        let plan = AttributePlan::all();
-        let fresh = build(&sources, &plan);
+        let plan = AttributePlan::all_roots();
+        let fresh = build(&sources, plan);
         let mut used =
             serde_json::json!({"utm": {"source": "stale-value-from-before"}, "device": "stale"});
-        build_into(&mut used, &sources, &plan);
+        build_into(&mut used, &sources, plan);
         assert_eq!(used, fresh);
     }
 

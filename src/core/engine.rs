@@ -6,7 +6,7 @@ use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
 use crate::core::consent::{storage_verdict, StorageVerdict};
-use crate::core::context::{Context, ContextNeeds, RequestFacts, MAX_ANNOTATION_CHARS};
+use crate::core::context::{Context, ContextNeeds, RequestFacts};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
 use crate::core::profile::codec::{CookieCodec, CookieStatus, SigningKey};
@@ -17,7 +17,6 @@ use crate::core::profile::{minutes_from_ms, Profile};
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 /// A loaded config, ready to decide page views.
 #[derive(Debug, Clone)]
@@ -205,13 +204,7 @@ impl Engine {
         // Events and cookies cleaned (NaN prices, lengths, counts); only the cookies
         // the config names are ever looked at.
         let events = facts.sanitized_events();
-        // Pick the named cookies first, so a request with many other cookies can
-        // never push a declared one out of the sanitizer's cap.
-        let cookies: BTreeMap<String, String> = site
-            .read_cookies
-            .iter()
-            .filter_map(|name| Some((name.clone(), clean_cookie_value(facts.cookies.get(name)?))))
-            .collect();
+        let cookies = facts.named_cookies(&site.read_cookies);
         let day = local_day(facts.now_ms, facts.utc_offset_minutes);
         let visit = record_page_view(profile, &context, &events, facts.now_ms, day, site);
         let mut classification = classify(profile, &site.classify);
@@ -316,12 +309,6 @@ impl Engine {
         }
         value
     }
-}
-
-/// A site cookie's value as the engine sees it: trimmed and capped, like page
-/// annotations (the value is only ever used as text).
-fn clean_cookie_value(raw: &str) -> String {
-    raw.trim().chars().take(MAX_ANNOTATION_CHARS).collect()
 }
 
 fn hemisphere(site: &crate::core::config::SiteConfig) -> crate::core::context::Hemisphere {

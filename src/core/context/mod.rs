@@ -192,6 +192,19 @@ impl RequestFacts {
             .take(MAX_COOKIES)
             .collect()
     }
+
+    /// Just the named cookies, cleaned like [`RequestFacts::sanitized_cookies`].
+    /// Picking them before the [`MAX_COOKIES`] cap means a request with many other
+    /// cookies can never push a named one out.
+    pub fn named_cookies(&self, names: &[String]) -> BTreeMap<String, String> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let value = self.cookies.get(name)?;
+                Some((name.clone(), cap_chars(value.trim(), MAX_ANNOTATION_CHARS)))
+            })
+            .collect()
+    }
 }
 
 /// Coarse location from the edge (e.g. Cloudflare's `cf.country`/`region`/`city`).
