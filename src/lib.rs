@@ -3,8 +3,12 @@
 //! Privacy-first personalization for landing pages. The decision engine lives in
 //! [`core`]: plain Rust with no browser or edge dependencies, so the same inputs give
 //! the same decision natively, in the browser and at the edge.
-#![forbid(unsafe_code)]
+// wasm-bindgen's generated glue needs `unsafe`; everything of ours forbids it
+// (`core` and `browser` say so themselves).
+#![cfg_attr(not(feature = "browser"), forbid(unsafe_code))]
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod core;
 #[cfg(feature = "schema")]
 pub mod schema_doc;

@@ -6,12 +6,12 @@ use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
 use crate::core::consent::{storage_verdict, StorageVerdict};
-use crate::core::context::{Context, ContextNeeds, RequestFacts};
+use crate::core::context::{Context, ContextNeeds, PageAnnotations, PageEvent, RequestFacts};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
 use crate::core::profile::codec::{CookieCodec, CookieStatus, SigningKey};
 use crate::core::profile::update::{
-    local_day, record_interaction, record_page_view, InteractionKind,
+    local_day, record_events, record_interaction, record_page_view, InteractionKind,
 };
 use crate::core::profile::{minutes_from_ms, Profile};
 use serde::Serialize;
@@ -169,9 +169,7 @@ impl Engine {
             profile.consent = input.consent.unwrap_or(site.consent.level) as u8;
             self.cookie_set(&profile, input.keys)
         } else if input.cookie.is_some_and(|c| !c.is_empty()) && storage.withdrawn {
-            CookieWrite::Delete {
-                name: site.cookie.name.clone(),
-            }
+            self.cookie_delete()
         } else {
             CookieWrite::Unchanged
         };
@@ -282,6 +280,47 @@ impl Engine {
             self.cookie_set(profile, keys)
         } else {
             CookieWrite::Unchanged
+        }
+    }
+
+    /// Records events that happen on a page after its page view (an add-to-cart
+    /// click, a purchase reported by the site), and gives the cookie to write.
+    /// Events are cleaned like a page view's; nothing is written without storage
+    /// consent.
+    pub fn track(
+        &self,
+        profile: &mut Profile,
+        events: &[PageEvent],
+        page: &PageAnnotations,
+        now_ms: i64,
+        storage_allowed: bool,
+        keys: &[SigningKey],
+    ) -> CookieWrite {
+        let events: Vec<PageEvent> = events.iter().map(PageEvent::sanitized).collect();
+        record_events(
+            profile,
+            &events,
+            &page.sanitized(),
+            now_ms,
+            &self.config.site,
+        );
+        if storage_allowed {
+            self.cookie_set(profile, keys)
+        } else {
+            CookieWrite::Unchanged
+        }
+    }
+
+    /// The cookie write that stores `profile` (after consent was granted mid-page).
+    pub fn store_cookie(&self, profile: &Profile, keys: &[SigningKey]) -> CookieWrite {
+        self.cookie_set(profile, keys)
+    }
+
+    /// The cookie write that deletes the profile cookie (`forget()`, withdrawn
+    /// consent).
+    pub fn cookie_delete(&self) -> CookieWrite {
+        CookieWrite::Delete {
+            name: self.config.site.cookie.name.clone(),
         }
     }
 

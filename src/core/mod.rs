@@ -4,6 +4,7 @@
 //! [`journey`] (scripted visitor journeys, shared by the CLI and every platform's
 //! tests). Nothing here depends on wasm-bindgen, web-sys or js-sys: the same inputs
 //! give the same decision natively, in the browser and at the edge.
+#![forbid(unsafe_code)]
 
 pub mod attributes;
 pub mod bucketing;
@@ -12,6 +13,7 @@ pub mod condition;
 pub mod config;
 pub mod consent;
 pub mod context;
+pub mod cookies;
 pub mod decide;
 pub mod engine;
 pub mod journey;

@@ -3,7 +3,7 @@
 use super::{minutes_from_ms, EventCount, Interest, Minutes, Profile, Purchase};
 use crate::core::classify::advance_stage;
 use crate::core::config::{FunnelStage, SiteConfig};
-use crate::core::context::{Context, PageEvent, PageEventKind};
+use crate::core::context::{Context, PageAnnotations, PageEvent, PageEventKind};
 use serde::{Deserialize, Serialize};
 
 /// Longest category or item id kept in the profile, in bytes.
@@ -80,8 +80,54 @@ pub fn record_page_view(
     if let Some(category) = &context.page.category {
         add_interest(profile, category, 1.0, interest_settings.top_k);
     }
+    record_event_effects(profile, events, &context.page, now, interest_settings.top_k);
+
+    let previous = FunnelStage::from_code(profile.funnel.stage);
+    let stage = advance_stage(
+        previous,
+        quiet_minutes,
+        profile,
+        events,
+        context.page.funnel_step.as_deref(),
+        &config.classify.funnel,
+    );
+    profile.funnel.stage = stage.code();
+    profile.last_seen = now;
+    VisitFacts {
+        new_session,
+        quiet_minutes,
+    }
+}
+
+/// Records events that happen on a page after its page view was counted (the
+/// browser's `track()`): funnel counters, a purchase, interests, and the funnel stage
+/// they promote to. Nothing here counts as a page view or a visit.
+pub fn record_events(
+    profile: &mut Profile,
+    events: &[PageEvent],
+    page: &PageAnnotations,
+    now_ms: i64,
+    config: &SiteConfig,
+) {
+    let now = minutes_from_ms(now_ms);
+    record_event_effects(profile, events, page, now, config.classify.interests.top_k);
+    let previous = FunnelStage::from_code(profile.funnel.stage);
+    let stage = advance_stage(previous, 0, profile, events, None, &config.classify.funnel);
+    profile.funnel.stage = stage.code();
+    profile.last_seen = profile.last_seen.max(now);
+}
+
+/// Funnel counters, the last purchase and interests from `events`; a field an event
+/// leaves out is taken from the page's annotations.
+fn record_event_effects(
+    profile: &mut Profile,
+    events: &[PageEvent],
+    page: &PageAnnotations,
+    now: Minutes,
+    top_k: u8,
+) {
     for event in events {
-        let category = event.category.as_ref().or(context.page.category.as_ref());
+        let category = event.category.as_ref().or(page.category.as_ref());
         let (counter, weight) = match event.kind {
             PageEventKind::AddToCart => (Some(&mut profile.funnel.add_to_cart), 2.0),
             PageEventKind::Checkout => (Some(&mut profile.funnel.checkout), 2.0),
@@ -99,30 +145,14 @@ pub fn record_page_view(
                 item_id: event
                     .item_id
                     .as_ref()
-                    .or(context.page.item_id.as_ref())
+                    .or(page.item_id.as_ref())
                     .map(|i| label(i)),
                 value: event.value.filter(|v| v.is_finite()).map(|v| v as f32),
             });
         }
         if let (Some(category), true) = (category, weight > 0.0) {
-            add_interest(profile, category, weight, interest_settings.top_k);
+            add_interest(profile, category, weight, top_k);
         }
-    }
-
-    let previous = FunnelStage::from_code(profile.funnel.stage);
-    let stage = advance_stage(
-        previous,
-        quiet_minutes,
-        profile,
-        events,
-        context.page.funnel_step.as_deref(),
-        &config.classify.funnel,
-    );
-    profile.funnel.stage = stage.code();
-    profile.last_seen = now;
-    VisitFacts {
-        new_session,
-        quiet_minutes,
     }
 }
 
