@@ -1,0 +1,448 @@
+//! Applying a decision to the page: slot contents, greetings as text, `<html>`
+//! classes, attribute changes, and popup markup.
+//!
+//! Rules that keep a page whole:
+//! - new content is built completely (a cloned `<template>`, or text) before it
+//!   replaces a slot's children in one `replaceChildren` call, so a failure leaves the
+//!   default, never a half-swapped block;
+//! - visitor-derived values (greetings) only ever become text nodes;
+//! - applying the same plan twice changes nothing the second time (a marker
+//!   attribute records what a slot shows), and nothing here watches the DOM, so a
+//!   framework that re-renders a slot is never fought over in a loop;
+//! - a slot's original children are kept, so a later decision can restore them.
+
+use crate::core::config::Content;
+use crate::core::decide::Decision;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Document, DocumentFragment, Element, HtmlElement, HtmlTemplateElement, Node};
+
+/// Marks what a slot or greeting element shows (`experience/variant`).
+const APPLIED_ATTRIBUTE: &str = "data-ep-applied";
+
+/// What a decision does to the page, owned so it outlives the decision.
+#[derive(Debug, Clone, Default)]
+pub struct DomPlan {
+    slots: Vec<SlotPlan>,
+    greetings: Vec<GreetingPlan>,
+    classes: Vec<String>,
+    attributes: Vec<AttributePlan>,
+    popups: Vec<PopupPlan>,
+}
+
+#[derive(Debug, Clone)]
+struct SlotPlan {
+    slot: String,
+    selector: String,
+    /// `experience/variant`, or `None` for the page's default.
+    key: Option<String>,
+    content: Option<Content>,
+}
+
+#[derive(Debug, Clone)]
+struct GreetingPlan {
+    slot: String,
+    selector: String,
+    greeting: String,
+    text: String,
+}
+
+#[derive(Debug, Clone)]
+struct AttributePlan {
+    selector: String,
+    attribute: String,
+    value: String,
+}
+
+#[derive(Debug, Clone)]
+struct PopupPlan {
+    id: String,
+    label: Option<String>,
+    content: Content,
+}
+
+impl DomPlan {
+    /// The plan of a decision.
+    pub fn from_decision(decision: &Decision<'_>) -> DomPlan {
+        DomPlan {
+            slots: decision
+                .slots
+                .iter()
+                .map(|s| SlotPlan {
+                    slot: s.slot.to_string(),
+                    selector: s.selector.to_string(),
+                    key: s.content.as_ref().map(|_| {
+                        format!("{}/{}", s.experience.unwrap_or(""), s.variant.unwrap_or(""))
+                    }),
+                    content: s.content.as_ref().map(|c| c.as_ref().clone()),
+                })
+                .collect(),
+            greetings: decision
+                .greetings
+                .iter()
+                .map(|g| GreetingPlan {
+                    slot: g.slot.to_string(),
+                    selector: g.selector.to_string(),
+                    greeting: g.greeting.to_string(),
+                    text: g.text.clone(),
+                })
+                .collect(),
+            classes: decision
+                .html_classes
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            attributes: decision
+                .attributes
+                .iter()
+                .map(|a| AttributePlan {
+                    selector: a.selector.to_string(),
+                    attribute: a.attribute.to_string(),
+                    value: a.value.clone(),
+                })
+                .collect(),
+            popups: decision
+                .popups
+                .iter()
+                .map(|p| PopupPlan {
+                    id: p.popup.to_string(),
+                    label: p.label.map(str::to_string),
+                    content: p.content.as_ref().clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What applying a plan did, for the JS layer's events and for `explain()`.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyReport {
+    /// Slots and greetings whose elements now show the decided content.
+    pub applied: Vec<String>,
+    /// Slots that keep their default because something was missing or refused.
+    pub errors: Vec<String>,
+}
+
+/// The DOM side of the runtime: the page's default contents, kept for restoring,
+/// and the classes it added to `<html>`.
+#[derive(Debug, Default)]
+pub struct DomState {
+    defaults: Vec<(Element, DocumentFragment)>,
+    classes: Vec<String>,
+}
+
+impl DomState {
+    /// Applies `plan` to `document`. Never throws: every problem is reported and the
+    /// element concerned keeps what it had.
+    pub fn apply(&mut self, document: &Document, plan: &DomPlan) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        for slot in &plan.slots {
+            match self.apply_slot(document, slot) {
+                Ok(0) => {}
+                Ok(_) => report.applied.push(slot.slot.clone()),
+                Err(error) => report.errors.push(format!(
+                    "slot {:?} ({}): {error}; it keeps its default",
+                    slot.slot, slot.selector
+                )),
+            }
+        }
+        for greeting in &plan.greetings {
+            match self.apply_greeting(document, greeting) {
+                Ok(0) => {}
+                Ok(_) => report.applied.push(greeting.slot.clone()),
+                Err(error) => report.errors.push(format!(
+                    "greeting {:?} ({}): {error}",
+                    greeting.greeting, greeting.selector
+                )),
+            }
+        }
+        for change in &plan.attributes {
+            if let Err(error) = set_attributes(document, change) {
+                report.errors.push(format!(
+                    "attribute {} on {}: {error}",
+                    change.attribute, change.selector
+                ));
+            }
+        }
+        self.apply_classes(document, &plan.classes);
+        report
+    }
+
+    /// Swaps the elements of one slot; returns how many changed.
+    fn apply_slot(&mut self, document: &Document, slot: &SlotPlan) -> Result<usize, String> {
+        let elements = select_all(document, &slot.selector)?;
+        let mut changed = 0;
+        for element in elements {
+            let shows = element.get_attribute(APPLIED_ATTRIBUTE);
+            if shows == slot.key {
+                continue;
+            }
+            let replacement = match &slot.content {
+                Some(content) => render(document, content)?,
+                None => match self.saved_default(&element) {
+                    Some(default) => clone_fragment(&default)?,
+                    None => continue,
+                },
+            };
+            self.keep_default(document, &element)?;
+            replace_children(&element, &replacement);
+            mark(&element, slot.key.as_deref())?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    fn apply_greeting(
+        &mut self,
+        document: &Document,
+        greeting: &GreetingPlan,
+    ) -> Result<usize, String> {
+        let mut changed = 0;
+        for element in select_all(document, &greeting.selector)? {
+            if element.get_attribute(APPLIED_ATTRIBUTE).as_deref() == Some(&greeting.greeting)
+                && element.text_content().as_deref() == Some(&greeting.text)
+            {
+                continue;
+            }
+            self.keep_default(document, &element)?;
+            // Text, never markup: the greeting may carry a visitor's name.
+            element.set_text_content(Some(&greeting.text));
+            mark(&element, Some(&greeting.greeting))?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    fn apply_classes(&mut self, document: &Document, classes: &[String]) {
+        let Some(root) = document.document_element() else {
+            return;
+        };
+        let list = root.class_list();
+        for stale in self.classes.iter().filter(|c| !classes.contains(c)) {
+            let _ = list.remove_1(stale);
+        }
+        for class in classes {
+            let _ = list.add_1(class);
+        }
+        self.classes = classes.to_vec();
+    }
+
+    fn saved_default(&self, element: &Element) -> Option<DocumentFragment> {
+        self.defaults
+            .iter()
+            .find(|(saved, _)| saved.is_same_node(Some(element)))
+            .map(|(_, fragment)| fragment.clone())
+    }
+
+    /// Keeps a copy of the element's original children the first time it changes.
+    fn keep_default(&mut self, document: &Document, element: &Element) -> Result<(), String> {
+        if self.saved_default(element).is_some() {
+            return Ok(());
+        }
+        let copy = document.create_document_fragment();
+        let children = element.child_nodes();
+        for index in 0..children.length() {
+            if let Some(child) = children.item(index) {
+                let cloned = child.clone_node_with_deep(true).map_err(js_error)?;
+                copy.append_child(&cloned).map_err(js_error)?;
+            }
+        }
+        self.defaults.push((element.clone(), copy));
+        Ok(())
+    }
+
+    /// Builds a popup: a fixed backdrop holding a labelled dialog with a close button
+    /// and the popup's content. Returned detached; the JS layer inserts it and
+    /// handles focus, Escape and clicks. Styling comes from CSS custom properties
+    /// (`--ep-popup-bg`, `-fg`, `-radius`, `-shadow`, `-accent`, `--ep-backdrop`),
+    /// set through the CSSOM so a CSP without `'unsafe-inline'` styles still allows it.
+    pub fn build_popup(
+        &self,
+        document: &Document,
+        plan: &DomPlan,
+        id: &str,
+        close_label: &str,
+    ) -> Result<Element, String> {
+        let popup = plan
+            .popups
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| format!("popup {id:?} is not allowed on this page view"))?;
+        let content = render(document, &popup.content)?;
+        let backdrop = create(document, "div")?;
+        set(&backdrop, "class", "ep-popup-backdrop")?;
+        set(&backdrop, "data-ep-popup", id)?;
+        style(
+            &backdrop,
+            &[
+                ("position", "fixed"),
+                ("inset", "0"),
+                ("display", "flex"),
+                ("align-items", "center"),
+                ("justify-content", "center"),
+                ("background", "var(--ep-backdrop, rgba(0, 0, 0, 0.45))"),
+                ("z-index", "2147483000"),
+                ("padding", "1rem"),
+            ],
+        )?;
+        let dialog = create(document, "div")?;
+        set(&dialog, "class", "ep-popup")?;
+        set(&dialog, "role", "dialog")?;
+        set(&dialog, "aria-modal", "true")?;
+        set(&dialog, "tabindex", "-1")?;
+        set(&dialog, "aria-label", popup.label.as_deref().unwrap_or(id))?;
+        style(
+            &dialog,
+            &[
+                ("position", "relative"),
+                ("box-sizing", "border-box"),
+                ("max-width", "min(100%, 30rem)"),
+                ("max-height", "calc(100vh - 2rem)"),
+                ("overflow", "auto"),
+                ("padding", "1.75rem 1.5rem 1.5rem"),
+                ("background", "var(--ep-popup-bg, #fff)"),
+                ("color", "var(--ep-popup-fg, #1a1a1a)"),
+                ("border-radius", "var(--ep-popup-radius, 12px)"),
+                (
+                    "box-shadow",
+                    "var(--ep-popup-shadow, 0 12px 40px rgba(0, 0, 0, 0.3))",
+                ),
+            ],
+        )?;
+        let close = create(document, "button")?;
+        set(&close, "type", "button")?;
+        set(&close, "class", "ep-popup-close")?;
+        set(&close, "aria-label", close_label)?;
+        set(&close, "data-ep-close", "")?;
+        close.set_text_content(Some("×"));
+        style(
+            &close,
+            &[
+                ("position", "absolute"),
+                ("top", "0.25rem"),
+                ("right", "0.5rem"),
+                ("border", "0"),
+                ("background", "none"),
+                ("color", "inherit"),
+                ("font-size", "1.75rem"),
+                ("line-height", "1"),
+                ("cursor", "pointer"),
+            ],
+        )?;
+        dialog.append_child(&close).map_err(js_error)?;
+        dialog.append_child(&content).map_err(js_error)?;
+        backdrop.append_child(&dialog).map_err(js_error)?;
+        Ok(backdrop)
+    }
+}
+
+/// The content as a fragment ready to insert: a clone of the page's
+/// `<template data-ep-variant="…">`, a text node, or (config-authored only) HTML.
+fn render(document: &Document, content: &Content) -> Result<DocumentFragment, String> {
+    let fragment = document.create_document_fragment();
+    if let Some(name) = &content.template {
+        let template = find_template(document, name)?;
+        let copy = document
+            .import_node_with_deep(&template.content(), true)
+            .map_err(js_error)?;
+        fragment.append_child(&copy).map_err(js_error)?;
+    } else if let Some(html) = &content.html {
+        // Markup written in the config by the site (never visitor data). Under
+        // Trusted Types this assignment throws; the slot then keeps its default and
+        // the report says to use a <template> instead.
+        let template: HtmlTemplateElement = create(document, "template")?
+            .dyn_into()
+            .map_err(|_| "no <template> support".to_string())?;
+        template.set_inner_html(html);
+        let copy = document
+            .import_node_with_deep(&template.content(), true)
+            .map_err(js_error)?;
+        fragment.append_child(&copy).map_err(js_error)?;
+    } else if let Some(text) = &content.text {
+        fragment.set_text_content(Some(text));
+    }
+    Ok(fragment)
+}
+
+/// The page's `<template data-ep-variant>` with this name, found by comparing the
+/// attribute (no selector is built from config text).
+fn find_template(document: &Document, name: &str) -> Result<HtmlTemplateElement, String> {
+    select_all(document, "template[data-ep-variant]")?
+        .into_iter()
+        .find(|t| t.get_attribute("data-ep-variant").as_deref() == Some(name))
+        .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok())
+        .ok_or_else(|| format!("the page has no <template data-ep-variant=\"{name}\">"))
+}
+
+fn set_attributes(document: &Document, change: &AttributePlan) -> Result<(), String> {
+    for element in select_all(document, &change.selector)? {
+        if element.get_attribute(&change.attribute).as_deref() != Some(&change.value) {
+            set(&element, &change.attribute, &change.value)?;
+        }
+    }
+    Ok(())
+}
+
+fn select_all(document: &Document, selector: &str) -> Result<Vec<Element>, String> {
+    let nodes = document
+        .query_selector_all(selector)
+        .map_err(|_| format!("{selector:?} is not a selector this browser accepts"))?;
+    Ok((0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .filter_map(|node| node.dyn_into::<Element>().ok())
+        .collect())
+}
+
+fn replace_children(element: &Element, fragment: &DocumentFragment) {
+    let node: &Node = fragment.as_ref();
+    element.replace_children_with_node_1(node);
+}
+
+fn clone_fragment(fragment: &DocumentFragment) -> Result<DocumentFragment, String> {
+    fragment
+        .clone_node_with_deep(true)
+        .map_err(js_error)?
+        .dyn_into::<DocumentFragment>()
+        .map_err(|_| "a cloned fragment is not a fragment".to_string())
+}
+
+fn mark(element: &Element, key: Option<&str>) -> Result<(), String> {
+    match key {
+        Some(key) => set(element, APPLIED_ATTRIBUTE, key),
+        None => element
+            .remove_attribute(APPLIED_ATTRIBUTE)
+            .map_err(js_error),
+    }
+}
+
+fn create(document: &Document, tag: &str) -> Result<Element, String> {
+    document.create_element(tag).map_err(js_error)
+}
+
+fn set(element: &Element, name: &str, value: &str) -> Result<(), String> {
+    element.set_attribute(name, value).map_err(js_error)
+}
+
+fn style(element: &Element, properties: &[(&str, &str)]) -> Result<(), String> {
+    let Some(element) = element.dyn_ref::<HtmlElement>() else {
+        return Ok(());
+    };
+    let declaration = element.style();
+    for (name, value) in properties {
+        declaration.set_property(name, value).map_err(js_error)?;
+    }
+    Ok(())
+}
+
+/// A thrown DOM exception as text.
+fn js_error(error: JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| {
+            error
+                .dyn_ref::<web_sys::js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| "the browser refused the change".to_string())
+}

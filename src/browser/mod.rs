@@ -1,0 +1,312 @@
+//! The browser layer: the wasm-bindgen exports that the script tag and the npm
+//! package drive (`js/edge-persona.js`), and the DOM application of decisions.
+//!
+//! The JS side gathers the page view's facts (URL, referrer, annotations, consent
+//! signals), owns timers and listeners, and writes `document.cookie`; this side runs
+//! the core engine on them and changes the DOM. Values cross the boundary as JSON
+//! text, which costs less code in the wasm than a structured bridge.
+//!
+//! Nothing here panics on a page path: every failure becomes a `JsError` (config,
+//! facts) or an entry in an apply report, and the page keeps its default content.
+#![deny(unsafe_code)]
+
+mod dom;
+mod patterns;
+
+use crate::core::config::ConsentLevel;
+use crate::core::consent::storage_verdict;
+use crate::core::context::{PageEvent, RequestFacts};
+use crate::core::cookies::{read_cookies, set_cookie_value};
+use crate::core::engine::{CookieWrite, Engine, PageViewInput};
+use crate::core::profile::update::InteractionKind;
+use crate::core::profile::{minutes_from_ms, Profile};
+use dom::{DomPlan, DomState};
+use patterns::JsPatternEngine;
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+pub use patterns::JsPatternEngine as BrowserPatternEngine;
+
+/// One page's runtime: the loaded config, the visitor's profile in memory, and what
+/// the last decision did to the page.
+#[wasm_bindgen]
+pub struct Runtime {
+    engine: Engine,
+    profile: Profile,
+    /// The last page view's inputs, kept so `explain()` can run it again with details.
+    last: Option<LastPageView>,
+    consent: Option<ConsentLevel>,
+    storage_allowed: bool,
+    plan: DomPlan,
+    dom: DomState,
+}
+
+struct LastPageView {
+    facts: RequestFacts,
+    cookie: Option<String>,
+    entropy: u64,
+}
+
+/// What `pageView` returns (as JSON).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageViewOutput<'a> {
+    decision: &'a crate::core::decide::Decision<'a>,
+    storage: &'a crate::core::consent::StorageVerdict,
+    cookie_status: &'a crate::core::profile::codec::CookieStatus,
+    /// The `document.cookie` assignment to make, if any.
+    set_cookie: Option<String>,
+}
+
+#[wasm_bindgen]
+impl Runtime {
+    /// Loads a config (JSON text). Every problem is reported at once, each with
+    /// its JSON path.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<Runtime, JsError> {
+        let engine = Engine::from_json(config_json, &JsPatternEngine)
+            .map_err(|errors| JsError::new(errors.to_string().trim_end()))?;
+        Ok(Runtime {
+            engine,
+            profile: Profile::new(0, 0),
+            last: None,
+            consent: None,
+            storage_allowed: false,
+            plan: DomPlan::default(),
+            dom: DomState::default(),
+        })
+    }
+
+    /// The cookie names the runtime reads: the profile cookie first, then the
+    /// site's own cookies the config names.
+    #[wasm_bindgen(js_name = cookieNames)]
+    pub fn cookie_names(&self) -> Vec<String> {
+        let site = &self.engine.config().site;
+        std::iter::once(site.cookie.name.clone())
+            .chain(site.read_cookies.iter().cloned())
+            .collect()
+    }
+
+    /// Runs a page view. `facts_json` is a `RequestFacts` object (see the core's
+    /// docs; its `cookies` are filled here from `cookie_header`, which is
+    /// `document.cookie`); `consent` is `"denied"`, `"necessary"`,
+    /// `"personalization"`, or absent when no consent platform has answered.
+    /// Returns JSON `{decision, storage, cookieStatus, setCookie}`.
+    #[wasm_bindgen(js_name = pageView)]
+    pub fn page_view(
+        &mut self,
+        facts_json: &str,
+        cookie_header: &str,
+        consent: Option<String>,
+        entropy_high: u32,
+        entropy_low: u32,
+    ) -> Result<String, JsError> {
+        let mut facts: RequestFacts = serde_json::from_str(facts_json)
+            .map_err(|e| JsError::new(&format!("page facts: {e}")))?;
+        let consent = parse_consent(consent.as_deref())?;
+        let names = self.cookie_names();
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut cookies = read_cookies(cookie_header, &wanted);
+        let profile_cookie = cookies.remove(&names[0]);
+        facts.cookies = cookies;
+        let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
+        let view = self.engine.page_view(PageViewInput {
+            facts: &facts,
+            cookie: profile_cookie.as_deref(),
+            consent,
+            entropy,
+            keys: &[],
+            explain: false,
+        });
+        let output = PageViewOutput {
+            decision: &view.decision,
+            storage: &view.storage,
+            cookie_status: &view.cookie_status,
+            set_cookie: set_cookie_value(&view.cookie, is_https(&facts.url)),
+        };
+        let json = to_json(&output)?;
+        self.plan = DomPlan::from_decision(&view.decision);
+        self.storage_allowed = view.storage.allowed;
+        self.profile = view.profile;
+        self.consent = consent;
+        self.last = Some(LastPageView {
+            facts,
+            cookie: profile_cookie,
+            entropy,
+        });
+        Ok(json)
+    }
+
+    /// The last page view again, with every rule's reason and the values its
+    /// condition saw (JSON, like `pageView`). Changes nothing.
+    pub fn explain(&self) -> Result<String, JsError> {
+        let last = self
+            .last
+            .as_ref()
+            .ok_or_else(|| JsError::new("explain: there has been no page view yet"))?;
+        let view = self.engine.page_view(PageViewInput {
+            facts: &last.facts,
+            cookie: last.cookie.as_deref(),
+            consent: self.consent,
+            entropy: last.entropy,
+            keys: &[],
+            explain: true,
+        });
+        to_json(&PageViewOutput {
+            decision: &view.decision,
+            storage: &view.storage,
+            cookie_status: &view.cookie_status,
+            set_cookie: None,
+        })
+    }
+
+    /// Applies the last decision to the document. Returns JSON `{applied, errors}`;
+    /// a slot with an error keeps its default content.
+    pub fn apply(&mut self) -> Result<String, JsError> {
+        let document = document()?;
+        let report = self.dom.apply(&document, &self.plan);
+        to_json(&report)
+    }
+
+    /// Builds the popup `id` of the last decision (detached; see `dom::build_popup`).
+    #[wasm_bindgen(js_name = buildPopup)]
+    pub fn build_popup(&self, id: &str, close_label: &str) -> Result<web_sys::Element, JsError> {
+        let document = document()?;
+        self.dom
+            .build_popup(&document, &self.plan, id, close_label)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// Records events that happened on the page (`event_json`: a `PageEvent`, e.g.
+    /// `{"kind":"add_to_cart","value":4200,"category":"italian"}`). Returns the
+    /// cookie assignment to make, if storage is allowed.
+    pub fn track(&mut self, event_json: &str, now_ms: f64) -> Result<Option<String>, JsError> {
+        let event: PageEvent =
+            serde_json::from_str(event_json).map_err(|e| JsError::new(&format!("track: {e}")))?;
+        let (page, url) = match &self.last {
+            Some(last) => (last.facts.page.clone(), last.facts.url.as_str()),
+            None => (Default::default(), ""),
+        };
+        let write = self.engine.track(
+            &mut self.profile,
+            &[event],
+            &page,
+            now_ms as i64,
+            self.storage_allowed,
+            &[],
+        );
+        Ok(set_cookie_value(&write, is_https(url)))
+    }
+
+    /// Records that an experience or popup was shown, dismissed or converted
+    /// (`kind`: `shown`, `dismissed`, `converted`). Returns the cookie assignment.
+    pub fn interaction(
+        &mut self,
+        rule_id: &str,
+        kind: &str,
+        now_ms: f64,
+    ) -> Result<Option<String>, JsError> {
+        let kind = match kind {
+            "shown" => InteractionKind::Shown,
+            "dismissed" => InteractionKind::Dismissed,
+            "converted" => InteractionKind::Converted,
+            other => {
+                return Err(JsError::new(&format!(
+                    "interaction: unknown kind {other:?}"
+                )))
+            }
+        };
+        let offset = self.last.as_ref().map_or(0, |l| l.facts.utc_offset_minutes);
+        let write = self.engine.interaction(
+            &mut self.profile,
+            rule_id,
+            kind,
+            now_ms as i64,
+            offset,
+            self.storage_allowed,
+            &[],
+        );
+        Ok(set_cookie_value(&write, self.https()))
+    }
+
+    /// A new consent answer (`denied`, `necessary`, `personalization`, or absent
+    /// for "no answer"). Granting stores the profile from now on; refusing or
+    /// withdrawing deletes the cookie. Returns the cookie assignment, if any.
+    pub fn consent(&mut self, level: Option<String>) -> Result<Option<String>, JsError> {
+        let level = parse_consent(level.as_deref())?;
+        let gpc = self
+            .last
+            .as_ref()
+            .is_some_and(|l| l.facts.global_privacy_control);
+        let verdict = storage_verdict(&self.engine.config().site.consent, level, gpc);
+        self.consent = level;
+        let was_allowed = self.storage_allowed;
+        self.storage_allowed = verdict.allowed;
+        let write = if verdict.allowed && self.last.is_some() {
+            self.profile.consent = level.map_or(0, |l| l as u8);
+            self.engine.store_cookie(&self.profile, &[])
+        } else if verdict.withdrawn || (was_allowed && !verdict.allowed) {
+            self.engine.cookie_delete()
+        } else {
+            CookieWrite::Unchanged
+        };
+        Ok(set_cookie_value(&write, self.https()))
+    }
+
+    /// Forgets the visitor: a fresh in-memory profile, and the cookie assignment that
+    /// deletes the stored one.
+    pub fn forget(&mut self, now_ms: f64, entropy_high: u32, entropy_low: u32) -> Option<String> {
+        let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
+        self.profile = Profile::new(entropy, minutes_from_ms(now_ms as i64));
+        if let Some(last) = &mut self.last {
+            last.cookie = None;
+        }
+        set_cookie_value(&self.engine.cookie_delete(), self.https())
+    }
+
+    /// The visitor's profile as readable JSON, with whether it is stored.
+    pub fn export(&self) -> Result<String, JsError> {
+        let mut value = self.engine.export(&self.profile);
+        if let Value::Object(map) = &mut value {
+            map.insert("stored".into(), Value::Bool(self.storage_allowed));
+            map.insert(
+                "cookie".into(),
+                Value::String(self.engine.config().site.cookie.name.clone()),
+            );
+        }
+        to_json(&value)
+    }
+}
+
+impl Runtime {
+    fn https(&self) -> bool {
+        self.last.as_ref().is_some_and(|l| is_https(&l.facts.url))
+    }
+}
+
+fn parse_consent(level: Option<&str>) -> Result<Option<ConsentLevel>, JsError> {
+    match level {
+        None | Some("") => Ok(None),
+        Some("denied") => Ok(Some(ConsentLevel::Denied)),
+        Some("necessary") => Ok(Some(ConsentLevel::Necessary)),
+        Some("personalization") => Ok(Some(ConsentLevel::Personalization)),
+        Some(other) => Err(JsError::new(&format!(
+            "consent: unknown level {other:?} (denied, necessary or personalization)"
+        ))),
+    }
+}
+
+fn is_https(url: &str) -> bool {
+    url.starts_with("https:")
+}
+
+fn document() -> Result<web_sys::Document, JsError> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsError::new("no document"))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(|e| JsError::new(&format!("serialising: {e}")))
+}
