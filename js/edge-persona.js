@@ -1,0 +1,650 @@
+// edge-persona's browser runtime: the JS half of the script tag and the npm package.
+//
+// The wasm module (Rust, `src/browser/`) runs the decision engine and changes the DOM.
+// This file gathers what a page view knows (URL, referrer, `data-ep-*` annotations,
+// consent signals), writes the profile cookie, owns listeners and timers (clicks,
+// scroll, exit intent, idle, popups, SPA navigation) and tells the site's analytics
+// what was shown. It makes no network request of its own beyond loading the wasm.
+//
+// Failure means "no personalization": every entry point catches, the page keeps its
+// default content, and the anti-flicker style is lifted at once.
+
+import initWasm, { Runtime } from './edge_persona.js';
+
+const EVENT_PREFIX = 'edge-persona:';
+const READY_CLASS = 'ep-ready';
+const STORAGE_PREFIX = 'edge-persona:';
+const DEFAULT_BUDGET_MS = 300;
+const CONSENT_LEVELS = ['denied', 'necessary', 'personalization'];
+const EVENT_KINDS = ['page_view', 'add_to_cart', 'checkout', 'purchase', 'lead'];
+
+/** localStorage that never throws (sandboxed iframes, Safari private mode, quota). */
+export const safeStorage = {
+  get(key) {
+    try { return window.localStorage.getItem(STORAGE_PREFIX + key); } catch { return null; }
+  },
+  set(key, value) {
+    try { window.localStorage.setItem(STORAGE_PREFIX + key, value); return true; } catch { return false; }
+  },
+  remove(key) {
+    try { window.localStorage.removeItem(STORAGE_PREFIX + key); } catch { /* unavailable */ }
+  },
+  /** Removes everything of ours but the developer's debug flag (no visitor data). */
+  clear() {
+    try {
+      const storage = window.localStorage;
+      for (let i = storage.length - 1; i >= 0; i--) {
+        const key = storage.key(i);
+        if (key && key.startsWith(STORAGE_PREFIX) && key !== `${STORAGE_PREFIX}debug`) storage.removeItem(key);
+      }
+    } catch { /* unavailable */ }
+  },
+};
+
+function readCookieHeader() {
+  try { return document.cookie || ''; } catch { return ''; }
+}
+
+function writeCookie(assignment) {
+  if (!assignment) return;
+  try { document.cookie = assignment; } catch { /* cookies blocked (sandbox): nothing stored */ }
+}
+
+function emit(name, detail) {
+  try {
+    document.dispatchEvent(new CustomEvent(EVENT_PREFIX + name, { detail }));
+  } catch { /* a listener threw: not ours to handle */ }
+}
+
+function warn(message, error) {
+  try { console.warn('[edge-persona]', message, error && error.message ? error.message : error || ''); } catch { /* no console */ }
+}
+
+function entropy() {
+  const words = new Uint32Array(2);
+  try { crypto.getRandomValues(words); } catch {
+    words[0] = (Math.random() * 2 ** 32) >>> 0;
+    words[1] = (Math.random() * 2 ** 32) >>> 0;
+  }
+  return words;
+}
+
+/** A number from annotation text: `4200`, `4 200`, `1,234.50`, `1234,5` (decimal comma). */
+function numberOrUndefined(text) {
+  if (text == null || text === '') return undefined;
+  let clean = String(text).replace(/[\s\u00a0\u202f]/g, '');
+  if (clean.includes('.') || /^\d{1,3}(,\d{3})+$/.test(clean)) clean = clean.replace(/,/g, '');
+  else clean = clean.replace(',', '.');
+  const value = Number(clean);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * A `data-ep-*` annotation of the page itself: on `<main>`, `<body>` or `<html>`
+ * (cards and buttons carry their own, which describe what they link to, not the page).
+ */
+function annotation(name) {
+  for (const element of [document.querySelector('main'), document.body, document.documentElement]) {
+    const value = element && element.getAttribute(`data-ep-${name}`);
+    if (value) return value;
+  }
+  return undefined;
+}
+
+/** What the page declares about itself through `data-ep-*` attributes. */
+function pageAnnotations(extra) {
+  return {
+    price: numberOrUndefined(annotation('price')),
+    currency: annotation('currency'),
+    category: annotation('category'),
+    itemId: annotation('item'),
+    funnelStep: annotation('step'),
+    ...extra,
+  };
+}
+
+/** An event object for the engine from a name and data (`track('add_to_cart', {...})`). */
+function pageEvent(name, data = {}) {
+  const kind = EVENT_KINDS.includes(name) ? name : 'custom';
+  return {
+    kind,
+    name: kind === 'custom' ? String(name) : undefined,
+    value: numberOrUndefined(data.value ?? data.price),
+    category: data.category == null ? undefined : String(data.category),
+    itemId: data.itemId == null ? (data.item == null ? undefined : String(data.item)) : String(data.itemId),
+  };
+}
+
+/** Events the page declares for its own view, e.g. `<main data-ep-page-event="purchase">`. */
+function declaredPageEvents() {
+  return Array.from(document.querySelectorAll('[data-ep-page-event]'), (element) =>
+    pageEvent(element.getAttribute('data-ep-page-event'), {
+      value: element.getAttribute('data-ep-value') ?? element.getAttribute('data-ep-price'),
+      category: element.getAttribute('data-ep-category') ?? undefined,
+      item: element.getAttribute('data-ep-item') ?? undefined,
+    }));
+}
+
+// ---------------------------------------------------------------------------------
+// Consent: the site's explicit answer, IAB TCF v2.2, Google Consent Mode v2, GPC.
+
+/** TCF purposes a first-party content profile needs: store (1), build (5), use (6). */
+const TCF_PURPOSES = [1, 5, 6];
+
+function tcfLevel(tcData) {
+  if (!tcData) return undefined;
+  if (tcData.gdprApplies === false) return 'personalization';
+  const granted = (consents) => consents && TCF_PURPOSES.every((p) => consents[p] === true);
+  if (granted(tcData.purpose && tcData.purpose.consents)
+      || granted(tcData.publisher && tcData.publisher.consents)) return 'personalization';
+  return 'denied';
+}
+
+/** The latest `personalization_storage` of Consent Mode v2 found in a dataLayer. */
+function consentModeLevel(dataLayer) {
+  let level;
+  if (!Array.isArray(dataLayer)) return level;
+  for (const entry of dataLayer) {
+    if (entry && entry[0] === 'consent' && (entry[1] === 'default' || entry[1] === 'update')) {
+      const state = entry[2] && entry[2].personalization_storage;
+      if (state === 'granted') level = 'personalization';
+      else if (state === 'denied') level = 'denied';
+    }
+  }
+  return level;
+}
+
+function globalPrivacyControl() {
+  try { return navigator.globalPrivacyControl === true; } catch { return false; }
+}
+
+// ---------------------------------------------------------------------------------
+
+/**
+ * One page's personalization. Create with {@link init}; every method is safe to call
+ * in any state (before the wasm loaded, after a failure) and never throws.
+ */
+class Persona {
+  constructor(options) {
+    this.options = options;
+    this.runtime = null;
+    this.error = null;
+    this.decision = null;
+    this.storage = null;
+    this.consentLevel = undefined;
+    this.consentSource = null;
+    this.referrer = document.referrer || undefined;
+    this.popupOpen = null;
+    this.popupsShown = new Set();
+    this.cleanups = [];
+    this.timers = [];
+    this.behaviour = { scrollPercent: 0, idleSince: Date.now(), startedAt: Date.now() };
+  }
+
+  get ready() { return this.runtime !== null; }
+
+  /** The last decision (headless use: render variants yourself with `{apply: false}`). */
+  decide() { return this.decision; }
+
+  /** Why each slot shows what it shows: the last page view again, with details. */
+  explain() {
+    return this.guard('explain', () => JSON.parse(this.runtime.explain()), null);
+  }
+
+  /** The visitor's profile as JSON, with whether it is stored and in which cookie. */
+  export() {
+    return this.guard('export', () => JSON.parse(this.runtime.export()), null);
+  }
+
+  /** Deletes the profile cookie and this runtime's local storage, and starts afresh. */
+  forget() {
+    safeStorage.clear();
+    this.guard('forget', () => {
+      const [high, low] = entropy();
+      writeCookie(this.runtime.forget(Date.now(), high, low));
+    });
+  }
+
+  /** A consent answer from the site: `denied`, `necessary` or `personalization`. */
+  consent(level, source = 'site') {
+    if (level != null && !CONSENT_LEVELS.includes(level)) {
+      warn(`consent: unknown level ${JSON.stringify(level)}`);
+      return;
+    }
+    this.consentLevel = level ?? undefined;
+    this.consentSource = source;
+    this.guard('consent', () => {
+      writeCookie(this.runtime.consent(level ?? undefined));
+      if (level !== 'personalization') safeStorage.clear();
+      emit('consent', { level, source });
+    });
+  }
+
+  /** Records an event: `add_to_cart`, `checkout`, `purchase`, `lead`, or any name. */
+  track(name, data = {}) {
+    this.guard('track', () => {
+      const event = pageEvent(name, data);
+      writeCookie(this.runtime.track(JSON.stringify(event), Date.now()));
+      if (event.kind === 'purchase' || event.kind === 'lead') {
+        this.announce('conversion', { event: name, ...event, experiences: this.shownExperiences() });
+      }
+    });
+  }
+
+  /** Applies the last decision to the page (idempotent). */
+  apply() {
+    return this.guard('apply', () => {
+      const report = JSON.parse(this.runtime.apply());
+      for (const error of report.errors) warn(error);
+      return report;
+    }, null);
+  }
+
+  /** Decides again for the current URL (SPA navigation; called automatically on history changes). */
+  navigate() {
+    this.guard('navigate', () => {
+      this.closePopup('navigation');
+      this.clearTimers();
+      this.popupsShown.clear();
+      this.behaviour.scrollPercent = 0;
+      this.pageView(false);
+    });
+  }
+
+  guard(what, fn, fallback) {
+    if (!this.runtime) return fallback;
+    try {
+      return fn();
+    } catch (error) {
+      warn(`${what} failed`, error);
+      emit('error', { where: what, message: String(error && error.message || error) });
+      return fallback;
+    }
+  }
+
+  facts(events, first) {
+    const offset = -new Date().getTimezoneOffset();
+    let language;
+    try { language = (navigator.languages && navigator.languages.join(',')) || navigator.language; } catch { /* none */ }
+    return {
+      url: location.href,
+      referrer: this.referrer,
+      userAgent: navigator.userAgent,
+      language,
+      nowMs: Date.now(),
+      utcOffsetMinutes: Number.isFinite(offset) ? offset : 0,
+      geo: this.options.geo,
+      page: pageAnnotations(first ? this.options.page : undefined),
+      events,
+      globalPrivacyControl: globalPrivacyControl(),
+    };
+  }
+
+  /** One page view: decide, store, apply (within the flicker budget), announce. */
+  pageView(first) {
+    const events = first ? [...declaredPageEvents(), ...(this.options.events || []).map((e) => pageEvent(e.name || e.kind, e))] : declaredPageEvents();
+    const [high, low] = entropy();
+    const output = JSON.parse(this.runtime.pageView(
+      JSON.stringify(this.facts(events, first)), readCookieHeader(), this.consentLevel, high, low));
+    writeCookie(output.setCookie);
+    this.decision = output.decision;
+    this.storage = output.storage;
+    this.referrer = location.href;
+    let report = null;
+    // Past the budget the head snippet has already revealed the defaults: swapping
+    // now would be the flicker it exists to prevent. Without the snippet (an app
+    // that renders variants itself, or calls init late) there is nothing to honour.
+    const late = first && hideSnippetPresent() && performance.now() > this.options.budgetMs;
+    if (this.options.apply !== false && !late) report = this.apply();
+    if (late) warn(`decided after the ${this.options.budgetMs} ms flicker budget: the page keeps its defaults`);
+    emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late });
+    for (const event of events) {
+      if (event.kind === 'purchase' || event.kind === 'lead') {
+        this.announce('conversion', { event: event.kind, ...event, experiences: this.shownExperiences() });
+      }
+    }
+    if (report) {
+      for (const slot of output.decision.slots) {
+        if (slot.experience) {
+          this.announce('exposure', {
+            slot: slot.slot, experience: slot.experience, variant: slot.variant ?? null, holdout: slot.holdout,
+          });
+        }
+      }
+      this.schedulePopups();
+    }
+  }
+
+  shownExperiences() {
+    return (this.decision ? this.decision.slots : [])
+      .filter((s) => s.experience)
+      .map((s) => ({ experience: s.experience, variant: s.variant ?? null, holdout: s.holdout }));
+  }
+
+  /** A DOM event, and a dataLayer push when the site asked for one. */
+  announce(name, detail) {
+    emit(name, detail);
+    const layerName = this.options.dataLayer === true ? 'dataLayer' : this.options.dataLayer;
+    if (layerName) {
+      try {
+        const layer = (window[layerName] = window[layerName] || []);
+        layer.push({ event: `edge_persona_${name}`, edge_persona: detail });
+      } catch { /* the site's dataLayer is not an array */ }
+    }
+  }
+
+  // -------------------------------------------------------------------------------
+  // Behaviour: clicks on [data-ep-event], scroll depth, dwell, exit intent, idle.
+
+  listen(target, type, handler, options) {
+    target.addEventListener(type, handler, options);
+    this.cleanups.push(() => target.removeEventListener(type, handler, options));
+  }
+
+  observe() {
+    this.listen(document, 'click', (event) => {
+      const target = event.target instanceof Element ? event.target.closest('[data-ep-event]') : null;
+      if (!target) return;
+      this.track(target.getAttribute('data-ep-event'), {
+        value: target.getAttribute('data-ep-value') ?? target.getAttribute('data-ep-price'),
+        category: target.getAttribute('data-ep-category') ?? undefined,
+        item: target.getAttribute('data-ep-item') ?? undefined,
+      });
+    }, { capture: true, passive: true });
+
+    let scrollQueued = false;
+    this.listen(window, 'scroll', () => {
+      if (scrollQueued) return;
+      scrollQueued = true;
+      requestAnimationFrame(() => {
+        scrollQueued = false;
+        const root = document.documentElement;
+        const scrollable = root.scrollHeight - window.innerHeight;
+        const percent = scrollable > 0 ? Math.min(100, (window.scrollY / scrollable) * 100) : 100;
+        if (percent > this.behaviour.scrollPercent) {
+          this.behaviour.scrollPercent = percent;
+          this.trigger('scroll');
+        }
+      });
+    }, { passive: true });
+
+    const active = () => { this.behaviour.idleSince = Date.now(); };
+    for (const type of ['pointermove', 'keydown', 'touchstart', 'wheel']) {
+      this.listen(window, type, active, { passive: true });
+    }
+    // Exit intent: the pointer leaves through the top edge, on devices with a mouse.
+    let finePointer = false;
+    try { finePointer = matchMedia('(pointer: fine)').matches; } catch { /* old browser */ }
+    if (finePointer) {
+      this.listen(document, 'mouseout', (event) => {
+        if (!event.relatedTarget && event.clientY <= 0) this.trigger('exit');
+      }, { passive: true });
+    }
+
+    if (this.options.spa !== false) this.watchHistory();
+  }
+
+  watchHistory() {
+    // A new page is a new path or query; a #fragment is the same page scrolled.
+    const pageOf = (href) => href.split('#')[0];
+    let lastPage = pageOf(location.href);
+    const changed = () => {
+      if (pageOf(location.href) === lastPage) return;
+      lastPage = pageOf(location.href);
+      // Let the router render the new route before reading its annotations.
+      requestAnimationFrame(() => this.navigate());
+    };
+    for (const method of ['pushState', 'replaceState']) {
+      const original = history[method];
+      if (typeof original !== 'function') continue;
+      const wrapped = function (...args) {
+        const result = original.apply(this, args);
+        changed();
+        return result;
+      };
+      history[method] = wrapped;
+      this.cleanups.push(() => { if (history[method] === wrapped) history[method] = original; });
+    }
+    this.listen(window, 'popstate', changed);
+  }
+
+  // -------------------------------------------------------------------------------
+  // Popups: triggers, one at a time, accessible dialog, caps recorded in the profile.
+
+  schedulePopups() {
+    for (const popup of this.decision.popups) {
+      const trigger = popup.trigger || {};
+      if (trigger.delaySeconds != null) {
+        this.timers.push(setTimeout(() => this.trigger('delay', popup.popup), trigger.delaySeconds * 1000));
+      }
+      if (trigger.idleSeconds != null) {
+        const timerIndex = this.timers.length;
+        const check = () => {
+          const idleFor = Date.now() - this.behaviour.idleSince;
+          if (idleFor >= trigger.idleSeconds * 1000) this.trigger('idle', popup.popup);
+          else this.timers[timerIndex] = setTimeout(check, trigger.idleSeconds * 1000 - idleFor);
+        };
+        this.timers.push(setTimeout(check, trigger.idleSeconds * 1000));
+      }
+      const hasTrigger = trigger.delaySeconds != null || trigger.idleSeconds != null
+        || trigger.scrollPercent != null || trigger.exitIntent;
+      if (!hasTrigger) this.trigger('load', popup.popup);
+    }
+    this.trigger('scroll');
+  }
+
+  /** Opens the first allowed popup whose trigger fired. */
+  trigger(kind, only) {
+    if (!this.decision || this.popupOpen) return;
+    for (const popup of this.decision.popups) {
+      if (only && popup.popup !== only) continue;
+      if (this.popupsShown.has(popup.popup)) continue;
+      const t = popup.trigger || {};
+      const fired = kind === 'delay' || kind === 'idle' || kind === 'load'
+        || (kind === 'scroll' && t.scrollPercent != null && this.behaviour.scrollPercent >= t.scrollPercent)
+        || (kind === 'exit' && t.exitIntent);
+      if (fired) {
+        this.openPopup(popup);
+        return;
+      }
+    }
+  }
+
+  openPopup(popup) {
+    this.guard('popup', () => {
+      const closeLabel = this.options.closeLabel
+        || (/^ru\b/i.test(document.documentElement.lang || '') ? 'Закрыть' : 'Close');
+      const element = this.runtime.buildPopup(popup.popup, closeLabel);
+      const dialog = element.querySelector('[role="dialog"]');
+      const previousFocus = document.activeElement;
+      this.popupsShown.add(popup.popup);
+      this.popupOpen = { id: popup.popup, element, previousFocus };
+      document.body.appendChild(element);
+      writeCookie(this.runtime.interaction(popup.popup, 'shown', Date.now()));
+      this.announce('exposure', { popup: popup.popup });
+
+      const focusable = () => Array.from(dialog.querySelectorAll(
+        'a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])'));
+      const onKey = (event) => {
+        if (event.key === 'Escape') {
+          event.preventDefault();
+          this.closePopup('dismissed');
+        } else if (event.key === 'Tab') {
+          const items = focusable();
+          if (items.length === 0) { event.preventDefault(); return; }
+          const first = items[0];
+          const last = items[items.length - 1];
+          if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+          else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+        }
+      };
+      const onClick = (event) => {
+        const target = event.target instanceof Element ? event.target : null;
+        if (!target) return;
+        if (target === element || target.closest('[data-ep-close]')) this.closePopup('dismissed');
+        else if (target.closest('[data-ep-convert]')) this.closePopup('converted');
+      };
+      element.addEventListener('keydown', onKey);
+      element.addEventListener('click', onClick);
+      const items = focusable();
+      (items.find((item) => !item.hasAttribute('data-ep-close')) || dialog).focus();
+    });
+  }
+
+  closePopup(how) {
+    const open = this.popupOpen;
+    if (!open) return;
+    this.popupOpen = null;
+    open.element.remove();
+    if (open.previousFocus && typeof open.previousFocus.focus === 'function') {
+      try { open.previousFocus.focus(); } catch { /* gone */ }
+    }
+    if (how === 'dismissed' || how === 'converted') {
+      this.guard('popup', () => writeCookie(this.runtime.interaction(open.id, how, Date.now())));
+      if (how === 'converted') this.announce('conversion', { popup: open.id });
+    }
+  }
+
+  clearTimers() {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  /** Stops listening and timers (tests, framework unmounts). The page is left as is. */
+  destroy() {
+    this.closePopup('destroyed');
+    this.clearTimers();
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+
+  // -------------------------------------------------------------------------------
+  // Consent platforms.
+
+  listenForConsent() {
+    if (this.options.tcf !== false && typeof window.__tcfapi === 'function') {
+      try {
+        window.__tcfapi('addEventListener', 2, (tcData, success) => {
+          if (!success || !tcData) return;
+          if (tcData.listenerId != null && !this.tcfListener) {
+            this.tcfListener = tcData.listenerId;
+            this.cleanups.push(() => {
+              try { window.__tcfapi('removeEventListener', 2, () => {}, this.tcfListener); } catch { /* CMP gone */ }
+            });
+          }
+          if (tcData.eventStatus === 'tcloaded' || tcData.eventStatus === 'useractioncomplete') {
+            const level = tcfLevel(tcData);
+            if (level && level !== this.consentLevel) this.consent(level, 'tcf');
+          }
+        });
+      } catch (error) { warn('the TCF API failed', error); }
+    }
+    if (this.options.consentMode !== false) {
+      const layerName = typeof this.options.dataLayer === 'string' ? this.options.dataLayer : 'dataLayer';
+      const layer = window[layerName];
+      if (Array.isArray(layer)) {
+        const original = layer.push;
+        layer.push = (...entries) => {
+          const result = original.apply(layer, entries);
+          const level = consentModeLevel(entries);
+          if (level && level !== this.consentLevel) this.consent(level, 'consent-mode');
+          return result;
+        };
+        this.cleanups.push(() => { layer.push = original; });
+      }
+    }
+  }
+}
+
+/** The consent known before the first decision, and where it came from. */
+function initialConsent(options) {
+  if (options.consent) {
+    if (CONSENT_LEVELS.includes(options.consent)) return [options.consent, 'site'];
+    warn(`consent: unknown level ${JSON.stringify(options.consent)}; treated as no answer`);
+  }
+  if (options.consentMode !== false) {
+    const layerName = typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
+    const level = consentModeLevel(window[layerName]);
+    if (level) return [level, 'consent-mode'];
+  }
+  // TCF answers asynchronously; no answer yet means no consent (the engine decides
+  // from this page view alone and stores nothing until the CMP says yes).
+  return [undefined, null];
+}
+
+function hideSnippetPresent() {
+  return document.getElementById('ep-hide') !== null;
+}
+
+function revealSlots() {
+  try { document.documentElement.classList.add(READY_CLASS); } catch { /* no document element */ }
+}
+
+let current = null;
+
+/**
+ * Starts personalization for this page.
+ *
+ * @param {object|string} config the site config (object or JSON text)
+ * @param {import('./edge-persona').InitOptions} [options]
+ * @returns {Promise<Persona>} resolves even when something failed (`persona.ready` is then false
+ *   and `persona.error` says why); the page then keeps its default content.
+ */
+export async function init(config, options = {}) {
+  const settings = { ...options, budgetMs: options.budgetMs ?? DEFAULT_BUDGET_MS };
+  if (current) current.destroy();
+  const persona = new Persona(settings);
+  [persona.consentLevel, persona.consentSource] = initialConsent(settings);
+  current = persona;
+  try {
+    if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
+    await initWasm(settings.wasmUrl ? { module_or_path: settings.wasmUrl } : undefined);
+    const json = typeof config === 'string' ? config : JSON.stringify(config);
+    persona.runtime = new Runtime(json);
+    persona.listenForConsent();
+    persona.pageView(true);
+    persona.observe();
+  } catch (error) {
+    persona.runtime = null;
+    persona.error = error;
+    warn('personalization is off for this page view', error);
+    emit('error', { where: 'init', message: String(error && error.message || error) });
+  } finally {
+    revealSlots();
+  }
+  if (persona.ready && shouldOpenDebug(settings)) {
+    import('./debug.js').then((debug) => debug.mount(persona)).catch((error) => warn('debug overlay', error));
+  }
+  return persona;
+}
+
+function shouldOpenDebug(settings) {
+  if (settings.debug === false) return false;
+  let flag = null;
+  try { flag = new URL(location.href).searchParams.get('ep_debug'); } catch { /* no URL */ }
+  if (flag === '1') safeStorage.set('debug', '1');
+  if (flag === '0') safeStorage.remove('debug');
+  return settings.debug === true || flag === '1' || (flag !== '0' && safeStorage.get('debug') === '1');
+}
+
+/** The persona of the last `init()` call, or null. */
+export function instance() { return current; }
+
+/** @see Persona#decide */
+export function decide() { return current ? current.decide() : null; }
+/** @see Persona#apply */
+export function apply() { return current ? current.apply() : null; }
+/** @see Persona#track */
+export function track(name, data) { if (current) current.track(name, data); }
+/** @see Persona#consent */
+export function consent(level) { if (current) current.consent(level); }
+/** @see Persona#forget */
+export function forget() { if (current) current.forget(); else safeStorage.clear(); }
+/** @see Persona#explain */
+export function explain() { return current ? current.explain() : null; }
+/** @see Persona#navigate */
+export function navigate() { if (current) current.navigate(); }
+/** The visitor's profile as JSON (`export` is a reserved word as a function name). */
+export function exportProfile() { return current ? current.export() : null; }
+export { exportProfile as export };
+
+export { Persona, tcfLevel, consentModeLevel };

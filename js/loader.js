@@ -1,0 +1,83 @@
+// The script tag:
+//
+//   <script type="module" src="/ep/loader.js" data-config="/ep-config.json"></script>
+//   or an inline config: <script type="application/json" id="edge-persona-config">{…}</script>
+//
+// Options as attributes: data-budget (ms, default 300; keep it equal to the head
+// snippet's), data-consent (denied | necessary | personalization, when the site
+// already knows), data-datalayer (push events to window.dataLayer, or the named
+// array), data-no-spa, data-no-tcf, data-debug-allowed (lets ?ep_debug=1 open the
+// overlay).
+//
+// Calls made before this loads are queued: `(window.edgePersona = window.edgePersona
+// || []).push(['track', 'add_to_cart', {value: 4200}])`. Consent calls in the queue
+// are applied before the first decision; the others right after it. Afterwards
+// `edgePersona.push([...])` runs at once, and `edgePersona.track(...)` etc. work too.
+//
+// If anything fails — the runtime or wasm cannot load, the config is invalid — the
+// page keeps its default content and the anti-flicker style is lifted at once.
+
+const script = document.querySelector('script[data-edge-persona], script[src*="loader.js"][data-config], script[src*="loader.js"]');
+const attr = (name) => (script ? script.getAttribute(name) : null);
+const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
+
+function reveal() {
+  document.documentElement.classList.add('ep-ready');
+}
+
+async function loadConfig() {
+  const inline = document.getElementById('edge-persona-config');
+  if (inline) return inline.textContent;
+  const url = attr('data-config');
+  if (!url) throw new Error('no config: add data-config="/path/config.json" or an inline <script type="application/json" id="edge-persona-config">');
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`config ${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+async function start() {
+  const layer = attr('data-datalayer');
+  const budget = Number(attr('data-budget'));
+  const [runtime, config] = await Promise.all([import('./edge-persona.js'), loadConfig()]);
+  // Read the queue only now: scripts after this one (a consent banner replaying a
+  // stored answer) have had their turn while the runtime and config loaded.
+  let consent = attr('data-consent') || undefined;
+  for (const call of queue) {
+    if (Array.isArray(call) && call[0] === 'consent') consent = call[1];
+  }
+  const persona = await runtime.init(config, {
+    consent,
+    budgetMs: Number.isFinite(budget) && budget > 0 ? budget : undefined,
+    dataLayer: layer === '' ? true : layer || undefined,
+    spa: attr('data-no-spa') === null,
+    tcf: attr('data-no-tcf') === null,
+    debug: attr('data-debug-allowed') === null ? false : undefined,
+  });
+  const run = (call) => {
+    if (!Array.isArray(call) || typeof persona[call[0]] !== 'function') return undefined;
+    return persona[call[0]](...call.slice(1));
+  };
+  for (const call of queue) {
+    if (!(Array.isArray(call) && call[0] === 'consent')) run(call);
+  }
+  const api = {
+    push: (...calls) => { calls.forEach(run); return 0; },
+    persona,
+    decide: () => persona.decide(),
+    apply: () => persona.apply(),
+    track: (name, data) => persona.track(name, data),
+    consent: (level) => persona.consent(level),
+    forget: () => persona.forget(),
+    export: () => persona.export(),
+    explain: () => persona.explain(),
+    navigate: () => persona.navigate(),
+  };
+  window.edgePersona = api;
+  document.dispatchEvent(new CustomEvent('edge-persona:ready', { detail: { ready: persona.ready } }));
+}
+
+start().catch((error) => {
+  reveal();
+  try { console.warn('[edge-persona] personalization is off for this page view:', error && error.message ? error.message : error); } catch { /* no console */ }
+  document.dispatchEvent(new CustomEvent('edge-persona:error', { detail: { where: 'loader', message: String(error && error.message || error) } }));
+});
