@@ -256,8 +256,9 @@ export interface Reason {
 }
 
 /**
- * What one page view shows. `reasons` lists every rule that applied or matched but
- * was held back; rules that did not match appear only in {@link Persona.explain}.
+ * What one page view shows. `reasons` is empty in `decide()` and the decision event
+ * (page views stay fast); {@link Persona.explain} gives every rule's reason with
+ * details, including the rules that did not match.
  */
 export interface Decision {
   /** The classifiers' outputs. */
@@ -272,7 +273,7 @@ export interface Decision {
   attributes: AttributeDecision[];
   /** Classes added to `<html>` (`ep-exp-new`, `ep-stage-hot`, `ep-seg-…`, `ep-int-…`). */
   htmlClasses: string[];
-  /** Why, rule by rule. */
+  /** Why, rule by rule (filled by `explain()` only). */
   reasons: Reason[];
 }
 

@@ -575,6 +575,24 @@ function hideSnippetPresent() {
   return document.getElementById('ep-hide') !== null;
 }
 
+/**
+ * The budget the head snippet hides slots for (its `ep-reveal` animation delay, read
+ * through the CSSOM so minified CSS works too), so the CSS and the runtime can never
+ * disagree; null without a snippet.
+ */
+function snippetBudgetMs() {
+  try {
+    const style = document.getElementById('ep-hide');
+    for (const rule of (style && style.sheet ? style.sheet.cssRules : [])) {
+      if (rule.style && rule.style.animationName === 'ep-reveal') {
+        const delay = /^(\d*\.?\d+)(ms|s)$/.exec(rule.style.animationDelay.trim());
+        if (delay) return Number(delay[1]) * (delay[2] === 's' ? 1000 : 1);
+      }
+    }
+  } catch { /* no CSSOM access */ }
+  return null;
+}
+
 function revealSlots() {
   try { document.documentElement.classList.add(READY_CLASS); } catch { /* no document element */ }
 }
@@ -590,7 +608,7 @@ let current = null;
  *   and `persona.error` says why); the page then keeps its default content.
  */
 export async function init(config, options = {}) {
-  const settings = { ...options, budgetMs: options.budgetMs ?? DEFAULT_BUDGET_MS };
+  const settings = { ...options, budgetMs: options.budgetMs ?? snippetBudgetMs() ?? DEFAULT_BUDGET_MS };
   if (current) current.destroy();
   const persona = new Persona(settings);
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);

@@ -3,8 +3,8 @@
 //   <script type="module" src="/ep/loader.js" data-config="/ep-config.json"></script>
 //   or an inline config: <script type="application/json" id="edge-persona-config">{…}</script>
 //
-// Options as attributes: data-budget (ms, default 300; keep it equal to the head
-// snippet's), data-consent (denied | necessary | personalization, when the site
+// Options as attributes: data-budget (ms; by default the head snippet's own
+// `ep-reveal … 300ms`, else 300), data-consent (denied | necessary | personalization, when the site
 // already knows), data-datalayer (push events to window.dataLayer, or the named
 // array), data-no-spa, data-no-tcf, data-debug-allowed (lets ?ep_debug=1 open the
 // overlay).
@@ -19,6 +19,11 @@
 
 const script = document.querySelector('script[data-edge-persona], script[src*="loader.js"][data-config], script[src*="loader.js"]');
 const attr = (name) => (script ? script.getAttribute(name) : null);
+// The command queue. When this script runs before the page has made one (it usually
+// does: it comes first in <head>), it publishes an empty array so that scripts running
+// while the runtime loads (a consent banner replaying a stored answer) push into the
+// queue read below, not into an array of their own that is then thrown away.
+if (window.edgePersona == null) window.edgePersona = [];
 const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
 
 function reveal() {
@@ -42,8 +47,10 @@ async function start() {
   // Read the queue only now: scripts after this one (a consent banner replaying a
   // stored answer) have had their turn while the runtime and config loaded.
   let consent = attr('data-consent') || undefined;
-  for (const call of queue) {
-    if (Array.isArray(call) && call[0] === 'consent') consent = call[1];
+  const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
+  const read = queue.length;
+  for (const call of queue.slice(0, read)) {
+    if (isConsent(call)) consent = call[1];
   }
   const persona = await runtime.init(config, {
     consent,
@@ -57,9 +64,11 @@ async function start() {
     if (!Array.isArray(call) || typeof persona[call[0]] !== 'function') return undefined;
     return persona[call[0]](...call.slice(1));
   };
-  for (const call of queue) {
-    if (!(Array.isArray(call) && call[0] === 'consent')) run(call);
-  }
+  // Consent calls read above are already applied; those pushed while the wasm
+  // loaded are not, and run in order with the rest.
+  queue.forEach((call, index) => {
+    if (!(index < read && isConsent(call))) run(call);
+  });
   const api = {
     push: (...calls) => { calls.forEach(run); return 0; },
     persona,

@@ -92,7 +92,8 @@ impl Runtime {
     /// docs; its `cookies` are filled here from `cookie_header`, which is
     /// `document.cookie`); `consent` is `"denied"`, `"necessary"`,
     /// `"personalization"`, or absent when no consent platform has answered.
-    /// Returns JSON `{decision, storage, cookieStatus, setCookie}`.
+    /// Returns JSON `{decision, storage, cookieStatus, setCookie}`; the decision's
+    /// `reasons` are empty here (see `explain`).
     #[wasm_bindgen(js_name = pageView)]
     pub fn page_view(
         &mut self,
@@ -111,7 +112,7 @@ impl Runtime {
         let profile_cookie = cookies.remove(&names[0]);
         facts.cookies = cookies;
         let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
-        let view = self.engine.page_view(PageViewInput {
+        let mut view = self.engine.page_view(PageViewInput {
             facts: &facts,
             cookie: profile_cookie.as_deref(),
             consent,
@@ -119,6 +120,9 @@ impl Runtime {
             keys: &[],
             explain: false,
         });
+        // Reasons are for people: `explain()` gives them in full. Leaving them out
+        // here halves the JSON each page view builds and parses.
+        view.decision.reasons.clear();
         let output = PageViewOutput {
             decision: &view.decision,
             storage: &view.storage,
