@@ -60,6 +60,21 @@ enum Command {
         #[arg(long)]
         saved_groups: Option<String>,
     },
+    /// Print the head snippet for a script-tag site: the anti-flicker style for the
+    /// config's slots, the runtime's preload and the loader.
+    Snippet {
+        /// The config file (JSON).
+        config: PathBuf,
+        /// How long slots may stay hidden, in milliseconds.
+        #[arg(long, default_value_t = 300)]
+        budget_ms: u32,
+        /// URL of the folder serving the npm package's files.
+        #[arg(long, default_value = "/ep/")]
+        base_url: String,
+        /// URL the page loads the config from.
+        #[arg(long, default_value = "/config.json")]
+        config_url: String,
+    },
     /// Print the config's JSON Schema (or, with --markdown, the config reference).
     Schema {
         /// Print the Markdown config reference instead.
@@ -84,6 +99,12 @@ fn main() -> ExitCode {
             attributes,
             saved_groups,
         } => eval(&condition, &attributes, saved_groups.as_deref()),
+        Command::Snippet {
+            config,
+            budget_ms,
+            base_url,
+            config_url,
+        } => snippet(&config, budget_ms, &base_url, &config_url),
         Command::Schema { markdown } => {
             if markdown {
                 print!("{}", edge_persona::config_reference_markdown());
@@ -105,6 +126,32 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn load_engine(path: &Path) -> Result<Result<Engine, config::ConfigErrors>, String> {
     Ok(Engine::from_json(&read(path)?, default_engine()))
+}
+
+fn snippet(
+    path: &Path,
+    budget_ms: u32,
+    base_url: &str,
+    config_url: &str,
+) -> Result<ExitCode, String> {
+    match load_engine(path)? {
+        Ok(engine) => {
+            let options = edge_persona::core::snippet::SnippetOptions {
+                budget_ms,
+                base_url,
+                config_url,
+            };
+            print!(
+                "{}",
+                edge_persona::core::snippet::head_snippet(engine.config(), &options)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprint!("{}: {errors}", path.display());
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn check(path: &Path) -> Result<ExitCode, String> {

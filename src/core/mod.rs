@@ -20,4 +20,5 @@ pub mod journey;
 pub mod links;
 pub mod pattern;
 pub mod profile;
+pub mod snippet;
 pub mod template;

@@ -38,6 +38,16 @@ pub struct LoadedConfig {
     pub(crate) attribute_plan: AttributePlan,
 }
 
+impl LoadedConfig {
+    /// Each slot's name and CSS selector (given, or `[data-ep-slot="<name>"]`), in
+    /// slot-name order.
+    pub fn slot_selectors(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.slot_selectors
+            .iter()
+            .map(|(name, selector)| (name.as_str(), selector.as_str()))
+    }
+}
+
 /// The `<html>` classes the engine can add, with the config's prefix, built once so
 /// page views only borrow them.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,109 @@
+//! The head snippet a script-tag site pastes into `<head>`: an inline style that hides
+//! only the config's slots while the runtime decides, and lifts itself by CSS alone
+//! after the budget (so a blocked or failed script can never leave anything hidden),
+//! then the runtime's preload and loader.
+//!
+//! The runtime reads the budget back from this style (its `ep-reveal` delay), so the
+//! two cannot disagree.
+
+use crate::core::config::LoadedConfig;
+
+/// Where the snippet's files are and how long slots may stay hidden.
+#[derive(Debug, Clone)]
+pub struct SnippetOptions<'a> {
+    /// Milliseconds the slots may stay hidden (300 is one third of the "instant" limit).
+    pub budget_ms: u32,
+    /// URL of the folder holding `loader.js` and `edge-persona.js` (e.g. `/ep/`).
+    pub base_url: &'a str,
+    /// URL of the config JSON, for `data-config`.
+    pub config_url: &'a str,
+}
+
+/// The `<style>`, `<link rel=modulepreload>` and `<script type=module>` elements.
+pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> String {
+    let selectors: Vec<String> = config
+        .slot_selectors()
+        .map(|(_, selector)| css_in_style(selector))
+        .collect();
+    let base = options.base_url.trim_end_matches('/');
+    format!(
+        "<!-- edge-persona: hides only the personalized slots while the module runs; CSS alone lifts it after {budget} ms. -->\n\
+         <style id=\"ep-hide\">@keyframes ep-reveal{{to{{visibility:visible}}}}html:not(.ep-ready) :is({list}){{visibility:hidden;animation:ep-reveal 0s {budget}ms forwards}}</style>\n\
+         <link rel=\"modulepreload\" href=\"{base}/edge-persona.js\">\n\
+         <script type=\"module\" src=\"{base}/loader.js\" data-config=\"{config}\"></script>\n",
+        budget = options.budget_ms,
+        list = selectors.join(","),
+        base = attribute(base),
+        config = attribute(options.config_url),
+    )
+}
+
+/// A selector made safe inside `<style>`: `<` is written as the CSS escape `\3c `,
+/// so no selector text can close the element.
+fn css_in_style(selector: &str) -> String {
+    selector.replace('<', "\\3c ")
+}
+
+/// Text escaped for a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::load;
+    use crate::core::pattern::default_engine;
+
+    fn config(slots: &str) -> LoadedConfig {
+        let json = format!(r#"{{"version": 1, "slots": {slots}}}"#);
+        load(&json, default_engine()).expect("valid config")
+    }
+
+    #[test]
+    fn lists_every_slot_selector_with_the_budget() {
+        let loaded = config(r##"{"hero": {}, "offers": {"selector": "#offers"}}"##);
+        let snippet = head_snippet(
+            &loaded,
+            &SnippetOptions {
+                budget_ms: 250,
+                base_url: "/ep/",
+                config_url: "/config.json",
+            },
+        );
+        assert!(snippet.contains(r#":is([data-ep-slot="hero"],#offers){visibility:hidden;animation:ep-reveal 0s 250ms forwards}"#));
+        assert!(snippet.contains(
+            r#"<script type="module" src="/ep/loader.js" data-config="/config.json"></script>"#
+        ));
+        assert!(snippet.contains(r#"<link rel="modulepreload" href="/ep/edge-persona.js">"#));
+    }
+
+    #[test]
+    fn nothing_can_close_the_style_or_an_attribute() {
+        // Config validation already refuses `<` in selectors; the snippet does not
+        // rely on it.
+        assert_eq!(css_in_style("[title='</style>']"), "[title='\\3c /style>']");
+        let loaded = config(r#"{"x": {"selector": "[title='a b']"}}"#);
+        let snippet = head_snippet(
+            &loaded,
+            &SnippetOptions {
+                budget_ms: 300,
+                base_url: "/ep\"><script>",
+                config_url: "/c.json\" onload=\"x",
+            },
+        );
+        assert_eq!(snippet.matches("</style>").count(), 1);
+        assert_eq!(snippet.matches("<script").count(), 1);
+        assert!(!snippet.contains("\" onload="));
+    }
+}
