@@ -15,6 +15,7 @@ use crate::core::condition::Condition;
 use crate::core::pattern::PatternEngine;
 use crate::core::template::Template;
 pub use model::*;
+use serde::Deserialize;
 use serde_json::Value;
 pub use strict::ConfigError;
 
@@ -203,6 +204,29 @@ pub fn load(json: &str, patterns: &dyn PatternEngine) -> Result<LoadedConfig, Co
     load_value(&value, patterns)
 }
 
+/// The typed config and the type errors found: every one of them, each with its
+/// path, with the `all-errors` feature (native, edge); without it (the browser build,
+/// where every byte is downloaded) serde's first error. Sites check their config
+/// with `edge-persona check`, which reports them all.
+#[cfg(feature = "all-errors")]
+fn deserialize(value: &Value) -> (Option<SiteConfig>, Vec<ConfigError>) {
+    strict::from_value_lenient::<SiteConfig>(value)
+}
+
+#[cfg(not(feature = "all-errors"))]
+fn deserialize(value: &Value) -> (Option<SiteConfig>, Vec<ConfigError>) {
+    match SiteConfig::deserialize(value) {
+        Ok(site) => (Some(site), Vec::new()),
+        Err(error) => (
+            None,
+            vec![ConfigError {
+                path: String::new(),
+                message: format!("{error} (run `edge-persona check` for every error with its path)"),
+            }],
+        ),
+    }
+}
+
 /// Like [`load`], from an already parsed JSON value.
 ///
 /// # Errors
@@ -211,7 +235,7 @@ pub fn load_value(
     value: &Value,
     patterns: &dyn PatternEngine,
 ) -> Result<LoadedConfig, ConfigErrors> {
-    let (site, mut errors) = strict::from_value_lenient::<SiteConfig>(value);
+    let (site, mut errors) = deserialize(value);
     let Some(site) = site else {
         return Err(ConfigErrors(errors));
     };

@@ -54,6 +54,7 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<ConfigErr
 
 /// Like [`from_value`], but also returns the value built with neutral substitutes
 /// when only recoverable problems were found, so later checks can still run on it.
+#[cfg_attr(not(feature = "all-errors"), allow(dead_code))]
 pub fn from_value_lenient<T: DeserializeOwned>(value: &Value) -> (Option<T>, Vec<ConfigError>) {
     // A missing required field is raised by serde's derived code and ends a walk. To
     // still report everything, the field is then added as `null` to a copy of the
