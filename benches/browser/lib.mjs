@@ -71,3 +71,33 @@ export function writeSection(name, heading, body, file = BENCHMARKS_MD) {
   text = `${text.slice(0, start)}\n${body.replace(/\s*$/, '')}\n${text.slice(stop)}`;
   writeFileSync(file, text);
 }
+
+/** The value after `name` on the command line, or `fallback`. */
+export function option(args, name, fallback) {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+}
+
+/**
+ * GrowthBook as a landing page runs it: `export { <names> } from
+ * '@growthbook/growthbook'` bundled by esbuild exactly as sizes.mjs bundles the peers
+ * (so `process.env.NODE_ENV !== "production"` debug-log checks are compiled out).
+ * Returns the bundle's bytes (an ES module).
+ */
+export async function growthbookBrowserBundle(names = ['GrowthBook']) {
+  const [esbuild, { ESBUILD_OPTIONS }] = await Promise.all([import('esbuild'), import('./sizes.mjs')]);
+  const out = await esbuild.build({
+    ...ESBUILD_OPTIONS,
+    absWorkingDir: HERE,
+    stdin: { contents: `export { ${names.join(', ')} } from '@growthbook/growthbook';`, resolveDir: HERE, loader: 'js' },
+  });
+  return out.outputFiles[0].contents;
+}
+
+/** Chromium as the repository's browser tests launch it (playwright-core, /usr/bin/chromium). */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+
+export async function launchChromium(extraArgs = []) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
+}

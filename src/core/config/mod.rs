@@ -15,7 +15,6 @@ use crate::core::condition::Condition;
 use crate::core::pattern::PatternEngine;
 use crate::core::template::Template;
 pub use model::*;
-use serde::Deserialize;
 use serde_json::Value;
 pub use strict::ConfigError;
 
@@ -215,13 +214,15 @@ fn deserialize(value: &Value) -> (Option<SiteConfig>, Vec<ConfigError>) {
 
 #[cfg(not(feature = "all-errors"))]
 fn deserialize(value: &Value) -> (Option<SiteConfig>, Vec<ConfigError>) {
-    match SiteConfig::deserialize(value) {
+    match <SiteConfig as serde::Deserialize>::deserialize(value) {
         Ok(site) => (Some(site), Vec::new()),
         Err(error) => (
             None,
             vec![ConfigError {
                 path: String::new(),
-                message: format!("{error} (run `edge-persona check` for every error with its path)"),
+                message: format!(
+                    "{error} (run `edge-persona check` for every error with its path)"
+                ),
             }],
         ),
     }
