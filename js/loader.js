@@ -43,9 +43,14 @@ async function loadConfig() {
 async function start() {
   const layer = attr('data-datalayer');
   const budget = Number(attr('data-budget'));
-  const [runtime, config] = await Promise.all([import('./edge-persona.js'), loadConfig()]);
-  // Read the queue only now: scripts after this one (a consent banner replaying a
-  // stored answer) have had their turn while the runtime and config loaded.
+  // Deferred and module scripts after this one (a consent banner replaying a stored
+  // answer) run before DOMContentLoaded; waiting for it while the runtime and config
+  // load means their queued calls are seen before the first decision, however fast
+  // the files arrive from a preload.
+  const parsed = document.readyState === 'loading'
+    ? new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }))
+    : undefined;
+  const [runtime, config] = await Promise.all([import('./edge-persona.js'), loadConfig(), parsed]);
   let consent = attr('data-consent') || undefined;
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const read = queue.length;

@@ -18,20 +18,25 @@ fn demo_pages_hide_exactly_the_configs_slots() {
             config_url: "/config.json",
         },
     );
-    let style = snippet
+    // The style and the preloads (the loader's own tag carries page-specific
+    // attributes, e.g. data-debug-allowed).
+    let wanted: Vec<&str> = snippet
         .lines()
-        .find(|l| l.starts_with("<style id=\"ep-hide\">"))
-        .expect("the snippet has the style");
+        .filter(|l| l.starts_with("<style id=\"ep-hide\">") || l.starts_with("<link "))
+        .collect();
+    assert_eq!(wanted.len(), 5, "a style and four preloads: {snippet}");
     let mut pages = 0;
     for entry in std::fs::read_dir(root).expect("www/demo") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "html") {
             let html = std::fs::read_to_string(&path).expect("page");
-            assert!(
-                html.contains(style),
-                "{} does not carry the generated snippet:\n{style}\n(regenerate with `cargo run --features cli -- snippet www/demo/config.json`)",
-                path.display()
-            );
+            for line in &wanted {
+                assert!(
+                    html.contains(line),
+                    "{} does not carry the generated snippet's\n{line}\n(regenerate with `cargo run --features cli -- snippet www/demo/config.json`)",
+                    path.display()
+                );
+            }
             pages += 1;
         }
     }

@@ -1,7 +1,9 @@
 //! The head snippet a script-tag site pastes into `<head>`: an inline style that hides
 //! only the config's slots while the runtime decides, and lifts itself by CSS alone
 //! after the budget (so a blocked or failed script can never leave anything hidden),
-//! then the runtime's preload and loader.
+//! then preloads of everything the loader will fetch (the runtime, the wasm-bindgen
+//! glue, the wasm and the config, so they arrive together instead of one after
+//! another: see BENCHMARKS.md, "Navigation start → decisions applied") and the loader.
 //!
 //! The runtime reads the budget back from this style (its `ep-reveal` delay), so the
 //! two cannot disagree.
@@ -30,6 +32,9 @@ pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> Stri
         "<!-- edge-persona: hides only the personalized slots while the module runs; CSS alone lifts it after {budget} ms. -->\n\
          <style id=\"ep-hide\">@keyframes ep-reveal{{to{{visibility:visible}}}}html:not(.ep-ready) :is({list}){{visibility:hidden;animation:ep-reveal 0s {budget}ms forwards}}</style>\n\
          <link rel=\"modulepreload\" href=\"{base}/edge-persona.js\">\n\
+         <link rel=\"modulepreload\" href=\"{base}/edge_persona.js\">\n\
+         <link rel=\"preload\" as=\"fetch\" crossorigin href=\"{base}/edge_persona_bg.wasm\">\n\
+         <link rel=\"preload\" as=\"fetch\" crossorigin href=\"{config}\">\n\
          <script type=\"module\" src=\"{base}/loader.js\" data-config=\"{config}\"></script>\n",
         budget = options.budget_ms,
         list = selectors.join(","),
