@@ -40,6 +40,25 @@ async function loadConfig() {
   return response.text();
 }
 
+/**
+ * Resolves once DOMContentLoaded has fired. A module script runs when parsing is done
+ * and `readyState` is already `interactive`, but before DOMContentLoaded and before
+ * the module scripts after it: only Navigation Timing tells whether the event has
+ * fired (`domContentLoadedEventStart` stays 0 until then).
+ */
+function domContentLoaded() {
+  let fired = document.readyState === 'complete';
+  if (!fired) {
+    try {
+      const [navigation] = performance.getEntriesByType('navigation');
+      fired = navigation ? navigation.domContentLoadedEventStart > 0 : document.readyState !== 'loading';
+    } catch {
+      fired = document.readyState !== 'loading';
+    }
+  }
+  return fired ? undefined : new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+}
+
 async function start() {
   const layer = attr('data-datalayer');
   const budget = Number(attr('data-budget'));
@@ -47,10 +66,7 @@ async function start() {
   // answer) run before DOMContentLoaded; waiting for it while the runtime and config
   // load means their queued calls are seen before the first decision, however fast
   // the files arrive from a preload.
-  const parsed = document.readyState === 'loading'
-    ? new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }))
-    : undefined;
-  const [runtime, config] = await Promise.all([import('./edge-persona.js'), loadConfig(), parsed]);
+  const [runtime, config] = await Promise.all([import('./edge-persona.js'), loadConfig(), domContentLoaded()]);
   let consent = attr('data-consent') || undefined;
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const read = queue.length;

@@ -15,9 +15,10 @@ use crate::core::config::Content;
 use crate::core::decide::Decision;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, DocumentFragment, Element, HtmlElement, HtmlTemplateElement, Node};
+use web_sys::{Document, DocumentFragment, Element, HtmlElement, HtmlTemplateElement};
 
-/// Marks what a slot or greeting element shows (`experience/variant`).
+/// Marks what a slot or greeting element shows: the experience id, or
+/// `experience/variant` for a weighted experience, or the greeting id.
 const APPLIED_ATTRIBUTE: &str = "data-ep-applied";
 
 /// What a decision does to the page, owned so it outlives the decision.
@@ -72,7 +73,11 @@ impl DomPlan {
                     slot: s.slot.to_string(),
                     selector: s.selector.to_string(),
                     key: s.content.as_ref().map(|_| {
-                        format!("{}/{}", s.experience.unwrap_or(""), s.variant.unwrap_or(""))
+                        let experience = s.experience.unwrap_or("");
+                        match s.variant {
+                            Some(variant) => format!("{experience}/{variant}"),
+                            None => experience.to_string(),
+                        }
                     }),
                     content: s.content.as_ref().map(|c| c.as_ref().clone()),
                 })
@@ -186,7 +191,7 @@ impl DomState {
                 },
             };
             self.keep_default(document, &element)?;
-            replace_children(&element, &replacement);
+            replace_children(&element, &replacement)?;
             mark(&element, slot.key.as_deref())?;
             changed += 1;
         }
@@ -354,7 +359,19 @@ fn render(document: &Document, content: &Content) -> Result<DocumentFragment, St
         let template: HtmlTemplateElement = create(document, "template")?
             .dyn_into()
             .map_err(|_| "no <template> support".to_string())?;
-        template.set_inner_html(html);
+        // Through Reflect so that the Trusted Types exception comes back as an error
+        // (web-sys's `set_inner_html` would throw across the wasm boundary).
+        web_sys::js_sys::Reflect::set(
+            &template,
+            &JsValue::from_str("innerHTML"),
+            &JsValue::from_str(html),
+        )
+        .map_err(|e| {
+            format!(
+                "{}; use a <template data-ep-variant> in the page instead of `html`",
+                js_error(e)
+            )
+        })?;
         let copy = document
             .import_node_with_deep(&template.content(), true)
             .map_err(js_error)?;
@@ -394,9 +411,19 @@ fn select_all(document: &Document, selector: &str) -> Result<Vec<Element>, Strin
         .collect())
 }
 
-fn replace_children(element: &Element, fragment: &DocumentFragment) {
-    let node: &Node = fragment.as_ref();
-    element.replace_children_with_node_1(node);
+/// `element.replaceChildren(fragment)` with an exception returned, not thrown: a JS
+/// exception crossing the wasm boundary would abandon the rest of `apply` and leave
+/// the runtime borrowed, so every later call would fail.
+fn replace_children(element: &Element, fragment: &DocumentFragment) -> Result<(), String> {
+    use web_sys::js_sys::{Function, Reflect};
+    let method = Reflect::get(element, &JsValue::from_str("replaceChildren"))
+        .map_err(js_error)?
+        .dyn_into::<Function>()
+        .map_err(|_| "this browser has no replaceChildren".to_string())?;
+    method
+        .call1(element, fragment)
+        .map(|_| ())
+        .map_err(js_error)
 }
 
 fn clone_fragment(fragment: &DocumentFragment) -> Result<DocumentFragment, String> {

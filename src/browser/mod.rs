@@ -247,7 +247,13 @@ impl Runtime {
         self.consent = level;
         let was_allowed = self.storage_allowed;
         self.storage_allowed = verdict.allowed;
-        let write = if verdict.allowed && self.last.is_some() {
+        let write = if verdict.allowed && !was_allowed && self.last.is_some() {
+            // The page view ran without reading the cookie (no consent then). Run it
+            // again with the consent, so the stored profile is the visitor's own with
+            // this page view added, not a fresh one that would overwrite it. What
+            // the page shows stays as it is.
+            self.revisit_with_consent()
+        } else if verdict.allowed && self.last.is_some() {
             self.profile.consent = level.map_or(0, |l| l as u8);
             self.engine.store_cookie(&self.profile, &[])
         } else if verdict.withdrawn || (was_allowed && !verdict.allowed) {
@@ -284,6 +290,24 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// The last page view again, now that storage is allowed: its profile and cookie
+    /// write replace the in-memory ones.
+    fn revisit_with_consent(&mut self) -> CookieWrite {
+        let Some(last) = &self.last else {
+            return CookieWrite::Unchanged;
+        };
+        let view = self.engine.page_view(PageViewInput {
+            facts: &last.facts,
+            cookie: last.cookie.as_deref(),
+            consent: self.consent,
+            entropy: last.entropy,
+            keys: &[],
+            explain: false,
+        });
+        self.profile = view.profile;
+        view.cookie
+    }
+
     fn https(&self) -> bool {
         self.last.as_ref().is_some_and(|l| is_https(&l.facts.url))
     }

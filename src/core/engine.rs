@@ -338,6 +338,12 @@ impl Engine {
             .map(|id| (crate::core::profile::rule_key(id), id))
             .collect();
         let mut value = serde_json::to_value(profile).unwrap_or(Value::Null);
+        // A 64-bit id as a number loses digits in JavaScript's JSON.parse.
+        if let Some(id) = value.get_mut("visitorId") {
+            if let Some(number) = id.as_u64() {
+                *id = Value::String(number.to_string());
+            }
+        }
         if let Some(Value::Array(history)) = value.get_mut("history") {
             for entry in history {
                 let key = entry.get("rule").and_then(Value::as_u64).unwrap_or(0) as u32;

@@ -21,6 +21,16 @@ function storageGet(key) {
   }
 }
 
+/** Writes a cookie of the site; false where cookies are blocked (a sandboxed frame throws). */
+function setCookie(assignment) {
+  try {
+    document.cookie = assignment;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function storageSet(key, value) {
   try {
     window.localStorage.setItem(key, value);
@@ -94,7 +104,7 @@ document.getElementById("consent-change")?.addEventListener("click", showConsent
 // stored at booking. The consent answer is kept, so the reload shows a new visitor.
 document.getElementById("ep-forget")?.addEventListener("click", async (event) => {
   event.currentTarget.disabled = true;
-  document.cookie = "name=; Path=/; SameSite=Lax; Max-Age=0";
+  setCookie("name=; Path=/; SameSite=Lax; Max-Age=0");
   await pushBeforeLeaving(["forget"]);
   location.reload();
 });
@@ -165,7 +175,7 @@ if (form) {
     if (submit) submit.disabled = true;
     const name = String(new FormData(form).get("name") ?? "").trim().slice(0, 40);
     if (name) {
-      document.cookie = `name=${encodeURIComponent(name)}; Path=/; SameSite=Lax; Max-Age=31536000`;
+      setCookie(`name=${encodeURIComponent(name)}; Path=/; SameSite=Lax; Max-Age=31536000`);
     }
     await pushBeforeLeaving(["track", "purchase", { value: 4000, category: "booking" }]);
     location.assign("/thanks.html");

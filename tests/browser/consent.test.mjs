@@ -1,0 +1,145 @@
+// Consent in the browser, with the demo config (`consent.mode: required`, level
+// `personalization`): nothing is stored until a consent source says yes, and a "no"
+// deletes what was stored. Sources: an IAB TCF v2.2 CMP (`__tcfapi`), Google Consent
+// Mode v2 (`personalization_storage` in the dataLayer), Global Privacy Control, and
+// the site's own call (`edgePersona.push(['consent', …])`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo, launch, newContext, visit, cookie, events, CONFIG } from './harness.mjs';
+
+const COOKIE = CONFIG.cookie?.name ?? 'ep';
+let server;
+let browser;
+
+before(async () => {
+  server = await startDemo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Serves `/consent-source.js` with `body` and loads it before the loader on every page. */
+function withConsentSource(body) {
+  server.configure({
+    html: (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script src="/consent-source.js"></script>\n<script type="module" src="/ep/loader.js"'),
+    transform(urlPath, res) {
+      if (urlPath !== '/consent-source.js') return false;
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(body);
+      return true;
+    },
+  });
+}
+
+/** A CMP stub: answers `addEventListener` with `tcData` after `delayMs` (never, if null). */
+function tcfStub(tcData, delayMs = 30) {
+  return `window.__tcfapi = function (command, version, callback) {
+    if (command !== 'addEventListener' || ${delayMs === null}) return;
+    setTimeout(function () { callback(Object.assign({ listenerId: 7 }, ${JSON.stringify(tcData)}), true); }, ${delayMs ?? 0});
+  };`;
+}
+
+async function waitForConsentEvent(page) {
+  await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'consent'), null, { timeout: 10_000 });
+  return (await events(page, 'consent')).at(-1).detail;
+}
+
+test('TCF: purposes 1, 5 and 6 granted on tcloaded store the profile', async () => {
+  withConsentSource(tcfStub({ eventStatus: 'tcloaded', gdprApplies: true, purpose: { consents: { 1: true, 5: true, 6: true } } }));
+  const { context, log, close } = await newContext(browser);
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const consent = await waitForConsentEvent(page);
+  assert.deepEqual(consent, { level: 'personalization', source: 'tcf' });
+  assert.ok(await cookie(context, COOKIE), 'the profile cookie is written once the CMP consents');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
+test('TCF: a missing purpose (6) means no consent, and a CMP that never answers stores nothing', async () => {
+  withConsentSource(tcfStub({ eventStatus: 'useractioncomplete', gdprApplies: true, purpose: { consents: { 1: true, 5: true } } }));
+  let { context, close } = await newContext(browser);
+  let page = await context.newPage();
+  await visit(page, server, '/');
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'tcf' });
+  assert.equal(await cookie(context, COOKIE), undefined);
+  await close();
+
+  withConsentSource(tcfStub({}, null));
+  ({ context, close } = await newContext(browser));
+  page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false, 'no CMP answer: contextual decision only');
+  await page.waitForTimeout(300);
+  assert.equal(await cookie(context, COOKIE), undefined, 'no CMP answer = no consent');
+  await close();
+});
+
+test('TCF: gdprApplies false needs no consent', async () => {
+  withConsentSource(tcfStub({ eventStatus: 'tcloaded', gdprApplies: false }));
+  const { context, close } = await newContext(browser);
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'tcf' });
+  assert.ok(await cookie(context, COOKIE));
+  await close();
+});
+
+test('Consent Mode v2: denied by default, then an update to granted stores the profile', async () => {
+  withConsentSource(`window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { ad_storage: 'denied', personalization_storage: 'denied' });`);
+  const { context, close } = await newContext(browser);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false);
+  assert.equal(await cookie(context, COOKIE), undefined);
+  await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'consent-mode' });
+  assert.ok(await cookie(context, COOKIE), 'granted through Consent Mode: stored');
+  await close();
+});
+
+test('Global Privacy Control: no profile even with consent, and an old cookie is deleted', async () => {
+  server.configure({});
+  // A visitor who consented earlier and has a profile cookie…
+  const first = await newContext(browser);
+  await first.storedConsent('personalization');
+  let page = await first.context.newPage();
+  await visit(page, server, '/');
+  const stored = await cookie(first.context, COOKIE);
+  assert.ok(stored, 'consented: the profile is stored');
+  const cookies = await first.context.cookies();
+  await first.close();
+
+  // …comes back with GPC on.
+  const second = await newContext(browser);
+  await second.context.addCookies(cookies);
+  await second.storedConsent('personalization');
+  await second.context.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+  });
+  page = await second.context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false);
+  assert.match(outcome.decision.storage.reason, /Global Privacy Control/);
+  assert.equal(await cookie(second.context, COOKIE), undefined, 'the old profile cookie is deleted');
+  await second.close();
+});
+
+test('withdrawing consent deletes the profile cookie', async () => {
+  server.configure({});
+  const { context, storedConsent, close } = await newContext(browser);
+  await storedConsent('personalization');
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  assert.ok(await cookie(context, COOKIE));
+  await page.evaluate(() => window.edgePersona.push(['consent', 'denied']));
+  assert.equal(await cookie(context, COOKIE), undefined);
+  const exported = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(exported.stored, false);
+  await close();
+});

@@ -1,0 +1,204 @@
+// Hostile environments: storage that throws, cookies that throw, the demo inside a
+// sandboxed iframe (an opaque origin, where document.cookie and localStorage throw
+// SecurityError). No uncaught error, and every slot shows something: the default
+// or what the decision says — never a blank or hidden block.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, defaultContents,
+} from './harness.mjs';
+
+const LANDING = '/?utm_source=yandex&utm_medium=cpc&utm_campaign=spring';
+const SLOT_SELECTORS = Object.entries(CONFIG.slots).map(([name, s]) => s.selector ?? `[data-ep-slot="${name}"]`);
+
+let server;
+let browser;
+let defaults;
+
+before(async () => {
+  server = await startDemo();
+  browser = await launch();
+  defaults = await defaultContents(browser, server.href('/'), SLOT_SELECTORS);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Per slot: visible, with content, laid out. */
+function slotStates(frame) {
+  return frame.evaluate((selectors) => selectors.map((selector) => {
+    const el = document.querySelector(selector);
+    const box = el.getBoundingClientRect();
+    return {
+      selector,
+      visibility: getComputedStyle(el).visibility,
+      text: el.textContent.trim().length,
+      height: box.height,
+      applied: el.getAttribute('data-ep-applied'),
+      html: el.innerHTML,
+    };
+  }), SLOT_SELECTORS);
+}
+
+function assertNoBlankSlot(states, what) {
+  for (const s of states) {
+    assert.equal(s.visibility, 'visible', `${what}: ${s.selector} visible`);
+    assert.ok(s.text > 0 && s.height > 0, `${what}: ${s.selector} has content`);
+  }
+}
+
+const uncaught = (frame) => frame.evaluate(() => window.__ep.uncaught);
+
+test('localStorage throws on access: the demo and the runtime carry on; consent from the banner still works', async () => {
+  const { context, log } = await newContext(browser);
+  try {
+    await context.addInitScript(() => {
+      Object.defineProperty(window, 'localStorage', { configurable: true, get() { throw new DOMException('no', 'SecurityError'); } });
+    });
+    const page = await context.newPage();
+    // ?ep_debug=1 makes the runtime write its debug flag: through safeStorage, which must not throw.
+    await visit(page, server, `${LANDING}&ep_debug=1`);
+    await page.waitForSelector('#edge-persona-debug', { state: 'attached', timeout: 5000 });
+    // Without storage the flag cannot outlive the page: the next page has no overlay.
+    const { decision, ready } = await visit(page, server, LANDING);
+    assert.equal(ready, true);
+    assert.equal(await page.$('#edge-persona-debug'), null, 'the debug flag was not kept');
+    assert.equal(decision.applied, true);
+    assert.equal(await page.evaluate(() => { try { return !!window.localStorage; } catch { return 'throws'; } }), 'throws');
+    await assertDomMatches(page, decision.decision, defaults);
+    assertNoBlankSlot(await slotStates(page), 'storage throws');
+    // The banner's answer cannot be remembered, but it reaches the runtime: the profile is stored.
+    assert.equal(await page.isVisible('#consent'), true);
+    await page.click('#consent [data-consent="personalization"]');
+    await page.waitForFunction(() => document.cookie.includes('ep='));
+    assert.deepEqual(await uncaught(page), []);
+    assert.deepEqual(log.pageErrors, []);
+    await shot(page, 'environment-storage-throws');
+  } finally {
+    await context.close();
+  }
+});
+
+test('document.cookie throws: decisions without a stored profile, and the booking form still books', async () => {
+  const session = await newContext(browser);
+  const { context, log } = session;
+  try {
+    await session.storedConsent();
+    await context.addInitScript(() => {
+      Object.defineProperty(Document.prototype, 'cookie', {
+        configurable: true,
+        get() { throw new DOMException('cookies are blocked', 'SecurityError'); },
+        set() { throw new DOMException('cookies are blocked', 'SecurityError'); },
+      });
+    });
+    const page = await context.newPage();
+    const { decision, ready } = await visit(page, server, LANDING);
+    assert.equal(ready, true);
+    assert.equal(decision.applied, true);
+    assert.equal(decision.decision.visitor.experience, 'new');
+    await assertDomMatches(page, decision.decision, defaults);
+    assertNoBlankSlot(await slotStates(page), 'cookies throw');
+    assert.equal(await cookie(context, 'ep'), undefined, 'nothing stored');
+
+    // The booking form stores the name in a cookie before recording the purchase and
+    // moving on: with cookies blocked it must still get to the thank-you page.
+    await visit(page, server, '/book.html');
+    await page.fill('#booking-form input[name="name"]', 'Анна');
+    await Promise.all([page.waitForURL('**/thanks.html', { timeout: 5000 }), page.click('#booking-form [type="submit"]')]);
+    await settle(page);
+    const greeting = await page.evaluate(() => ({ text: document.querySelector('.greeting').textContent.trim(), visibility: getComputedStyle(document.querySelector('.greeting')).visibility }));
+    assert.ok(greeting.text.length > 0 && greeting.visibility === 'visible', 'the thank-you page greets');
+    assert.deepEqual(await uncaught(page), []);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a site script after the loader that arrives late still gets its queued consent into the first decision', async () => {
+  // demo.js (which replays the stored consent answer into the queue) comes 600 ms
+  // after everything else: the runtime, the glue, the wasm and the config are
+  // preloaded and ready long before. Module scripts run in document order before
+  // DOMContentLoaded, so the loader must wait for that event, not just for its files.
+  server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/demo.js') return false;
+      setTimeout(() => sendFile(res, path.join(DEMO_DIR, 'demo.js')), 600);
+      return true;
+    },
+  });
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    const { decision } = await visit(page, server, '/');
+    assert.equal(decision.storage.allowed, true, 'the first decision saw the consent demo.js queued');
+    assert.ok(await cookie(session.context, 'ep'), 'and stored the profile');
+    assert.deepEqual(session.log.pageErrors, []);
+  } finally {
+    await session.close();
+  }
+});
+
+/** A page of the same server framing the landing page in a sandboxed iframe. */
+function sandboxHost(urlPath, res) {
+  if (urlPath !== '/__sandbox.html') return false;
+  sendBody(res, 200, `<!doctype html><html><head><meta charset="utf-8"><title>sandbox</title></head><body>
+<iframe sandbox="allow-scripts" src="${LANDING.replace(/&/g, '&amp;')}" width="1240" height="760"></iframe></body></html>`,
+  { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'self'" });
+  return true;
+}
+
+async function framed(headers, budgetMs) {
+  server.configure({ budgetMs, transform: sandboxHost, headers });
+  const { context, log } = await newContext(browser);
+  const page = await context.newPage();
+  await page.goto(server.href('/__sandbox.html'));
+  const frame = await (await page.waitForSelector('iframe')).contentFrame();
+  await frame.waitForFunction(() => window.__ep && window.__ep.dcl != null);
+  return { context, log, page, frame };
+}
+
+test('sandboxed iframe (opaque origin), files served without CORS: the module cannot load, the defaults show', async () => {
+  const { context, log, page, frame } = await framed(undefined, null);
+  try {
+    assert.equal(await frame.evaluate(() => window.origin), 'null', 'an opaque origin');
+    // The anti-flicker CSS lets go by itself after the shipped budget.
+    await frame.waitForFunction((selectors) => selectors.every((s) => getComputedStyle(document.querySelector(s)).visibility === 'visible'),
+      SLOT_SELECTORS, { timeout: 3000 });
+    const states = await slotStates(frame);
+    assertNoBlankSlot(states, 'sandboxed');
+    for (const s of states) assert.equal(s.html, defaults[s.selector][0].html, `${s.selector} default`);
+    assert.deepEqual(await uncaught(frame), []);
+    assert.deepEqual(log.pageErrors, []);
+    await shot(page, 'environment-sandbox-no-cors');
+  } finally {
+    await context.close();
+  }
+});
+
+test('sandboxed iframe (opaque origin), files served with CORS: the runtime runs with cookies and storage throwing', async () => {
+  const cors = (urlPath) => (urlPath.startsWith('/ep/') || urlPath === '/demo.js' || urlPath === '/config.json' || urlPath === '/styles.css'
+    ? { 'Access-Control-Allow-Origin': '*' } : {});
+  const { context, log, page, frame } = await framed(cors, TEST_BUDGET_MS);
+  try {
+    const outcome = await settle(frame);
+    assert.equal(outcome.ready, true, 'the runtime loaded in the opaque origin');
+    assert.equal(await frame.evaluate(() => { try { return document.cookie; } catch (e) { return e.name; } }), 'SecurityError', 'cookies throw here');
+    assert.equal(await frame.evaluate(() => { try { return typeof window.localStorage; } catch (e) { return e.name; } }), 'SecurityError', 'storage throws here');
+    const decision = outcome.decision;
+    assert.ok(decision, 'a decision was made');
+    assert.equal(decision.applied, true);
+    await assertDomMatches(frame, decision.decision, defaults);
+    await frame.waitForFunction(() => document.documentElement.classList.contains('ep-ready'));
+    assertNoBlankSlot(await slotStates(frame), 'sandboxed with CORS');
+    assert.deepEqual(await uncaught(frame), []);
+    assert.deepEqual(log.pageErrors, []);
+    await shot(page, 'environment-sandbox-cors');
+  } finally {
+    await context.close();
+  }
+});
