@@ -69,14 +69,23 @@ function entropy() {
   return words;
 }
 
-/** A number from annotation text: `4200`, `4 200`, `1,234.50`, `1234,5` (decimal comma). */
+/**
+ * A number from annotation text: `4200`, `4 200 ₽`, `1,234.50` (thousands commas),
+ * `1.234,50` and `1234,5` (decimal comma). Anything else is no number.
+ */
 function numberOrUndefined(text) {
   if (text == null || text === '') return undefined;
-  let clean = String(text).replace(/[\s\u00a0\u202f]/g, '');
-  if (clean.includes('.') || /^\d{1,3}(,\d{3})+$/.test(clean)) clean = clean.replace(/,/g, '');
-  else clean = clean.replace(',', '.');
+  let clean = String(text).replace(/[^\d.,-]/g, '');
+  const comma = clean.lastIndexOf(',');
+  const dot = clean.lastIndexOf('.');
+  if (comma > dot) {
+    // The comma is the decimal mark unless it groups thousands (`1,234`).
+    clean = /^-?\d{1,3}(,\d{3})+$/.test(clean) ? clean.replace(/,/g, '') : clean.replace(/\./g, '').replace(',', '.');
+  } else {
+    clean = clean.replace(/,/g, '');
+  }
   const value = Number(clean);
-  return Number.isFinite(value) ? value : undefined;
+  return clean !== '' && Number.isFinite(value) ? value : undefined;
 }
 
 /**
@@ -141,14 +150,25 @@ function tcfLevel(tcData) {
 }
 
 /** The latest `personalization_storage` of Consent Mode v2 found in a dataLayer. */
+/**
+ * The latest `personalization_storage` of Consent Mode v2 found in a dataLayer. A
+ * `default` of `denied` is the site's setting before the visitor answered, not a
+ * refusal: it reads as "no answer" (nothing stored, nothing deleted); only an
+ * `update` to `denied` is the visitor saying no. Region-specific defaults are
+ * skipped (the visitor's region is not known here).
+ */
 function consentModeLevel(dataLayer) {
   let level;
   if (!Array.isArray(dataLayer)) return level;
   for (const entry of dataLayer) {
-    if (entry && entry[0] === 'consent' && (entry[1] === 'default' || entry[1] === 'update')) {
-      const state = entry[2] && entry[2].personalization_storage;
+    if (!entry || entry[0] !== 'consent' || !entry[2] || entry[2].region) continue;
+    const state = entry[2].personalization_storage;
+    if (entry[1] === 'update') {
       if (state === 'granted') level = 'personalization';
       else if (state === 'denied') level = 'denied';
+    } else if (entry[1] === 'default') {
+      if (state === 'granted') level = 'personalization';
+      else if (state === 'denied') level = undefined;
     }
   }
   return level;
@@ -169,6 +189,8 @@ class Persona {
     this.options = options;
     this.runtime = null;
     this.error = null;
+    this.destroyed = false;
+    this.cookieName = 'ep';
     this.decision = null;
     this.storage = null;
     this.consentLevel = undefined;
@@ -199,10 +221,20 @@ class Persona {
   /** Deletes the profile cookie and this runtime's local storage, and starts afresh. */
   forget() {
     safeStorage.clear();
+    if (!this.runtime) {
+      this.deleteCookieWithoutRuntime();
+      return;
+    }
     this.guard('forget', () => {
       const [high, low] = entropy();
       writeCookie(this.runtime.forget(Date.now(), high, low));
     });
+  }
+
+  /** Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded yet). */
+  deleteCookieWithoutRuntime() {
+    const secure = location.protocol === 'https:' ? '; Secure' : '';
+    writeCookie(`${this.cookieName}=; Max-Age=0; Path=/; SameSite=Lax${secure}`);
   }
 
   /** A consent answer from the site: `denied`, `necessary` or `personalization`. */
@@ -213,6 +245,7 @@ class Persona {
     }
     this.consentLevel = level ?? undefined;
     this.consentSource = source;
+    if (!this.runtime && (level === 'denied' || level === 'necessary')) this.deleteCookieWithoutRuntime();
     this.guard('consent', () => {
       writeCookie(this.runtime.consent(level ?? undefined));
       if (level !== 'personalization') safeStorage.clear();
@@ -252,7 +285,7 @@ class Persona {
   }
 
   guard(what, fn, fallback) {
-    if (!this.runtime) return fallback;
+    if (!this.runtime || this.destroyed) return fallback;
     try {
       return fn();
     } catch (error) {
@@ -303,6 +336,9 @@ class Persona {
         this.announce('conversion', { event: event.kind, ...event, experiences: this.shownExperiences() });
       }
     }
+    // Popups overlay the page and never replace what was painted: they may open even
+    // when the slots were decided too late to swap.
+    if (report || late) this.schedulePopups();
     if (report) {
       for (const slot of output.decision.slots) {
         if (slot.experience) {
@@ -311,7 +347,6 @@ class Persona {
           });
         }
       }
-      this.schedulePopups();
     }
   }
 
@@ -391,10 +426,14 @@ class Persona {
     const changed = () => {
       if (pageOf(location.href) === lastPage) return;
       lastPage = pageOf(location.href);
+      if (this.destroyed) return;
       // Let the router render the new route before reading its annotations.
       requestAnimationFrame(() => this.navigate());
     };
-    for (const method of ['pushState', 'replaceState']) {
+    // replaceState is not a new page: scripts use it to strip UTM parameters or
+    // to mirror a search box into the URL, and re-deciding there would count page
+    // views twice and could swap a slot back to its default in front of the visitor.
+    for (const method of ['pushState']) {
       const original = history[method];
       if (typeof original !== 'function') continue;
       const wrapped = function (...args) {
@@ -514,7 +553,12 @@ class Persona {
   destroy() {
     this.closePopup('destroyed');
     this.clearTimers();
+    this.destroyed = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
+    if (this.runtime) {
+      try { this.runtime.free(); } catch { /* already freed */ }
+      this.runtime = null;
+    }
   }
 
   // -------------------------------------------------------------------------------
@@ -543,13 +587,16 @@ class Persona {
       const layer = window[layerName];
       if (Array.isArray(layer)) {
         const original = layer.push;
-        layer.push = (...entries) => {
+        const hook = (...entries) => {
           const result = original.apply(layer, entries);
-          const level = consentModeLevel(entries);
+          const level = this.destroyed ? undefined : consentModeLevel(entries);
           if (level && level !== this.consentLevel) this.consent(level, 'consent-mode');
           return result;
         };
-        this.cleanups.push(() => { layer.push = original; });
+        layer.push = hook;
+        // A tag manager that wrapped push after us keeps its wrapper; ours then
+        // just passes through (see `destroyed`).
+        this.cleanups.push(() => { if (layer.push === hook) layer.push = original; });
       }
     }
   }
@@ -593,6 +640,17 @@ function snippetBudgetMs() {
   return null;
 }
 
+/** The profile cookie's name from a config (object or JSON text), for deleting it without the wasm. */
+function cookieNameOf(config) {
+  try {
+    const parsed = typeof config === 'string' ? JSON.parse(config) : config;
+    const name = parsed && parsed.cookie && parsed.cookie.name;
+    return typeof name === 'string' && /^[A-Za-z0-9_-]+$/.test(name) ? name : 'ep';
+  } catch {
+    return 'ep';
+  }
+}
+
 function revealSlots() {
   try { document.documentElement.classList.add(READY_CLASS); } catch { /* no document element */ }
 }
@@ -612,10 +670,13 @@ export async function init(config, options = {}) {
   if (current) current.destroy();
   const persona = new Persona(settings);
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
+  persona.cookieName = cookieNameOf(config);
   current = persona;
   try {
     if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
     await initWasm(settings.wasmUrl ? { module_or_path: settings.wasmUrl } : undefined);
+    // A newer init() (a framework remounting) replaced this one while the wasm loaded.
+    if (current !== persona) return persona;
     const json = typeof config === 'string' ? config : JSON.stringify(config);
     persona.runtime = new Runtime(json);
     persona.listenForConsent();

@@ -17,7 +17,10 @@
 // If anything fails — the runtime or wasm cannot load, the config is invalid — the
 // page keeps its default content and the anti-flicker style is lifted at once.
 
-const script = document.querySelector('script[data-edge-persona], script[src*="loader.js"][data-config], script[src*="loader.js"]');
+// This very script element: the one whose src is this module's URL (another vendor's
+// "loader.js" earlier in the page must not be taken for it).
+const script = Array.from(document.scripts).find((s) => s.src === import.meta.url)
+  || document.querySelector('script[data-edge-persona]');
 const attr = (name) => (script ? script.getAttribute(name) : null);
 // The command queue. When this script runs before the page has made one (it usually
 // does: it comes first in <head>), it publishes an empty array so that scripts running

@@ -18,6 +18,7 @@ use crate::core::consent::storage_verdict;
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
 use crate::core::engine::{CookieWrite, Engine, PageViewInput};
+use crate::core::profile::codec::CookieStatus;
 use crate::core::profile::update::InteractionKind;
 use crate::core::profile::{minutes_from_ms, Profile};
 use dom::{DomPlan, DomState};
@@ -109,36 +110,71 @@ impl Runtime {
         let names = self.cookie_names();
         let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
         let mut cookies = read_cookies(cookie_header, &wanted);
-        let profile_cookie = cookies.remove(&names[0]);
+        let profile_cookie = names.first().and_then(|name| cookies.remove(name));
         facts.cookies = cookies;
-        let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
-        let mut view = self.engine.page_view(PageViewInput {
-            facts: &facts,
-            cookie: profile_cookie.as_deref(),
-            consent,
-            entropy,
-            keys: &[],
-            explain: false,
-        });
-        // Reasons are for people: `explain()` gives them in full. Leaving them out
-        // here halves the JSON each page view builds and parses.
-        view.decision.reasons.clear();
-        let output = PageViewOutput {
-            decision: &view.decision,
-            storage: &view.storage,
-            cookie_status: &view.cookie_status,
-            set_cookie: set_cookie_value(&view.cookie, is_https(&facts.url)),
+        let site = &self.engine.config().site;
+        let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
+        let https = is_https(&facts.url);
+        let json = match (&self.last, storage.allowed) {
+            // A later page view of this page's life (SPA navigation) still without
+            // consent: it builds on the profile held in memory, so the visitor keeps
+            // one id (the same variants) and popup caps count across routes.
+            (Some(last), false) => {
+                let entropy = last.entropy;
+                let write = if storage.withdrawn && profile_cookie.is_some() {
+                    self.engine.cookie_delete()
+                } else {
+                    CookieWrite::Unchanged
+                };
+                let mut decision =
+                    self.engine
+                        .visit(&mut self.profile, &facts, consent, false, false);
+                decision.reasons.clear();
+                let json = to_json(&PageViewOutput {
+                    decision: &decision,
+                    storage: &storage,
+                    cookie_status: &CookieStatus::Absent,
+                    set_cookie: set_cookie_value(&write, https),
+                })?;
+                self.plan = DomPlan::from_decision(&decision);
+                self.last = Some(LastPageView {
+                    facts,
+                    cookie: None,
+                    entropy,
+                });
+                json
+            }
+            _ => {
+                let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
+                let mut view = self.engine.page_view(PageViewInput {
+                    facts: &facts,
+                    cookie: profile_cookie.as_deref(),
+                    consent,
+                    entropy,
+                    keys: &[],
+                    explain: false,
+                });
+                // Reasons are for people: `explain()` gives them in full. Leaving them
+                // out here halves the JSON each page view builds and parses.
+                view.decision.reasons.clear();
+                let json = to_json(&PageViewOutput {
+                    decision: &view.decision,
+                    storage: &view.storage,
+                    cookie_status: &view.cookie_status,
+                    set_cookie: set_cookie_value(&view.cookie, https),
+                })?;
+                self.plan = DomPlan::from_decision(&view.decision);
+                self.profile = view.profile;
+                self.last = Some(LastPageView {
+                    facts,
+                    cookie: profile_cookie,
+                    entropy,
+                });
+                json
+            }
         };
-        let json = to_json(&output)?;
-        self.plan = DomPlan::from_decision(&view.decision);
-        self.storage_allowed = view.storage.allowed;
-        self.profile = view.profile;
+        self.storage_allowed = storage.allowed;
         self.consent = consent;
-        self.last = Some(LastPageView {
-            facts,
-            cookie: profile_cookie,
-            entropy,
-        });
         Ok(json)
     }
 

@@ -143,3 +143,51 @@ test('withdrawing consent deletes the profile cookie', async () => {
   assert.equal(exported.stored, false);
   await close();
 });
+
+test('Consent Mode: a default of denied is "no answer yet" — a returning visitor\'s cookie survives until an update says no', async () => {
+  server.configure({});
+  // A visitor who consented earlier has a profile cookie.
+  const first = await newContext(browser);
+  await first.storedConsent('personalization');
+  let page = await first.context.newPage();
+  await visit(page, server, '/');
+  const stored = await cookie(first.context, COOKIE);
+  assert.ok(stored);
+  const cookies = await first.context.cookies();
+  await first.close();
+
+  // Next visit: the site's tag sets the usual EU default before its CMP answers.
+  withConsentSource(`window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { personalization_storage: 'denied' });`);
+  const second = await newContext(browser);
+  await second.context.addCookies(cookies);
+  page = await second.context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false);
+  assert.equal(outcome.decision.storage.withdrawn, false, 'a default is not a refusal');
+  assert.equal((await cookie(second.context, COOKIE))?.value, stored.value, 'the cookie is left alone');
+  // The CMP's update to denied is the refusal: now it goes.
+  await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'denied' }); });
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'consent-mode' });
+  assert.equal(await cookie(second.context, COOKIE), undefined);
+  await second.close();
+});
+
+test('without consent, SPA navigations build on one in-memory profile (same visitor id, page views add up) and store nothing', async () => {
+  server.configure({});
+  const { context, close } = await newContext(browser);
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const before = await page.evaluate(() => window.edgePersona.export());
+  for (const path of ['/?route=1', '/?route=2']) {
+    await page.evaluate((p) => history.pushState({}, '', p), path);
+    await page.waitForFunction((n) => window.__ep.events.filter((e) => e.name === 'decision').length >= n, (path.endsWith('1') ? 2 : 3));
+  }
+  const after = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(after.stored, false);
+  assert.equal(after.visitorId, before.visitorId, 'one visitor for the whole page life');
+  assert.equal(after.pageViews, before.pageViews + 2);
+  assert.equal(await cookie(context, COOKIE), undefined);
+  await close();
+});

@@ -103,8 +103,7 @@ function replayInBrowser(file, configJson) {
     };
     const withoutReasons = (decision) => ({ ...decision, reasons: [] });
     return file.journeys.map((journey) => {
-      const runtime = new Runtime(configJson);
-      const cookieName = runtime.cookieNames()[0];
+      const cookieName = new Runtime(configJson).cookieNames()[0];
       let now = Date.parse(journey.start);
       if (!Number.isFinite(now)) throw new Error(`${journey.name}: bad start ${journey.start}`);
       let jar = null;
@@ -127,6 +126,8 @@ function replayInBrowser(file, configJson) {
         ].join('; ');
         const consentSignal = step.consent ?? journey.consent ?? 'unanswered';
         const consent = consentSignal === 'unanswered' ? undefined : consentSignal;
+        // Each step is a page load: a fresh runtime, as the script tag makes one per page.
+        const runtime = new Runtime(configJson);
         const out = JSON.parse(runtime.pageView(JSON.stringify(facts), header, consent, high, low));
         write(out.setCookie);
         const pageViewCookie = out.setCookie;
