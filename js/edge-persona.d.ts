@@ -478,6 +478,13 @@ export class Persona {
  *   (`persona.ready` is then false and `persona.error` says why); the page then keeps
  *   its default content.
  */
+/**
+ * Starts fetching and compiling the wasm once; {@link init} awaits the same work.
+ * Call it as early as possible (the script-tag loader does) so the compile overlaps
+ * the rest of the page's loading.
+ */
+export function prepare(options?: Pick<InitOptions, 'wasmUrl'>): Promise<unknown>;
+
 export function init(config: SiteConfig | string, options?: InitOptions): Promise<Persona>;
 
 /** The persona of the last {@link init} call, or null. */

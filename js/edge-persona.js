@@ -656,6 +656,22 @@ function revealSlots() {
 }
 
 let current = null;
+let wasmReady = null;
+
+/**
+ * Starts fetching and compiling the wasm, once; `init()` awaits the same promise. The
+ * script-tag loader calls this as soon as the runtime module is loaded, so the
+ * compile overlaps the wait for the rest of the page.
+ */
+export function prepare(options = {}) {
+  if (!wasmReady) {
+    wasmReady = typeof WebAssembly !== 'object'
+      ? Promise.reject(new Error('this browser has no WebAssembly'))
+      : initWasm(options.wasmUrl ? { module_or_path: options.wasmUrl } : undefined);
+    wasmReady.catch(() => { /* reported by init() */ });
+  }
+  return wasmReady;
+}
 
 /**
  * Starts personalization for this page.
@@ -673,8 +689,7 @@ export async function init(config, options = {}) {
   persona.cookieName = cookieNameOf(config);
   current = persona;
   try {
-    if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
-    await initWasm(settings.wasmUrl ? { module_or_path: settings.wasmUrl } : undefined);
+    await prepare(settings);
     // A newer init() (a framework remounting) replaced this one while the wasm loaded.
     if (current !== persona) return persona;
     const json = typeof config === 'string' ? config : JSON.stringify(config);

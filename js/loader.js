@@ -69,7 +69,12 @@ async function start() {
   // answer) run before DOMContentLoaded; waiting for it while the runtime and config
   // load means their queued calls are seen before the first decision, however fast
   // the files arrive from a preload.
-  const [runtime, config] = await Promise.all([import('./edge-persona.js'), loadConfig(), domContentLoaded()]);
+  // The wasm compiles while the page finishes parsing (prepare), not after it.
+  const runtimeLoaded = import('./edge-persona.js').then((runtime) => {
+    runtime.prepare();
+    return runtime;
+  });
+  const [runtime, config] = await Promise.all([runtimeLoaded, loadConfig(), domContentLoaded()]);
   let consent = attr('data-consent') || undefined;
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const read = queue.length;
