@@ -17,7 +17,7 @@ use crate::core::config::ConsentLevel;
 use crate::core::consent::storage_verdict;
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
-use crate::core::engine::{CookieWrite, Engine, PageViewInput};
+use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
 use crate::core::profile::codec::CookieStatus;
 use crate::core::profile::update::InteractionKind;
 use crate::core::profile::{minutes_from_ms, Profile};
@@ -47,6 +47,25 @@ struct LastPageView {
     facts: RequestFacts,
     cookie: Option<String>,
     entropy: u64,
+}
+
+impl LastPageView {
+    /// This page view run again from its inputs, with `consent` as it is now.
+    fn rerun<'e>(
+        &self,
+        engine: &'e Engine,
+        consent: Option<ConsentLevel>,
+        explain: bool,
+    ) -> PageView<'e> {
+        engine.page_view(PageViewInput {
+            facts: &self.facts,
+            cookie: self.cookie.as_deref(),
+            consent,
+            entropy: self.entropy,
+            keys: &[],
+            explain,
+        })
+    }
 }
 
 /// What `pageView` returns (as JSON).
@@ -145,7 +164,7 @@ impl Runtime {
                 json
             }
             _ => {
-                let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
+                let entropy = entropy_of(entropy_high, entropy_low);
                 let mut view = self.engine.page_view(PageViewInput {
                     facts: &facts,
                     cookie: profile_cookie.as_deref(),
@@ -185,14 +204,7 @@ impl Runtime {
             .last
             .as_ref()
             .ok_or_else(|| JsError::new("explain: there has been no page view yet"))?;
-        let view = self.engine.page_view(PageViewInput {
-            facts: &last.facts,
-            cookie: last.cookie.as_deref(),
-            consent: self.consent,
-            entropy: last.entropy,
-            keys: &[],
-            explain: true,
-        });
+        let view = last.rerun(&self.engine, self.consent, true);
         to_json(&PageViewOutput {
             decision: &view.decision,
             storage: &view.storage,
@@ -303,7 +315,7 @@ impl Runtime {
     /// Forgets the visitor: a fresh in-memory profile, and the cookie assignment that
     /// deletes the stored one.
     pub fn forget(&mut self, now_ms: f64, entropy_high: u32, entropy_low: u32) -> Option<String> {
-        let entropy = (u64::from(entropy_high) << 32) | u64::from(entropy_low);
+        let entropy = entropy_of(entropy_high, entropy_low);
         self.profile = Profile::new(entropy, minutes_from_ms(now_ms as i64));
         if let Some(last) = &mut self.last {
             last.cookie = None;
@@ -332,14 +344,7 @@ impl Runtime {
         let Some(last) = &self.last else {
             return CookieWrite::Unchanged;
         };
-        let view = self.engine.page_view(PageViewInput {
-            facts: &last.facts,
-            cookie: last.cookie.as_deref(),
-            consent: self.consent,
-            entropy: last.entropy,
-            keys: &[],
-            explain: false,
-        });
+        let view = last.rerun(&self.engine, self.consent, false);
         self.profile = view.profile;
         view.cookie
     }
@@ -359,6 +364,11 @@ fn parse_consent(level: Option<&str>) -> Result<Option<ConsentLevel>, JsError> {
             "consent: unknown level {other:?} (denied, necessary or personalization)"
         ))),
     }
+}
+
+/// The 64 random bits JS passes as two 32-bit halves (a JS number holds only 53).
+fn entropy_of(high: u32, low: u32) -> u64 {
+    (u64::from(high) << 32) | u64::from(low)
 }
 
 fn is_https(url: &str) -> bool {

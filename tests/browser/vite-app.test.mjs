@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from './harness.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 const dist = fileURLToPath(new URL('../../www/vite-app/dist/', import.meta.url));
@@ -33,10 +33,7 @@ before(async () => {
       return true;
     },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
