@@ -243,6 +243,11 @@ export interface ConsentSettings {
  */
 export interface CookieSettings {
   /**
+   * Send the profile cookie on to the origin server. Default false: the edge
+   * reads it and removes it from the request, so the origin never sees it.
+   */
+  forwardToOrigin?: boolean;
+  /**
    * Lifetime in days, renewed on every visit. Default 180.
    */
   maxAgeDays?: number;

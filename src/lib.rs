@@ -5,11 +5,16 @@
 //! the same decision natively, in the browser and at the edge.
 // wasm-bindgen's generated glue needs `unsafe`; everything of ours forbids it
 // (`core` and `browser` say so themselves).
-#![cfg_attr(not(feature = "browser"), forbid(unsafe_code))]
+#![cfg_attr(
+    not(any(feature = "browser", feature = "cloudflare")),
+    forbid(unsafe_code)
+)]
 
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod core;
+#[cfg(feature = "edge")]
+pub mod edge;
 #[cfg(feature = "schema")]
 pub mod schema_doc;
 

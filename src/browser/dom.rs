@@ -12,112 +12,10 @@
 //! - a slot's original children are kept, so a later decision can restore them.
 
 use crate::core::config::Content;
-use crate::core::decide::Decision;
+use crate::core::plan::{AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, DocumentFragment, Element, HtmlElement, HtmlTemplateElement};
-
-/// Marks what a slot or greeting element shows: the experience id, or
-/// `experience/variant` for a weighted experience, or the greeting id.
-const APPLIED_ATTRIBUTE: &str = "data-ep-applied";
-
-/// What a decision does to the page, owned so it outlives the decision.
-#[derive(Debug, Clone, Default)]
-pub struct DomPlan {
-    slots: Vec<SlotPlan>,
-    greetings: Vec<GreetingPlan>,
-    classes: Vec<String>,
-    attributes: Vec<AttributePlan>,
-    popups: Vec<PopupPlan>,
-}
-
-#[derive(Debug, Clone)]
-struct SlotPlan {
-    slot: String,
-    selector: String,
-    /// `experience/variant`, or `None` for the page's default.
-    key: Option<String>,
-    content: Option<Content>,
-}
-
-#[derive(Debug, Clone)]
-struct GreetingPlan {
-    slot: String,
-    selector: String,
-    greeting: String,
-    text: String,
-}
-
-#[derive(Debug, Clone)]
-struct AttributePlan {
-    selector: String,
-    attribute: String,
-    value: String,
-}
-
-#[derive(Debug, Clone)]
-struct PopupPlan {
-    id: String,
-    label: Option<String>,
-    content: Content,
-}
-
-impl DomPlan {
-    /// The plan of a decision.
-    pub fn from_decision(decision: &Decision<'_>) -> DomPlan {
-        DomPlan {
-            slots: decision
-                .slots
-                .iter()
-                .map(|s| SlotPlan {
-                    slot: s.slot.to_string(),
-                    selector: s.selector.to_string(),
-                    key: s.content.as_ref().map(|_| {
-                        let experience = s.experience.unwrap_or("");
-                        match s.variant {
-                            Some(variant) => format!("{experience}/{variant}"),
-                            None => experience.to_string(),
-                        }
-                    }),
-                    content: s.content.as_ref().map(|c| c.as_ref().clone()),
-                })
-                .collect(),
-            greetings: decision
-                .greetings
-                .iter()
-                .map(|g| GreetingPlan {
-                    slot: g.slot.to_string(),
-                    selector: g.selector.to_string(),
-                    greeting: g.greeting.to_string(),
-                    text: g.text.clone(),
-                })
-                .collect(),
-            classes: decision
-                .html_classes
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
-            attributes: decision
-                .attributes
-                .iter()
-                .map(|a| AttributePlan {
-                    selector: a.selector.to_string(),
-                    attribute: a.attribute.to_string(),
-                    value: a.value.clone(),
-                })
-                .collect(),
-            popups: decision
-                .popups
-                .iter()
-                .map(|p| PopupPlan {
-                    id: p.popup.to_string(),
-                    label: p.label.map(str::to_string),
-                    content: p.content.as_ref().clone(),
-                })
-                .collect(),
-        }
-    }
-}
 
 /// What applying a plan did, for the JS layer's events and for `explain()`.
 #[derive(Debug, Default, Serialize)]
@@ -140,7 +38,7 @@ pub struct DomState {
 impl DomState {
     /// Applies `plan` to `document`. Never throws: every problem is reported and the
     /// element concerned keeps what it had.
-    pub fn apply(&mut self, document: &Document, plan: &DomPlan) -> ApplyReport {
+    pub fn apply(&mut self, document: &Document, plan: &PagePlan) -> ApplyReport {
         let mut report = ApplyReport::default();
         for slot in &plan.slots {
             match self.apply_slot(document, slot) {
@@ -265,7 +163,7 @@ impl DomState {
     pub fn build_popup(
         &self,
         document: &Document,
-        plan: &DomPlan,
+        plan: &PagePlan,
         id: &str,
         close_label: &str,
     ) -> Result<Element, String> {

@@ -18,10 +18,11 @@ use crate::core::consent::storage_verdict;
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
+use crate::core::plan::PagePlan;
 use crate::core::profile::codec::CookieStatus;
 use crate::core::profile::update::InteractionKind;
 use crate::core::profile::{minutes_from_ms, Profile};
-use dom::{DomPlan, DomState};
+use dom::DomState;
 use patterns::JsPatternEngine;
 use serde::Serialize;
 use serde_json::Value;
@@ -39,7 +40,7 @@ pub struct Runtime {
     last: Option<LastPageView>,
     consent: Option<ConsentLevel>,
     storage_allowed: bool,
-    plan: DomPlan,
+    plan: PagePlan,
     dom: DomState,
 }
 
@@ -93,7 +94,7 @@ impl Runtime {
             last: None,
             consent: None,
             storage_allowed: false,
-            plan: DomPlan::default(),
+            plan: PagePlan::default(),
             dom: DomState::default(),
         })
     }
@@ -155,7 +156,7 @@ impl Runtime {
                     cookie_status: &CookieStatus::Absent,
                     set_cookie: set_cookie_value(&write, https),
                 })?;
-                self.plan = DomPlan::from_decision(&decision);
+                self.plan = PagePlan::from_decision(&decision);
                 self.last = Some(LastPageView {
                     facts,
                     cookie: None,
@@ -182,7 +183,7 @@ impl Runtime {
                     cookie_status: &view.cookie_status,
                     set_cookie: set_cookie_value(&view.cookie, https),
                 })?;
-                self.plan = DomPlan::from_decision(&view.decision);
+                self.plan = PagePlan::from_decision(&view.decision);
                 self.profile = view.profile;
                 self.last = Some(LastPageView {
                     facts,

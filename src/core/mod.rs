@@ -19,6 +19,7 @@ pub mod engine;
 pub mod journey;
 pub mod links;
 pub mod pattern;
+pub mod plan;
 pub mod profile;
 pub mod snippet;
 pub mod template;

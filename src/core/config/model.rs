@@ -133,6 +133,18 @@ impl ConsentLevel {
         ConsentLevel::Personalization
     }
 
+    /// The level a profile was stored under (`Profile::consent`, written as
+    /// `level as u8`); `None` for a value no version wrote.
+    pub fn from_stored(value: u8) -> Option<ConsentLevel> {
+        [
+            ConsentLevel::Denied,
+            ConsentLevel::Necessary,
+            ConsentLevel::Personalization,
+        ]
+        .into_iter()
+        .find(|level| *level as u8 == value)
+    }
+
     /// The stable name used in cookies, attributes and the JS API.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -161,6 +173,10 @@ pub struct CookieSettings {
     /// (the browser cannot sign: turn this on only for edge-only sites).
     #[serde(default)]
     pub require_signature: bool,
+    /// Send the profile cookie on to the origin server. Default false: the edge
+    /// reads it and removes it from the request, so the origin never sees it.
+    #[serde(default)]
+    pub forward_to_origin: bool,
 }
 
 impl CookieSettings {
@@ -182,6 +198,7 @@ impl Default for CookieSettings {
             max_age_days: Self::default_max_age_days(),
             session_timeout_minutes: Self::default_session_timeout(),
             require_signature: false,
+            forward_to_origin: false,
         }
     }
 }
@@ -468,7 +485,7 @@ pub struct SlotSettings {
 }
 
 /// What a slot shows instead of its default content.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Default, Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Content {

@@ -1,0 +1,234 @@
+//! The edge layer: personalized HTML streamed from a CDN worker (Cloudflare
+//! Workers through wasm, Fastly Compute natively for `wasm32-wasip1`). Behind the
+//! `edge` feature; never in the browser build.
+//!
+//! One request, on every platform:
+//! 1. [`EdgeEngine::origin_cookie_header`]: the `Cookie` header the origin gets
+//!    (without the profile cookie unless the config says otherwise);
+//! 2. [`EdgeEngine::respond`] with the origin's response head: either
+//!    [`EdgeResponse::PassThrough`] (the response goes on untouched) or a
+//!    [`Personalization`]: header changes (cache safety, `Set-Cookie`) and a
+//!    [`StreamRewriter`] for the body;
+//! 3. the body's chunks through [`StreamRewriter::write`] and [`StreamRewriter::end`].
+
+pub mod cache;
+pub mod handoff;
+pub mod request;
+pub mod response;
+pub mod rewrite;
+
+use crate::core::config::{ConfigError, ConfigErrors, ConsentLevel, Content};
+use crate::core::cookies::set_cookie_value;
+use crate::core::engine::{Engine, PageViewInput};
+use crate::core::pattern::PatternEngine;
+use crate::core::plan::PagePlan;
+use crate::core::profile::codec::SigningKey;
+pub use cache::HeaderChanges;
+pub use handoff::Handoff;
+pub use request::EdgeRequest;
+pub use response::{PassReason, ResponseHead};
+pub use rewrite::{Insertions, RewriteLimits, StreamRewriter};
+
+/// Options of the platform layer (not of the site's config).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EdgeOptions {
+    /// Add the explain header (which experience each slot shows; config ids only).
+    pub explain_header: bool,
+    /// Memory bounds of one response.
+    pub limits: RewriteLimits,
+}
+
+/// A loaded config with the edge's signing keys, ready for requests.
+#[derive(Debug)]
+pub struct EdgeEngine {
+    engine: Engine,
+    keys: Vec<SigningKey>,
+    options: EdgeOptions,
+}
+
+/// What to do with one origin response.
+#[derive(Debug)]
+pub enum EdgeResponse {
+    /// Send the origin's response on untouched.
+    PassThrough(PassReason),
+    /// Change the headers and stream the body through the rewriter.
+    Personalize(Box<Personalization>),
+}
+
+/// A personalized response.
+#[derive(Debug)]
+pub struct Personalization {
+    /// How the origin's headers change.
+    pub headers: HeaderChanges,
+    /// The body's rewriter.
+    pub rewriter: StreamRewriter,
+    /// The slots and greetings decided, as `slot=experience` (config ids only), for
+    /// logs that must not hold visitor data.
+    pub summary: String,
+}
+
+impl EdgeEngine {
+    /// Loads a config for the edge. Besides the usual validation, every selector
+    /// must be one the streaming rewriter can run.
+    ///
+    /// # Errors
+    /// Every problem, each naming the rule and the selector.
+    pub fn from_json(
+        json: &str,
+        patterns: &dyn PatternEngine,
+        keys: Vec<SigningKey>,
+        options: EdgeOptions,
+    ) -> Result<EdgeEngine, ConfigErrors> {
+        let engine = Engine::from_json(json, patterns)?;
+        let problems = edge_selector_problems(&engine);
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(EdgeEngine {
+            engine,
+            keys,
+            options,
+        })
+    }
+
+    /// The core engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The `Cookie` header to send to the origin (`None`: send none).
+    pub fn origin_cookie_header(&self, header: Option<&str>) -> Option<String> {
+        let header = header?;
+        let cookie = &self.engine.config().site.cookie;
+        if cookie.forward_to_origin {
+            Some(header.to_string())
+        } else {
+            request::without_cookie(header, &cookie.name)
+        }
+    }
+
+    /// Decides what to do with the origin's response to `request`.
+    pub fn respond(&self, request: &EdgeRequest, head: &ResponseHead) -> EdgeResponse {
+        let charset = match response::rewritable(&request.method, head) {
+            Ok(charset) => charset,
+            Err(reason) => return EdgeResponse::PassThrough(reason),
+        };
+        let site = &self.engine.config().site;
+        let facts = request.facts(&site.read_cookies);
+        let cookie = request.profile_cookie(&site.cookie.name);
+        // The edge has no consent platform: a profile cookie is only ever written
+        // with consent, and it remembers the level it was written under.
+        let consent = cookie.as_deref().and_then(|value| {
+            let (profile, _) =
+                self.engine
+                    .read_profile(Some(value), facts.now_ms, request.entropy, &self.keys);
+            ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0)
+        });
+        let view = self.engine.page_view(PageViewInput {
+            facts: &facts,
+            cookie: cookie.as_deref(),
+            consent,
+            entropy: request.entropy,
+            keys: &self.keys,
+            explain: false,
+        });
+        let plan = PagePlan::from_decision(&view.decision);
+        let summary = summarize(&plan);
+        let nonce = head
+            .content_security_policy
+            .as_deref()
+            .and_then(response::csp_nonce);
+        let handoff = handoff::handoff_element(
+            &Handoff {
+                version: 1,
+                decision: &view.decision,
+                storage: &view.storage,
+                cookie_status: &view.cookie_status,
+            },
+            nonce,
+        );
+        let insertions = Insertions {
+            handoff: Some(handoff),
+            popups: plan.popups.iter().filter_map(popup_template).collect(),
+        };
+        let set_cookie = set_cookie_value(&view.cookie, request.is_https());
+        let explain = self.options.explain_header.then(|| summary.clone());
+        // A second, independent nonce for the markers (the visitor id used the
+        // entropy as it came).
+        let marker_nonce = request.entropy.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
+        match StreamRewriter::new(
+            &plan,
+            insertions,
+            charset,
+            self.options.limits,
+            marker_nonce,
+        ) {
+            Ok(rewriter) => EdgeResponse::Personalize(Box::new(Personalization {
+                headers: HeaderChanges::personalized(set_cookie, explain),
+                rewriter,
+                summary,
+            })),
+            Err(_) => EdgeResponse::PassThrough(PassReason::Charset),
+        }
+    }
+}
+
+/// `hero=hero-newcomer, offers=default, greeting=greet-back`: which rule fills each
+/// slot, by config id.
+fn summarize(plan: &PagePlan) -> String {
+    let slots = plan
+        .slots
+        .iter()
+        .map(|s| format!("{}={}", s.slot, s.key.as_deref().unwrap_or("default")));
+    let greetings = plan
+        .greetings
+        .iter()
+        .map(|g| format!("{}={}", g.slot, g.greeting));
+    slots.chain(greetings).collect::<Vec<_>>().join(", ")
+}
+
+/// A popup's content for the browser runtime, as an inert `<template>` the runtime
+/// clones when the trigger fires (no HTML string parsing in the page, so it works
+/// under Trusted Types). Popups that name a page template need nothing.
+fn popup_template(popup: &crate::core::plan::PopupPlan) -> Option<String> {
+    let body = match &popup.content {
+        Content {
+            template: Some(_), ..
+        } => return None,
+        Content {
+            html: Some(html), ..
+        } => html.clone(),
+        Content {
+            text: Some(text), ..
+        } => handoff::escape_attribute(text),
+        _ => return None,
+    };
+    Some(format!(
+        "<template data-ep-popup=\"{}\">{body}</template>",
+        handoff::escape_attribute(&popup.id)
+    ))
+}
+
+/// Every selector of the config that the streaming rewriter cannot run, each with
+/// its JSON path.
+pub fn edge_selector_problems(engine: &Engine) -> Vec<ConfigError> {
+    let site = &engine.config().site;
+    let slots = engine
+        .config()
+        .slot_selectors()
+        .map(|(name, selector)| (format!("slots.{name}.selector"), selector));
+    let attributes = site.experiences.iter().enumerate().flat_map(|(i, e)| {
+        e.set_attributes.iter().enumerate().map(move |(j, a)| {
+            (
+                format!("experiences[{i}].setAttributes[{j}].selector"),
+                a.selector.as_str(),
+            )
+        })
+    });
+    slots
+        .chain(attributes)
+        .filter_map(|(path, selector)| {
+            rewrite::unsupported_selector(selector).map(|message| ConfigError { path, message })
+        })
+        .collect()
+}

@@ -1,0 +1,124 @@
+//! What the edge knows about a request, and what it forwards to the origin.
+
+use crate::core::context::{Geo, RequestFacts};
+use crate::core::cookies::read_cookies;
+use std::collections::BTreeMap;
+
+/// The parts of a request the engine reads, filled in by the platform layer
+/// (Cloudflare from `Request` and `request.cf`, Fastly from its request and geo
+/// lookup). Nothing else of the request is looked at.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeRequest {
+    /// `GET`, `HEAD`, …
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+    /// The `Cookie` header.
+    pub cookie: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// The `Accept-Language` header.
+    pub accept_language: Option<String>,
+    /// The `Referer` header.
+    pub referer: Option<String>,
+    /// `Sec-GPC: 1`: the visitor asks not to be tracked.
+    pub global_privacy_control: bool,
+    /// Coarse location from the platform's IP lookup.
+    pub geo: Option<Geo>,
+    /// The visitor's UTC offset in minutes east of UTC, when the platform knows
+    /// their time zone (0 otherwise).
+    pub utc_offset_minutes: i32,
+    /// Current time, Unix milliseconds.
+    pub now_ms: i64,
+    /// Random bits from the platform (a new visitor's id, the response's markers).
+    pub entropy: u64,
+}
+
+impl EdgeRequest {
+    /// True for `Sec-GPC` values that mean "on" (the spec's only value is `1`).
+    pub fn gpc_header(value: Option<&str>) -> bool {
+        value.is_some_and(|v| v.trim() == "1")
+    }
+
+    /// The page view's facts: the site cookies the config names are read from the
+    /// `Cookie` header; page annotations and events stay empty (the browser layer
+    /// records them on the page).
+    pub fn facts(&self, read_cookie_names: &[String]) -> RequestFacts {
+        RequestFacts {
+            url: self.url.clone(),
+            referrer: self.referer.clone(),
+            user_agent: self.user_agent.clone(),
+            language: self.accept_language.clone(),
+            now_ms: self.now_ms,
+            utc_offset_minutes: self.utc_offset_minutes,
+            geo: self.geo.clone(),
+            cookies: self.cookies(read_cookie_names),
+            global_privacy_control: self.global_privacy_control,
+            ..RequestFacts::default()
+        }
+    }
+
+    fn cookies(&self, names: &[String]) -> BTreeMap<String, String> {
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.cookie
+            .as_deref()
+            .map(|header| read_cookies(header, &wanted))
+            .unwrap_or_default()
+    }
+
+    /// The profile cookie's value, if the request has one.
+    pub fn profile_cookie(&self, name: &str) -> Option<String> {
+        let header = self.cookie.as_deref()?;
+        read_cookies(header, &[name]).remove(name)
+    }
+
+    /// True when the page is served over https (the cookie gets `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+}
+
+/// The `Cookie` header to send to the origin: the request's header without the
+/// cookie `name`, or `None` when nothing is left. Other cookies pass as they came.
+pub fn without_cookie(header: &str, name: &str) -> Option<String> {
+    let kept: Vec<&str> = header
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n).trim() != name)
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_cookie_is_removed_and_the_rest_kept() {
+        assert_eq!(
+            without_cookie("a=1; ep=1cABC; b=x=y", "ep").as_deref(),
+            Some("a=1; b=x=y")
+        );
+        assert_eq!(without_cookie("ep=1cABC", "ep"), None);
+        assert_eq!(without_cookie(" ep=1; ep=2 ;", "ep"), None);
+        // A cookie whose name only starts with the profile cookie's stays.
+        assert_eq!(without_cookie("epx=1", "ep").as_deref(), Some("epx=1"));
+    }
+
+    #[test]
+    fn facts_read_only_the_named_cookies() {
+        let request = EdgeRequest {
+            url: "https://example.test/".into(),
+            cookie: Some("name=%D0%90%D0%BD%D1%8F; secret=1; ep=1c".into()),
+            ..EdgeRequest::default()
+        };
+        let facts = request.facts(&["name".to_string()]);
+        assert_eq!(facts.cookies.len(), 1);
+        assert_eq!(facts.cookies.get("name").map(String::as_str), Some("Аня"));
+        assert!(request.is_https());
+        assert_eq!(request.profile_cookie("ep").as_deref(), Some("1c"));
+    }
+}

@@ -1,0 +1,208 @@
+//! Which origin responses the edge may rewrite. Everything else passes through
+//! untouched: same status, headers and bytes, no cookie, no hand-off.
+
+use serde::Serialize;
+
+/// The parts of the origin's response that decide whether it is rewritten.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseHead {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The `Content-Encoding` header, as the platform hands the body over: a
+    /// platform that already decompressed the body passes `None`.
+    pub content_encoding: Option<String>,
+    /// The response has a `Content-Range` header (an answer to a `Range` request).
+    pub content_range: bool,
+    /// The `Cache-Control` header.
+    pub cache_control: Option<String>,
+    /// The `Content-Security-Policy` header (its script nonce is reused).
+    pub content_security_policy: Option<String>,
+}
+
+/// Why a response passes through untouched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PassReason {
+    /// Not a `GET` (a `HEAD` has no body to personalize; other methods are not
+    /// page views).
+    Method,
+    /// Not a 2xx with a full body (errors, redirects, 204/205, 206).
+    Status,
+    /// A `Content-Range` answer: a part of a document cannot be rewritten.
+    Range,
+    /// Not `text/html`.
+    NotHtml,
+    /// Compressed with an encoding the platform did not undo.
+    Encoded,
+    /// A character set the rewriter cannot handle (not ASCII-compatible).
+    Charset,
+    /// `Cache-Control: no-transform`.
+    NoTransform,
+    /// The config could not be used (the error is logged without visitor data).
+    Config,
+}
+
+impl PassReason {
+    /// A short English description, for logs and the explain header.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PassReason::Method => "not a GET request",
+            PassReason::Status => "not a 2xx response with a full body",
+            PassReason::Range => "a Content-Range response",
+            PassReason::NotHtml => "not text/html",
+            PassReason::Encoded => "a compressed body",
+            PassReason::Charset => "a character set the rewriter cannot handle",
+            PassReason::NoTransform => "Cache-Control: no-transform",
+            PassReason::Config => "no usable config",
+        }
+    }
+}
+
+/// The character set of a response the edge rewrites.
+pub type Charset = &'static encoding_rs::Encoding;
+
+/// Whether the response to a `method` request may be rewritten, and in which
+/// character set (UTF-8 when the header names none; a `<meta charset>` in the page
+/// still switches the rewriter).
+///
+/// # Errors
+/// The reason it must pass through untouched.
+pub fn rewritable(method: &str, head: &ResponseHead) -> Result<Charset, PassReason> {
+    if !method.eq_ignore_ascii_case("GET") {
+        return Err(PassReason::Method);
+    }
+    if !(200..300).contains(&head.status) || matches!(head.status, 204..=206) {
+        return Err(PassReason::Status);
+    }
+    if head.content_range {
+        return Err(PassReason::Range);
+    }
+    let content_type = head.content_type.as_deref().unwrap_or("");
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("text/html") {
+        return Err(PassReason::NotHtml);
+    }
+    if head
+        .content_encoding
+        .as_deref()
+        .is_some_and(|e| !e.trim().is_empty() && !e.trim().eq_ignore_ascii_case("identity"))
+    {
+        return Err(PassReason::Encoded);
+    }
+    if head.cache_control.as_deref().is_some_and(|cc| {
+        cc.split(',')
+            .any(|d| d.trim().eq_ignore_ascii_case("no-transform"))
+    }) {
+        return Err(PassReason::NoTransform);
+    }
+    let charset = parts.find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    });
+    match charset {
+        None => Ok(encoding_rs::UTF_8),
+        Some(label) => encoding_rs::Encoding::for_label(label.as_bytes())
+            // lol-html needs an ASCII-compatible encoding (not UTF-16, not ISO-2022-JP).
+            .filter(|e| e.is_ascii_compatible() && *e != encoding_rs::ISO_2022_JP)
+            .ok_or(PassReason::Charset),
+    }
+}
+
+/// The script nonce of a `Content-Security-Policy`, if it has one, so the hand-off
+/// element carries the same nonce as the page's own scripts.
+pub fn csp_nonce(policy: &str) -> Option<&str> {
+    policy
+        .split([' ', ';', ','])
+        .filter_map(|token| token.strip_prefix("'nonce-")?.strip_suffix('\''))
+        .find(|nonce| {
+            !nonce.is_empty()
+                && nonce.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html(status: u16) -> ResponseHead {
+        ResponseHead {
+            status,
+            content_type: Some("text/html; charset=utf-8".into()),
+            ..ResponseHead::default()
+        }
+    }
+
+    #[test]
+    fn only_full_html_get_responses_are_rewritten() {
+        assert!(rewritable("GET", &html(200)).is_ok());
+        assert_eq!(rewritable("HEAD", &html(200)), Err(PassReason::Method));
+        assert_eq!(rewritable("POST", &html(200)), Err(PassReason::Method));
+        for status in [204, 206, 301, 304, 404, 500] {
+            assert_eq!(rewritable("GET", &html(status)), Err(PassReason::Status));
+        }
+        let ranged = ResponseHead {
+            content_range: true,
+            ..html(200)
+        };
+        assert_eq!(rewritable("GET", &ranged), Err(PassReason::Range));
+        let json = ResponseHead {
+            content_type: Some("application/json".into()),
+            ..html(200)
+        };
+        assert_eq!(rewritable("GET", &json), Err(PassReason::NotHtml));
+        let gzip = ResponseHead {
+            content_encoding: Some("gzip".into()),
+            ..html(200)
+        };
+        assert_eq!(rewritable("GET", &gzip), Err(PassReason::Encoded));
+        let no_transform = ResponseHead {
+            cache_control: Some("public, No-Transform".into()),
+            ..html(200)
+        };
+        assert_eq!(
+            rewritable("GET", &no_transform),
+            Err(PassReason::NoTransform)
+        );
+    }
+
+    #[test]
+    fn charsets() {
+        let with = |ct: &str| ResponseHead {
+            content_type: Some(ct.into()),
+            ..html(200)
+        };
+        assert_eq!(
+            rewritable("GET", &with("text/html")),
+            Ok(encoding_rs::UTF_8)
+        );
+        assert_eq!(
+            rewritable("GET", &with("TEXT/HTML; charset=\"windows-1251\"")),
+            Ok(encoding_rs::WINDOWS_1251)
+        );
+        assert_eq!(
+            rewritable("GET", &with("text/html; charset=utf-16le")),
+            Err(PassReason::Charset)
+        );
+        assert_eq!(
+            rewritable("GET", &with("text/html; charset=klingon")),
+            Err(PassReason::Charset)
+        );
+    }
+
+    #[test]
+    fn nonces() {
+        assert_eq!(
+            csp_nonce("default-src 'self'; script-src 'nonce-r4nd0m+/=' 'strict-dynamic'"),
+            Some("r4nd0m+/=")
+        );
+        assert_eq!(csp_nonce("script-src 'self'"), None);
+        assert_eq!(csp_nonce("script-src 'nonce-\"><x'"), None);
+    }
+}

@@ -1,0 +1,844 @@
+//! Streaming rewriting of the origin's HTML with lol-html.
+//!
+//! Every slot and greeting is swapped *whole or not at all*. Its new content is
+//! written by lol-html between markers that only this response knows (a random
+//! nonce per response), and the bytes from the slot's start tag to its end tag are
+//! held back until the slot is complete; then the [`Splicer`] keeps either the new
+//! content or the default and drops the markers. So:
+//! - a slot whose variant is a `<template data-ep-variant>` *later* in the page is
+//!   held until that template has streamed past (bounded by
+//!   [`RewriteLimits::hold_bytes`]; past it, the slot keeps its default and the
+//!   stream flows again);
+//! - a rewriter that bails out in the middle of a slot (memory limit) leaves that
+//!   slot's default intact, and lol-html's graceful bail-out passes every input byte
+//!   on, so a response is never truncated;
+//! - elements inside `<template>` are never touched (as in the browser, where
+//!   template content is inert and `querySelectorAll` does not see it).
+//!
+//! Outside held slots, output leaves as soon as lol-html produces it.
+
+use crate::core::config::Content;
+use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
+use crate::edge::handoff::escape_attribute;
+use crate::edge::response::Charset;
+use lol_html::errors::RewritingError;
+use lol_html::html_content::{ContentType, DocumentEnd, Element};
+use lol_html::{
+    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HtmlRewriter,
+    MemorySettings, OutputSink, Selector, Settings,
+};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Memory bounds of one response.
+#[derive(Debug, Clone, Copy)]
+pub struct RewriteLimits {
+    /// lol-html's parsing buffer (one unfinished tag or comment). Past it, the
+    /// rewriter bails out and the rest of the page passes through untouched.
+    pub parser_bytes: usize,
+    /// Output held back while slots are incomplete or wait for a later
+    /// `<template>`, and the size of one captured template. Past it, the waiting
+    /// slots keep their defaults and the stream flows again.
+    pub hold_bytes: usize,
+}
+
+impl Default for RewriteLimits {
+    fn default() -> Self {
+        RewriteLimits {
+            parser_bytes: 256 * 1024,
+            hold_bytes: 512 * 1024,
+        }
+    }
+}
+
+/// Markup that the edge adds to the page besides slot contents.
+#[derive(Debug, Clone, Default)]
+pub struct Insertions {
+    /// The hand-off element.
+    pub handoff: Option<String>,
+    /// Popup contents as `<template data-ep-popup>` elements, appended to `<body>`.
+    pub popups: Vec<String>,
+}
+
+/// One response's rewriter: write the origin's chunks, take what comes out.
+pub struct StreamRewriter {
+    rewriter: Option<HtmlRewriter<'static, SplicerSink>>,
+    splicer: Rc<RefCell<Splicer>>,
+    failure: Option<String>,
+}
+
+impl std::fmt::Debug for StreamRewriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamRewriter")
+            .field("running", &self.rewriter.is_some())
+            .field("failure", &self.failure)
+            .finish()
+    }
+}
+
+/// Why lol-html cannot run `selector`, if it cannot (pseudo-classes like `:has`,
+/// sibling combinators, …). Config validation asks, so such selectors never reach a
+/// request.
+pub fn unsupported_selector(selector: &str) -> Option<String> {
+    selector.parse::<Selector>().err().map(|error| {
+        format!(
+            "the selector {selector:?} cannot run in the edge's streaming rewriter \
+             ({error}); use tag, #id, .class and [attribute] selectors with descendant \
+             or child combinators"
+        )
+    })
+}
+
+impl StreamRewriter {
+    /// A rewriter that applies `plan` to a page in `charset`. `nonce` makes this
+    /// response's markers unguessable (random bits from the platform).
+    ///
+    /// # Errors
+    /// A charset that is not ASCII-compatible (see [`crate::edge::response::rewritable`]).
+    pub fn new(
+        plan: &PagePlan,
+        insertions: Insertions,
+        charset: Charset,
+        limits: RewriteLimits,
+        nonce: u64,
+    ) -> Result<StreamRewriter, String> {
+        let encoding = AsciiCompatibleEncoding::new(charset)
+            .ok_or_else(|| format!("the charset {} is not ASCII-compatible", charset.name()))?;
+        let wanted_templates: Vec<String> = plan
+            .slots
+            .iter()
+            .filter_map(|s| s.content.as_ref()?.template.clone())
+            .collect();
+        let splicer = Rc::new(RefCell::new(Splicer::new(
+            nonce,
+            limits.hold_bytes,
+            wanted_templates,
+        )));
+        let mut failure = None;
+        let settings = build_settings(plan, insertions, &splicer, limits, &mut failure)
+            .with_encoding(encoding);
+        Ok(StreamRewriter {
+            rewriter: Some(HtmlRewriter::new(settings, SplicerSink(splicer.clone()))),
+            splicer,
+            failure,
+        })
+    }
+
+    /// Rewrites one chunk of the origin's body and returns what may be sent now
+    /// (possibly nothing, while a slot is held).
+    pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        match &mut self.rewriter {
+            Some(rewriter) => {
+                if let Err(error) = rewriter.write(chunk) {
+                    self.fail(&error);
+                }
+            }
+            None => self.splicer.borrow_mut().ready.extend_from_slice(chunk),
+        }
+        std::mem::take(&mut self.splicer.borrow_mut().ready)
+    }
+
+    /// Ends the body and returns the rest of the output.
+    pub fn end(&mut self) -> Vec<u8> {
+        if let Some(rewriter) = self.rewriter.take() {
+            if let Err(error) = rewriter.end() {
+                self.fail(&error);
+            }
+        }
+        let mut splicer = self.splicer.borrow_mut();
+        splicer.settle_all();
+        std::mem::take(&mut splicer.ready)
+    }
+
+    /// Why rewriting stopped early, if it did (the rest of the page passed through
+    /// untouched).
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    /// lol-html has already passed every input byte to the sink (graceful
+    /// bail-out); held slots keep their defaults and the rewriter is never used again.
+    fn fail(&mut self, error: &RewritingError) {
+        self.rewriter = None;
+        self.failure = Some(format!(
+            "rewriting stopped, the rest passes through: {error}"
+        ));
+        self.splicer.borrow_mut().settle_all();
+    }
+}
+
+type Handlers = ElementContentHandlers<'static>;
+
+fn build_settings(
+    plan: &PagePlan,
+    insertions: Insertions,
+    splicer: &Rc<RefCell<Splicer>>,
+    limits: RewriteLimits,
+    failure: &mut Option<String>,
+) -> Settings<'static, 'static> {
+    let mut handlers: Vec<(Cow<'static, Selector>, Handlers)> = Vec::new();
+    let mut add = |what: &str, selector: &str, handler: Handlers| match selector.parse::<Selector>()
+    {
+        Ok(selector) => handlers.push((Cow::Owned(selector), handler)),
+        // Config validation refuses these; a plan that still has one skips it.
+        Err(error) => *failure = Some(format!("{what}: selector {selector:?}: {error}")),
+    };
+
+    // First, so that every later handler knows whether it is inside a template.
+    let s = splicer.clone();
+    add(
+        "templates",
+        "template",
+        ElementContentHandlers::default().element(move |el: &mut Element| {
+            let capture = {
+                let mut splicer = s.borrow_mut();
+                splicer.template_depth += 1;
+                let name = el.get_attribute("data-ep-variant");
+                name.and_then(|n| splicer.start_capture(&n))
+            };
+            if let Some((open, close)) = capture {
+                el.prepend(&open, ContentType::Html);
+                el.append(&close, ContentType::Html);
+            }
+            let s = s.clone();
+            el.on_end_tag(Box::new(move |_| {
+                let mut splicer = s.borrow_mut();
+                splicer.template_depth = splicer.template_depth.saturating_sub(1);
+                Ok(())
+            }))
+        }),
+    );
+
+    for slot in &plan.slots {
+        let (Some(content), Some(key)) = (slot.content.clone(), slot.key.clone()) else {
+            continue;
+        };
+        let s = splicer.clone();
+        add(
+            &format!("slot {:?}", slot.slot),
+            &slot.selector,
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                swap(el, &s, &key, &content);
+                Ok(())
+            }),
+        );
+    }
+    for greeting in &plan.greetings {
+        let content = Content {
+            text: Some(greeting.text.clone()),
+            ..Content::default()
+        };
+        let key = greeting.greeting.clone();
+        let s = splicer.clone();
+        add(
+            &format!("greeting {:?}", greeting.greeting),
+            &greeting.selector,
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                swap(el, &s, &key, &content);
+                Ok(())
+            }),
+        );
+    }
+    for change in &plan.attributes {
+        let (name, value) = (change.attribute.clone(), change.value.clone());
+        let s = splicer.clone();
+        add(
+            &format!("attribute {name:?}"),
+            &change.selector,
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                if s.borrow().template_depth == 0 {
+                    // lol-html escapes only `"` in values; `&` is escaped here so the
+                    // browser reads back exactly `value`.
+                    if el
+                        .set_attribute(&name, &value.replace('&', "&amp;"))
+                        .is_ok()
+                    {
+                        s.borrow_mut().changes += 1;
+                    }
+                }
+                Ok(())
+            }),
+        );
+    }
+    if !plan.classes.is_empty() {
+        let classes = plan.classes.join(" ");
+        let s = splicer.clone();
+        add(
+            "classes",
+            "html",
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                s.borrow_mut().changes += 1;
+                let joined = match el.get_attribute("class") {
+                    Some(existing) if !existing.trim().is_empty() => {
+                        format!("{} {classes}", existing.trim())
+                    }
+                    _ => classes.clone(),
+                };
+                let _ = el.set_attribute("class", &joined);
+                Ok(())
+            }),
+        );
+    }
+
+    // The hand-off and the popups go at the end of <body> (else of the document),
+    // and only when the page changed: a page that none of the plan's selectors
+    // matched leaves the edge byte for byte as it came.
+    let closing = Rc::new(RefCell::new(Some(insertions)));
+    let (c, s) = (closing.clone(), splicer.clone());
+    add(
+        "body",
+        "body",
+        ElementContentHandlers::default().element(move |el: &mut Element| {
+            let (c, s) = (c.clone(), s.clone());
+            el.on_end_tag(Box::new(move |end| {
+                if let Some(markup) = closing_markup(&c, &s) {
+                    end.before(&markup, ContentType::Html);
+                }
+                Ok(())
+            }))
+        }),
+    );
+    let s = splicer.clone();
+    let document_end = DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
+        if let Some(markup) = closing_markup(&closing, &s) {
+            end.append(&markup, ContentType::Html);
+        }
+        Ok(())
+    });
+
+    let mut settings = Settings::new()
+        .with_memory_settings(
+            MemorySettings::new()
+                .with_max_allowed_memory_usage(limits.parser_bytes)
+                .with_graceful_bail_out_on_memory_limit_exceeded(true),
+        )
+        // Non-strict: lol-html never refuses a page for markup whose parsing it
+        // cannot decide (`<select><xmp>…`); it passes it on byte for byte.
+        .with_strict(false)
+        .with_graceful_bail_out_on_content_handler_error(true)
+        .append_document_content_handler(document_end);
+    for handler in handlers {
+        settings = settings.append_element_content_handler(handler);
+    }
+    settings
+}
+
+/// The hand-off and popups, once, if the page changed.
+fn closing_markup(
+    insertions: &RefCell<Option<Insertions>>,
+    splicer: &RefCell<Splicer>,
+) -> Option<String> {
+    if splicer.borrow().changes == 0 {
+        return None;
+    }
+    let insertions = insertions.borrow_mut().take()?;
+    Some(insertions.popups.concat() + insertions.handoff.as_deref().unwrap_or(""))
+}
+
+/// Puts a slot's or greeting's new content in front of its default, between this
+/// response's markers; the [`Splicer`] keeps one of the two when the slot is done.
+fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &Content) {
+    let mut s = splicer.borrow_mut();
+    if s.template_depth > 0 || !el.can_have_content() {
+        return;
+    }
+    let (template, inline) = match content {
+        Content {
+            template: Some(name),
+            ..
+        } => (s.template_index(name), String::new()),
+        Content {
+            html: Some(html), ..
+        } => (None, html.clone()),
+        Content {
+            text: Some(text), ..
+        } => (None, escape_text(text)),
+        _ => return,
+    };
+    if content.template.is_some() && template.is_none() {
+        return;
+    }
+    let n = s.open_slot(template);
+    let markers = s.markers(n);
+    // The marker follows the key in the attribute's value and goes away when the
+    // slot is settled (with the whole attribute if the default stays).
+    if el
+        .set_attribute(APPLIED_ATTRIBUTE, &format!("{key}{}", markers.attribute))
+        .is_err()
+    {
+        return;
+    }
+    el.prepend(
+        &format!("{}{inline}{}", markers.open, markers.middle),
+        ContentType::Html,
+    );
+    el.append(&markers.close, ContentType::Html);
+    s.hold_from_next_output = true;
+    s.changes += 1;
+}
+
+fn escape_text(text: &str) -> String {
+    escape_attribute(text)
+}
+
+struct Markers {
+    open: String,
+    middle: String,
+    close: String,
+    attribute: String,
+}
+
+/// A slot being swapped.
+#[derive(Debug)]
+struct HeldSlot {
+    /// The captured template it shows, or `None` for inline content.
+    template: Option<usize>,
+    /// Its end marker has streamed past.
+    closed: bool,
+    /// It keeps its default (missing template, limits, bail-out).
+    failed: bool,
+}
+
+/// A `<template data-ep-variant>` a slot needs.
+#[derive(Debug)]
+struct WantedTemplate {
+    name: String,
+    captured: Option<Vec<u8>>,
+    /// Seen but too big to keep, or the capture was cut short.
+    unusable: bool,
+}
+
+/// The output side: passes bytes on, holds them while slots are incomplete,
+/// captures templates, and settles slots.
+#[derive(Debug)]
+struct Splicer {
+    /// `<!--ep:<nonce>:`: the start of every comment marker.
+    comment_prefix: Vec<u8>,
+    /// `ep:<nonce>:a`: the start of every attribute marker.
+    attribute_prefix: Vec<u8>,
+    ready: Vec<u8>,
+    held: Option<Vec<u8>>,
+    hold_from_next_output: bool,
+    hold_limit: usize,
+    slots: Vec<HeldSlot>,
+    templates: Vec<WantedTemplate>,
+    capturing: Option<(usize, Vec<u8>)>,
+    template_depth: usize,
+    /// Elements changed so far (slots, greetings, attributes, `<html>` classes).
+    changes: usize,
+    /// The slot whose new content is streaming (between its open and middle
+    /// markers): the hold limit waits until it is complete, so a given-up slot never
+    /// shows part of it.
+    in_new_part: Option<usize>,
+    /// The end of the last chunk when it may be the start of a marker split across
+    /// chunks (lol-html's encoder may split inserted content).
+    carry: Vec<u8>,
+}
+
+struct SplicerSink(Rc<RefCell<Splicer>>);
+
+impl OutputSink for SplicerSink {
+    fn handle_chunk(&mut self, chunk: &[u8]) {
+        self.0.borrow_mut().receive(chunk);
+    }
+}
+
+/// What a marker says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Open(usize),
+    Middle(usize),
+    Close(usize),
+    TemplateStart(usize),
+    TemplateEnd(usize),
+}
+
+impl Splicer {
+    fn new(nonce: u64, hold_limit: usize, wanted: Vec<String>) -> Splicer {
+        let mut templates: Vec<WantedTemplate> = Vec::new();
+        for name in wanted {
+            if !templates.iter().any(|t| t.name == name) {
+                templates.push(WantedTemplate {
+                    name,
+                    captured: None,
+                    unusable: false,
+                });
+            }
+        }
+        Splicer {
+            comment_prefix: format!("<!--ep:{nonce:016x}:").into_bytes(),
+            attribute_prefix: format!("ep:{nonce:016x}:a").into_bytes(),
+            ready: Vec::new(),
+            held: None,
+            hold_from_next_output: false,
+            hold_limit,
+            slots: Vec::new(),
+            templates,
+            capturing: None,
+            template_depth: 0,
+            changes: 0,
+            in_new_part: None,
+            carry: Vec::new(),
+        }
+    }
+
+    fn comment(&self, kind: char, n: usize) -> String {
+        format!(
+            "{}{kind}{n}-->",
+            String::from_utf8_lossy(&self.comment_prefix)
+        )
+    }
+
+    fn markers(&self, n: usize) -> Markers {
+        Markers {
+            open: self.comment('s', n),
+            middle: self.comment('m', n),
+            close: self.comment('e', n),
+            attribute: format!("{}{n}", String::from_utf8_lossy(&self.attribute_prefix)),
+        }
+    }
+
+    fn template_index(&self, name: &str) -> Option<usize> {
+        self.templates.iter().position(|t| t.name == name)
+    }
+
+    fn open_slot(&mut self, template: Option<usize>) -> usize {
+        self.slots.push(HeldSlot {
+            template,
+            closed: false,
+            failed: false,
+        });
+        self.slots.len() - 1
+    }
+
+    /// The markers to put around a template's content, if a slot wants it and it
+    /// is not captured yet.
+    fn start_capture(&mut self, name: &str) -> Option<(String, String)> {
+        if self.template_depth > 1 || self.capturing.is_some() {
+            return None;
+        }
+        let index = self.template_index(name)?;
+        let template = &self.templates[index];
+        if template.captured.is_some() || template.unusable {
+            return None;
+        }
+        Some((self.comment('t', index), self.comment('u', index)))
+    }
+
+    fn receive(&mut self, chunk: &[u8]) {
+        let joined;
+        let mut bytes = if self.carry.is_empty() {
+            chunk
+        } else {
+            let mut carried = std::mem::take(&mut self.carry);
+            carried.extend_from_slice(chunk);
+            joined = carried;
+            &joined[..]
+        };
+        while let Some(at) = find(bytes, &self.comment_prefix) {
+            self.emit(&bytes[..at]);
+            let rest = &bytes[at..];
+            match parse_mark(&rest[self.comment_prefix.len()..]) {
+                Some((mark, len)) => {
+                    let whole = &rest[..self.comment_prefix.len() + len];
+                    self.on_mark(mark, whole);
+                    bytes = &rest[whole.len()..];
+                }
+                None if rest.len() < self.comment_prefix.len() + MAX_MARK_LEN
+                    && !rest.contains(&b'>') =>
+                {
+                    // A marker cut by the end of the chunk: finish it next time.
+                    self.carry = rest.to_vec();
+                    return;
+                }
+                None => {
+                    // Not one of ours after all (cannot happen for our own
+                    // insertions); pass it on as it is.
+                    self.emit(&rest[..self.comment_prefix.len()]);
+                    bytes = &rest[self.comment_prefix.len()..];
+                }
+            }
+        }
+        // The start of a marker cut by the end of the chunk waits for the next one.
+        let cut = (1..self.comment_prefix.len().min(bytes.len() + 1))
+            .rev()
+            .find(|&len| bytes.ends_with(&self.comment_prefix[..len]));
+        match cut {
+            Some(len) => {
+                let (now, later) = bytes.split_at(bytes.len() - len);
+                self.emit(now);
+                self.carry = later.to_vec();
+            }
+            None => self.emit(bytes),
+        }
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some((index, captured)) = &mut self.capturing {
+            captured.extend_from_slice(bytes);
+            if captured.len() > self.hold_limit {
+                self.templates[*index].unusable = true;
+                self.capturing = None;
+            }
+        }
+        if self.hold_from_next_output && self.held.is_none() {
+            self.held = Some(Vec::new());
+        }
+        self.hold_from_next_output = false;
+        match &mut self.held {
+            Some(held) => {
+                held.extend_from_slice(bytes);
+                self.check_hold_limit();
+            }
+            None => self.ready.extend_from_slice(bytes),
+        }
+    }
+
+    fn check_hold_limit(&mut self) {
+        let over = self
+            .held
+            .as_ref()
+            .is_some_and(|h| h.len() > self.hold_limit);
+        if over && self.in_new_part.is_none() {
+            self.give_up_waiting();
+        }
+    }
+
+    fn on_mark(&mut self, mark: Mark, whole: &[u8]) {
+        match mark {
+            Mark::TemplateStart(index) => {
+                if self.capturing.is_none() {
+                    self.capturing = Some((index, Vec::new()));
+                }
+            }
+            Mark::TemplateEnd(index) => {
+                if let Some((capturing, bytes)) = self.capturing.take() {
+                    if capturing == index {
+                        self.templates[index].captured = Some(bytes);
+                    }
+                }
+                self.settle_if_ready();
+            }
+            Mark::Open(n) | Mark::Middle(n) | Mark::Close(n) => {
+                if self.hold_from_next_output && self.held.is_none() {
+                    self.held = Some(Vec::new());
+                    self.hold_from_next_output = false;
+                }
+                let Some(held) = &mut self.held else {
+                    // Its slot was already given up and flushed: the marker goes.
+                    return;
+                };
+                held.extend_from_slice(whole);
+                match mark {
+                    Mark::Open(n) => self.in_new_part = Some(n),
+                    Mark::Middle(_) => {
+                        self.in_new_part = None;
+                        self.check_hold_limit();
+                        return;
+                    }
+                    _ => {}
+                }
+                if let (Mark::Close(_), Some(slot)) = (mark, self.slots.get_mut(n)) {
+                    slot.closed = true;
+                    self.settle_if_ready();
+                } else if self.slots.get(n).is_none() {
+                    // A marker we never made cannot occur; stay safe anyway.
+                    self.give_up_waiting();
+                }
+            }
+        }
+    }
+
+    /// A settled slot shows its new content: it is complete, was not given up,
+    /// and its template (if it needs one) was captured.
+    fn shows_new(&self, slot: &HeldSlot) -> bool {
+        !slot.failed
+            && slot.closed
+            && slot
+                .template
+                .is_none_or(|t| self.templates[t].captured.is_some())
+    }
+
+    /// A slot can be settled when it is complete and its content is known.
+    fn settleable(&self, slot: &HeldSlot) -> bool {
+        slot.failed
+            || (slot.closed
+                && slot.template.is_none_or(|t| {
+                    let template = &self.templates[t];
+                    template.captured.is_some() || template.unusable
+                }))
+    }
+
+    fn settle_if_ready(&mut self) {
+        if self.held.is_some() && self.slots.iter().all(|s| self.settleable(s)) {
+            self.flush_held();
+        }
+    }
+
+    /// Past the hold limit: every unsettled slot keeps its default.
+    fn give_up_waiting(&mut self) {
+        let pending: Vec<bool> = self.slots.iter().map(|s| !self.settleable(s)).collect();
+        for (slot, pending) in self.slots.iter_mut().zip(pending) {
+            if pending {
+                slot.failed = true;
+            }
+        }
+        self.flush_held();
+    }
+
+    /// The end of the document or of rewriting: settle everything.
+    fn settle_all(&mut self) {
+        let carried = std::mem::take(&mut self.carry);
+        self.emit(&carried);
+        self.capturing = None;
+        self.in_new_part = None;
+        for template in &mut self.templates {
+            if template.captured.is_none() {
+                template.unusable = true;
+            }
+        }
+        for slot in &mut self.slots {
+            if !slot.closed {
+                slot.failed = true;
+            }
+        }
+        self.flush_held();
+    }
+
+    /// Sends the held bytes with each slot settled: its new content or its default,
+    /// never both, no markers.
+    fn flush_held(&mut self) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        let mut out = Vec::with_capacity(held.len());
+        // Which regions are kept: (slot, in its new part?) for each open slot.
+        let mut open: Vec<(usize, bool)> = Vec::new();
+        let keep = |open: &[(usize, bool)]| {
+            open.iter().all(|&(n, new_part)| {
+                new_part == self.slots.get(n).is_some_and(|s| self.shows_new(s))
+            })
+        };
+        let mut rest: &[u8] = &held;
+        loop {
+            let next = find(rest, &self.comment_prefix);
+            let text = &rest[..next.unwrap_or(rest.len())];
+            if keep(&open) {
+                self.copy_resolving_attributes(text, &mut out);
+            }
+            let Some(at) = next else { break };
+            let after = &rest[at + self.comment_prefix.len()..];
+            let Some((mark, len)) = parse_mark(after) else {
+                rest = after;
+                continue;
+            };
+            rest = &after[len..];
+            match mark {
+                Mark::Open(n) => open.push((n, true)),
+                Mark::Middle(n) => {
+                    let new_part_kept = keep(&open);
+                    if let Some(last) = open.last_mut().filter(|(m, _)| *m == n) {
+                        last.1 = false;
+                    }
+                    // A template slot's new content is the captured template.
+                    let captured = self.slots[n]
+                        .template
+                        .and_then(|t| self.templates[t].captured.as_ref());
+                    if let (true, Some(bytes)) = (new_part_kept, captured) {
+                        out.extend_from_slice(bytes);
+                    }
+                }
+                Mark::Close(n) => {
+                    if open.last().is_some_and(|(m, _)| *m == n) {
+                        open.pop();
+                    }
+                }
+                Mark::TemplateStart(_) | Mark::TemplateEnd(_) => {}
+            }
+        }
+        self.ready.extend_from_slice(&out);
+        // Settled slots are done; a slot given up before its end marker came stays
+        // listed as failed so that its late markers are dropped.
+    }
+
+    /// Copies `text`, settling attribute markers: a slot that shows its new content
+    /// keeps `data-ep-applied="key"`; one that keeps its default loses the attribute.
+    fn copy_resolving_attributes(&self, mut text: &[u8], out: &mut Vec<u8>) {
+        while let Some(at) = find(text, &self.attribute_prefix) {
+            out.extend_from_slice(&text[..at]);
+            let after = &text[at + self.attribute_prefix.len()..];
+            let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            let n = std::str::from_utf8(&after[..digits])
+                .ok()
+                .and_then(|d| d.parse::<usize>().ok());
+            text = &after[digits..];
+            let succeeded = n
+                .and_then(|n| self.slots.get(n))
+                .is_some_and(|s| self.shows_new(s));
+            if !succeeded {
+                // Remove the whole ` data-ep-applied="key` written so far, and the
+                // closing quote that follows.
+                let attribute = format!(" {APPLIED_ATTRIBUTE}=\"");
+                if let Some(start) = rfind(out, attribute.as_bytes()) {
+                    out.truncate(start);
+                    if text.first() == Some(&b'"') {
+                        text = &text[1..];
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(text);
+    }
+}
+
+/// The longest mark after the prefix: a kind, up to 20 digits and `-->`.
+const MAX_MARK_LEN: usize = 24;
+
+/// Parses `s12-->` (after the prefix): the mark and the length it takes.
+fn parse_mark(bytes: &[u8]) -> Option<(Mark, usize)> {
+    let kind = *bytes.first()?;
+    let digits = bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || bytes.get(1 + digits..1 + digits + 3)? != b"-->" {
+        return None;
+    }
+    let n: usize = std::str::from_utf8(&bytes[1..1 + digits])
+        .ok()?
+        .parse()
+        .ok()?;
+    let mark = match kind {
+        b's' => Mark::Open(n),
+        b'm' => Mark::Middle(n),
+        b'e' => Mark::Close(n),
+        b't' => Mark::TemplateStart(n),
+        b'u' => Mark::TemplateEnd(n),
+        _ => return None,
+    };
+    Some((mark, 1 + digits + 3))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || haystack.len() < needle.len() {
+        return None;
+    }
+    let first = needle[0];
+    let mut from = 0;
+    while let Some(offset) = haystack[from..].iter().position(|&b| b == first) {
+        let at = from + offset;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+        if haystack.len() - from < needle.len() {
+            return None;
+        }
+    }
+    None
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}

@@ -1,0 +1,694 @@
+//! The edge rewriter on real landing pages (`../shared/corpus/pages/`, unmodified)
+//! and on hostile input: byte identity when nothing matches, only the targeted
+//! blocks changed otherwise (compared as parsed documents), the same output at any
+//! chunking, no markup from visitor values, signed cookies, cache safety and
+//! graceful bail-out.
+#![cfg(feature = "edge")]
+
+use edge_persona::core::context::Geo;
+use edge_persona::core::pattern::default_engine;
+use edge_persona::core::profile::codec::SigningKey;
+use edge_persona::edge::cache::shared_cache_may_store;
+use edge_persona::edge::{
+    EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, PassReason, Personalization, ResponseHead,
+    RewriteLimits,
+};
+use scraper::{Html, Selector};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+const NOW_MS: i64 = 1_800_000_000_000;
+
+fn corpus_pages() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pages");
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus at {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    pages.sort();
+    assert!(
+        pages.len() >= 10,
+        "expected the landing-page corpus in {}",
+        dir.display()
+    );
+    pages
+}
+
+fn engine(config: Value, keys: Vec<SigningKey>, limits: RewriteLimits) -> EdgeEngine {
+    EdgeEngine::from_json(
+        &config.to_string(),
+        default_engine(),
+        keys,
+        EdgeOptions {
+            explain_header: true,
+            limits,
+        },
+    )
+    .unwrap_or_else(|e| panic!("config: {e}"))
+}
+
+fn request(cookie: Option<&str>, query: &str) -> EdgeRequest {
+    EdgeRequest {
+        method: "GET".into(),
+        url: format!("https://shop.example/landing{query}"),
+        cookie: cookie.map(str::to_string),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0".into()),
+        accept_language: Some("ru-RU,ru;q=0.9".into()),
+        geo: Some(Geo {
+            country: Some("RU".into()),
+            ..Geo::default()
+        }),
+        now_ms: NOW_MS,
+        entropy: 0x5eed_1234_abcd_0042,
+        ..EdgeRequest::default()
+    }
+}
+
+fn html_head() -> ResponseHead {
+    ResponseHead {
+        status: 200,
+        content_type: Some("text/html; charset=utf-8".into()),
+        cache_control: Some("public, max-age=600".into()),
+        ..ResponseHead::default()
+    }
+}
+
+fn personalize(engine: &EdgeEngine, request: &EdgeRequest) -> Box<Personalization> {
+    match engine.respond(request, &html_head()) {
+        EdgeResponse::Personalize(p) => p,
+        EdgeResponse::PassThrough(reason) => panic!("passed through: {reason:?}"),
+    }
+}
+
+/// The page through a fresh rewriter, in chunks of the given sizes (cycled).
+fn rewrite(engine: &EdgeEngine, request: &EdgeRequest, page: &[u8], sizes: &[usize]) -> Vec<u8> {
+    let mut p = personalize(engine, request);
+    let mut out = Vec::new();
+    let mut rest = page;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let size = sizes[i % sizes.len()].clamp(1, rest.len());
+        let (chunk, tail) = rest.split_at(size);
+        out.extend(p.rewriter.write(chunk));
+        rest = tail;
+        i += 1;
+    }
+    out.extend(p.rewriter.end());
+    assert_eq!(p.rewriter.failure(), None);
+    out
+}
+
+/// A small deterministic generator, so that a failing split can be replayed from
+/// its seed.
+struct SplitMix(u64);
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn sizes(&mut self, count: usize, max: u64) -> Vec<usize> {
+        (0..count)
+            .map(|_| (self.next() % max) as usize + 1)
+            .collect()
+    }
+}
+
+/// A config whose rules all match but whose selectors match nothing on the corpus
+/// pages, with no `<html>` classes: the pages must come out byte for byte.
+fn config_matching_no_element() -> Value {
+    json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "slots": {
+            "hero": { "selector": "#ep-no-such-hero" },
+            "greeting": { "selector": "div.ep-no-such-greeting > span" }
+        },
+        "experiences": [
+            { "id": "hero-all", "slot": "hero", "content": { "html": "<b>never</b>" } }
+        ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Hi" } ]
+    })
+}
+
+/// A config that swaps three blocks every corpus page has some of.
+fn config_three_slots() -> Value {
+    json!({
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": {
+            "headline": { "selector": "h1" },
+            "footer": { "selector": "footer" },
+            "nav": { "selector": "nav" }
+        },
+        "experiences": [
+            { "id": "headline-new", "slot": "headline",
+              "content": { "html": "<span class=\"ep-new\">Добро пожаловать</span>" } },
+            { "id": "footer-text", "slot": "footer", "content": { "text": "Мы рядом <всегда> & везде" } }
+        ],
+        "greetings": [
+            { "id": "by-name", "slot": "nav", "template": "Здравствуйте, {cookies.name|гость}!" }
+        ]
+    })
+}
+
+#[test]
+fn a_config_that_matches_nothing_gives_byte_identical_pages() {
+    let engine = engine(
+        config_matching_no_element(),
+        vec![],
+        RewriteLimits::default(),
+    );
+    for page in corpus_pages() {
+        let bytes = std::fs::read(&page).expect("readable page");
+        let out = rewrite(&engine, &request(None, ""), &bytes, &[64 * 1024]);
+        assert!(out == bytes, "{} changed", page.display());
+    }
+}
+
+#[test]
+fn every_chunking_gives_the_same_output() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let seed: u64 = std::env::var("EP_SPLIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_127);
+    let mut random = SplitMix(seed);
+    for page in corpus_pages() {
+        let bytes = std::fs::read(&page).expect("readable page");
+        let req = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
+        let whole = rewrite(&engine, &req, &bytes, &[bytes.len()]);
+        assert_ne!(whole, bytes, "{}: nothing was rewritten", page.display());
+        let one_byte = rewrite(&engine, &req, &bytes, &[1]);
+        assert!(
+            one_byte == whole,
+            "{}: 1-byte chunks differ",
+            page.display()
+        );
+        for round in 0..4 {
+            let sizes = random.sizes(64, [7, 100, 1500, 20_000][round]);
+            let split = rewrite(&engine, &req, &bytes, &sizes);
+            assert!(
+                split == whole,
+                "{}: chunking differs (EP_SPLIT_SEED={seed}, round {round})",
+                page.display()
+            );
+        }
+    }
+}
+
+/// The document with the targeted elements emptied, the edge's own additions
+/// removed and `data-ep-applied` dropped, serialized.
+fn without_targets(html: &str, targets: &[&str]) -> String {
+    let mut document = Html::parse_document(html);
+    let mut doomed = Vec::new();
+    for target in targets {
+        let selector = Selector::parse(target).expect("valid selector");
+        for element in document.select(&selector) {
+            doomed.extend(element.children().map(|c| c.id()));
+        }
+    }
+    let additions = Selector::parse("#ep-handoff, template[data-ep-popup]").expect("valid");
+    doomed.extend(document.select(&additions).map(|e| e.id()));
+    for id in doomed {
+        if let Some(mut node) = document.tree.get_mut(id) {
+            node.detach();
+        }
+    }
+    document
+        .html()
+        .replace(" data-ep-applied=\"headline-new\"", "")
+        .replace(" data-ep-applied=\"footer-text\"", "")
+        .replace(" data-ep-applied=\"by-name\"", "")
+        .replace(" class=\"ep-exp-new ep-stage-cold\"", "")
+        .replace(" ep-exp-new ep-stage-cold", "")
+}
+
+#[test]
+fn only_the_targeted_blocks_change() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let req = request(Some("name=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"), "");
+    for page in corpus_pages() {
+        let original = std::fs::read_to_string(&page).expect("readable page");
+        let out = rewrite(&engine, &req, original.as_bytes(), &[4096]);
+        let out = String::from_utf8(out).expect("UTF-8 stays UTF-8");
+        let after = Html::parse_document(&out);
+        let before = Html::parse_document(&original);
+        let count = |doc: &Html, s: &str| doc.select(&Selector::parse(s).expect("valid")).count();
+
+        // Every targeted element shows the new content, and nothing else changed.
+        for h1 in after.select(&Selector::parse("h1").expect("valid")) {
+            assert_eq!(
+                h1.inner_html(),
+                "<span class=\"ep-new\">Добро пожаловать</span>"
+            );
+            assert_eq!(h1.value().attr("data-ep-applied"), Some("headline-new"));
+        }
+        for footer in after.select(&Selector::parse("footer").expect("valid")) {
+            assert_eq!(
+                footer.text().collect::<String>(),
+                "Мы рядом <всегда> & везде"
+            );
+            assert_eq!(footer.children().count(), 1, "text only");
+        }
+        for nav in after.select(&Selector::parse("nav").expect("valid")) {
+            assert_eq!(
+                nav.text().collect::<String>(),
+                "Здравствуйте, <img src=x onerror=alert(1)>!",
+                "{}",
+                page.display()
+            );
+        }
+        assert_eq!(count(&after, "h1"), count(&before, "h1"));
+        assert_eq!(
+            count(&after, "img"),
+            count(&before, "img") - count(&before, "nav img, footer img, h1 img")
+        );
+        assert_eq!(count(&after, "[onerror]"), count(&before, "[onerror]"));
+        // `<html>` classes change every page, so every page gets the hand-off.
+        assert_eq!(count(&after, "#ep-handoff"), 1, "{}", page.display());
+        assert_eq!(
+            without_targets(&out, &["h1", "footer", "nav"]),
+            without_targets(&original, &["h1", "footer", "nav"]),
+            "{}: something outside the targeted blocks changed",
+            page.display()
+        );
+    }
+}
+
+fn handoff_json(html: &str) -> Value {
+    let document = Html::parse_document(html);
+    let selector = Selector::parse("script#ep-handoff").expect("valid");
+    let script = document
+        .select(&selector)
+        .next()
+        .expect("a hand-off element");
+    assert_eq!(script.value().attr("type"), Some("application/json"));
+    serde_json::from_str(&script.text().collect::<String>()).expect("hand-off is JSON")
+}
+
+#[test]
+fn hostile_values_never_become_markup_in_the_page_or_the_handoff() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": { "greeting": { "selector": ".greeting" }, "cta": { "selector": "#cta" } },
+        "experiences": [
+            { "id": "cta", "slot": "cta", "content": { "text": "Go" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "/book?c={utm.campaign}&x=1" } ] }
+        ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Hi {cookies.name}, via {utm.campaign}" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><head><title>t</title></head><body>\
+        <p class=\"greeting\">Hello</p><a id=\"cta\" href=\"/book\">Book</a></body></html>";
+    let names = [
+        "<img src=x onerror=alert(1)>",
+        "</script><script>alert(1)</script>",
+        "%E0%A4%A",
+        "\u{202e}evil",
+        &"x".repeat(4096),
+    ];
+    for name in names {
+        let cookie = format!("name={}", name.replace(';', "%3B"));
+        let campaign = "%22%3E%3Cscript%3Ealert(2)%3C/script%3E%E2%80%A8";
+        let req = request(Some(&cookie), &format!("?utm_campaign={campaign}"));
+        let out = String::from_utf8(rewrite(&engine, &req, page.as_bytes(), &[16])).expect("UTF-8");
+        let document = Html::parse_document(&out);
+        let count = |s: &str| document.select(&Selector::parse(s).expect("valid")).count();
+        assert_eq!(count("img"), 0, "{out}");
+        assert_eq!(count("script"), 1, "only the hand-off: {out}");
+        assert_eq!(count("[onerror]"), 0);
+        let link = document
+            .select(&Selector::parse("#cta").expect("valid"))
+            .next()
+            .expect("the link stays");
+        let href = link.value().attr("href").unwrap_or_default();
+        assert!(
+            href.starts_with("/book?c=") && href.ends_with("&x=1"),
+            "{href}"
+        );
+        assert!(!href.contains('"') && !href.contains('<'), "{href}");
+        let handoff = handoff_json(&out);
+        let text = handoff["decision"]["greetings"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.starts_with("Hi "), "{text}");
+    }
+}
+
+#[test]
+fn templates_later_in_the_page_fill_their_slot_and_missing_ones_keep_the_default() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "slots": { "hero": {}, "offers": {} },
+        "experiences": [
+            { "id": "hero-late", "slot": "hero", "content": { "template": "late" } },
+            { "id": "offers-missing", "slot": "offers", "content": { "template": "absent" } }
+        ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<html><body><div data-ep-slot=\"hero\"><p>Default hero</p></div>\
+        <section data-ep-slot=\"offers\"><p>Default offers</p></section>\
+        <template data-ep-variant=\"late\"><h2 class=\"x\">Late hero <b>bold</b></h2></template>\
+        </body></html>";
+    for sizes in [vec![page.len()], vec![1], vec![5, 13]] {
+        let out = String::from_utf8(rewrite(
+            &engine,
+            &request(None, ""),
+            page.as_bytes(),
+            &sizes,
+        ))
+        .expect("UTF-8");
+        assert!(
+            out.contains("<div data-ep-slot=\"hero\" data-ep-applied=\"hero-late\"><h2 class=\"x\">Late hero <b>bold</b></h2></div>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<section data-ep-slot=\"offers\"><p>Default offers</p></section>"),
+            "{out}"
+        );
+        // The template stays in the page for the browser runtime.
+        assert!(
+            out.contains("<template data-ep-variant=\"late\"><h2"),
+            "{out}"
+        );
+        assert!(!out.contains("<!--ep:"), "a marker leaked: {out}");
+    }
+}
+
+#[test]
+fn a_slot_held_past_the_hold_limit_keeps_its_default_and_the_stream_flows() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "slots": { "hero": {} },
+        "experiences": [ { "id": "hero-late", "slot": "hero", "content": { "template": "late" } } ]
+    });
+    let limits = RewriteLimits {
+        hold_bytes: 2048,
+        ..RewriteLimits::default()
+    };
+    let engine = engine(config, vec![], limits);
+    let filler = "<p>filler paragraph</p>".repeat(400);
+    let page = format!(
+        "<html><body><div data-ep-slot=\"hero\">Default</div>{filler}\
+         <template data-ep-variant=\"late\">Late</template></body></html>"
+    );
+    let mut p = personalize(&engine, &request(None, ""));
+    let mut out = Vec::new();
+    let mut sent_before_the_end = 0;
+    for chunk in page.as_bytes().chunks(512) {
+        out.extend(p.rewriter.write(chunk));
+        sent_before_the_end = out.len();
+    }
+    out.extend(p.rewriter.end());
+    let out = String::from_utf8(out).expect("UTF-8");
+    assert!(
+        out.contains("<div data-ep-slot=\"hero\">Default</div>"),
+        "{out}"
+    );
+    assert!(!out.contains("<!--ep:"));
+    assert!(out.contains(&filler));
+    assert!(
+        sent_before_the_end > page.len() / 2,
+        "output kept flowing: {sent_before_the_end} of {} bytes before the end",
+        page.len()
+    );
+}
+
+#[test]
+fn a_bail_out_passes_the_rest_through_and_never_truncates() {
+    let engine = engine(
+        config_three_slots(),
+        vec![],
+        RewriteLimits {
+            parser_bytes: 4096,
+            ..RewriteLimits::default()
+        },
+    );
+    // Inside the footer slot, a <nav> (the greeting's slot) whose start tag is
+    // longer than the parser's memory: lol-html must buffer a tag it has a handler for.
+    let huge = "x".repeat(20_000);
+    let page = format!(
+        "<html><body><h1>Title</h1><footer><p>Default footer</p>\
+         <nav data-x=\"{huge}\"><p>after</p></nav></footer><p>tail</p></body></html>"
+    );
+    let mut p = personalize(&engine, &request(None, ""));
+    let mut out = Vec::new();
+    for chunk in page.as_bytes().chunks(1000) {
+        out.extend(p.rewriter.write(chunk));
+    }
+    out.extend(p.rewriter.end());
+    assert!(
+        p.rewriter.failure().is_some(),
+        "the limit must have been hit"
+    );
+    let out = String::from_utf8(out).expect("UTF-8");
+    // The footer keeps its whole default (never half-swapped); nothing is lost.
+    let expected_tail = format!(
+        "<footer><p>Default footer</p><nav data-x=\"{huge}\"><p>after</p></nav></footer><p>tail</p></body></html>"
+    );
+    assert!(
+        out.ends_with(&expected_tail),
+        "{}",
+        &out[..200.min(out.len())]
+    );
+    assert!(out.contains("<h1 data-ep-applied=\"headline-new\"><span"));
+    assert!(!out.contains("<!--ep:"));
+}
+
+#[test]
+fn signed_cookies_round_trip_and_damaged_ones_are_ignored() {
+    let key = SigningKey::new("k1", b"0123456789abcdef0123456789abcdef").expect("key");
+    let config = json!({
+        "consent": { "mode": "none" },
+        "cookie": { "requireSignature": true },
+        "slots": { "hero": {} },
+        "experiences": [
+            { "id": "welcome-back", "slot": "hero", "when": { "experience": { "$ne": "new" } },
+              "content": { "text": "Welcome back" } }
+        ]
+    });
+    let engine = engine(config, vec![key], RewriteLimits::default());
+    let page = b"<html><body><div data-ep-slot=\"hero\">Hello</div></body></html>";
+    let first = personalize(&engine, &request(None, ""));
+    let set_cookie = first
+        .headers
+        .append
+        .iter()
+        .find(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.clone())
+        .expect("a profile cookie");
+    assert!(set_cookie.contains("; Secure") && set_cookie.contains("SameSite=Lax"));
+    let value = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .expect("name=value");
+    assert!(value.starts_with("1sk1."), "signed: {value}");
+
+    // Two days later: a new session, so a read profile makes a returning visitor.
+    let status = |cookie: &str| {
+        let mut next_visit = request(Some(&format!("ep={cookie}")), "");
+        next_visit.now_ms = NOW_MS + 2 * 86_400_000;
+        let out = rewrite(&engine, &next_visit, page, &[64]);
+        let out = String::from_utf8(out).expect("UTF-8");
+        (
+            out.contains("Welcome back"),
+            handoff_json(&out)["cookieStatus"].clone(),
+        )
+    };
+    let (returning, _) = status(&value);
+    assert!(returning, "a good signature is read");
+
+    let mut flipped = value.clone().into_bytes();
+    let last = flipped.len() - 3;
+    flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+    let unsigned = format!("1c{}", &value[5..]);
+    let wrong_kid = value.replacen("1sk1.", "1sk2.", 1);
+    let truncated = &value[..value.len() - 4];
+    for damaged in [
+        String::from_utf8(flipped).expect("ASCII"),
+        unsigned,
+        wrong_kid,
+        truncated.to_string(),
+    ] {
+        let (returning, cookie_status) = status(&damaged);
+        assert!(!returning, "{damaged} must be ignored ({cookie_status})");
+    }
+
+    // Expired: the same cookie read far in the future.
+    let mut late = request(Some(&format!("ep={value}")), "");
+    late.now_ms = NOW_MS + 400 * 86_400_000;
+    let out = {
+        let mut p = personalize(&engine, &late);
+        let mut out = p.rewriter.write(page);
+        out.extend(p.rewriter.end());
+        String::from_utf8(out).expect("UTF-8")
+    };
+    assert!(
+        !out.contains("Welcome back"),
+        "an expired cookie is ignored"
+    );
+}
+
+/// A shared cache in front of the edge, as a CDN would be: it stores what RFC 9111
+/// lets it store and serves it to the next visitor.
+#[test]
+fn two_visitors_through_a_shared_cache_never_see_each_others_page() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": { "greeting": { "selector": ".greeting" } },
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Hi {cookies.name|there}" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = b"<html><body><p class=\"greeting\">Hello</p></body></html>";
+    let mut cache: Option<Vec<u8>> = None;
+    let mut serve = |cookie: &str| -> Vec<u8> {
+        if let Some(stored) = &cache {
+            return stored.clone();
+        }
+        let mut p = personalize(&engine, &request(Some(cookie), ""));
+        let mut headers = vec![(
+            "cache-control".to_string(),
+            "public, max-age=600".to_string(),
+        )];
+        p.headers.apply(&mut headers);
+        let mut body = p.rewriter.write(page);
+        body.extend(p.rewriter.end());
+        let cache_control = headers
+            .iter()
+            .find(|(n, _)| n == "cache-control")
+            .map(|(_, v)| v.as_str());
+        if shared_cache_may_store(cache_control) {
+            cache = Some(body.clone());
+        }
+        body
+    };
+    let anna = String::from_utf8(serve("name=Anna")).expect("UTF-8");
+    let boris = String::from_utf8(serve("name=Boris")).expect("UTF-8");
+    assert!(anna.contains("Hi Anna"));
+    assert!(
+        boris.contains("Hi Boris") && !boris.contains("Anna"),
+        "{boris}"
+    );
+}
+
+#[test]
+fn what_is_not_a_full_html_page_passes_through() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let cases: [(&str, ResponseHead, PassReason); 5] = [
+        ("HEAD", html_head(), PassReason::Method),
+        (
+            "GET",
+            ResponseHead {
+                status: 404,
+                ..html_head()
+            },
+            PassReason::Status,
+        ),
+        (
+            "GET",
+            ResponseHead {
+                content_range: true,
+                ..html_head()
+            },
+            PassReason::Range,
+        ),
+        (
+            "GET",
+            ResponseHead {
+                content_type: Some("image/png".into()),
+                ..html_head()
+            },
+            PassReason::NotHtml,
+        ),
+        (
+            "GET",
+            ResponseHead {
+                content_encoding: Some("br".into()),
+                ..html_head()
+            },
+            PassReason::Encoded,
+        ),
+    ];
+    for (method, head, expected) in cases {
+        let mut req = request(Some("ep=1cAAAA"), "");
+        req.method = method.into();
+        match engine.respond(&req, &head) {
+            EdgeResponse::PassThrough(reason) => assert_eq!(reason, expected),
+            EdgeResponse::Personalize(_) => panic!("{method} {head:?} must pass through"),
+        }
+    }
+}
+
+#[test]
+fn the_profile_cookie_stays_at_the_edge_unless_the_config_forwards_it() {
+    let engine_default = engine(config_three_slots(), vec![], RewriteLimits::default());
+    assert_eq!(
+        engine_default
+            .origin_cookie_header(Some("ep=1cXYZ; session=abc"))
+            .as_deref(),
+        Some("session=abc")
+    );
+    let mut forwarding = config_three_slots();
+    forwarding["cookie"] = json!({ "forwardToOrigin": true });
+    let engine_forwarding = engine(forwarding, vec![], RewriteLimits::default());
+    assert_eq!(
+        engine_forwarding
+            .origin_cookie_header(Some("ep=1cXYZ; session=abc"))
+            .as_deref(),
+        Some("ep=1cXYZ; session=abc")
+    );
+}
+
+#[test]
+fn selectors_the_streaming_rewriter_cannot_run_are_refused_when_the_config_loads() {
+    let config = json!({
+        "slots": { "hero": { "selector": "section:has(> h1)" }, "cta": { "selector": "h1 + p" } },
+        "experiences": [ { "id": "x", "slot": "hero", "content": { "text": "x" } } ]
+    });
+    let error = EdgeEngine::from_json(
+        &config.to_string(),
+        default_engine(),
+        vec![],
+        EdgeOptions::default(),
+    )
+    .expect_err("refused");
+    let message = error.to_string();
+    assert!(message.contains("slots.hero.selector"), "{message}");
+    assert!(message.contains("slots.cta.selector"), "{message}");
+    assert!(message.contains("streaming rewriter"), "{message}");
+}
+
+#[test]
+fn the_explain_header_and_cache_headers_hold_no_visitor_data() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let p = personalize(
+        &engine,
+        &request(Some("name=Secret%20Name"), "?utm_campaign=hidden-campaign"),
+    );
+    let explain = p
+        .headers
+        .set
+        .iter()
+        .find(|(n, _)| n == "edge-persona-explain")
+        .map(|(_, v)| v.clone())
+        .expect("explain header asked for");
+    for part in ["headline=headline-new", "footer=footer-text", "nav=by-name"] {
+        assert!(explain.contains(part), "{explain}");
+    }
+    for (_, value) in p.headers.set.iter().chain(&p.headers.append) {
+        assert!(
+            !value.contains("Secret") && !value.contains("hidden-campaign"),
+            "{value}"
+        );
+    }
+    assert!(p.headers.remove.iter().any(|h| h == "etag"));
+}
