@@ -568,6 +568,8 @@ export interface DecisionEventDetail {
   applied: boolean;
   /** Whether it came after the flicker budget (and was therefore not applied). */
   late: boolean;
+  /** Whether the edge made it (the page's `#ep-handoff`); the browser did not decide again. */
+  edge: boolean;
 }
 
 /** `edge-persona:exposure` for a slot: a personalized slot was applied (one event per slot). */

@@ -317,8 +317,19 @@ class Persona {
   pageView(first) {
     const events = first ? [...declaredPageEvents(), ...(this.options.events || []).map((e) => pageEvent(e.name || e.kind, e))] : declaredPageEvents();
     const [high, low] = entropy();
-    const output = JSON.parse(this.runtime.pageView(
-      JSON.stringify(this.facts(events, first)), readCookieHeader(), this.consentLevel, high, low));
+    const facts = JSON.stringify(this.facts(events, first));
+    // A page the edge personalized carries its decision: take it over instead of
+    // deciding again (the page already shows it, so nothing flickers).
+    let output = null;
+    const handoff = first ? edgeHandoff() : null;
+    if (handoff) {
+      try {
+        output = JSON.parse(this.runtime.adopt(handoff, facts, readCookieHeader(), this.consentLevel, high, low));
+      } catch (error) {
+        warn(`the edge's hand-off was not usable (${error.message || error}); deciding in the browser`);
+      }
+    }
+    output ??= JSON.parse(this.runtime.pageView(facts, readCookieHeader(), this.consentLevel, high, low));
     writeCookie(output.setCookie);
     this.decision = output.decision;
     this.storage = output.storage;
@@ -327,10 +338,10 @@ class Persona {
     // Past the budget the head snippet has already revealed the defaults: swapping
     // now would be the flicker it exists to prevent. Without the snippet (an app
     // that renders variants itself, or calls init late) there is nothing to honour.
-    const late = first && hideSnippetPresent() && performance.now() > this.options.budgetMs;
+    const late = first && !output.adopted && hideSnippetPresent() && performance.now() > this.options.budgetMs;
     if (this.options.apply !== false && !late) report = this.apply();
     if (late) warn(`decided after the ${this.options.budgetMs} ms flicker budget: the page keeps its defaults`);
-    emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late });
+    emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late, edge: !!output.adopted });
     for (const event of events) {
       if (event.kind === 'purchase' || event.kind === 'lead') {
         this.announce('conversion', { event: event.kind, ...event, experiences: this.shownExperiences() });
@@ -616,6 +627,12 @@ function initialConsent(options) {
   // TCF answers asynchronously; no answer yet means no consent (the engine decides
   // from this page view alone and stores nothing until the CMP says yes).
   return [undefined, null];
+}
+
+/** The text of the edge's hand-off element, if the edge personalized this page. */
+function edgeHandoff() {
+  const element = document.getElementById('ep-handoff');
+  return element && element.type === 'application/json' ? element.textContent : null;
 }
 
 function hideSnippetPresent() {

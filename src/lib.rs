@@ -12,6 +12,8 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "cloudflare")]
+pub mod cloudflare;
 pub mod core;
 #[cfg(feature = "edge")]
 pub mod edge;

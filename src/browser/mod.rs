@@ -69,6 +69,17 @@ impl LastPageView {
     }
 }
 
+/// What `adopt` returns (as JSON): `pageView`'s shape, with the edge's decision.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdoptOutput<'a> {
+    decision: &'a Value,
+    storage: &'a crate::core::consent::StorageVerdict,
+    cookie_status: &'a crate::core::profile::codec::CookieStatus,
+    set_cookie: Option<String>,
+    adopted: bool,
+}
+
 /// What `pageView` returns (as JSON).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -195,6 +206,84 @@ impl Runtime {
         };
         self.storage_allowed = storage.allowed;
         self.consent = consent;
+        Ok(json)
+    }
+
+    /// Takes over the edge's decision instead of deciding again: `handoff_json` is
+    /// the text of the page's `<script type="application/json" id="ep-handoff">`.
+    /// The plan is checked against this runtime's config (see
+    /// `PagePlan::from_handoff`); the profile is read from the cookie the edge wrote
+    /// (that visit is already in it), and the page's own annotations and declared
+    /// events, which the edge could not see, are recorded into it. Returns the same
+    /// JSON as `pageView`.
+    ///
+    /// # Errors
+    /// A hand-off of another version or shape, or facts that do not parse: the JS
+    /// side then runs `pageView` instead.
+    pub fn adopt(
+        &mut self,
+        handoff_json: &str,
+        facts_json: &str,
+        cookie_header: &str,
+        consent: Option<String>,
+        entropy_high: u32,
+        entropy_low: u32,
+    ) -> Result<String, JsError> {
+        let handoff: Value = serde_json::from_str(handoff_json)
+            .map_err(|e| JsError::new(&format!("hand-off: {e}")))?;
+        let version = handoff.get("version").and_then(Value::as_u64);
+        if version != Some(1) {
+            return Err(JsError::new(&format!(
+                "hand-off version {version:?} is not supported"
+            )));
+        }
+        let decision = handoff.get("decision").cloned().unwrap_or(Value::Null);
+        let plan = PagePlan::from_handoff(&decision, self.engine.config())
+            .map_err(|e| JsError::new(&e))?;
+        let facts: RequestFacts = serde_json::from_str(facts_json)
+            .map_err(|e| JsError::new(&format!("page facts: {e}")))?;
+        let consent = parse_consent(consent.as_deref())?;
+        let names = self.cookie_names();
+        let profile_cookie = names
+            .first()
+            .and_then(|name| read_cookies(cookie_header, &[name.as_str()]).remove(name));
+        let entropy = entropy_of(entropy_high, entropy_low);
+        let (profile, cookie_status) =
+            self.engine
+                .read_profile(profile_cookie.as_deref(), facts.now_ms, entropy, &[]);
+        // As at the edge: a stored profile remembers the consent it was stored under.
+        let consent = consent
+            .or_else(|| ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0));
+        let site = &self.engine.config().site;
+        let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
+        self.profile = if storage.allowed {
+            profile
+        } else {
+            Profile::new(entropy, minutes_from_ms(facts.now_ms))
+        };
+        let write = self.engine.track(
+            &mut self.profile,
+            &facts.events,
+            &facts.page,
+            facts.now_ms,
+            storage.allowed,
+            &[],
+        );
+        let json = to_json(&AdoptOutput {
+            decision: &decision,
+            storage: &storage,
+            cookie_status: &cookie_status,
+            set_cookie: set_cookie_value(&write, is_https(&facts.url)),
+            adopted: true,
+        })?;
+        self.plan = plan;
+        self.storage_allowed = storage.allowed;
+        self.consent = consent;
+        self.last = Some(LastPageView {
+            facts,
+            cookie: profile_cookie,
+            entropy,
+        });
         Ok(json)
     }
 

@@ -2,8 +2,9 @@
 //! description that the browser layer applies to the DOM and the edge layer applies
 //! to the HTML stream, so both show the same thing for the same decision.
 
-use crate::core::config::Content;
+use crate::core::config::{Content, LoadedConfig};
 use crate::core::decide::Decision;
+use serde::{Deserialize, Serialize};
 
 /// Marks what a slot or greeting element shows: the experience id, or
 /// `experience/variant` for a weighted experience, or the greeting id. Set by the
@@ -11,7 +12,7 @@ use crate::core::decide::Decision;
 pub const APPLIED_ATTRIBUTE: &str = "data-ep-applied";
 
 /// What a decision does to the page, owned so it outlives the decision.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PagePlan {
     /// Slot contents, in config order.
     pub slots: Vec<SlotPlan>,
@@ -26,7 +27,7 @@ pub struct PagePlan {
 }
 
 /// One slot's content.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SlotPlan {
     /// The slot's name.
     pub slot: String,
@@ -39,7 +40,7 @@ pub struct SlotPlan {
 }
 
 /// One greeting, as text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct GreetingPlan {
     /// The slot's name.
     pub slot: String,
@@ -52,7 +53,7 @@ pub struct GreetingPlan {
 }
 
 /// One attribute change.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AttributePlan {
     /// The elements' CSS selector.
     pub selector: String,
@@ -63,7 +64,7 @@ pub struct AttributePlan {
 }
 
 /// One popup the visitor may be shown when its trigger fires.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PopupPlan {
     /// The popup's id.
     pub id: String,
@@ -83,13 +84,10 @@ impl PagePlan {
                 .map(|s| SlotPlan {
                     slot: s.slot.to_string(),
                     selector: s.selector.to_string(),
-                    key: s.content.as_ref().map(|_| {
-                        let experience = s.experience.unwrap_or("");
-                        match s.variant {
-                            Some(variant) => format!("{experience}/{variant}"),
-                            None => experience.to_string(),
-                        }
-                    }),
+                    key: s
+                        .content
+                        .as_ref()
+                        .map(|_| applied_key(s.experience.unwrap_or(""), s.variant)),
                     content: s.content.as_ref().map(|c| c.as_ref().clone()),
                 })
                 .collect(),
@@ -127,5 +125,265 @@ impl PagePlan {
                 })
                 .collect(),
         }
+    }
+}
+
+/// What `data-ep-applied` says a slot shows: the experience id, or
+/// `experience/variant`.
+fn applied_key(experience: &str, variant: Option<&str>) -> String {
+    match variant {
+        Some(variant) => format!("{experience}/{variant}"),
+        None => experience.to_string(),
+    }
+}
+
+/// A decision as the edge's hand-off carries it (the parts a plan needs).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct HandoffDecision {
+    slots: Vec<HandoffSlot>,
+    greetings: Vec<HandoffGreeting>,
+    popups: Vec<HandoffPopup>,
+    attributes: Vec<HandoffAttribute>,
+    html_classes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HandoffSlot {
+    slot: String,
+    experience: Option<String>,
+    variant: Option<String>,
+    content: Option<Content>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HandoffGreeting {
+    slot: String,
+    greeting: String,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct HandoffPopup {
+    popup: String,
+    content: Content,
+}
+
+#[derive(Debug, Deserialize)]
+struct HandoffAttribute {
+    selector: String,
+    attribute: String,
+    value: String,
+}
+
+impl PagePlan {
+    /// The plan of a decision handed over by the edge (the `decision` of the page's
+    /// hand-off element), checked against the config the page runs: selectors,
+    /// markup, attribute names and popup contents come from the config, and only
+    /// rendered text (greetings, text content) and rendered attribute values come
+    /// from the hand-off. A hand-off that names rules the config does not have
+    /// contributes nothing for them.
+    ///
+    /// # Errors
+    /// A decision that is not the hand-off's JSON shape.
+    pub fn from_handoff(
+        decision: &serde_json::Value,
+        config: &LoadedConfig,
+    ) -> Result<PagePlan, String> {
+        let decision: HandoffDecision =
+            serde_json::from_value(decision.clone()).map_err(|e| format!("hand-off: {e}"))?;
+        let site = &config.site;
+        let selector_of = |slot: &str| config.slot_selectors.get(slot).cloned();
+        // Config content, with the edge's rendering of text (placeholders filled).
+        let checked =
+            |configured: &Content, handed: Option<&Content>| match (&configured.text, handed) {
+                (
+                    Some(_),
+                    Some(Content {
+                        text: Some(text), ..
+                    }),
+                ) => Content {
+                    text: Some(text.clone()),
+                    ..Content::default()
+                },
+                _ => configured.clone(),
+            };
+        let slots = decision
+            .slots
+            .iter()
+            .filter_map(|s| {
+                let selector = selector_of(&s.slot)?;
+                let configured = s.experience.as_deref().and_then(|id| {
+                    let experience = site
+                        .experiences
+                        .iter()
+                        .find(|e| e.id == id && e.slot == s.slot)?;
+                    match s.variant.as_deref() {
+                        Some(v) => experience
+                            .variants
+                            .iter()
+                            .find(|x| x.id == v)?
+                            .content
+                            .as_ref(),
+                        None => experience.content.as_ref(),
+                    }
+                });
+                let content = match (configured, s.content.as_ref()) {
+                    (Some(configured), Some(handed)) => Some(checked(configured, Some(handed))),
+                    _ => None,
+                };
+                Some(SlotPlan {
+                    slot: s.slot.clone(),
+                    selector,
+                    key: content.as_ref().map(|_| {
+                        applied_key(s.experience.as_deref().unwrap_or(""), s.variant.as_deref())
+                    }),
+                    content,
+                })
+            })
+            .collect();
+        let greetings = decision
+            .greetings
+            .iter()
+            .filter(|g| {
+                site.greetings
+                    .iter()
+                    .any(|c| c.id == g.greeting && c.slot == g.slot)
+            })
+            .filter_map(|g| {
+                Some(GreetingPlan {
+                    slot: g.slot.clone(),
+                    selector: selector_of(&g.slot)?,
+                    greeting: g.greeting.clone(),
+                    text: g.text.clone(),
+                })
+            })
+            .collect();
+        // An attribute change the config declares, whose value keeps the declared
+        // value's literal start (placeholders render only after it).
+        let attributes = decision
+            .attributes
+            .iter()
+            .filter(|a| {
+                site.experiences
+                    .iter()
+                    .flat_map(|e| &e.set_attributes)
+                    .any(|c| {
+                        let literal = c.value.split('{').next().unwrap_or("");
+                        c.selector == a.selector
+                            && c.attribute == a.attribute
+                            && a.value.starts_with(literal)
+                    })
+            })
+            .map(|a| AttributePlan {
+                selector: a.selector.clone(),
+                attribute: a.attribute.clone(),
+                value: a.value.clone(),
+            })
+            .collect();
+        let popups = decision
+            .popups
+            .iter()
+            .filter_map(|p| {
+                let configured = site.popups.iter().find(|c| c.id == p.popup)?;
+                Some(PopupPlan {
+                    id: p.popup.clone(),
+                    label: configured.label.clone(),
+                    content: checked(&configured.content, Some(&p.content)),
+                })
+            })
+            .collect();
+        let prefix = &site.html_classes.prefix;
+        let classes = decision
+            .html_classes
+            .into_iter()
+            .filter(|c| {
+                c.starts_with(prefix.as_str())
+                    && c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+            })
+            .collect();
+        Ok(PagePlan {
+            slots,
+            greetings,
+            classes,
+            attributes,
+            popups,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::context::RequestFacts;
+    use crate::core::engine::{Engine, PageViewInput};
+    use crate::core::pattern::default_engine;
+
+    const CONFIG: &str = r##"{
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": { "hero": {}, "greeting": { "selector": ".greeting" } },
+        "experiences": [
+            { "id": "hero-new", "slot": "hero", "content": { "html": "<b>Welcome</b>" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "/book?c={utm.campaign|none}" } ] }
+        ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Hi {cookies.name|there}" } ]
+    }"##;
+
+    fn plan_pair() -> (PagePlan, serde_json::Value, Engine) {
+        let engine = Engine::from_json(CONFIG, default_engine()).unwrap_or_else(|e| panic!("{e}"));
+        let facts = RequestFacts {
+            url: "https://example.test/?utm_campaign=spring".into(),
+            now_ms: 1_800_000_000_000,
+            ..RequestFacts::default()
+        };
+        let (plan, json) = {
+            let view = engine.page_view(PageViewInput {
+                facts: &facts,
+                cookie: None,
+                consent: None,
+                entropy: 7,
+                keys: &[],
+                explain: false,
+            });
+            let json = serde_json::to_value(&view.decision).unwrap_or_default();
+            (PagePlan::from_decision(&view.decision), json)
+        };
+        (plan, json, engine)
+    }
+
+    fn debug(value: &impl std::fmt::Debug) -> String {
+        format!("{value:?}")
+    }
+
+    #[test]
+    fn a_handoff_gives_the_plan_of_the_decision_it_carries() {
+        let (plan, json, engine) = plan_pair();
+        let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
+        assert_eq!(debug(&handed), debug(&plan));
+        assert_eq!(handed.attributes[0].value, "/book?c=spring");
+    }
+
+    #[test]
+    fn a_forged_handoff_cannot_bring_markup_attributes_or_selectors() {
+        let (plan, mut json, engine) = plan_pair();
+        json["slots"][0]["content"] = serde_json::json!({ "html": "<img src=x onerror=alert(1)>" });
+        json["slots"][0]["selector"] = serde_json::json!("body");
+        json["attributes"][0]["attribute"] = serde_json::json!("onclick");
+        let forged = serde_json::json!({ "selector": "#cta", "attribute": "href", "value": "javascript:alert(1)" });
+        if let Some(list) = json["attributes"].as_array_mut() {
+            list.push(forged);
+        }
+        json["htmlClasses"] = serde_json::json!(["ep-ok", "x\" onload=\"alert(1)"]);
+        let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
+        assert_eq!(
+            debug(&handed.slots),
+            debug(&plan.slots),
+            "config markup and selector"
+        );
+        assert!(handed.attributes.is_empty(), "{:?}", handed.attributes);
+        assert_eq!(handed.classes, ["ep-ok"]);
+        assert!(PagePlan::from_handoff(&serde_json::json!([1]), engine.config()).is_err());
     }
 }

@@ -21,6 +21,14 @@ pub struct SnippetOptions<'a> {
     pub config_url: &'a str,
 }
 
+/// The `<html>` class that ends the snippet's hiding, added by the browser runtime
+/// once it has applied its decision.
+pub const READY_CLASS: &str = "ep-ready";
+
+/// The id of the snippet's hiding `<style>`, which the edge removes from a page it
+/// personalized (the page already shows its decisions).
+pub const HIDING_STYLE_ID: &str = "ep-hide";
+
 /// The `<style>`, `<link rel=modulepreload>` and `<script type=module>` elements.
 pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> String {
     let selectors: Vec<String> = config
@@ -30,7 +38,7 @@ pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> Stri
     let base = options.base_url.trim_end_matches('/');
     format!(
         "<!-- edge-persona: hides only the personalized slots while the module runs; CSS alone lifts it after {budget} ms. -->\n\
-         <style id=\"ep-hide\">@keyframes ep-reveal{{to{{visibility:visible}}}}html:not(.ep-ready) :is({list}){{visibility:hidden;animation:ep-reveal 0s {budget}ms forwards}}</style>\n\
+         <style id=\"{HIDING_STYLE_ID}\">@keyframes ep-reveal{{to{{visibility:visible}}}}html:not(.{READY_CLASS}) :is({list}){{visibility:hidden;animation:ep-reveal 0s {budget}ms forwards}}</style>\n\
          <link rel=\"modulepreload\" href=\"{base}/edge-persona.js\">\n\
          <link rel=\"modulepreload\" href=\"{base}/edge_persona.js\">\n\
          <link rel=\"preload\" as=\"fetch\" crossorigin href=\"{base}/edge_persona_bg.wasm\">\n\

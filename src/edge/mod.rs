@@ -28,6 +28,7 @@ pub use handoff::Handoff;
 pub use request::EdgeRequest;
 pub use response::{PassReason, ResponseHead};
 pub use rewrite::{Insertions, RewriteLimits, StreamRewriter};
+use serde::Serialize;
 
 /// Options of the platform layer (not of the site's config).
 #[derive(Debug, Clone, Copy, Default)]
@@ -107,11 +108,37 @@ impl EdgeEngine {
         }
     }
 
-    /// Decides what to do with the origin's response to `request`.
+    /// Decides what to do with the origin's response to `request`: pass it
+    /// through, or rewrite it with a [`StreamRewriter`].
     pub fn respond(&self, request: &EdgeRequest, head: &ResponseHead) -> EdgeResponse {
+        let decided = self.decide(request, head);
+        let (Some(plan), Some(charset)) = (&decided.plan, decided.charset) else {
+            return EdgeResponse::PassThrough(decided.pass.unwrap_or(PassReason::Config));
+        };
+        let insertions = Insertions {
+            handoff: decided.handoff.clone(),
+            popups: decided.popups.clone(),
+        };
+        // A second, independent nonce for the markers (the visitor id used the
+        // entropy as it came).
+        let marker_nonce = request.entropy.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
+        match StreamRewriter::new(plan, insertions, charset, self.options.limits, marker_nonce) {
+            Ok(rewriter) => EdgeResponse::Personalize(Box::new(Personalization {
+                headers: decided.headers,
+                rewriter,
+                summary: decided.summary,
+            })),
+            Err(_) => EdgeResponse::PassThrough(PassReason::Charset),
+        }
+    }
+
+    /// The decision for the origin's response to `request`, without a rewriter:
+    /// for platforms that rewrite with their own engine (Cloudflare's native
+    /// `HTMLRewriter`), and the first half of [`EdgeEngine::respond`].
+    pub fn decide(&self, request: &EdgeRequest, head: &ResponseHead) -> Decided {
         let charset = match response::rewritable(&request.method, head) {
             Ok(charset) => charset,
-            Err(reason) => return EdgeResponse::PassThrough(reason),
+            Err(reason) => return Decided::pass(reason),
         };
         let site = &self.engine.config().site;
         let facts = request.facts(&site.read_cookies);
@@ -147,28 +174,51 @@ impl EdgeEngine {
             },
             nonce,
         );
-        let insertions = Insertions {
-            handoff: Some(handoff),
-            popups: plan.popups.iter().filter_map(popup_template).collect(),
-        };
         let set_cookie = set_cookie_value(&view.cookie, request.is_https());
         let explain = self.options.explain_header.then(|| summary.clone());
-        // A second, independent nonce for the markers (the visitor id used the
-        // entropy as it came).
-        let marker_nonce = request.entropy.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
-        match StreamRewriter::new(
-            &plan,
-            insertions,
-            charset,
-            self.options.limits,
-            marker_nonce,
-        ) {
-            Ok(rewriter) => EdgeResponse::Personalize(Box::new(Personalization {
-                headers: HeaderChanges::personalized(set_cookie, explain),
-                rewriter,
-                summary,
-            })),
-            Err(_) => EdgeResponse::PassThrough(PassReason::Charset),
+        Decided {
+            pass: None,
+            headers: HeaderChanges::personalized(set_cookie, explain),
+            popups: plan.popups.iter().filter_map(popup_template).collect(),
+            plan: Some(plan),
+            handoff: Some(handoff),
+            summary,
+            charset: Some(charset),
+        }
+    }
+}
+
+/// A decision for one response, before any rewriting.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decided {
+    /// Why the response passes through untouched (then nothing else is set).
+    pub pass: Option<PassReason>,
+    /// How the origin's headers change.
+    pub headers: HeaderChanges,
+    /// What the page shows.
+    pub plan: Option<PagePlan>,
+    /// The hand-off element (HTML), for the end of `<body>`.
+    pub handoff: Option<String>,
+    /// Popup contents as `<template data-ep-popup>` elements, for the end of `<body>`.
+    pub popups: Vec<String>,
+    /// Which rule fills each slot (config ids only), for logs.
+    pub summary: String,
+    /// The response's character set.
+    #[serde(skip)]
+    pub charset: Option<response::Charset>,
+}
+
+impl Decided {
+    fn pass(reason: PassReason) -> Decided {
+        Decided {
+            pass: Some(reason),
+            headers: HeaderChanges::default(),
+            plan: None,
+            handoff: None,
+            popups: Vec::new(),
+            summary: String::new(),
+            charset: None,
         }
     }
 }

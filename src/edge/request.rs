@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 /// The parts of a request the engine reads, filled in by the platform layer
 /// (Cloudflare from `Request` and `request.cf`, Fastly from its request and geo
 /// lookup). Nothing else of the request is looked at.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct EdgeRequest {
     /// `GET`, `HEAD`, …
     pub method: String,
@@ -31,6 +32,8 @@ pub struct EdgeRequest {
     /// Current time, Unix milliseconds.
     pub now_ms: i64,
     /// Random bits from the platform (a new visitor's id, the response's markers).
+    /// Not read from JSON: JavaScript numbers cannot hold 64 bits.
+    #[serde(skip)]
     pub entropy: u64,
 }
 

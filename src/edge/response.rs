@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 /// The parts of the origin's response that decide whether it is rewritten.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ResponseHead {
     /// HTTP status.
     pub status: u16,

@@ -19,6 +19,7 @@
 
 use crate::core::config::Content;
 use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
+use crate::core::snippet::HIDING_STYLE_ID;
 use crate::edge::handoff::escape_attribute;
 use crate::edge::response::Charset;
 use lol_html::errors::RewritingError;
@@ -261,6 +262,16 @@ fn build_settings(
             }),
         );
     }
+    // The page leaves the edge showing its decisions, so the head snippet's hiding
+    // style (if the page has one) goes: nothing needs to wait for the script.
+    add(
+        "the head snippet's hiding style",
+        &format!("style#{HIDING_STYLE_ID}"),
+        ElementContentHandlers::default().element(|el: &mut Element| {
+            el.remove();
+            Ok(())
+        }),
+    );
     if !plan.classes.is_empty() {
         let classes = plan.classes.join(" ");
         let s = splicer.clone();

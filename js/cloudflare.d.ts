@@ -1,0 +1,38 @@
+// Types of `edge-persona/cloudflare`.
+import type { SiteConfig } from "./config";
+
+/** Options of {@link createPersonalizer} and {@link createHandler}. */
+export interface EdgeOptions {
+  /** The site config, as an object or JSON text. */
+  config: SiteConfig | string;
+  /** `edge_persona_edge_bg.wasm`: a `WebAssembly.Module` in Workers, its bytes in Node. */
+  wasm: WebAssembly.Module | BufferSource;
+  /** HMAC-SHA256 keys for the profile cookie; the first signs, all verify. */
+  keys?: { id: string; secret: string }[];
+  /** Add the `edge-persona-explain` header (config ids only, never visitor data). */
+  explainHeader?: boolean;
+  /** `"lol-html"` (default, our wasm) or `"htmlrewriter"` (Cloudflare's native rewriter). */
+  strategy?: "lol-html" | "htmlrewriter";
+  /** Told about failures; the response then goes out untouched. */
+  onError?: (error: Error) => void;
+}
+
+/** A personalizer for one isolate. */
+export interface Personalizer {
+  /** False when the config or the wasm failed to load (every response passes through). */
+  readonly ready: boolean;
+  /** The request for the origin, without the profile cookie (unless the config forwards it). */
+  originRequest(request: Request, url?: string): Request;
+  /** The origin's response, personalized for `request`, or untouched. */
+  personalize(request: Request, originResponse: Response): Response;
+}
+
+export function createPersonalizer(options: EdgeOptions): Personalizer;
+
+/** A ready Worker (`export default createHandler({ config, wasm })`). */
+export function createHandler(
+  options: EdgeOptions & { origin?: string },
+): { fetch(request: Request, env?: Record<string, string>, ctx?: unknown): Promise<Response> };
+
+/** The UTC offset in minutes east of UTC of an IANA time zone (`Europe/Moscow` → 180). */
+export function utcOffsetMinutes(timeZone: string | undefined, at?: Date): number;

@@ -1,0 +1,276 @@
+// edge-persona/cloudflare — personalized HTML from a Cloudflare Worker.
+//
+// The visitor receives the page already personalized: no flicker, and the browser
+// runtime on the page picks up the edge's decision from the hand-off element instead
+// of deciding again. Works in any runtime with fetch, Web Streams and WebAssembly:
+// workerd (Cloudflare, Miniflare) and Node (the demo's local edge).
+//
+//   import wasm from "edge-persona/cloudflare.wasm";   // a WebAssembly.Module in Workers
+//   import { createHandler } from "edge-persona/cloudflare";
+//   export default createHandler({ config, wasm });
+//
+// Two rewriting strategies, same decisions:
+// - "lol-html" (default): our wasm streams the body through lol-html. Each slot is
+//   swapped whole or not at all, `<template data-ep-variant>` variants later in the
+//   page are honoured, and a rewriter that bails out passes the rest through.
+// - "htmlrewriter": Cloudflare's native HTMLRewriter applies the wasm's plan. Slots
+//   whose variant is a page `<template>` are left to the browser runtime (the
+//   hand-off tells it), since HTMLRewriter cannot look ahead. Workers only.
+//
+// Nothing here breaks a response: a config that fails to load, a request that does
+// not parse, or a wasm failure means the origin's response goes out untouched.
+
+import { initSync, EdgeWorker } from "./edge_persona_edge.js";
+
+let wasmLoaded = false;
+
+function loadWasm(wasm) {
+  if (wasmLoaded) return;
+  if (!wasm) throw new Error("edge-persona/cloudflare: pass `wasm` (the WebAssembly.Module or the bytes of edge_persona_edge_bg.wasm)");
+  initSync({ module: wasm });
+  wasmLoaded = true;
+}
+
+/** `GMT+03:00` → 180, for the visitor's time zone as the platform names it. */
+export function utcOffsetMinutes(timeZone, at = new Date()) {
+  if (!timeZone) return 0;
+  try {
+    const part = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
+      .formatToParts(at)
+      .find((p) => p.type === "timeZoneName");
+    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(part?.value ?? "");
+    if (!match) return 0;
+    const minutes = Number(match[2]) * 60 + Number(match[3]);
+    return match[1] === "-" ? -minutes : minutes;
+  } catch {
+    return 0;
+  }
+}
+
+function requestFacts(request) {
+  const h = request.headers;
+  const cf = request.cf ?? {};
+  return {
+    method: request.method,
+    url: request.url,
+    cookie: h.get("cookie"),
+    userAgent: h.get("user-agent"),
+    acceptLanguage: h.get("accept-language"),
+    referer: h.get("referer"),
+    globalPrivacyControl: (h.get("sec-gpc") ?? "").trim() === "1",
+    geo: cf.country ? { country: cf.country, region: cf.region ?? null, city: cf.city ?? null } : null,
+    utcOffsetMinutes: utcOffsetMinutes(cf.timezone),
+    nowMs: Date.now(),
+  };
+}
+
+function responseHead(response) {
+  const h = response.headers;
+  return {
+    status: response.status,
+    contentType: h.get("content-type"),
+    // fetch() hands the body over decoded (workerd and Node alike).
+    contentEncoding: null,
+    contentRange: h.has("content-range"),
+    cacheControl: h.get("cache-control"),
+    contentSecurityPolicy: h.get("content-security-policy"),
+  };
+}
+
+function entropy() {
+  const words = new Uint32Array(2);
+  crypto.getRandomValues(words);
+  return words;
+}
+
+function changedHeaders(original, changes) {
+  const headers = new Headers(original);
+  for (const name of changes.remove ?? []) headers.delete(name);
+  for (const [name, value] of changes.set ?? []) headers.set(name, value);
+  for (const [name, value] of changes.append ?? []) headers.append(name, value);
+  // The body leaves as identity; the platform may compress it again.
+  headers.delete("content-encoding");
+  return headers;
+}
+
+/**
+ * A personalizer for one worker isolate: loads the wasm and the config once.
+ * @param {object} options
+ * @param {object|string} options.config  the site config (object or JSON text)
+ * @param {WebAssembly.Module|BufferSource} options.wasm  edge_persona_edge_bg.wasm
+ * @param {{id: string, secret: string}[]} [options.keys]  HMAC keys for the profile cookie
+ * @param {boolean} [options.explainHeader]  add `edge-persona-explain` (config ids only)
+ * @param {"lol-html"|"htmlrewriter"} [options.strategy]
+ * @param {(error: Error) => void} [options.onError]  told about failures (no visitor data)
+ */
+export function createPersonalizer(options) {
+  const { config, wasm, keys, explainHeader = false, strategy = "lol-html" } = options;
+  const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
+  let worker = null;
+  try {
+    loadWasm(wasm);
+    const json = typeof config === "string" ? config : JSON.stringify(config);
+    worker = new EdgeWorker(json, keys ? JSON.stringify(keys) : undefined, explainHeader);
+  } catch (error) {
+    onError(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** The request to send to the origin: the profile cookie stays at the edge. */
+  function originRequest(request, url = request.url) {
+    const headers = new Headers(request.headers);
+    if (worker) {
+      const cookie = worker.originCookie(request.headers.get("cookie") ?? undefined);
+      if (cookie === undefined) headers.delete("cookie");
+      else headers.set("cookie", cookie);
+    }
+    return new Request(url, { method: request.method, headers, body: request.body, redirect: "manual" });
+  }
+
+  /** The origin's response, personalized for `request` (or untouched). */
+  function personalize(request, originResponse) {
+    if (!worker || !originResponse.body) return originResponse;
+    try {
+      return strategy === "htmlrewriter"
+        ? withHtmlRewriter(worker, request, originResponse)
+        : withLolHtml(worker, request, originResponse, onError);
+    } catch (error) {
+      onError(error instanceof Error ? error : new Error(String(error)));
+      return originResponse;
+    }
+  }
+
+  return { originRequest, personalize, get ready() { return worker !== null; } };
+}
+
+function withLolHtml(worker, request, originResponse, onError) {
+  const [hi, lo] = entropy();
+  const session = worker.respond(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
+  if (session.pass !== undefined) {
+    session.free();
+    return originResponse;
+  }
+  const headers = changedHeaders(originResponse.headers, JSON.parse(session.headers));
+  let broken = false;
+  const transform = new TransformStream({
+    transform(chunk, controller) {
+      if (broken) return controller.enqueue(chunk);
+      try {
+        const out = session.write(chunk);
+        if (out.length) controller.enqueue(out);
+      } catch (error) {
+        // The wasm itself failed (it does not panic; this is out of memory or a
+        // trap): the rest goes through as it came.
+        broken = true;
+        onError(error);
+        controller.enqueue(chunk);
+      }
+    },
+    flush(controller) {
+      if (!broken) {
+        try {
+          const out = session.end();
+          if (out.length) controller.enqueue(out);
+        } catch (error) {
+          onError(error);
+        }
+      }
+      session.free();
+    },
+  });
+  return new Response(originResponse.body.pipeThrough(transform), {
+    status: originResponse.status,
+    statusText: originResponse.statusText,
+    headers,
+  });
+}
+
+function withHtmlRewriter(worker, request, originResponse) {
+  if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
+  const [hi, lo] = entropy();
+  const decided = JSON.parse(worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo));
+  if (decided.pass || !decided.plan) return originResponse;
+  const plan = decided.plan;
+  let changes = 0;
+  let templateDepth = 0;
+  let closed = false;
+  const closing = () => (closed || changes === 0 ? "" : ((closed = true), decided.popups.join("") + (decided.handoff ?? "")));
+  const escapeText = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const rewriter = new HTMLRewriter().on("template", {
+    element(el) {
+      templateDepth += 1;
+      el.onEndTag(() => { templateDepth -= 1; });
+    },
+  });
+  const swap = (selector, key, html) =>
+    rewriter.on(selector, {
+      element(el) {
+        if (templateDepth > 0) return;
+        el.setInnerContent(html, { html: true });
+        el.setAttribute("data-ep-applied", key);
+        changes += 1;
+      },
+    });
+  for (const slot of plan.slots) {
+    const content = slot.content;
+    if (!content || !slot.key || content.template) continue; // templates: the browser runtime
+    swap(slot.selector, slot.key, content.html ?? escapeText(content.text ?? ""));
+  }
+  for (const greeting of plan.greetings) swap(greeting.selector, greeting.greeting, escapeText(greeting.text));
+  for (const change of plan.attributes) {
+    rewriter.on(change.selector, {
+      element(el) {
+        if (templateDepth > 0) return;
+        el.setAttribute(change.attribute, change.value.replace(/&/g, "&amp;"));
+        changes += 1;
+      },
+    });
+  }
+  if (plan.classes.length) {
+    rewriter.on("html", {
+      element(el) {
+        const existing = (el.getAttribute("class") ?? "").trim();
+        el.setAttribute("class", existing ? `${existing} ${plan.classes.join(" ")}` : plan.classes.join(" "));
+        changes += 1;
+      },
+    });
+  }
+  rewriter.on("body", {
+    element(el) {
+      el.onEndTag((end) => {
+        const markup = closing();
+        if (markup) end.before(markup, { html: true });
+      });
+    },
+  });
+  rewriter.onDocument({
+    end(end) {
+      const markup = closing();
+      if (markup) end.append(markup, { html: true });
+    },
+  });
+  const headers = changedHeaders(originResponse.headers, decided.headers);
+  const rewritten = rewriter.transform(originResponse);
+  return new Response(rewritten.body, { status: originResponse.status, statusText: originResponse.statusText, headers });
+}
+
+/**
+ * A ready Worker: `export default createHandler({ config, wasm })`. Requests go to
+ * `origin` (a base URL; default: the request's own URL, i.e. the zone's origin)
+ * without the profile cookie, and HTML responses come back personalized.
+ */
+export function createHandler(options) {
+  let personalizer = null;
+  return {
+    async fetch(request, env, ctx) {
+      personalizer ??= createPersonalizer({
+        ...options,
+        keys: options.keys ?? (env?.EDGE_PERSONA_KEYS ? JSON.parse(env.EDGE_PERSONA_KEYS) : undefined),
+        explainHeader: options.explainHeader ?? env?.EDGE_PERSONA_EXPLAIN === "true",
+      });
+      const url = new URL(request.url);
+      const target = options.origin ? new URL(url.pathname + url.search, options.origin).toString() : request.url;
+      const response = await fetch(personalizer.originRequest(request, target));
+      return personalizer.personalize(request, response);
+    },
+  };
+}

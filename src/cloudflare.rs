@@ -1,0 +1,178 @@
+//! The Cloudflare Worker's wasm exports (feature `cloudflare`): the edge layer for
+//! JavaScript workers (`js/cloudflare.js`), and for the local edge that serves the
+//! demo from Node. wasm-bindgen only, no web-sys: a worker has no DOM.
+//!
+//! Values cross as JSON text; body chunks as bytes. Nothing here panics: a bad
+//! config or request is a `JsError`, and the JS side then passes the origin's
+//! response through untouched.
+#![deny(unsafe_code)]
+
+use crate::core::pattern::default_engine;
+use crate::core::profile::codec::SigningKey;
+use crate::edge::{
+    EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, ResponseHead, StreamRewriter,
+};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+/// A signing key as the worker's secrets give it.
+#[derive(Deserialize)]
+struct KeyInput {
+    id: String,
+    secret: String,
+}
+
+/// The engine for one worker isolate: load once, use for every request.
+#[wasm_bindgen]
+pub struct EdgeWorker {
+    engine: EdgeEngine,
+}
+
+#[wasm_bindgen]
+impl EdgeWorker {
+    /// Loads `config_json`; `keys_json` is `[{"id":"k1","secret":"…"}]` or empty.
+    ///
+    /// # Errors
+    /// Every config problem (including selectors the streaming rewriter cannot run)
+    /// or a bad key, as one message.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        config_json: &str,
+        keys_json: Option<String>,
+        explain_header: bool,
+    ) -> Result<EdgeWorker, JsError> {
+        let keys = match keys_json.as_deref().map(str::trim) {
+            None | Some("") => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<KeyInput>>(json)
+                .map_err(|e| JsError::new(&format!("signing keys: {e}")))?
+                .into_iter()
+                .map(|k| {
+                    SigningKey::new(&k.id, k.secret.as_bytes())
+                        .map_err(|e| JsError::new(&format!("signing key {:?}: {e}", k.id)))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let options = EdgeOptions {
+            explain_header,
+            ..EdgeOptions::default()
+        };
+        let engine = EdgeEngine::from_json(config_json, default_engine(), keys, options)
+            .map_err(|e| JsError::new(e.to_string().trim_end()))?;
+        Ok(EdgeWorker { engine })
+    }
+
+    /// The `Cookie` header for the origin (`undefined`: send none).
+    #[wasm_bindgen(js_name = originCookie)]
+    pub fn origin_cookie(&self, header: Option<String>) -> Option<String> {
+        self.engine.origin_cookie_header(header.as_deref())
+    }
+
+    /// Decides what to do with the origin's response. `request_json` and
+    /// `head_json` follow [`EdgeRequest`] and [`ResponseHead`] (camelCase);
+    /// `entropy_hi`/`entropy_lo` are 64 random bits from `crypto.getRandomValues`.
+    ///
+    /// # Errors
+    /// Request or head JSON that does not parse.
+    pub fn respond(
+        &self,
+        request_json: &str,
+        head_json: &str,
+        entropy_hi: u32,
+        entropy_lo: u32,
+    ) -> Result<EdgeSession, JsError> {
+        let mut request: EdgeRequest = serde_json::from_str(request_json)
+            .map_err(|e| JsError::new(&format!("request: {e}")))?;
+        request.entropy = (u64::from(entropy_hi) << 32) | u64::from(entropy_lo);
+        let head: ResponseHead = serde_json::from_str(head_json)
+            .map_err(|e| JsError::new(&format!("response head: {e}")))?;
+        Ok(match self.engine.respond(&request, &head) {
+            EdgeResponse::PassThrough(reason) => EdgeSession {
+                pass: Some(reason.describe().to_string()),
+                headers: HeaderChanges::default(),
+                summary: String::new(),
+                rewriter: None,
+            },
+            EdgeResponse::Personalize(p) => EdgeSession {
+                pass: None,
+                headers: p.headers,
+                summary: p.summary,
+                rewriter: Some(p.rewriter),
+            },
+        })
+    }
+
+    /// The decision alone, for a worker that rewrites with Cloudflare's native
+    /// `HTMLRewriter`: JSON `{ pass, headers, plan, handoff, popups }`.
+    ///
+    /// # Errors
+    /// Request or head JSON that does not parse.
+    pub fn decide(
+        &self,
+        request_json: &str,
+        head_json: &str,
+        entropy_hi: u32,
+        entropy_lo: u32,
+    ) -> Result<String, JsError> {
+        let mut request: EdgeRequest = serde_json::from_str(request_json)
+            .map_err(|e| JsError::new(&format!("request: {e}")))?;
+        request.entropy = (u64::from(entropy_hi) << 32) | u64::from(entropy_lo);
+        let head: ResponseHead = serde_json::from_str(head_json)
+            .map_err(|e| JsError::new(&format!("response head: {e}")))?;
+        let decided = self.engine.decide(&request, &head);
+        serde_json::to_string(&decided).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// One response: pass through, or header changes and a body rewriter.
+#[wasm_bindgen]
+pub struct EdgeSession {
+    pass: Option<String>,
+    headers: HeaderChanges,
+    summary: String,
+    rewriter: Option<StreamRewriter>,
+}
+
+#[wasm_bindgen]
+impl EdgeSession {
+    /// Why the response passes through untouched; `undefined` when it is rewritten.
+    #[wasm_bindgen(getter)]
+    pub fn pass(&self) -> Option<String> {
+        self.pass.clone()
+    }
+
+    /// The header changes as JSON `{ remove: [..], set: [[n, v]..], append: [[n, v]..] }`.
+    #[wasm_bindgen(getter)]
+    pub fn headers(&self) -> String {
+        serde_json::to_string(&self.headers).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Which rule fills each slot (config ids only), for logs.
+    #[wasm_bindgen(getter)]
+    pub fn summary(&self) -> String {
+        self.summary.clone()
+    }
+
+    /// Rewrites one body chunk; returns what may be sent now.
+    pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        match &mut self.rewriter {
+            Some(rewriter) => rewriter.write(chunk),
+            None => chunk.to_vec(),
+        }
+    }
+
+    /// Ends the body; returns the rest.
+    pub fn end(&mut self) -> Vec<u8> {
+        self.rewriter
+            .as_mut()
+            .map(StreamRewriter::end)
+            .unwrap_or_default()
+    }
+
+    /// Why rewriting stopped early, if it did (the rest passed through).
+    #[wasm_bindgen(getter)]
+    pub fn failure(&self) -> Option<String> {
+        self.rewriter
+            .as_ref()
+            .and_then(|r| r.failure().map(str::to_string))
+    }
+}

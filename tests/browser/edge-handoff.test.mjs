@@ -1,0 +1,104 @@
+// The demo through the local edge (scripts/local-edge.mjs: the Cloudflare module,
+// our wasm with lol-html, in Node), in Chromium: the HTML arrives personalized, the
+// browser runtime takes the edge's decision over from `#ep-handoff` instead of
+// deciding again, and no personalized block changes after the page is parsed.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo, launch, newContext, settle, assertClean, shot, CONFIG, PKG_DIR, appliedKey } from './harness.mjs';
+import { startLocalEdge } from '../../scripts/local-edge.mjs';
+
+let demo;
+let edge;
+let browser;
+
+const SLOT_SELECTORS = ['[data-ep-slot="hero"]', '#offers', '.greeting'];
+
+before(async () => {
+  demo = await startDemo();
+  edge = await startLocalEdge({ port: 0, origin: demo.url, config: CONFIG, pkgDir: PKG_DIR });
+  assert.ok(edge.ready, 'the demo config loads at the edge');
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await edge?.close();
+  await demo?.close();
+});
+
+/** Records, from DOMContentLoaded on, every change inside a personalized slot. */
+function watchSlots(selectors) {
+  window.__slotChanges = [];
+  document.addEventListener('DOMContentLoaded', () => {
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        const slot = record.target.closest && record.target.closest(selectors.join(','));
+        if (slot) window.__slotChanges.push(`${record.type} in ${slot.tagName}.${slot.className}`);
+      }
+    });
+    for (const element of document.querySelectorAll(selectors.join(','))) {
+      observer.observe(element, { childList: true, subtree: true, characterData: true });
+    }
+  }, { once: true });
+}
+
+test('the edge personalizes the HTML and the browser runtime takes its decision over without changing a slot', async () => {
+  const { context, log, close } = await newContext(browser);
+  try {
+    await context.addCookies([{ name: 'name', value: encodeURIComponent('Аня'), url: edge.url }]);
+    await context.addInitScript(watchSlots, SLOT_SELECTORS);
+    const page = await context.newPage();
+    const response = await page.goto(`${edge.url}?utm_source=yandex&utm_medium=cpc&utm_campaign=spring`, { waitUntil: 'domcontentloaded' });
+    assert.equal(response.headers()['cache-control'], 'private, no-store');
+
+    // What the parser built, before any script ran: the edge's work.
+    const parsed = await page.evaluate(() => ({
+      greeting: document.querySelector('.greeting')?.textContent,
+      hero: document.querySelector('[data-ep-slot="hero"]')?.getAttribute('data-ep-applied'),
+      handoff: JSON.parse(document.getElementById('ep-handoff')?.textContent ?? 'null'),
+      hiding: !!document.getElementById('ep-hide'),
+    }));
+    assert.equal(parsed.greeting, 'Здравствуйте, Аня!');
+    assert.ok(parsed.handoff?.decision, 'the hand-off element is there');
+    assert.equal(parsed.hiding, false, 'the edge removed the anti-flicker style: nothing waits for the script');
+    const heroDecision = parsed.handoff.decision.slots.find((s) => s.slot === 'hero');
+    assert.equal(parsed.hero ?? null, heroDecision.content ? appliedKey(heroDecision) : null);
+
+    const outcome = await settle(page);
+    assert.equal(outcome.decisions.length, 1);
+    assert.equal(outcome.decision.edge, true, 'the runtime adopted the edge decision');
+    assert.deepEqual(
+      outcome.decision.decision.slots.map((s) => [s.slot, s.experience]),
+      parsed.handoff.decision.slots.map((s) => [s.slot, s.experience]),
+    );
+    assert.deepEqual(await page.evaluate(() => window.__slotChanges), [], 'no slot changed after parsing');
+    await shot(page, 'edge-handoff-first-visit');
+    assertClean(log, 'edge hand-off');
+  } finally {
+    await close();
+  }
+});
+
+test('hostile cookie values reach the page through the edge as text only', async () => {
+  const { context, log, close } = await newContext(browser);
+  try {
+    const hostile = '<img src=x onerror=alert(1)></script><script>alert(2)</script>';
+    await context.addCookies([{ name: 'name', value: encodeURIComponent(hostile), url: edge.url }]);
+    const page = await context.newPage();
+    await page.goto(edge.url, { waitUntil: 'domcontentloaded' });
+    await settle(page);
+    const seen = await page.evaluate(() => ({
+      greeting: document.querySelector('.greeting')?.textContent,
+      images: document.querySelectorAll('.greeting img, img[onerror]').length,
+      scripts: [...document.scripts].filter((s) => s.textContent.includes('alert(2)') && s.id !== 'ep-handoff').length,
+    }));
+    assert.ok(seen.greeting.includes(hostile), seen.greeting);
+    assert.equal(seen.images, 0);
+    assert.equal(seen.scripts, 0);
+    assert.deepEqual(log.dialogs, []);
+    assertClean(log, 'hostile values through the edge');
+  } finally {
+    await close();
+  }
+});
