@@ -255,8 +255,11 @@ function withHtmlRewriter(worker, request, originResponse) {
 
 /**
  * A ready Worker: `export default createHandler({ config, wasm })`. Requests go to
- * `origin` (a base URL; default: the request's own URL, i.e. the zone's origin)
- * without the profile cookie, and HTML responses come back personalized.
+ * `origin` (a base URL; else the `EDGE_PERSONA_ORIGIN` variable; else the request's
+ * own URL, i.e. the zone's origin) without the profile cookie, and HTML responses
+ * come back personalized. `EDGE_PERSONA_KEYS` (a secret) holds the signing keys,
+ * `EDGE_PERSONA_EXPLAIN = "true"` adds the explain header, `EDGE_PERSONA_STRATEGY`
+ * picks the rewriting strategy.
  */
 export function createHandler(options) {
   let personalizer = null;
@@ -266,9 +269,11 @@ export function createHandler(options) {
         ...options,
         keys: options.keys ?? (env?.EDGE_PERSONA_KEYS ? JSON.parse(env.EDGE_PERSONA_KEYS) : undefined),
         explainHeader: options.explainHeader ?? env?.EDGE_PERSONA_EXPLAIN === "true",
+        strategy: options.strategy ?? env?.EDGE_PERSONA_STRATEGY ?? "lol-html",
       });
       const url = new URL(request.url);
-      const target = options.origin ? new URL(url.pathname + url.search, options.origin).toString() : request.url;
+      const origin = options.origin ?? env?.EDGE_PERSONA_ORIGIN;
+      const target = origin ? new URL(url.pathname + url.search, origin).toString() : request.url;
       const response = await fetch(personalizer.originRequest(request, target));
       return personalizer.personalize(request, response);
     },

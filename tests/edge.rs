@@ -692,3 +692,134 @@ fn the_explain_header_and_cache_headers_hold_no_visitor_data() {
     }
     assert!(p.headers.remove.iter().any(|h| h == "etag"));
 }
+
+/// The journeys of `tests/journeys/` through the edge. The edge sees a request, not a
+/// page: no page annotations or events, and consent only as the stored profile
+/// remembers it. So each step is checked twice:
+/// - through the whole edge path (Cookie header, request facts, hand-off JSON), the
+///   decision equals the core's for the same inputs;
+/// - where the step gives the edge all the journey gives the core (no annotations, no
+///   events, the same consent), it equals the journey's own decision.
+#[test]
+fn journeys_through_the_edge_decide_as_the_core_does() {
+    use edge_persona::core::config::ConsentLevel;
+    use edge_persona::core::engine::{Engine, PageViewInput};
+    use edge_persona::core::journey::{run, JourneyFile};
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/journeys");
+    let mut same_as_journey = 0;
+    let mut steps = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/journeys")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for path in files {
+        let file = JourneyFile::parse(&std::fs::read_to_string(&path).expect("readable"))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let config = file.config_json(&dir).expect("config");
+        let native = Engine::from_json(&config, default_engine()).expect("config loads");
+        let edge = EdgeEngine::from_json(&config, default_engine(), vec![], EdgeOptions::default())
+            .expect("config loads at the edge");
+        let cookie_name = &native.config().site.cookie.name;
+        for journey in run(&file, &native, false) {
+            for (i, step) in journey.steps.expect("journey runs").iter().enumerate() {
+                let at = format!("{} / {} / step {}", path.display(), journey.name, i + 1);
+                let facts = &step.facts;
+                let mut cookies: Vec<String> = facts
+                    .cookies
+                    .iter()
+                    .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value)))
+                    .collect();
+                if let Some(profile) = &step.cookie_before {
+                    cookies.push(format!("{cookie_name}={profile}"));
+                }
+                let request = EdgeRequest {
+                    method: "GET".into(),
+                    url: facts.url.clone(),
+                    cookie: (!cookies.is_empty()).then(|| cookies.join("; ")),
+                    user_agent: facts.user_agent.clone(),
+                    accept_language: facts.language.clone(),
+                    referer: facts.referrer.clone(),
+                    global_privacy_control: facts.global_privacy_control,
+                    geo: facts.geo.clone(),
+                    utc_offset_minutes: facts.utc_offset_minutes,
+                    now_ms: facts.now_ms,
+                    entropy: step.entropy,
+                };
+                let mut p = match edge.respond(&request, &html_head()) {
+                    EdgeResponse::Personalize(p) => p,
+                    EdgeResponse::PassThrough(reason) => {
+                        panic!("{at}: passed through ({reason:?})")
+                    }
+                };
+                let mut out = p
+                    .rewriter
+                    .write(b"<html><head></head><body><p data-ep-slot=\"x\">x</p></body></html>");
+                out.extend(p.rewriter.end());
+                let handed = handoff_json(&String::from_utf8(out).expect("UTF-8"));
+
+                // The same inputs, natively.
+                let edge_facts = edge_persona::core::context::RequestFacts {
+                    page: Default::default(),
+                    events: Vec::new(),
+                    ..facts.clone()
+                };
+                let (stored, _) = native.read_profile(
+                    step.cookie_before.as_deref(),
+                    facts.now_ms,
+                    step.entropy,
+                    &[],
+                );
+                let inferred = step.cookie_before.as_ref().and_then(|_| {
+                    ConsentLevel::from_stored(stored.consent).filter(|_| stored.visits > 0)
+                });
+                let view = native.page_view(PageViewInput {
+                    facts: &edge_facts,
+                    cookie: step.cookie_before.as_deref(),
+                    consent: inferred,
+                    entropy: step.entropy,
+                    keys: &[],
+                    explain: false,
+                });
+                let expected = serde_json::to_value(&view.decision).expect("serializable");
+                assert_eq!(
+                    handed["decision"], expected,
+                    "{at}: edge and core differ on the same inputs"
+                );
+                steps += 1;
+
+                let observable = facts.page == Default::default()
+                    && facts.events.is_empty()
+                    && inferred == step.consent;
+                if observable {
+                    let journey_decision =
+                        serde_json::to_value(&step.page_view.decision).expect("serializable");
+                    assert_eq!(
+                        handed["decision"], journey_decision,
+                        "{at}: the edge differs from the journey"
+                    );
+                    same_as_journey += 1;
+                }
+            }
+        }
+    }
+    assert!(steps >= 20, "only {steps} journey steps replayed");
+    assert!(
+        same_as_journey >= 5,
+        "only {same_as_journey} steps compared with the journeys themselves"
+    );
+}
+
+fn utf8_percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

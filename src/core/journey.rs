@@ -162,6 +162,14 @@ pub struct StepOutcome<'e> {
     pub utc_offset_minutes: i32,
     /// The page's URL.
     pub url: String,
+    /// The step's facts, as the page view got them.
+    pub facts: RequestFacts,
+    /// The consent signal of the step.
+    pub consent: Option<ConsentLevel>,
+    /// The profile cookie before the step.
+    pub cookie_before: Option<String>,
+    /// The journey's entropy (a new visitor's id).
+    pub entropy: u64,
     /// The page view.
     pub page_view: PageView<'e>,
     /// The comparable summary.
@@ -280,6 +288,7 @@ fn run_journey<'e>(
         let facts: RequestFacts =
             serde_json::from_value(Value::Object(merged)).map_err(|e| at(format!("facts: {e}")))?;
         let consent = step.consent.unwrap_or(journey.consent).signal();
+        let cookie_before = jar.clone();
         let mut view = engine.page_view(PageViewInput {
             facts: &facts,
             cookie: jar.as_deref(),
@@ -317,6 +326,10 @@ fn run_journey<'e>(
             now_ms,
             utc_offset_minutes: facts.utc_offset_minutes,
             url: facts.url.clone(),
+            facts,
+            consent,
+            cookie_before,
+            entropy: journey.entropy,
             page_view: view,
             summary,
             cookie_after: jar.clone(),

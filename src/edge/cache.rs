@@ -5,16 +5,28 @@
 
 use serde::Serialize;
 
-/// Headers a personalized response loses: validators (they describe the origin's
-/// bytes, not ours), the length (the body changes), and `Accept-Ranges` (a part of
-/// a personalized body cannot be asked for again). `Expires` would contradict
-/// `no-store` for old caches.
-pub const REMOVED_HEADERS: [&str; 5] = [
+/// Headers a personalized response loses:
+/// - validators (they describe the origin's bytes, not ours) and the length (the body
+///   changes);
+/// - `Accept-Ranges` (a part of a personalized body cannot be asked for again);
+/// - `Expires`, which would contradict `no-store` for old caches;
+/// - the CDN-targeted cache directives (RFC 9213 `CDN-Cache-Control`, Cloudflare's and
+///   Fastly's own): a CDN in front of the edge obeys them over `Cache-Control`, so
+///   leaving them would let it store one visitor's page for the next;
+/// - digests of the origin's body, which the rewritten body no longer matches.
+pub const REMOVED_HEADERS: [&str; 12] = [
     "etag",
     "last-modified",
     "content-length",
     "accept-ranges",
     "expires",
+    "cdn-cache-control",
+    "cloudflare-cdn-cache-control",
+    "surrogate-control",
+    "content-md5",
+    "content-digest",
+    "repr-digest",
+    "digest",
 ];
 
 /// The `Cache-Control` of every personalized response.
@@ -103,6 +115,9 @@ mod tests {
                 "Tue, 01 Jan 2030 00:00:00 GMT".to_string(),
             ),
             ("Content-Length".to_string(), "1234".to_string()),
+            ("CDN-Cache-Control".to_string(), "max-age=600".to_string()),
+            ("Surrogate-Control".to_string(), "max-age=600".to_string()),
+            ("Content-Digest".to_string(), "sha-256=:abc=:".to_string()),
             ("Set-Cookie".to_string(), "origin=1".to_string()),
         ];
         HeaderChanges::personalized(Some("ep=1c; Path=/".into()), None).apply(&mut headers);

@@ -86,11 +86,21 @@ impl EdgeRequest {
 /// The `Cookie` header to send to the origin: the request's header without the
 /// cookie `name`, or `None` when nothing is left. Other cookies pass as they came.
 pub fn without_cookie(header: &str, name: &str) -> Option<String> {
+    let name_of = |pair: &str| {
+        pair.split_once('=')
+            .map_or(pair, |(n, _)| n)
+            .trim()
+            .to_string()
+    };
+    if !header.split(';').any(|pair| name_of(pair) == name) {
+        // Nothing to remove: the header goes on exactly as the browser sent it.
+        return Some(header.to_string());
+    }
     let kept: Vec<&str> = header
         .split(';')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
-        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n).trim() != name)
+        .filter(|pair| name_of(pair) != name)
         .collect();
     (!kept.is_empty()).then(|| kept.join("; "))
 }
@@ -109,6 +119,8 @@ mod tests {
         assert_eq!(without_cookie(" ep=1; ep=2 ;", "ep"), None);
         // A cookie whose name only starts with the profile cookie's stays.
         assert_eq!(without_cookie("epx=1", "ep").as_deref(), Some("epx=1"));
+        // Without the profile cookie, the header is left exactly as it came.
+        assert_eq!(without_cookie("a=1;b=2", "ep").as_deref(), Some("a=1;b=2"));
     }
 
     #[test]

@@ -1,0 +1,10 @@
+// The whole worker: the site's config, our wasm, and the ready handler. Requests go
+// to EDGE_PERSONA_ORIGIN without the profile cookie; HTML comes back personalized,
+// everything else untouched.
+import wasm from 'edge-persona/cloudflare.wasm';
+import { createHandler } from 'edge-persona/cloudflare';
+import config from '../../../www/demo/config.json';
+
+// The rewriting strategy comes from EDGE_PERSONA_STRATEGY ("lol-html", the default,
+// or "htmlrewriter"); BENCHMARKS.md measures both in workerd.
+export default createHandler({ config, wasm });

@@ -1,0 +1,372 @@
+//! edge-persona on Fastly Compute: the origin's HTML, personalized while it streams
+//! through the edge.
+//!
+//! One request (a Compute instance lives for one request, so the config is loaded
+//! for each):
+//! 1. the config and signing keys come from the Config Store `edge_persona`
+//!    (keys `config`, `signing_keys`, `explain_header`); without a config there, the
+//!    demo's config built into the program is used;
+//! 2. the request goes to the backend `origin`, without the profile cookie;
+//! 3. the engine decides from the origin's response head: anything that is not a
+//!    full HTML page passes through untouched; a page gets the cache-safety headers
+//!    and its body streams through the rewriter chunk by chunk.
+//!
+//! Nothing here panics on the request path, and nothing logged holds visitor data.
+
+use edge_persona::core::context::Geo;
+use edge_persona::core::pattern::default_engine;
+use edge_persona::core::profile::codec::SigningKey;
+use edge_persona::edge::{
+    EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, Personalization,
+    ResponseHead,
+};
+use fastly::config_store::ConfigStore;
+use fastly::http::body::StreamingBody;
+use fastly::http::header::{
+    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE, CONTENT_SECURITY_POLICY,
+    CONTENT_TYPE, COOKIE, REFERER, USER_AGENT,
+};
+use fastly::http::{HeaderName, HeaderValue, StatusCode};
+use fastly::{Body, Request, Response};
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The backend the pages come from.
+const BACKEND: &str = "origin";
+/// The Config Store with the site's config and the edge's settings.
+const CONFIG_STORE: &str = "edge_persona";
+/// The config used when the Config Store has none: the demo site's.
+const DEMO_CONFIG: &str = include_str!("../../../www/demo/config.json");
+/// How much of the origin's body is read at a time.
+const CHUNK_BYTES: usize = 8192;
+
+fn main() {
+    let client = Request::from_client();
+    let engine = load_engine();
+    match engine {
+        Some(engine) => personalize(&engine, client),
+        None => pass_through(client),
+    }
+}
+
+/// What the Config Store holds (each key optional).
+struct Settings {
+    config: Option<String>,
+    signing_keys: Option<String>,
+    explain_header: bool,
+}
+
+impl Settings {
+    fn load() -> Settings {
+        let store = match ConfigStore::try_open(CONFIG_STORE) {
+            Ok(store) => Some(store),
+            Err(error) => {
+                log(&format!(
+                    "config store {CONFIG_STORE:?} unavailable ({error}): using the built-in demo config"
+                ));
+                None
+            }
+        };
+        let get = |key: &str| -> Option<String> {
+            let store = store.as_ref()?;
+            match store.try_get(key) {
+                Ok(value) => value,
+                Err(error) => {
+                    log(&format!(
+                        "config store {CONFIG_STORE:?}, key {key:?}: {error}"
+                    ));
+                    None
+                }
+            }
+        };
+        Settings {
+            config: get("config").filter(|c| !c.trim().is_empty()),
+            signing_keys: get("signing_keys").filter(|k| !k.trim().is_empty()),
+            explain_header: get("explain_header").is_some_and(|v| v.trim() == "true"),
+        }
+    }
+}
+
+/// The engine for this request, or `None` (logged) when the config cannot be used.
+fn load_engine() -> Option<EdgeEngine> {
+    let settings = Settings::load();
+    let keys = settings
+        .signing_keys
+        .as_deref()
+        .map(signing_keys)
+        .unwrap_or_default();
+    let options = EdgeOptions {
+        explain_header: settings.explain_header,
+        ..EdgeOptions::default()
+    };
+    let json = settings.config.as_deref().unwrap_or(DEMO_CONFIG);
+    match EdgeEngine::from_json(json, default_engine(), keys, options) {
+        Ok(engine) => Some(engine),
+        Err(errors) => {
+            log(&format!(
+                "the config cannot be used, every request passes through untouched: {errors}"
+            ));
+            None
+        }
+    }
+}
+
+/// The signing keys of `[{"id":"k1","secret":"…"}]`; a list that does not parse, or
+/// a bad key in it, is logged and the whole list ignored (a half-applied key list
+/// would reject cookies signed with the missing keys).
+fn signing_keys(json: &str) -> Vec<SigningKey> {
+    let parsed: Result<Vec<SigningKey>, String> = serde_json::from_str::<serde_json::Value>(json)
+        .map_err(|e| format!("not JSON: {e}"))
+        .and_then(|value| {
+            let list = value
+                .as_array()
+                .ok_or_else(|| "expected an array of {\"id\", \"secret\"}".to_string())?;
+            list.iter()
+                .enumerate()
+                .map(|(i, entry)| {
+                    let id = entry.get("id").and_then(|v| v.as_str());
+                    let secret = entry.get("secret").and_then(|v| v.as_str());
+                    match (id, secret) {
+                        (Some(id), Some(secret)) => SigningKey::new(id, secret.as_bytes())
+                            .map_err(|e| format!("key {i}: {e}")),
+                        _ => Err(format!("key {i}: expected string \"id\" and \"secret\"")),
+                    }
+                })
+                .collect()
+        });
+    match parsed {
+        Ok(keys) => keys,
+        Err(error) => {
+            // The message names the rule a key breaks, never a secret.
+            log(&format!("signing_keys ignored: {error}"));
+            Vec::new()
+        }
+    }
+}
+
+/// No usable config: the request and the response pass through untouched.
+fn pass_through(client: Request) {
+    match client.send(BACKEND) {
+        Ok(response) => response.send_to_client(),
+        Err(error) => bad_gateway(&error.to_string()),
+    }
+}
+
+fn personalize(engine: &EdgeEngine, mut client: Request) {
+    let request = edge_request(&client);
+
+    // The origin gets the request without the profile cookie (unless the config
+    // forwards it).
+    match engine
+        .origin_cookie_header(request.cookie.as_deref())
+        .and_then(|value| HeaderValue::from_str(&value).ok())
+    {
+        Some(value) => client.set_header(COOKIE, value),
+        None => {
+            client.remove_header(COOKIE);
+        }
+    }
+    let mut origin = match client.send(BACKEND) {
+        Ok(response) => response,
+        Err(error) => return bad_gateway(&error.to_string()),
+    };
+
+    let head = response_head(&origin);
+    let mut personalization = match engine.respond(&request, &head) {
+        EdgeResponse::PassThrough(_) => return origin.send_to_client(),
+        EdgeResponse::Personalize(p) => p,
+    };
+    apply_header_changes(&mut origin, &personalization.headers);
+    let body = origin.take_body();
+    let client_body = origin.stream_to_client();
+    stream_body(&mut personalization, body, client_body);
+}
+
+/// The origin's body through the rewriter, chunk by chunk, each chunk's output sent
+/// on at once.
+fn stream_body(p: &mut Personalization, mut body: Body, mut client: StreamingBody) {
+    let mut client_gone = false;
+    for chunk in body.read_chunks(CHUNK_BYTES) {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                // The rewriter's end settles every held slot, so what the visitor
+                // got so far stays well-formed.
+                log(&format!("reading the origin's body failed: {error}"));
+                break;
+            }
+        };
+        let out = p.rewriter.write(&chunk);
+        if send(&mut client, &out).is_err() {
+            client_gone = true;
+            break;
+        }
+    }
+    if let Some(failure) = p.rewriter.failure() {
+        log(failure);
+    }
+    if client_gone {
+        log("the client went away");
+        let _ = client.abandon();
+        return;
+    }
+    let rest = p.rewriter.end();
+    if let Some(failure) = p.rewriter.failure() {
+        log(failure);
+    }
+    if send(&mut client, &rest)
+        .and_then(|()| client.finish())
+        .is_err()
+    {
+        log("the client went away");
+    }
+}
+
+fn send(client: &mut StreamingBody, bytes: &[u8]) -> std::io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    client.write_all(bytes)?;
+    client.flush()
+}
+
+/// What the engine reads of the client's request.
+fn edge_request(client: &Request) -> EdgeRequest {
+    let header = |name: HeaderName| -> Option<String> {
+        client
+            .get_header_str_lossy(name)
+            .map(|v| v.into_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let cookies = client.get_header_all_str_lossy(COOKIE);
+    let cookie = (!cookies.is_empty()).then(|| cookies.join("; "));
+    let geo = client
+        .get_client_ip_addr()
+        .and_then(fastly::geo::geo_lookup);
+    let utc_offset_minutes = geo
+        .as_ref()
+        .and_then(|g| g.utc_offset())
+        .map_or(0, |offset| i32::from(offset.whole_minutes()));
+    EdgeRequest {
+        method: client.get_method_str().to_string(),
+        url: absolute_url(client),
+        cookie,
+        user_agent: header(USER_AGENT),
+        accept_language: header(ACCEPT_LANGUAGE),
+        referer: header(REFERER),
+        global_privacy_control: EdgeRequest::gpc_header(
+            client
+                .get_header_str_lossy(HeaderName::from_static("sec-gpc"))
+                .as_deref(),
+        ),
+        geo: geo.map(|g| Geo {
+            country: non_empty(g.country_code()),
+            region: g.region().and_then(non_empty),
+            city: non_empty(g.city()),
+        }),
+        utc_offset_minutes,
+        now_ms: now_ms(),
+        entropy: entropy(),
+    }
+}
+
+/// The request's absolute URL, `https` when the client came over TLS (the profile
+/// cookie is then `Secure`).
+fn absolute_url(client: &Request) -> String {
+    let url = client.get_url_str();
+    match url.strip_prefix("http://") {
+        Some(rest) if client.get_tls_protocol_bytes().is_some() => format!("https://{rest}"),
+        _ => url.to_string(),
+    }
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Random bits from WASI's `random_get`; should that ever fail, the clock's
+/// nanoseconds mixed (a visitor id then is merely unlikely to repeat).
+fn entropy() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let mut z = nanos.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// What the engine reads of the origin's response. Headers that may come more than
+/// once are joined as one list.
+fn response_head(origin: &Response) -> ResponseHead {
+    let joined = |name: HeaderName| -> Option<String> {
+        let values = origin.get_header_all_str_lossy(name);
+        (!values.is_empty()).then(|| values.join(", "))
+    };
+    ResponseHead {
+        status: origin.get_status().as_u16(),
+        content_type: origin
+            .get_header_str_lossy(CONTENT_TYPE)
+            .map(|v| v.into_owned()),
+        content_encoding: joined(CONTENT_ENCODING),
+        content_range: origin.contains_header(CONTENT_RANGE),
+        cache_control: joined(CACHE_CONTROL),
+        content_security_policy: joined(CONTENT_SECURITY_POLICY),
+    }
+}
+
+/// Removes, sets and appends, in that order (`Set-Cookie` is appended beside the
+/// origin's own). A header the HTTP library refuses is skipped and logged by name.
+fn apply_header_changes(response: &mut Response, changes: &HeaderChanges) {
+    for name in &changes.remove {
+        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+            response.remove_header(name);
+        }
+    }
+    let parsed = |name: &str, value: &str| -> Option<(HeaderName, HeaderValue)> {
+        let pair = HeaderName::from_bytes(name.as_bytes())
+            .ok()
+            .zip(HeaderValue::from_str(value).ok());
+        if pair.is_none() {
+            log(&format!("header {name:?} skipped: not a valid header"));
+        }
+        pair
+    };
+    for (name, value) in &changes.set {
+        if let Some((name, value)) = parsed(name, value) {
+            response.set_header(name, value);
+        }
+    }
+    for (name, value) in &changes.append {
+        if let Some((name, value)) = parsed(name, value) {
+            response.append_header(name, value);
+        }
+    }
+}
+
+fn bad_gateway(error: &str) {
+    log(&format!("the origin could not be reached: {error}"));
+    Response::from_status(StatusCode::BAD_GATEWAY)
+        .with_header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )
+        .with_header(CACHE_CONTROL, HeaderValue::from_static("no-store"))
+        .with_body("502 Bad Gateway: the origin could not be reached.\n")
+        .send_to_client();
+}
+
+/// One line on stderr (Viceroy prints it; on Fastly it goes to the service's log
+/// tail). Never visitor data: config ids, header names and error kinds only.
+fn log(message: &str) {
+    eprintln!("edge-persona: {message}");
+}

@@ -1,0 +1,208 @@
+// The Cloudflare Worker of examples/cloudflare-worker in workerd (Miniflare), with the
+// origin on loopback, for both rewriting strategies:
+//
+//   python3 scripts/build web cloudflare npm
+//   node --test --test-reporter=spec tests/edge-cloudflare/
+//
+// The worker is bundled as wrangler would (esbuild, the `.wasm` import left as a
+// CompiledWasm module) from the example's own source.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS } from '../edge-shared/origin.mjs';
+
+const PKG = path.join(REPO, 'pkg', 'npm');
+const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
+if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run \`python3 scripts/build web cloudflare npm\` first`);
+
+const PROFILE_COOKIE = DEMO_CONFIG.cookie?.name ?? 'ep';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+const SITE = 'https://shop.test';
+
+let origin;
+let dir;
+const workers = {};
+
+/**
+ * The example worker, bundled like wrangler does, into `dir`, behind a probe: a
+ * request with `ep_probe` in its query is answered with when the worker's response
+ * produced its first and last body bytes inside workerd (Miniflare's dispatchFetch
+ * delivers bodies whole, so streaming can only be seen from inside).
+ */
+async function bundleWorker(outDir) {
+  const example = path.join(REPO, 'examples', 'cloudflare-worker', 'src', 'worker.js');
+  const wrapper = path.join(outDir, 'entry.js');
+  writeFileSync(wrapper, `import worker from ${JSON.stringify(example)};
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (!url.searchParams.has('ep_probe')) return worker.fetch(request, env, ctx);
+    url.searchParams.delete('ep_probe');
+    const response = await worker.fetch(new Request(url, request), env, ctx);
+    const reader = response.body.getReader();
+    let firstChunkAt = null;
+    let size = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      firstChunkAt ??= Date.now();
+      size += value.length;
+    }
+    return Response.json({ firstChunkAt, doneAt: Date.now(), size });
+  },
+};
+`);
+  await build({
+    entryPoints: [wrapper],
+    outfile: path.join(outDir, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    logLevel: 'warning',
+    plugins: [{
+      name: 'edge-persona-package',
+      setup(b) {
+        // The example depends on the package as `file:../../pkg/npm`; resolve it there.
+        b.onResolve({ filter: /^edge-persona\/cloudflare\.wasm$/ }, () => ({ path: './edge_persona_edge_bg.wasm', external: true }));
+        b.onResolve({ filter: /^edge-persona\/cloudflare$/ }, () => ({ path: path.join(PKG, 'cloudflare.js') }));
+      },
+    }],
+  });
+  copyFileSync(WASM, path.join(outDir, 'edge_persona_edge_bg.wasm'));
+}
+
+function startWorker(strategy) {
+  return new Miniflare({
+    scriptPath: path.join(dir, 'worker.js'),
+    modules: true,
+    modulesRoot: dir,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2025-07-01',
+    bindings: { EDGE_PERSONA_ORIGIN: origin.url, EDGE_PERSONA_EXPLAIN: 'true', EDGE_PERSONA_STRATEGY: strategy },
+    cf: { country: 'RU', region: 'Moscow', city: 'Moscow', timezone: 'Europe/Moscow' },
+  });
+}
+
+before(async () => {
+  origin = await startOrigin();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-worker-'));
+  await bundleWorker(dir);
+  workers['lol-html'] = startWorker('lol-html');
+  workers.htmlrewriter = startWorker('htmlrewriter');
+});
+
+after(async () => {
+  for (const worker of Object.values(workers)) await worker.dispose();
+  await origin?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A URL of its own per call, so the origin's records of it are this test's alone. */
+let serial = 0;
+function fresh(pathname, query = '') {
+  serial += 1;
+  return `${pathname}?t=${serial}${query ? `&${query}` : ''}`;
+}
+
+async function get(worker, pathname, { method = 'GET', headers = {} } = {}) {
+  const response = await worker.dispatchFetch(`${SITE}${pathname}`, { method, headers: { 'user-agent': UA, ...headers } });
+  const body = Buffer.from(await response.arrayBuffer());
+  return { status: response.status, headers: response.headers, body, text: body.toString('utf8') };
+}
+
+function handoff(html) {
+  const match = /<script type="application\/json" id="ep-handoff"[^>]*>([^<]*)<\/script>/.exec(html);
+  return match ? JSON.parse(match[1]) : null;
+}
+
+for (const strategy of ['lol-html', 'htmlrewriter']) {
+  test(`${strategy}: the demo page arrives personalized, private, with the hand-off`, async () => {
+    const page = await get(workers[strategy], fresh('/', 'utm_source=yandex&utm_medium=cpc&utm_campaign=spring'), {
+      headers: { cookie: `name=${encodeURIComponent('Аня')}; other=1` },
+    });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('cache-control'), 'private, no-store');
+    assert.equal(page.headers.get('etag'), null);
+    assert.equal(page.headers.get('last-modified'), null);
+    assert.equal(page.headers.get('cdn-cache-control'), null, 'a CDN in front must not store it either');
+    assert.equal(page.headers.get('surrogate-control'), null);
+    // Consent is required and was not given: nothing is stored.
+    assert.ok(!(page.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`));
+    const data = handoff(page.text);
+    assert.ok(data, 'the hand-off element');
+    assert.ok(page.text.includes(`id="ep-handoff" nonce="${NONCE}"`), 'the hand-off carries the CSP nonce');
+    assert.ok(page.text.includes('>Здравствуйте, Аня!<'), 'the greeting, as text');
+    assert.ok(data.decision.visitor.segments.includes('yandex_paid'));
+    const hero = data.decision.slots.find((s) => s.slot === 'hero');
+    const explain = page.headers.get('edge-persona-explain');
+    assert.ok(explain.includes('greeting=greet-by-name'), explain);
+    if (strategy === 'lol-html' && hero.content) {
+      // Template variants later in the page are swapped in at the edge.
+      const key = hero.variant ? `${hero.experience}/${hero.variant}` : hero.experience;
+      assert.ok(page.text.includes(`data-ep-applied="${key}"`), `hero ${key} applied at the edge`);
+    }
+    assert.ok(!page.text.includes('<!--ep:'), 'no marker leaks');
+  });
+
+  test(`${strategy}: the profile cookie stays at the edge; other cookies reach the origin`, async () => {
+    const url = fresh('/');
+    await get(workers[strategy], url, { headers: { cookie: `${PROFILE_COOKIE}=1cAAAA; session=abc` } });
+    const seen = origin.received.find((r) => r.url === url);
+    assert.equal(seen.headers.cookie, 'session=abc');
+    const only = fresh('/');
+    await get(workers[strategy], only, { headers: { cookie: `${PROFILE_COOKIE}=1cAAAA` } });
+    assert.equal(origin.received.find((r) => r.url === only).headers.cookie, undefined);
+  });
+
+  test(`${strategy}: what must pass through comes back as the origin sent it`, async () => {
+    const image = await get(workers[strategy], '/image.png');
+    assert.ok(image.body.equals(PNG), 'image bytes identical');
+    assert.equal(image.headers.get('cache-control'), 'public, max-age=86400');
+    assert.ok(image.headers.get('etag'));
+    for (const [method, pathname, status] of [['HEAD', '/', 200], ['GET', '/missing', 404], ['GET', '/range', 206]]) {
+      const direct = await fetch(new URL(pathname, origin.url), { method });
+      const expected = Buffer.from(await direct.arrayBuffer());
+      const got = await get(workers[strategy], pathname, { method });
+      assert.equal(got.status, status, `${method} ${pathname}`);
+      assert.ok(got.body.equals(expected), `${method} ${pathname}: bytes identical`);
+      assert.equal(got.headers.get('cache-control'), direct.headers.get('cache-control'), `${method} ${pathname}`);
+      assert.equal(got.headers.get('etag'), direct.headers.get('etag'), `${method} ${pathname}`);
+    }
+  });
+
+  test(`${strategy}: every corpus page comes back whole, changed only by the <html> classes and the hand-off`, async () => {
+    // Without the hand-off, and from the end of the <html> start tag on, each page must be
+    // the origin's byte for byte: the demo config's slots are not on these pages.
+    const body = (html) => {
+      const withoutHandoff = html.replace(/<script type="application\/json" id="ep-handoff"[^>]*>[^<]*<\/script>/, '');
+      const start = /<html[^>]*>/i.exec(withoutHandoff);
+      return start ? withoutHandoff.slice(start.index + start[0].length) : withoutHandoff;
+    };
+    for (const name of CORPUS_PAGES) {
+      const original = readFileSync(path.join(CORPUS_DIR, name), 'utf8');
+      const got = await get(workers[strategy], `/corpus/${name}`);
+      assert.equal(got.status, 200, name);
+      assert.ok(got.text.includes('id="ep-handoff"'), `${name}: the hand-off`);
+      assert.ok(body(got.text) === body(original), `${name}: changed beyond the <html> tag and the hand-off`);
+    }
+  });
+}
+
+for (const strategy of ['lol-html', 'htmlrewriter']) {
+  test(`${strategy}: the worker streams: its first bytes leave before the origin has sent its last`, async () => {
+    const url = fresh('/slow');
+    const probe = await get(workers[strategy], `${url}&ep_probe`);
+    const { firstChunkAt, doneAt, size } = JSON.parse(probe.text);
+    const lastOriginWrite = origin.slowLastWriteEpochMs.get(url);
+    assert.ok(size > 0);
+    assert.ok(
+      firstChunkAt < lastOriginWrite - SLOW_GAP_MS / 2,
+      `first bytes at ${firstChunkAt}, the origin's last write at ${lastOriginWrite}, done at ${doneAt}`,
+    );
+  });
+}

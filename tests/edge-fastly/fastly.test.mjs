@@ -1,0 +1,415 @@
+// The Fastly Compute program (examples/fastly-compute) under Viceroy, Fastly's local
+// runtime, in front of an origin served from this file:
+//
+//   cargo build --release --target wasm32-wasip1 -p edge-persona-fastly
+//   node --test --test-reporter=spec tests/edge-fastly/
+//
+// Four Viceroy instances, each with its own fastly.toml (written to a temp folder):
+// - demo:   the demo's config built into the program, explain_header = "true";
+// - signed: a config and HMAC signing keys from the Config Store (consent not needed,
+//           so the edge writes the profile cookie);
+// - broken: a config the edge refuses and a malformed key list: everything passes
+//           through untouched;
+// - bare:   no Config Store at all and an origin that is down.
+//
+// The origin records the headers of every request it gets, so a test can check what
+// the edge forwarded. Tests that look at those records use URLs of their own, so that
+// a cache in front of the origin (Fastly's; Viceroy 0.22 does not cache) could not
+// answer for it.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, NONCE } from '../edge-shared/origin.mjs';
+
+const BUILD_COMMAND = 'cargo build --release --target wasm32-wasip1 -p edge-persona-fastly';
+const WASM = path.join(REPO, 'target', 'wasm32-wasip1', 'release', 'edge-persona-fastly.wasm');
+const VICEROY = process.env.VICEROY
+  ?? [path.join(os.homedir(), '.cargo', 'bin', 'viceroy')].find((p) => existsSync(p))
+  ?? 'viceroy';
+
+const CLASS_PREFIX = DEMO_CONFIG.htmlClasses?.prefix ?? 'ep-';
+const PROFILE_COOKIE = DEMO_CONFIG.cookie?.name ?? 'ep';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+const SIGNING_KEY = { id: 'k1', secret: 'edge-persona-test-secret-0123456789abcdef' };
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+const BAD_KEY_SECRET = 'never-logged-secret-0123456789abcdef';
+
+if (!existsSync(WASM)) {
+  throw new Error(`${path.relative(REPO, WASM)} is missing: build the Fastly program first with \`${BUILD_COMMAND}\``);
+}
+
+// ---------------------------------------------------------------------------------
+// Viceroy.
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const tomlString = (value) => JSON.stringify(value).replace(/\u007f/g, '\\u007f');
+
+function fastlyToml({ backend, store }) {
+  const lines = [
+    'manifest_version = 3', 'name = "edge-persona-fastly-test"', 'language = "rust"', '',
+    '[local_server.backends.origin]', `url = ${tomlString(backend)}`, '',
+  ];
+  if (store) {
+    lines.push('[local_server.config_stores.edge_persona]', 'format = "inline-toml"', '',
+      '[local_server.config_stores.edge_persona.contents]');
+    for (const [key, value] of Object.entries(store)) lines.push(`${key} = ${tomlString(value)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts Viceroy on a free port; resolves once it answers. */
+async function startViceroy(name, dir, settings) {
+  const toml = path.join(dir, `${name}.fastly.toml`);
+  writeFileSync(toml, fastlyToml(settings));
+  const port = await freePort();
+  const child = spawn(VICEROY, ['-C', toml, '--addr', `127.0.0.1:${port}`, WASM], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const instance = { name, child, base: `http://127.0.0.1:${port}`, output: '', exited: null };
+  child.stdout.on('data', (d) => { instance.output += d; });
+  child.stderr.on('data', (d) => { instance.output += d; });
+  const exited = new Promise((resolve) => {
+    child.on('error', (error) => { instance.exited = String(error); resolve(); });
+    child.on('exit', (code, signal) => { instance.exited ??= `exit ${code ?? signal}`; resolve(); });
+  });
+  instance.stop = async () => {
+    if (instance.exited == null) child.kill('SIGTERM');
+    await exited;
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (instance.exited != null) {
+      throw new Error(`Viceroy (${name}) stopped before answering (${instance.exited}; is it installed? scripts/bootstrap installs it):\n${instance.output}`);
+    }
+    try {
+      await get(instance.base, '/__viceroy_ready');
+      return instance;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await instance.stop();
+        throw new Error(`Viceroy (${name}) did not answer within 120 s: ${error.message}\n${instance.output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * One request through node:http (no decompression, bytes as sent), with the time the
+ * first body bytes arrived.
+ */
+function get(base, pathname, { method = 'GET', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const startedAt = performance.now();
+    const req = http.request(new URL(pathname, base), {
+      method, agent: false,
+      headers: { 'user-agent': UA, 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8', ...headers },
+    }, (res) => {
+      const chunks = [];
+      let firstChunkAt = null;
+      res.on('data', (chunk) => {
+        firstChunkAt ??= performance.now();
+        chunks.push(chunk);
+      });
+      res.on('end', () => resolve({
+        status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks),
+        text() { return this.body.toString('utf8'); }, startedAt, firstChunkAt, endAt: performance.now(),
+      }));
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${pathname}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The requests the origin got for `url` (path and query). */
+const receivedFor = (url) => origin.received.filter((r) => r.url === url);
+/** A URL no other request used, so that no cache can answer it. */
+let counter = 0;
+const fresh = (pathname, query = '') => `${pathname}?t=${Date.now().toString(36)}-${(counter += 1)}${query ? `&${query}` : ''}`;
+
+function handoff(html) {
+  const match = /<script type="application\/json" id="ep-handoff"([^>]*)>([^<]*)<\/script>/.exec(html);
+  assert.ok(match, 'the page has the hand-off element');
+  return { attributes: match[1], json: JSON.parse(match[2]) };
+}
+
+/** The opening tag of the element with `attribute` (as written in the page). */
+function openingTag(html, attribute) {
+  const escaped = attribute.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const tag = new RegExp(`<[a-z][^<>]*\\s${escaped}[^<>]*>`).exec(html);
+  assert.ok(tag, `an element with ${attribute} is in the page`);
+  return tag[0];
+}
+
+// ---------------------------------------------------------------------------------
+
+let origin;
+let originBase;
+let tmp;
+const viceroy = {};
+
+before(async () => {
+  origin = await startOrigin();
+  originBase = origin.url.replace(/\/$/, '');
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-fastly-'));
+  const signedConfig = {
+    ...DEMO_CONFIG,
+    consent: { mode: 'none' },
+    cookie: { ...DEMO_CONFIG.cookie, requireSignature: true },
+  };
+  const brokenConfig = {
+    consent: { mode: 'none' },
+    slots: { hero: { selector: 'h1 + p' } },
+    experiences: [{ id: 'x', slot: 'hero', content: { text: 'x' } }],
+  };
+  const closedPort = await freePort();
+  const started = await Promise.all([
+    startViceroy('demo', tmp, { backend: originBase, store: { explain_header: 'true' } }),
+    startViceroy('signed', tmp, {
+      backend: originBase,
+      store: { config: JSON.stringify(signedConfig), signing_keys: JSON.stringify([SIGNING_KEY]) },
+    }),
+    startViceroy('broken', tmp, {
+      backend: originBase,
+      store: { config: JSON.stringify(brokenConfig), signing_keys: `[{"id":"K1!","secret":"${BAD_KEY_SECRET}"}]`, explain_header: 'true' },
+    }),
+    startViceroy('bare', tmp, { backend: `http://127.0.0.1:${closedPort}` }),
+  ]);
+  for (const instance of started) viceroy[instance.name] = instance;
+});
+
+after(async () => {
+  await Promise.all(Object.values(viceroy).map((v) => v.stop()));
+  await origin?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the demo home page comes back personalized, private, and without a cookie before consent', async (t) => {
+  // The newcomer hero has a 10 % holdout and a first visit gets a new random id per
+  // request: ask until one is not held out (0.1^8 that none is).
+  let page;
+  let hero;
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    page = await get(viceroy.demo.base, '/?utm_source=yandex&utm_medium=cpc');
+    assert.equal(page.status, 200);
+    hero = handoff(page.text()).json.decision.slots.find((s) => s.slot === 'hero');
+    assert.equal(hero.experience, 'hero-newcomer', 'a first visit from Yandex Direct is a newcomer');
+    if (!hero.holdout) break;
+    assert.ok(!page.text().includes('data-ep-applied="hero-newcomer"'), 'a held-out visitor keeps the default hero');
+  }
+  assert.equal(hero.holdout, false, 'eight holdouts in a row');
+  const html = page.text();
+
+  // The hero slot shows the newcomer template, its CTA link carries the promo.
+  assert.match(openingTag(html, 'data-ep-slot="hero"'), /data-ep-applied="hero-newcomer"/);
+  assert.match(html, /<section data-ep-slot="hero"[^>]*>\s*<div class="hero-text">\s*<p class="eyebrow">Впервые у нас\? Это просто<\/p>/);
+  assert.match(openingTag(html, 'id="book-cta"'), /href="\/book\?promo=welcome"/);
+  assert.ok(!html.includes('<!--ep:'), 'no marker leaked');
+
+  // The hand-off parses, carries the CSP nonce, and says nothing may be stored.
+  const { attributes, json } = handoff(html);
+  assert.equal(json.version, 1);
+  assert.match(attributes, new RegExp(`nonce="${NONCE}"`));
+  assert.equal(json.storage.allowed, false, 'consent is required and was not given');
+  assert.deepEqual(json.cookieStatus, { status: 'absent' });
+  for (const cls of json.decision.htmlClasses) assert.ok(cls.startsWith(CLASS_PREFIX), cls);
+
+  // Cache safety: private, no validators, no length, no Expires; no profile cookie
+  // before consent (the origin's own cookie passes).
+  assert.equal(page.headers['cache-control'], 'private, no-store');
+  for (const header of ['etag', 'last-modified', 'expires', 'accept-ranges', 'cdn-cache-control', 'surrogate-control']) {
+    assert.equal(page.headers[header], undefined, header);
+  }
+  assert.deepEqual(page.headers['set-cookie'], ['origin_session=1; Path=/; HttpOnly']);
+  assert.match(page.headers['edge-persona-explain'], /(^|, )hero=hero-newcomer(,|$)/);
+
+  // Per-request time through Viceroy (instantiate, load the config, fetch, rewrite).
+  const times = [];
+  const originHits = origin.received.length;
+  for (let i = 0; i < 20; i += 1) {
+    const r = await get(viceroy.demo.base, '/?utm_source=yandex&utm_medium=cpc');
+    assert.equal(r.status, 200);
+    times.push(r.endAt - r.startedAt);
+  }
+  times.sort((a, b) => a - b);
+  t.diagnostic(`personalized home page through Viceroy: median ${times[10].toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[19].toFixed(1)} ms (20 requests, ${origin.received.length - originHits} of them reached the origin)`);
+});
+
+test('the profile cookie stays at the edge; the other cookies reach the origin', async () => {
+  const url = fresh('/');
+  const page = await get(viceroy.demo.base, url, {
+    headers: { cookie: `session=abc; ${PROFILE_COOKIE}=1cAAAAAAAA; theme=dark` },
+  });
+  assert.equal(page.status, 200);
+  const [seen] = receivedFor(url);
+  assert.ok(seen, 'the origin got the request');
+  assert.equal(seen.headers.cookie, 'session=abc; theme=dark');
+
+  const onlyProfile = fresh('/');
+  await get(viceroy.demo.base, onlyProfile, { headers: { cookie: `${PROFILE_COOKIE}=1cAAAAAAAA` } });
+  assert.equal(receivedFor(onlyProfile)[0].headers.cookie, undefined, 'no Cookie header is left');
+
+  // An image request goes through the same forwarding.
+  const image = fresh('/image.png');
+  await get(viceroy.demo.base, image, { headers: { cookie: `${PROFILE_COOKIE}=1cAAAAAAAA; a=1` } });
+  assert.equal(receivedFor(image)[0].headers.cookie, 'a=1');
+});
+
+test('what is not a full HTML page passes through byte for byte', async () => {
+  const cases = [
+    ['GET', '/image.png'],
+    ['HEAD', '/'],
+    ['GET', '/missing'],
+    ['GET', '/range'],
+    ['GET', '/gzip'],
+  ];
+  for (const [method, url] of cases) {
+    const direct = await get(originBase, url, { method });
+    const edge = await get(viceroy.demo.base, url, { method, headers: { cookie: 'name=Anna' } });
+    const what = `${method} ${url}`;
+    assert.equal(edge.status, direct.status, what);
+    assert.ok(edge.body.equals(direct.body), `${what}: the body changed (${edge.body.length} vs ${direct.body.length} bytes)`);
+    for (const header of ['cache-control', 'etag', 'content-type', 'content-encoding', 'content-range', 'last-modified']) {
+      assert.equal(edge.headers[header], direct.headers[header], `${what}: ${header}`);
+    }
+    assert.equal(edge.headers['edge-persona-explain'], undefined, what);
+    assert.deepEqual(edge.headers['set-cookie'], direct.headers['set-cookie'], what);
+  }
+});
+
+test('every corpus page comes back complete, changed only by the <html> classes and the hand-off', async (t) => {
+  const pages = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.html')).sort();
+  assert.ok(pages.length >= 10, `expected the landing-page corpus in ${CORPUS_DIR}`);
+  let identical = 0;
+  for (const name of pages) {
+    const original = readFileSync(path.join(CORPUS_DIR, name));
+    const edge = await get(viceroy.demo.base, `/corpus/${name}`);
+    assert.equal(edge.status, 200, name);
+    assert.ok(edge.body.length >= original.length, `${name}: ${edge.body.length} < ${original.length} bytes`);
+    const out = edge.body.toString('latin1');
+    const source = original.toString('latin1');
+    if (out === source) {
+      identical += 1;
+      continue;
+    }
+
+    // What the edge may change: the <html> start tag (classes added, the page's own
+    // kept) and the hand-off (and popup templates) before </body>.
+    const tag = /<html\b[^>]*>/i;
+    const outTag = tag.exec(out)?.[0] ?? '';
+    const sourceTag = tag.exec(source)?.[0] ?? '';
+    const classes = (startTag) => (/\sclass="([^"]*)"/i.exec(startTag)?.[1] ?? '').split(/\s+/).filter(Boolean);
+    const added = classes(outTag).filter((c) => !classes(sourceTag).includes(c));
+    assert.deepEqual(classes(outTag).slice(0, classes(sourceTag).length), classes(sourceTag), `${name}: the page's classes stay first`);
+    for (const c of added) assert.ok(c.startsWith(CLASS_PREFIX), `${name}: class ${c}`);
+    const { json } = handoff(edge.text());
+    assert.deepEqual(added, json.decision.htmlClasses, `${name}: the classes the decision names`);
+    const normalized = out
+      .replace(tag, sourceTag)
+      .replace(/<script type="application\/json" id="ep-handoff"[^>]*>[^<]*<\/script>/, '')
+      .replace(/<template data-ep-popup="[^"]*">[\s\S]*?<\/template>/g, '');
+    assert.ok(normalized === source, `${name}: something besides <html> and the hand-off changed`);
+    assert.ok(out.endsWith(source.slice(source.lastIndexOf('</body>'))), `${name}: the end of the page is intact`);
+  }
+  t.diagnostic(`${pages.length} pages: ${identical} byte-identical, ${pages.length - identical} with <html> classes and the hand-off only`);
+});
+
+test('the page streams: its first bytes reach the client before the origin has sent the last', async (t) => {
+  const url = fresh('/slow');
+  const edge = await get(viceroy.demo.base, url);
+  const lastWrite = origin.slowLastWriteAt.get(url);
+  assert.equal(edge.status, 200);
+  assert.ok(lastWrite, 'the origin wrote the page');
+  assert.equal(edge.headers['cache-control'], 'private, no-store', 'the page went through the rewriter');
+  const html = edge.text();
+  for (const part of ['first part', 'second part', 'last part']) assert.ok(html.includes(part), part);
+  assert.ok(html.trimEnd().endsWith('</body></html>'));
+  t.diagnostic(`first body bytes at the client ${(edge.firstChunkAt - edge.startedAt).toFixed(0)} ms after the request; the origin's last chunk at ${(lastWrite - edge.startedAt).toFixed(0)} ms`);
+  assert.ok(edge.firstChunkAt < lastWrite,
+    `the first bytes came at ${(edge.firstChunkAt - edge.startedAt).toFixed(0)} ms, after the origin's last chunk at ${(lastWrite - edge.startedAt).toFixed(0)} ms`);
+});
+
+test('a hostile name cookie is shown as text, never as markup', async () => {
+  for (const cookie of [`name=${HOSTILE_NAME}`, `name=${encodeURIComponent(HOSTILE_NAME)}`]) {
+    const page = await get(viceroy.demo.base, '/', { headers: { cookie } });
+    assert.equal(page.status, 200);
+    const html = page.text();
+    // The demo greets by name in `.greeting` (greet-by-name).
+    const greeting = /<p class="greeting"([^>]*)>([^<]*)<\/p>/.exec(html);
+    assert.ok(greeting, cookie);
+    assert.match(greeting[1], /data-ep-applied="greet-by-name"/);
+    assert.equal(greeting[2], 'Здравствуйте, &lt;img src=x onerror=alert(1)&gt;!');
+    assert.ok(!html.includes('<img src=x'), `${cookie}: markup from the cookie`);
+    const elsewhere = html.replace(greeting[0], '').replace(/<script type="application\/json" id="ep-handoff"[^>]*>[^<]*<\/script>/, '');
+    assert.ok(!elsewhere.includes('onerror'), 'the name appears only in the greeting and the hand-off');
+    const { json } = handoff(html);
+    assert.equal(json.decision.greetings[0].text, `Здравствуйте, ${HOSTILE_NAME}!`);
+  }
+  assert.ok(!viceroy.demo.output.includes('onerror'), 'the name is never logged');
+});
+
+test('config and signing keys from the Config Store: a signed profile cookie is set and read back', async () => {
+  const first = await get(viceroy.signed.base, fresh('/', 'utm_source=yandex&utm_medium=cpc'));
+  assert.equal(first.status, 200);
+  assert.equal(first.headers['edge-persona-explain'], undefined, 'explain_header is not set for this service');
+  const profile = first.headers['set-cookie'].find((c) => c.startsWith(`${PROFILE_COOKIE}=`));
+  assert.ok(profile, 'consent is not needed: the edge writes the profile cookie');
+  assert.match(profile, new RegExp(`^${PROFILE_COOKIE}=1s${SIGNING_KEY.id}\\.[^;]+; Max-Age=\\d+; Path=/; SameSite=Lax$`));
+  assert.ok(!profile.includes('Secure'), 'plain http: no Secure');
+  const value = profile.split(';')[0];
+
+  const url = fresh('/');
+  const second = await get(viceroy.signed.base, url, { headers: { cookie: `session=abc; ${value}` } });
+  assert.equal(second.status, 200);
+  assert.equal(receivedFor(url)[0].headers.cookie, 'session=abc', 'the profile cookie is not forwarded');
+  assert.deepEqual(handoff(second.text()).json.cookieStatus, { status: 'valid' });
+  assert.ok(second.headers['set-cookie'].some((c) => c.startsWith(`${PROFILE_COOKIE}=1s${SIGNING_KEY.id}.`)));
+
+  // A cookie signed with another key is refused (the signature is required).
+  const at = value.length - 3;
+  const forged = value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1);
+  const third = await get(viceroy.signed.base, fresh('/'), { headers: { cookie: forged } });
+  assert.equal(handoff(third.text()).json.cookieStatus.status, 'rejected');
+});
+
+test('an unusable config: everything passes through untouched, and the log holds no visitor data', async () => {
+  const url = fresh('/');
+  const cookie = `session=abc; ${PROFILE_COOKIE}=1cAAAAAAAA; name=Secret`;
+  const direct = await get(originBase, url);
+  const edge = await get(viceroy.broken.base, url, { headers: { cookie } });
+  assert.equal(edge.status, 200);
+  assert.ok(edge.body.equals(direct.body), 'byte for byte');
+  assert.equal(edge.headers['cache-control'], direct.headers['cache-control']);
+  assert.equal(edge.headers.etag, direct.headers.etag);
+  assert.equal(edge.headers['edge-persona-explain'], undefined);
+  assert.equal(receivedFor(url).at(-1).headers.cookie, cookie, 'untouched: the cookies too');
+  const log = viceroy.broken.output;
+  assert.match(log, /the config cannot be used/);
+  assert.match(log, /slots\.hero\.selector/);
+  assert.match(log, /signing_keys ignored/);
+  assert.ok(!log.includes(BAD_KEY_SECRET) && !log.includes('Secret') && !log.includes('session=abc'), log);
+});
+
+test('no Config Store: the demo config built in; an origin that is down gives a 502', async () => {
+  const edge = await get(viceroy.bare.base, '/');
+  assert.equal(edge.status, 502);
+  assert.match(edge.headers['content-type'], /^text\/plain/);
+  assert.match(edge.text(), /502/);
+  assert.match(viceroy.bare.output, /using the built-in demo config/);
+});

@@ -1,0 +1,146 @@
+// The origin that every edge test puts behind the edge under test (the local edge in
+// Node, the Cloudflare worker in workerd, the Fastly program in Viceroy): the demo
+// pages, the landing-page corpus, and the responses that must pass through untouched.
+//
+//   import { startOrigin } from '../edge-shared/origin.mjs';
+//   const origin = await startOrigin();   // { url, received, slowLastWriteAt, …, close }
+//
+// Routes:
+// - `/`, `/<file>` from www/demo (HTML with a CSP nonce, validators, an origin cookie);
+// - `/corpus/<page>.html` from ../shared/corpus/pages, unmodified;
+// - `/image.png`, `/missing` (404), `/range` (206), `/gzip` (Content-Encoding: gzip):
+//   answers that pass through untouched;
+// - `/slow`: HTML in three chunks SLOW_GAP_MS apart, to prove the edge streams.
+// The origin records the headers of every request (`received`), so a test can check
+// what the edge forwarded.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEMO_DIR = path.join(REPO, 'www', 'demo');
+export const CORPUS_DIR = path.join(REPO, '..', 'shared', 'corpus', 'pages');
+export const DEMO_CONFIG = JSON.parse(readFileSync(path.join(DEMO_DIR, 'config.json'), 'utf8'));
+/** The script nonce of the origin's CSP on demo pages; the hand-off must carry it. */
+export const NONCE = 'dGVzdC1ub25jZQ==';
+/** The corpus pages' file names. */
+export const CORPUS_PAGES = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.html')).sort();
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8', '.json': 'application/json; charset=utf-8',
+};
+export const PNG = Buffer.concat([
+  Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+  randomBytes(2048),
+  Buffer.from('3c68746d6c3e', 'hex'), // "<html>" inside the bytes: still not HTML
+]);
+export const GZIP_PAGE = gzipSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
+export const RANGE_BODY = Buffer.from('<!doctype html><html><body><p class="greeting">part of a page</p>'.padEnd(100, ' '));
+// Each chunk well over the 4–16 KB that runtimes and proxies may gather before they
+// pass bytes on, so that streaming shows.
+export const SLOW_CHUNKS = [
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Slow</title></head><body>\n<p>first part</p>\n${'<p>filler</p>\n'.repeat(2000)}`,
+  `<p>second part</p>\n${'<p>filler</p>\n'.repeat(2000)}`,
+  '<p>last part</p>\n</body></html>\n',
+];
+export const SLOW_GAP_MS = 300;
+
+const etag = (bytes) => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
+
+/**
+ * Starts the origin on a free loopback port. `received` lists every request (method,
+ * URL, headers); `slowLastWriteAt` (`performance.now()`) and `slowLastWriteEpochMs`
+ * (`Date.now()`, for comparing with another process) map each /slow URL to when its
+ * last chunk left.
+ */
+export async function startOrigin() {
+  const received = [];
+  const slowLastWriteAt = new Map();
+  const slowLastWriteEpochMs = new Map();
+  const server = http.createServer((req, res) => originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpochMs }));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    received,
+    slowLastWriteAt,
+    slowLastWriteEpochMs,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpochMs }) {
+  received.push({ method: req.method, url: req.url, headers: { ...req.headers } });
+  const { pathname } = new URL(req.url, 'http://origin.test');
+  const send = (status, headers, body) => {
+    res.writeHead(status, { 'Content-Length': body.length, ...headers });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  if (pathname === '/image.png') {
+    return send(200, { 'Content-Type': 'image/png', 'Cache-Control': 'public, max-age=86400', ETag: etag(PNG) }, PNG);
+  }
+  if (pathname === '/missing') {
+    return send(404, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' },
+      Buffer.from('<!doctype html><title>Not found</title><p class="greeting">Nothing here</p>'));
+  }
+  if (pathname === '/range') {
+    return send(206, {
+      'Content-Type': 'text/html; charset=utf-8', 'Content-Range': `bytes 0-${RANGE_BODY.length - 1}/5000`,
+      'Cache-Control': 'public, max-age=600', ETag: etag(RANGE_BODY),
+    }, RANGE_BODY);
+  }
+  if (pathname === '/gzip') {
+    return send(200, {
+      'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding',
+      'Cache-Control': 'public, max-age=600', ETag: etag(GZIP_PAGE),
+    }, GZIP_PAGE);
+  }
+  if (pathname === '/slow') {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
+    let i = 0;
+    const next = () => {
+      res.write(SLOW_CHUNKS[i]);
+      i += 1;
+      if (i < SLOW_CHUNKS.length) return setTimeout(next, SLOW_GAP_MS);
+      slowLastWriteAt.set(req.url, performance.now());
+      slowLastWriteEpochMs.set(req.url, Date.now());
+      res.end();
+    };
+    return next();
+  }
+  if (pathname.startsWith('/corpus/')) {
+    const name = path.basename(pathname);
+    const file = path.join(CORPUS_DIR, name);
+    if (name.endsWith('.html') && existsSync(file)) {
+      const body = readFileSync(file);
+      return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'public, max-age=60', ETag: etag(body) }, body);
+    }
+  }
+  const name = pathname === '/' ? 'index.html' : pathname.slice(1);
+  const file = path.join(DEMO_DIR, name);
+  if (/^[\w.-]+$/.test(name) && MIME[path.extname(name)] && existsSync(file)) {
+    const body = readFileSync(file);
+    const headers = {
+      'Content-Type': MIME[path.extname(name)], 'Cache-Control': 'public, max-age=600', ETag: etag(body),
+      'Last-Modified': 'Tue, 01 Sep 2026 10:00:00 GMT', Expires: 'Thu, 01 Oct 2026 10:00:00 GMT',
+      'Set-Cookie': 'origin_session=1; Path=/; HttpOnly',
+      // Directives a CDN in front of the edge obeys over Cache-Control (RFC 9213).
+      'CDN-Cache-Control': 'max-age=600', 'Surrogate-Control': 'max-age=600',
+    };
+    if (name.endsWith('.html')) {
+      headers['Content-Security-Policy'] = `default-src 'self'; script-src 'self' 'nonce-${NONCE}' 'wasm-unsafe-eval'`;
+    }
+    return send(200, headers, body);
+  }
+  return send(404, { 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from('not found\n'));
+}
