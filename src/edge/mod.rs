@@ -43,6 +43,7 @@ pub struct EdgeOptions {
 #[derive(Debug)]
 pub struct EdgeEngine {
     engine: Engine,
+    selectors: rewrite::ParsedSelectors,
     keys: Vec<SigningKey>,
     options: EdgeOptions,
 }
@@ -85,8 +86,10 @@ impl EdgeEngine {
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
+        let selectors = rewrite::ParsedSelectors::new(config_selectors(&engine).map(|(_, s)| s));
         Ok(EdgeEngine {
             engine,
+            selectors,
             keys,
             options,
         })
@@ -122,7 +125,15 @@ impl EdgeEngine {
         // A second, independent nonce for the markers (the visitor id used the
         // entropy as it came).
         let marker_nonce = request.entropy.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
-        match StreamRewriter::new(plan, insertions, charset, self.options.limits, marker_nonce) {
+        let rewriter = StreamRewriter::new(
+            plan,
+            insertions,
+            &self.selectors,
+            charset,
+            self.options.limits,
+            marker_nonce,
+        );
+        match rewriter {
             Ok(rewriter) => EdgeResponse::Personalize(Box::new(Personalization {
                 headers: decided.headers,
                 rewriter,
@@ -259,9 +270,9 @@ fn popup_template(popup: &crate::core::plan::PopupPlan) -> Option<String> {
     ))
 }
 
-/// Every selector of the config that the streaming rewriter cannot run, each with
-/// its JSON path.
-pub fn edge_selector_problems(engine: &Engine) -> Vec<ConfigError> {
+/// Every selector of the config with its JSON path: the slots' and the attribute
+/// changes'.
+fn config_selectors(engine: &Engine) -> impl Iterator<Item = (String, &str)> {
     let site = &engine.config().site;
     let slots = engine
         .config()
@@ -275,8 +286,13 @@ pub fn edge_selector_problems(engine: &Engine) -> Vec<ConfigError> {
             )
         })
     });
-    slots
-        .chain(attributes)
+    slots.chain(attributes)
+}
+
+/// Every selector of the config that the streaming rewriter cannot run, each with
+/// its JSON path.
+pub fn edge_selector_problems(engine: &Engine) -> Vec<ConfigError> {
+    config_selectors(engine)
         .filter_map(|(path, selector)| {
             rewrite::unsupported_selector(selector).map(|message| ConfigError { path, message })
         })

@@ -19,7 +19,6 @@
 
 use crate::core::config::Content;
 use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
-use crate::core::snippet::HIDING_STYLE_ID;
 use crate::edge::handoff::escape_attribute;
 use crate::edge::response::Charset;
 use lol_html::errors::RewritingError;
@@ -91,6 +90,38 @@ pub fn unsupported_selector(selector: &str) -> Option<String> {
     })
 }
 
+/// Selectors parsed once per config (parsing them is a good part of the cost of
+/// setting up a rewriter); any other selector is parsed when a rewriter needs it.
+#[derive(Debug, Default)]
+pub struct ParsedSelectors(std::collections::HashMap<String, Selector>);
+
+/// The selectors every rewriter uses besides the config's.
+const FIXED_SELECTORS: [&str; 4] = ["template", "html", "body", "style#ep-hide"];
+
+impl ParsedSelectors {
+    /// Parses `selectors` (and the fixed ones); those that do not parse are left out
+    /// (config validation reports them).
+    pub fn new<'s>(selectors: impl IntoIterator<Item = &'s str>) -> ParsedSelectors {
+        ParsedSelectors(
+            selectors
+                .into_iter()
+                .chain(FIXED_SELECTORS)
+                .filter_map(|s| Some((s.to_string(), s.parse::<Selector>().ok()?)))
+                .collect(),
+        )
+    }
+
+    fn get(&self, selector: &str) -> Result<Cow<'_, Selector>, String> {
+        match self.0.get(selector) {
+            Some(parsed) => Ok(Cow::Borrowed(parsed)),
+            None => selector
+                .parse::<Selector>()
+                .map(Cow::Owned)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
 impl StreamRewriter {
     /// A rewriter that applies `plan` to a page in `charset`. `nonce` makes this
     /// response's markers unguessable (random bits from the platform).
@@ -100,6 +131,7 @@ impl StreamRewriter {
     pub fn new(
         plan: &PagePlan,
         insertions: Insertions,
+        selectors: &ParsedSelectors,
         charset: Charset,
         limits: RewriteLimits,
         nonce: u64,
@@ -117,7 +149,7 @@ impl StreamRewriter {
             wanted_templates,
         )));
         let mut failure = None;
-        let settings = build_settings(plan, insertions, &splicer, limits, &mut failure)
+        let settings = build_settings(plan, insertions, selectors, &splicer, limits, &mut failure)
             .with_encoding(encoding);
         Ok(StreamRewriter {
             rewriter: Some(HtmlRewriter::new(settings, SplicerSink(splicer.clone()))),
@@ -171,17 +203,17 @@ impl StreamRewriter {
 
 type Handlers = ElementContentHandlers<'static>;
 
-fn build_settings(
+fn build_settings<'s>(
     plan: &PagePlan,
     insertions: Insertions,
+    selectors: &'s ParsedSelectors,
     splicer: &Rc<RefCell<Splicer>>,
     limits: RewriteLimits,
     failure: &mut Option<String>,
-) -> Settings<'static, 'static> {
-    let mut handlers: Vec<(Cow<'static, Selector>, Handlers)> = Vec::new();
-    let mut add = |what: &str, selector: &str, handler: Handlers| match selector.parse::<Selector>()
-    {
-        Ok(selector) => handlers.push((Cow::Owned(selector), handler)),
+) -> Settings<'static, 's> {
+    let mut handlers: Vec<(Cow<'s, Selector>, Handlers)> = Vec::new();
+    let mut add = |what: &str, selector: &str, handler: Handlers| match selectors.get(selector) {
+        Ok(selector) => handlers.push((selector, handler)),
         // Config validation refuses these; a plan that still has one skips it.
         Err(error) => *failure = Some(format!("{what}: selector {selector:?}: {error}")),
     };
@@ -266,7 +298,7 @@ fn build_settings(
     // style (if the page has one) goes: nothing needs to wait for the script.
     add(
         "the head snippet's hiding style",
-        &format!("style#{HIDING_STYLE_ID}"),
+        FIXED_SELECTORS[3],
         ElementContentHandlers::default().element(|el: &mut Element| {
             el.remove();
             Ok(())
@@ -426,6 +458,8 @@ struct WantedTemplate {
 struct Splicer {
     /// `<!--ep:<nonce>:`: the start of every comment marker.
     comment_prefix: Vec<u8>,
+    /// Its searcher, built once (lol-html hands the output over in many small pieces).
+    comment_finder: memchr::memmem::Finder<'static>,
     /// `ep:<nonce>:a`: the start of every attribute marker.
     attribute_prefix: Vec<u8>,
     ready: Vec<u8>,
@@ -477,8 +511,10 @@ impl Splicer {
                 });
             }
         }
+        let comment_prefix = format!("<!--ep:{nonce:016x}:").into_bytes();
         Splicer {
-            comment_prefix: format!("<!--ep:{nonce:016x}:").into_bytes(),
+            comment_finder: memchr::memmem::Finder::new(&comment_prefix).into_owned(),
+            comment_prefix,
             attribute_prefix: format!("ep:{nonce:016x}:a").into_bytes(),
             ready: Vec::new(),
             held: None,
@@ -547,7 +583,7 @@ impl Splicer {
             joined = carried;
             &joined[..]
         };
-        while let Some(at) = find(bytes, &self.comment_prefix) {
+        while let Some(at) = self.comment_finder.find(bytes) {
             self.emit(&bytes[..at]);
             let rest = &bytes[at..];
             match parse_mark(&rest[self.comment_prefix.len()..]) {
@@ -736,7 +772,7 @@ impl Splicer {
         };
         let mut rest: &[u8] = &held;
         loop {
-            let next = find(rest, &self.comment_prefix);
+            let next = self.comment_finder.find(rest);
             let text = &rest[..next.unwrap_or(rest.len())];
             if keep(&open) {
                 self.copy_resolving_attributes(text, &mut out);
@@ -832,24 +868,9 @@ fn parse_mark(bytes: &[u8]) -> Option<(Mark, usize)> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    let first = needle[0];
-    let mut from = 0;
-    while let Some(offset) = haystack[from..].iter().position(|&b| b == first) {
-        let at = from + offset;
-        if haystack[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-        if haystack.len() - from < needle.len() {
-            return None;
-        }
-    }
-    None
+    memchr::memmem::find(haystack, needle)
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
+    memchr::memmem::rfind(haystack, needle)
 }

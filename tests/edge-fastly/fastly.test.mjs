@@ -19,19 +19,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, NONCE } from '../edge-shared/origin.mjs';
-
-const BUILD_COMMAND = 'cargo build --release --target wasm32-wasip1 -p edge-persona-fastly';
-const WASM = path.join(REPO, 'target', 'wasm32-wasip1', 'release', 'edge-persona-fastly.wasm');
-const VICEROY = process.env.VICEROY
-  ?? [path.join(os.homedir(), '.cargo', 'bin', 'viceroy')].find((p) => existsSync(p))
-  ?? 'viceroy';
+import { FASTLY_BUILD_COMMAND as BUILD_COMMAND, FASTLY_WASM as WASM, freePort, startViceroy } from '../edge-shared/viceroy.mjs';
 
 const CLASS_PREFIX = DEMO_CONFIG.htmlClasses?.prefix ?? 'ep-';
 const PROFILE_COOKIE = DEMO_CONFIG.cookie?.name ?? 'ep';
@@ -42,70 +35,6 @@ const BAD_KEY_SECRET = 'never-logged-secret-0123456789abcdef';
 
 if (!existsSync(WASM)) {
   throw new Error(`${path.relative(REPO, WASM)} is missing: build the Fastly program first with \`${BUILD_COMMAND}\``);
-}
-
-// ---------------------------------------------------------------------------------
-// Viceroy.
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const tomlString = (value) => JSON.stringify(value).replace(/\u007f/g, '\\u007f');
-
-function fastlyToml({ backend, store }) {
-  const lines = [
-    'manifest_version = 3', 'name = "edge-persona-fastly-test"', 'language = "rust"', '',
-    '[local_server.backends.origin]', `url = ${tomlString(backend)}`, '',
-  ];
-  if (store) {
-    lines.push('[local_server.config_stores.edge_persona]', 'format = "inline-toml"', '',
-      '[local_server.config_stores.edge_persona.contents]');
-    for (const [key, value] of Object.entries(store)) lines.push(`${key} = ${tomlString(value)}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Starts Viceroy on a free port; resolves once it answers. */
-async function startViceroy(name, dir, settings) {
-  const toml = path.join(dir, `${name}.fastly.toml`);
-  writeFileSync(toml, fastlyToml(settings));
-  const port = await freePort();
-  const child = spawn(VICEROY, ['-C', toml, '--addr', `127.0.0.1:${port}`, WASM], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const instance = { name, child, base: `http://127.0.0.1:${port}`, output: '', exited: null };
-  child.stdout.on('data', (d) => { instance.output += d; });
-  child.stderr.on('data', (d) => { instance.output += d; });
-  const exited = new Promise((resolve) => {
-    child.on('error', (error) => { instance.exited = String(error); resolve(); });
-    child.on('exit', (code, signal) => { instance.exited ??= `exit ${code ?? signal}`; resolve(); });
-  });
-  instance.stop = async () => {
-    if (instance.exited == null) child.kill('SIGTERM');
-    await exited;
-  };
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (instance.exited != null) {
-      throw new Error(`Viceroy (${name}) stopped before answering (${instance.exited}; is it installed? scripts/bootstrap installs it):\n${instance.output}`);
-    }
-    try {
-      await get(instance.base, '/__viceroy_ready');
-      return instance;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        await instance.stop();
-        throw new Error(`Viceroy (${name}) did not answer within 120 s: ${error.message}\n${instance.output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /**

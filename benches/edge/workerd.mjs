@@ -1,0 +1,300 @@
+// Per-page rewriting time in workerd (Miniflare 3): our Cloudflare module against
+// Cloudflare's own HTMLRewriter doing the same three swaps, on the landing-page corpus.
+//
+//   node benches/edge/workerd.mjs                   Markdown table on stdout
+//   node benches/edge/workerd.mjs --json            machine-readable results (every median)
+//   node benches/edge/workerd.mjs --write           also replace the edge-workerd section of BENCHMARKS.md
+//   options: --iterations N (30 per page per variant) --warmup N (5 rounds)
+//            --pages 01,05 (only pages whose file name starts with one of these; not with --write)
+//
+// Needs pkg/npm/cloudflare.js and pkg/npm/edge_persona_edge_bg.wasm
+// (`python3 scripts/build web cloudflare npm`); Miniflare and esbuild are the
+// repository root's devDependencies.
+//
+// One bench worker, bundled with esbuild as tests/edge-cloudflare does (the `.wasm`
+// left as a CompiledWasm module), embeds the corpus pages (a JSON module). For
+// `GET /<variant>/<page>` it builds the origin response in the worker
+// (`new Response(pageText, {headers: {"content-type": "text/html; charset=utf-8"}})`),
+// runs the variant, reads the whole resulting body inside the worker and answers
+// `{"bytes": n}`:
+// - passthrough:        the body read as it is (no rewriting);
+// - native3:            Cloudflare's HTMLRewriter doing the three swaps of the config
+//                       (setInnerContent + setAttribute on h1, footer, nav), no decision;
+// - ours-lolhtml:       createPersonalizer({strategy: "lol-html"}).personalize: the full
+//                       path (profile cookie decode, classify, decide, our wasm streams
+//                       the body through lol-html, three slots, set-cookie);
+// - ours-htmlrewriter:  the same decision, applied by Cloudflare's HTMLRewriter.
+// Every request carries the visitor's `name` cookie and a valid profile cookie that a
+// first response of the same worker set. Each request is timed from Node around
+// dispatchFetch (+ reading its small JSON answer): workerd's own clocks do not advance
+// during a request. Miniflare's dispatchFetch costs the same for every variant, so
+// the table shows the passthrough time and each variant's median minus the
+// passthrough median. Variants take turns within each round (the first one rotating),
+// so machine noise spreads over all of them.
+
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isMain, option, writeSection } from '../browser/lib.mjs';
+import {
+  BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus, kb,
+  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn,
+} from './config.mjs';
+
+const PKG = path.join(ROOT, 'pkg', 'npm');
+const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
+const MODULE = path.join(PKG, 'cloudflare.js');
+const BUILD_COMMAND = 'python3 scripts/build web cloudflare npm';
+const SITE = 'https://shop.example';
+export const VARIANTS = ['passthrough', 'native3', 'ours-lolhtml', 'ours-htmlrewriter'];
+const OURS = ['ours-lolhtml', 'ours-htmlrewriter'];
+
+/** The bench worker's source; `edge-persona/cloudflare` and the wasm are resolved at bundling. */
+function workerSource() {
+  return `import wasm from './edge_persona_edge_bg.wasm';
+import { createPersonalizer } from 'edge-persona/cloudflare';
+import PAGES from './pages.json';
+
+const CONFIG = ${JSON.stringify(BENCH_CONFIG)};
+const SWAPS = ${JSON.stringify(SWAPS)};
+const errors = [];
+const onError = (error) => { errors.push(String(error?.message ?? error)); };
+const personalizers = {};
+const ours = (strategy) => (personalizers[strategy] ??= createPersonalizer({ config: CONFIG, wasm, strategy, onError }));
+
+function native3(response) {
+  const rewriter = new HTMLRewriter();
+  for (const swap of SWAPS) {
+    rewriter.on(swap.selector, {
+      element(el) {
+        if (swap.html !== undefined) el.setInnerContent(swap.html, { html: true });
+        else el.setInnerContent(swap.text);
+        el.setAttribute('data-ep-applied', swap.key);
+      },
+    });
+  }
+  return rewriter.transform(response);
+}
+
+const VARIANTS = {
+  passthrough: (request, response) => response,
+  native3: (request, response) => native3(response),
+  'ours-lolhtml': (request, response) => ours('lol-html').personalize(request, response),
+  'ours-htmlrewriter': (request, response) => ours('htmlrewriter').personalize(request, response),
+};
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const [, variant, page] = url.pathname.split('/');
+    const run = VARIANTS[variant];
+    const text = PAGES[page];
+    if (!run || text === undefined) return new Response('unknown variant or page', { status: 404 });
+    const origin = new Response(text, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    const out = run(request, origin);
+    if (url.searchParams.has('probe')) {
+      // Once per page and variant before timing: what the variant did.
+      const body = new Uint8Array(await out.arrayBuffer());
+      return Response.json({
+        bytes: body.byteLength,
+        text: new TextDecoder().decode(body),
+        setCookie: out.headers.get('set-cookie'),
+        errors: errors.splice(0),
+      });
+    }
+    const reader = out.body.getReader();
+    let bytes = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+    }
+    return Response.json({ bytes });
+  },
+};
+`;
+}
+
+async function bundleWorker(dir, pages) {
+  const { build } = await import('esbuild');
+  writeFileSync(path.join(dir, 'pages.json'), JSON.stringify(Object.fromEntries(pages.map((p) => [p.name, p.text]))));
+  writeFileSync(path.join(dir, 'entry.js'), workerSource());
+  await build({
+    entryPoints: [path.join(dir, 'entry.js')],
+    outfile: path.join(dir, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    logLevel: 'warning',
+    plugins: [{
+      name: 'edge-persona-package',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/edge_persona_edge_bg\.wasm$/ }, () => ({ path: './edge_persona_edge_bg.wasm', external: true }));
+        b.onResolve({ filter: /^edge-persona\/cloudflare$/ }, () => ({ path: MODULE }));
+      },
+    }],
+  });
+  copyFileSync(WASM, path.join(dir, 'edge_persona_edge_bg.wasm'));
+}
+
+/** Runs the bench; returns `{ pages: [{name, size, bytes, medians, net}], totals, … }`. */
+export async function run({ iterations = 30, warmup = 5, pageFilter = null, log = console.error } = {}) {
+  for (const file of [WASM, MODULE]) {
+    if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run \`${BUILD_COMMAND}\` first`);
+  }
+  let pages = loadCorpus();
+  if (pageFilter) pages = pages.filter((p) => pageFilter.some((f) => p.name.startsWith(f)));
+  if (!pages.length) throw new Error('no corpus page matches --pages');
+
+  const { Miniflare } = await import('miniflare');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-bench-workerd-'));
+  let mf;
+  try {
+    await bundleWorker(dir, pages);
+    mf = new Miniflare({
+      scriptPath: path.join(dir, 'worker.js'),
+      modules: true,
+      modulesRoot: dir,
+      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+      compatibilityDate: '2025-07-01',
+      cf: { country: 'RU', region: 'Moscow', city: 'Moscow', timezone: 'Europe/Moscow' },
+    });
+    const request = async (variant, page, cookie, probe = false) => {
+      const url = `${SITE}/${variant}/${page}?${QUERY}${probe ? '&probe' : ''}`;
+      const started = performance.now();
+      const response = await mf.dispatchFetch(url, { headers: { ...REQUEST_HEADERS, cookie } });
+      const json = await response.json();
+      const ms = performance.now() - started;
+      if (response.status !== 200) throw new Error(`${variant}/${page}: HTTP ${response.status}`);
+      return { ms, ...json };
+    };
+
+    // A returning visitor: the profile cookie of a first response of each strategy.
+    const cookies = {};
+    for (const variant of OURS) {
+      const first = await request(variant, pages[0].name, cookieHeader(null), true);
+      const profile = profileFromSetCookie(first.setCookie);
+      if (!profile) throw new Error(`${variant}: the first response set no profile cookie (set-cookie: ${first.setCookie}; errors: ${first.errors.join('; ')})`);
+      cookies[variant] = cookieHeader(profile);
+    }
+    cookies.passthrough = cookies['ours-lolhtml'];
+    cookies.native3 = cookies['ours-lolhtml'];
+
+    // What each variant does to each page, checked once before timing.
+    const checks = [];
+    for (const page of pages) {
+      page.out = {};
+      for (const variant of VARIANTS) {
+        const probe = await request(variant, page.name, cookies[variant], true);
+        page.out[variant] = { bytes: probe.bytes, applied: appliedKeys(probe.text) };
+        if (probe.errors.length) checks.push(`${variant}/${page.name}: ${probe.errors.join('; ')}`);
+        if (variant === 'passthrough' && probe.bytes !== page.bytes.length) checks.push(`passthrough/${page.name}: ${probe.bytes} bytes, not ${page.bytes.length}`);
+        if (OURS.includes(variant)) {
+          const status = handoffCookieStatus(probe.text)?.status;
+          if (status !== 'valid') checks.push(`${variant}/${page.name}: profile cookie ${status ?? 'not reported'} (expected valid)`);
+          if (!profileFromSetCookie(probe.setCookie)) checks.push(`${variant}/${page.name}: no profile cookie set`);
+        }
+      }
+      const native = page.out.native3.applied.join(',');
+      for (const variant of OURS) {
+        if (page.out[variant].applied.join(',') !== native) {
+          checks.push(`${variant}/${page.name}: applied [${page.out[variant].applied}] where native3 applied [${native}]`);
+        }
+      }
+    }
+    for (const c of checks) log(`check: ${c}`);
+
+    // Timing: rounds over pages × variants, the first variant rotating per round.
+    const times = new Map(pages.map((p) => [p.name, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
+    const rounds = warmup + iterations;
+    for (let round = 0; round < rounds; round += 1) {
+      for (const page of pages) {
+        for (let k = 0; k < VARIANTS.length; k += 1) {
+          const variant = VARIANTS[(round + k) % VARIANTS.length];
+          const { ms } = await request(variant, page.name, cookies[variant]);
+          if (round >= warmup) times.get(page.name)[variant].push(ms * 1000);
+        }
+      }
+      if ((round + 1) % 10 === 0) log(`round ${round + 1}/${rounds}`);
+    }
+
+    const results = pages.map((page) => {
+      const medians = Object.fromEntries(VARIANTS.map((v) => [v, median(times.get(page.name)[v])]));
+      const net = Object.fromEntries(VARIANTS.slice(1).map((v) => [v, medians[v] - medians.passthrough]));
+      return { name: page.name, size: page.bytes.length, bytes: Object.fromEntries(VARIANTS.map((v) => [v, page.out[v].bytes])), applied: page.out['ours-lolhtml'].applied, medians, net };
+    });
+    const sum = (f) => results.reduce((s, r) => s + f(r), 0);
+    const totals = {
+      medians: Object.fromEntries(VARIANTS.map((v) => [v, sum((r) => r.medians[v])])),
+      net: Object.fromEntries(VARIANTS.slice(1).map((v) => [v, sum((r) => r.net[v])])),
+    };
+    const slower = (variant) => results.filter((r) => r.net[variant] > r.net.native3).map((r) => r.name);
+    const target = {
+      met: totals.net['ours-lolhtml'] <= totals.net.native3,
+      htmlrewriterMet: totals.net['ours-htmlrewriter'] <= totals.net.native3,
+      slowerPages: slower('ours-lolhtml'),
+      slowerPagesHtmlrewriter: slower('ours-htmlrewriter'),
+    };
+    return {
+      machine: machineLine(), miniflare: versionIn(ROOT, 'miniflare'), workerd: versionIn(ROOT, 'workerd'),
+      iterations, warmup, corpusPages: loadCorpus().length, pages: results, totals, target, checks,
+    };
+  } finally {
+    await mf?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const us = (x) => num(x);
+/** a / b when both are above the noise floor (positive), else "–". */
+const netRatio = (a, b) => (a > 0 && b > 0 ? ratio(a, b) : '–');
+const signed = (x) => `${x < 0 ? '−' : '+'}${num(Math.abs(x))}`;
+
+export function markdown(r) {
+  const rows = [
+    '| page | KB | passthrough | native3 | net | ours-lolhtml | net | ours-htmlrewriter | net | ours-lolhtml net / native3 net |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const p of r.pages) {
+    const m = p.medians;
+    rows.push(`| ${p.name} | ${kb(p.size)} | ${us(m.passthrough)} | ${us(m.native3)} | ${signed(p.net.native3)} | ${us(m['ours-lolhtml'])} | ${signed(p.net['ours-lolhtml'])} | ${us(m['ours-htmlrewriter'])} | ${signed(p.net['ours-htmlrewriter'])} | ${netRatio(p.net['ours-lolhtml'], p.net.native3)} |`);
+  }
+  const t = r.totals;
+  const size = r.pages.reduce((s, p) => s + p.size, 0);
+  rows.push(`| **total (${r.pages.length} pages)** | **${kb(size)}** | **${us(t.medians.passthrough)}** | **${us(t.medians.native3)}** | **${signed(t.net.native3)}** | **${us(t.medians['ours-lolhtml'])}** | **${signed(t.net['ours-lolhtml'])}** | **${us(t.medians['ours-htmlrewriter'])}** | **${signed(t.net['ours-htmlrewriter'])}** | **${netRatio(t.net['ours-lolhtml'], t.net.native3)}** |`);
+  const verdict = (met, name, pagesSlower) => `${name} ${signed(t.net[name])} µs against native3 ${signed(t.net.native3)} µs over the corpus: **${met ? 'met' : 'NOT met'}**${pagesSlower.length ? ` (slower than native3 on ${pagesSlower.length} of ${r.pages.length} pages)` : ''}`;
+  const notes = [
+    '',
+    `${r.machine}, Miniflare ${r.miniflare} (workerd ${r.workerd}); ${r.iterations} requests per page per variant after ${r.warmup} warm-up rounds, variants in turn. µs per request, medians; *net*: the variant's median minus the passthrough median of the same page (what the rewriting adds to reading the body). Each request is timed from Node around Miniflare's \`dispatchFetch\` (loopback HTTP to workerd, the worker builds the origin response from the page in memory, runs the variant, reads the whole body in the worker, answers \`{"bytes"}\`), so *passthrough* is that fixed cost; a net time below zero is noise, and the ratio is shown only when both net times are above zero. *native3*: Cloudflare's HTMLRewriter setting the inner content of h1 (markup), footer and nav (text) and a \`data-ep-applied\` attribute, no decision; *ours-lolhtml*: \`createPersonalizer({strategy: "lol-html"})\`, the full path (profile cookie decode, classify, decide, our wasm rewrites the three slots through lol-html, hand-off, set-cookie) for a returning visitor with a \`name\` cookie; *ours-htmlrewriter*: the same decision applied by HTMLRewriter. Config: \`benches/edge/config.mjs\`.`,
+    '',
+    `**Target: our full path no slower than native HTMLRewriter alone.** ${verdict(r.target.met, 'ours-lolhtml', r.target.slowerPages)}; ${verdict(r.target.htmlrewriterMet, 'ours-htmlrewriter', r.target.slowerPagesHtmlrewriter)}.`,
+  ];
+  if (r.pages.length !== r.corpusPages) notes.push('', `Only ${r.pages.length} of the ${r.corpusPages} corpus pages (--pages).`);
+  if (r.checks.length) notes.push('', `Checks that failed: ${r.checks.join('; ')}.`);
+  return rows.concat(notes).join('\n');
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const pagesArg = option(args, '--pages', null);
+  const opts = {
+    iterations: Number(option(args, '--iterations', 30)),
+    warmup: Number(option(args, '--warmup', 5)),
+    pageFilter: pagesArg ? pagesArg.split(',') : null,
+  };
+  if (opts.pageFilter && args.includes('--write')) throw new Error('--write needs the whole corpus: drop --pages');
+  const result = await run(opts);
+  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+  else console.log(markdown(result));
+  if (args.includes('--write')) {
+    writeSection('edge-workerd', 'Edge', `**Per-page time in workerd (Miniflare)**\n\n${result.machine.split(',')[0]}, \`node benches/edge/workerd.mjs --write\`\n\n${markdown(result)}`);
+    console.error('BENCHMARKS.md: edge-workerd section written');
+  }
+}
+
+if (isMain(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
