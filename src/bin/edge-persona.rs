@@ -30,6 +30,9 @@ enum Command {
     Check {
         /// The config file (JSON).
         config: PathBuf,
+        /// Also require what the edge needs: selectors its streaming rewriter can run.
+        #[arg(long)]
+        edge: bool,
     },
     /// Replay a journey file against a config and print each step's profile,
     /// classes and decisions with their reasons.
@@ -86,7 +89,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { config } => check(&config),
+        Command::Check { config, edge } => check(&config, edge),
         Command::Simulate {
             config,
             journey,
@@ -154,9 +157,19 @@ fn snippet(
     }
 }
 
-fn check(path: &Path) -> Result<ExitCode, String> {
+fn check(path: &Path, edge: bool) -> Result<ExitCode, String> {
     match load_engine(path)? {
         Ok(engine) => {
+            let edge_problems = edge_persona::edge::edge_selector_problems(&engine);
+            if !edge_problems.is_empty() {
+                let heading = if edge { "error" } else { "note" };
+                for problem in &edge_problems {
+                    eprintln!("{}: {heading} (edge): {problem}", path.display());
+                }
+                if edge {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
             let site: &SiteConfig = &engine.config().site;
             println!(
                 "{}: ok — {} segments, {} slots, {} experiences, {} greetings, {} popups",
