@@ -11,8 +11,13 @@ export interface EdgeOptions {
   keys?: { id: string; secret: string }[];
   /** Add the `edge-persona-explain` header (config ids only, never visitor data). */
   explainHeader?: boolean;
-  /** `"lol-html"` (default, our wasm) or `"htmlrewriter"` (Cloudflare's native rewriter). */
-  strategy?: "lol-html" | "htmlrewriter";
+  /**
+   * `"lol-html"` (our wasm), `"htmlrewriter"` (Cloudflare's native rewriter driven by our
+   * decisions; page `<template>` variants are left to the browser runtime), or `"auto"`
+   * (default): `"htmlrewriter"` where it exists and the config has no `<template>`
+   * variants, else `"lol-html"`.
+   */
+  strategy?: "auto" | "lol-html" | "htmlrewriter";
   /** Told about failures; the response then goes out untouched. */
   onError?: (error: Error) => void;
 }
@@ -21,6 +26,8 @@ export interface EdgeOptions {
 export interface Personalizer {
   /** False when the config or the wasm failed to load (every response passes through). */
   readonly ready: boolean;
+  /** The strategy in use (`"auto"` resolved). */
+  readonly strategy: "lol-html" | "htmlrewriter";
   /** The request for the origin, without the profile cookie (unless the config forwards it). */
   originRequest(request: Request, url?: string): Request;
   /** The origin's response, personalized for `request`, or untouched. */

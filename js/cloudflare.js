@@ -10,12 +10,15 @@
 //   export default createHandler({ config, wasm });
 //
 // Two rewriting strategies, same decisions:
-// - "lol-html" (default): our wasm streams the body through lol-html. Each slot is
-//   swapped whole or not at all, `<template data-ep-variant>` variants later in the
-//   page are honoured, and a rewriter that bails out passes the rest through.
+// - "lol-html": our wasm streams the body through lol-html. Each slot is swapped
+//   whole or not at all, `<template data-ep-variant>` variants later in the page are
+//   honoured, and a rewriter that bails out passes the rest through.
 // - "htmlrewriter": Cloudflare's native HTMLRewriter applies the wasm's plan. Slots
 //   whose variant is a page `<template>` are left to the browser runtime (the
 //   hand-off tells it), since HTMLRewriter cannot look ahead. Workers only.
+// - "auto" (default): "htmlrewriter" where it exists and the config has no
+//   `<template>` variants (measured faster in workerd, BENCHMARKS.md "Edge"),
+//   "lol-html" otherwise.
 //
 // Nothing here breaks a response: a config that fails to load, a request that does
 // not parse, or a wasm failure means the origin's response goes out untouched.
@@ -31,11 +34,24 @@ function loadWasm(wasm) {
   wasmLoaded = true;
 }
 
+/** One formatter per time zone: building an Intl.DateTimeFormat costs far more than using it. */
+const offsetFormats = new Map();
+
+function offsetFormat(timeZone) {
+  let format = offsetFormats.get(timeZone);
+  if (!format) {
+    if (offsetFormats.size >= 512) offsetFormats.clear();
+    format = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" });
+    offsetFormats.set(timeZone, format);
+  }
+  return format;
+}
+
 /** `GMT+03:00` → 180, for the visitor's time zone as the platform names it. */
 export function utcOffsetMinutes(timeZone, at = new Date()) {
   if (!timeZone) return 0;
   try {
-    const part = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
+    const part = offsetFormat(timeZone)
       .formatToParts(at)
       .find((p) => p.type === "timeZoneName");
     const match = /GMT([+-])(\d{2}):(\d{2})/.exec(part?.value ?? "");
@@ -93,6 +109,22 @@ function changedHeaders(original, changes) {
   return headers;
 }
 
+/** True when some experience of the config shows a page `<template>`. */
+function usesTemplates(config) {
+  try {
+    const site = typeof config === "string" ? JSON.parse(config) : config;
+    return (site?.experiences ?? []).some((e) =>
+      e?.content?.template || (e?.variants ?? []).some((v) => v?.content?.template));
+  } catch {
+    return true;
+  }
+}
+
+function chooseStrategy(strategy, config) {
+  if (strategy !== "auto") return strategy;
+  return typeof HTMLRewriter !== "undefined" && !usesTemplates(config) ? "htmlrewriter" : "lol-html";
+}
+
 /**
  * A personalizer for one worker isolate: loads the wasm and the config once.
  * @param {object} options
@@ -100,11 +132,12 @@ function changedHeaders(original, changes) {
  * @param {WebAssembly.Module|BufferSource} options.wasm  edge_persona_edge_bg.wasm
  * @param {{id: string, secret: string}[]} [options.keys]  HMAC keys for the profile cookie
  * @param {boolean} [options.explainHeader]  add `edge-persona-explain` (config ids only)
- * @param {"lol-html"|"htmlrewriter"} [options.strategy]
+ * @param {"auto"|"lol-html"|"htmlrewriter"} [options.strategy]
  * @param {(error: Error) => void} [options.onError]  told about failures (no visitor data)
  */
 export function createPersonalizer(options) {
-  const { config, wasm, keys, explainHeader = false, strategy = "lol-html" } = options;
+  const { config, wasm, keys, explainHeader = false } = options;
+  const strategy = chooseStrategy(options.strategy ?? "auto", config);
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   try {
@@ -139,7 +172,7 @@ export function createPersonalizer(options) {
     }
   }
 
-  return { originRequest, personalize, get ready() { return worker !== null; } };
+  return { originRequest, personalize, strategy, get ready() { return worker !== null; } };
 }
 
 function withLolHtml(worker, request, originResponse, onError) {
@@ -269,7 +302,7 @@ export function createHandler(options) {
         ...options,
         keys: options.keys ?? (env?.EDGE_PERSONA_KEYS ? JSON.parse(env.EDGE_PERSONA_KEYS) : undefined),
         explainHeader: options.explainHeader ?? env?.EDGE_PERSONA_EXPLAIN === "true",
-        strategy: options.strategy ?? env?.EDGE_PERSONA_STRATEGY ?? "lol-html",
+        strategy: options.strategy ?? env?.EDGE_PERSONA_STRATEGY ?? "auto",
       });
       const url = new URL(request.url);
       const origin = options.origin ?? env?.EDGE_PERSONA_ORIGIN;

@@ -5,6 +5,6 @@ import wasm from 'edge-persona/cloudflare.wasm';
 import { createHandler } from 'edge-persona/cloudflare';
 import config from '../../../www/demo/config.json';
 
-// The rewriting strategy comes from EDGE_PERSONA_STRATEGY ("lol-html", the default,
-// or "htmlrewriter"); BENCHMARKS.md measures both in workerd.
+// The rewriting strategy comes from EDGE_PERSONA_STRATEGY ("auto" by default, or
+// "lol-html", "htmlrewriter"); BENCHMARKS.md measures both in workerd.
 export default createHandler({ config, wasm });
