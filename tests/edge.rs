@@ -315,7 +315,16 @@ fn hostile_values_never_become_markup_in_the_page_or_the_handoff() {
     for name in names {
         let cookie = format!("name={}", name.replace(';', "%3B"));
         let campaign = "%22%3E%3Cscript%3Ealert(2)%3C/script%3E%E2%80%A8";
-        let req = request(Some(&cookie), &format!("?utm_campaign={campaign}"));
+        let mut req = request(Some(&cookie), &format!("?utm_campaign={campaign}"));
+        // Headers the edge reads are visitor-controlled too.
+        req.user_agent = Some(format!("Mozilla/5.0 {name}"));
+        req.referer = Some(format!("https://evil.example/?q={name}\"><script>alert(3)</script>"));
+        req.accept_language = Some("ru\"><img src=x onerror=alert(4)>".into());
+        req.geo = Some(Geo {
+            country: Some("<b>".into()),
+            region: Some(name.into()),
+            city: Some("</script>".into()),
+        });
         let out = String::from_utf8(rewrite(&engine, &req, page.as_bytes(), &[16])).expect("UTF-8");
         let document = Html::parse_document(&out);
         let count = |s: &str| document.select(&Selector::parse(s).expect("valid")).count();
