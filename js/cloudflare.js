@@ -267,6 +267,12 @@ function withHtmlRewriter(worker, request, originResponse) {
       },
     });
   }
+  // The page shows its decisions once parsed, unless a slot waits for the browser
+  // runtime (its variant is a page <template>): only then does the snippet's hiding
+  // style stay.
+  if (!plan.slots.some((slot) => slot.content?.template)) {
+    rewriter.on("style#ep-hide", { element(el) { el.remove(); } });
+  }
   rewriter.on("body", {
     element(el) {
       el.onEndTag((end) => {

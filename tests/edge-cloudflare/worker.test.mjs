@@ -83,7 +83,11 @@ function startWorker(strategy) {
     modulesRoot: dir,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-07-01',
-    bindings: { EDGE_PERSONA_ORIGIN: origin.url, EDGE_PERSONA_EXPLAIN: 'true', EDGE_PERSONA_STRATEGY: strategy },
+    bindings: {
+      EDGE_PERSONA_ORIGIN: origin.url,
+      EDGE_PERSONA_EXPLAIN: 'true',
+      ...(strategy ? { EDGE_PERSONA_STRATEGY: strategy } : {}),
+    },
     cf: { country: 'RU', region: 'Moscow', city: 'Moscow', timezone: 'Europe/Moscow' },
   });
 }
@@ -94,6 +98,7 @@ before(async () => {
   await bundleWorker(dir);
   workers['lol-html'] = startWorker('lol-html');
   workers.htmlrewriter = startWorker('htmlrewriter');
+  workers.auto = startWorker(undefined);
 });
 
 after(async () => {
@@ -206,3 +211,28 @@ for (const strategy of ['lol-html', 'htmlrewriter']) {
     );
   });
 }
+
+test('auto: a config with <template> variants is rewritten by our wasm, which applies them at the edge', async () => {
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    // The newcomer's hero has a holdout: try a few visitors until one gets it.
+    const page = await get(workers.auto, fresh('/', 'utm_source=yandex&utm_medium=cpc'));
+    const hero = handoff(page.text).decision.slots.find((s) => s.slot === 'hero');
+    if (!hero.content) continue;
+    assert.ok(page.text.includes(`data-ep-applied="${hero.experience}"`), 'the template variant is applied at the edge');
+    assert.ok(!page.text.includes('id="ep-hide"'), 'nothing is left for the browser to swap, so the hiding style goes');
+    return;
+  }
+  assert.fail('eight visitors in a row were in the holdout');
+});
+
+test('htmlrewriter: slots left to the browser keep the anti-flicker style', async () => {
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    const page = await get(workers.htmlrewriter, fresh('/', 'utm_source=yandex&utm_medium=cpc'));
+    const hero = handoff(page.text).decision.slots.find((s) => s.slot === 'hero');
+    if (!hero.content) continue;
+    assert.ok(!page.text.includes(`data-ep-applied="${hero.experience}"`), 'HTMLRewriter leaves template variants to the browser');
+    assert.ok(page.text.includes('id="ep-hide"'), 'so the hiding style stays until the runtime applies them');
+    return;
+  }
+  assert.fail('eight visitors in a row were in the holdout');
+});
