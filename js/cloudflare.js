@@ -220,7 +220,10 @@ function withLolHtml(worker, request, originResponse, onError) {
 function withHtmlRewriter(worker, request, originResponse) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
-  const decided = JSON.parse(worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo));
+  const decision = worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
+  const decided = JSON.parse(decision.json);
+  decided.handoff = decision.handoff;
+  decision.free();
   if (decided.pass || !decided.plan) return originResponse;
   const plan = decided.plan;
   let changes = 0;

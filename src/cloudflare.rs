@@ -102,7 +102,8 @@ impl EdgeWorker {
     }
 
     /// The decision alone, for a worker that rewrites with Cloudflare's native
-    /// `HTMLRewriter`: JSON `{ pass, headers, plan, handoff, popups }`.
+    /// `HTMLRewriter`: `json` is `{ pass, headers, plan, popups, summary }`, and
+    /// `handoff` the hand-off element's HTML.
     ///
     /// # Errors
     /// Request or head JSON that does not parse.
@@ -112,14 +113,39 @@ impl EdgeWorker {
         head_json: &str,
         entropy_hi: u32,
         entropy_lo: u32,
-    ) -> Result<String, JsError> {
+    ) -> Result<EdgeDecision, JsError> {
         let mut request: EdgeRequest = serde_json::from_str(request_json)
             .map_err(|e| JsError::new(&format!("request: {e}")))?;
         request.entropy = (u64::from(entropy_hi) << 32) | u64::from(entropy_lo);
         let head: ResponseHead = serde_json::from_str(head_json)
             .map_err(|e| JsError::new(&format!("response head: {e}")))?;
         let decided = self.engine.decide(&request, &head);
-        serde_json::to_string(&decided).map_err(|e| JsError::new(&e.to_string()))
+        Ok(EdgeDecision {
+            json: serde_json::to_string(&decided).map_err(|e| JsError::new(&e.to_string()))?,
+            handoff: decided.handoff,
+        })
+    }
+}
+
+/// A decision for a worker that rewrites with its own engine.
+#[wasm_bindgen]
+pub struct EdgeDecision {
+    json: String,
+    handoff: Option<String>,
+}
+
+#[wasm_bindgen]
+impl EdgeDecision {
+    /// `{ pass, headers, plan, popups, summary }` as JSON.
+    #[wasm_bindgen(getter)]
+    pub fn json(&self) -> String {
+        self.json.clone()
+    }
+
+    /// The hand-off element's HTML (`undefined` when the response passes through).
+    #[wasm_bindgen(getter)]
+    pub fn handoff(&self) -> Option<String> {
+        self.handoff.clone()
     }
 }
 

@@ -318,7 +318,9 @@ fn hostile_values_never_become_markup_in_the_page_or_the_handoff() {
         let mut req = request(Some(&cookie), &format!("?utm_campaign={campaign}"));
         // Headers the edge reads are visitor-controlled too.
         req.user_agent = Some(format!("Mozilla/5.0 {name}"));
-        req.referer = Some(format!("https://evil.example/?q={name}\"><script>alert(3)</script>"));
+        req.referer = Some(format!(
+            "https://evil.example/?q={name}\"><script>alert(3)</script>"
+        ));
         req.accept_language = Some("ru\"><img src=x onerror=alert(4)>".into());
         req.geo = Some(Geo {
             country: Some("<b>".into()),

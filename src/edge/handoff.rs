@@ -46,16 +46,28 @@ pub fn handoff_element(handoff: &Handoff<'_, '_>, csp_nonce: Option<&str>) -> St
 /// result is still valid JSON with the same value.
 pub fn escape_json_for_script(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
+    let bytes = json.as_bytes();
+    let mut copied = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escape = match byte {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+            0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA8) => {
+                "\\u2028"
+            }
+            0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA9) => {
+                "\\u2029"
+            }
+            _ => continue,
+        };
+        // `at` is on a character boundary: every byte matched above starts one.
+        out.push_str(&json[copied..at]);
+        out.push_str(escape);
+        copied = at + if byte == 0xE2 { 3 } else { 1 };
     }
+    out.push_str(&json[copied..]);
     out
 }
 
@@ -88,5 +100,18 @@ mod tests {
         }
         let back: String = serde_json::from_str(&escaped).unwrap_or_default();
         assert_eq!(back, hostile);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_survives_escaping_and_never_ends_the_element(text in "\\PC*") {
+            let json = serde_json::to_string(&text).unwrap_or_default();
+            let escaped = escape_json_for_script(&json);
+            for forbidden in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+                proptest::prop_assert!(!escaped.contains(forbidden));
+            }
+            let back: String = serde_json::from_str(&escaped).unwrap_or_default();
+            proptest::prop_assert_eq!(back, text);
+        }
     }
 }

@@ -209,7 +209,9 @@ pub struct Decided {
     pub headers: HeaderChanges,
     /// What the page shows.
     pub plan: Option<PagePlan>,
-    /// The hand-off element (HTML), for the end of `<body>`.
+    /// The hand-off element (HTML), for the end of `<body>`. Not in the JSON form
+    /// (it would be escaped a second time): platforms take it as it is.
+    #[serde(skip)]
     pub handoff: Option<String>,
     /// Popup contents as `<template data-ep-popup>` elements, for the end of `<body>`.
     pub popups: Vec<String>,
