@@ -184,6 +184,13 @@ function withLolHtml(worker, request, originResponse, onError) {
   }
   const headers = changedHeaders(originResponse.headers, JSON.parse(session.headers));
   let broken = false;
+  let freed = false;
+  const release = () => {
+    if (!freed) {
+      freed = true;
+      session.free();
+    }
+  };
   const transform = new TransformStream({
     transform(chunk, controller) {
       if (broken) return controller.enqueue(chunk);
@@ -207,8 +214,10 @@ function withLolHtml(worker, request, originResponse, onError) {
           onError(error);
         }
       }
-      session.free();
+      release();
     },
+    // The visitor went away mid-stream: the session's memory goes back to the wasm.
+    cancel: release,
   });
   return new Response(originResponse.body.pipeThrough(transform), {
     status: originResponse.status,
