@@ -80,11 +80,7 @@ impl EdgeWorker {
         entropy_hi: u32,
         entropy_lo: u32,
     ) -> Result<EdgeSession, JsError> {
-        let mut request: EdgeRequest = serde_json::from_str(request_json)
-            .map_err(|e| JsError::new(&format!("request: {e}")))?;
-        request.entropy = (u64::from(entropy_hi) << 32) | u64::from(entropy_lo);
-        let head: ResponseHead = serde_json::from_str(head_json)
-            .map_err(|e| JsError::new(&format!("response head: {e}")))?;
+        let (request, head) = parse_exchange(request_json, head_json, entropy_hi, entropy_lo)?;
         Ok(match self.engine.respond(&request, &head) {
             EdgeResponse::PassThrough(reason) => EdgeSession {
                 pass: Some(reason.describe().to_string()),
@@ -114,17 +110,28 @@ impl EdgeWorker {
         entropy_hi: u32,
         entropy_lo: u32,
     ) -> Result<EdgeDecision, JsError> {
-        let mut request: EdgeRequest = serde_json::from_str(request_json)
-            .map_err(|e| JsError::new(&format!("request: {e}")))?;
-        request.entropy = (u64::from(entropy_hi) << 32) | u64::from(entropy_lo);
-        let head: ResponseHead = serde_json::from_str(head_json)
-            .map_err(|e| JsError::new(&format!("response head: {e}")))?;
+        let (request, head) = parse_exchange(request_json, head_json, entropy_hi, entropy_lo)?;
         let decided = self.engine.decide(&request, &head);
         Ok(EdgeDecision {
             json: serde_json::to_string(&decided).map_err(|e| JsError::new(&e.to_string()))?,
             handoff: decided.handoff,
         })
     }
+}
+
+/// The request and the origin's response head from their JSON, with the entropy.
+fn parse_exchange(
+    request_json: &str,
+    head_json: &str,
+    entropy_hi: u32,
+    entropy_lo: u32,
+) -> Result<(EdgeRequest, ResponseHead), JsError> {
+    let mut request: EdgeRequest =
+        serde_json::from_str(request_json).map_err(|e| JsError::new(&format!("request: {e}")))?;
+    request.entropy = (u64::from(entropy_hi) << 32) | u64::from(entropy_lo);
+    let head: ResponseHead = serde_json::from_str(head_json)
+        .map_err(|e| JsError::new(&format!("response head: {e}")))?;
+    Ok((request, head))
 }
 
 /// A decision for a worker that rewrites with its own engine.

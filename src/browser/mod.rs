@@ -69,6 +69,28 @@ impl LastPageView {
     }
 }
 
+impl Runtime {
+    /// A page view's inputs from JS: the facts with the site cookies the config
+    /// names (from `document.cookie`), the profile cookie apart, and the consent
+    /// signal.
+    fn inputs(
+        &self,
+        facts_json: &str,
+        cookie_header: &str,
+        consent: Option<String>,
+    ) -> Result<(RequestFacts, Option<String>, Option<ConsentLevel>), JsError> {
+        let mut facts: RequestFacts = serde_json::from_str(facts_json)
+            .map_err(|e| JsError::new(&format!("page facts: {e}")))?;
+        let consent = parse_consent(consent.as_deref())?;
+        let names = self.cookie_names();
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut cookies = read_cookies(cookie_header, &wanted);
+        let profile_cookie = names.first().and_then(|name| cookies.remove(name));
+        facts.cookies = cookies;
+        Ok((facts, profile_cookie, consent))
+    }
+}
+
 /// What `adopt` returns (as JSON): `pageView`'s shape, with the edge's decision.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -135,14 +157,7 @@ impl Runtime {
         entropy_high: u32,
         entropy_low: u32,
     ) -> Result<String, JsError> {
-        let mut facts: RequestFacts = serde_json::from_str(facts_json)
-            .map_err(|e| JsError::new(&format!("page facts: {e}")))?;
-        let consent = parse_consent(consent.as_deref())?;
-        let names = self.cookie_names();
-        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-        let mut cookies = read_cookies(cookie_header, &wanted);
-        let profile_cookie = names.first().and_then(|name| cookies.remove(name));
-        facts.cookies = cookies;
+        let (facts, profile_cookie, consent) = self.inputs(facts_json, cookie_header, consent)?;
         let site = &self.engine.config().site;
         let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
         let https = is_https(&facts.url);
@@ -240,13 +255,7 @@ impl Runtime {
         let decision = handoff.get("decision").cloned().unwrap_or(Value::Null);
         let plan = PagePlan::from_handoff(&decision, self.engine.config())
             .map_err(|e| JsError::new(&e))?;
-        let facts: RequestFacts = serde_json::from_str(facts_json)
-            .map_err(|e| JsError::new(&format!("page facts: {e}")))?;
-        let consent = parse_consent(consent.as_deref())?;
-        let names = self.cookie_names();
-        let profile_cookie = names
-            .first()
-            .and_then(|name| read_cookies(cookie_header, &[name.as_str()]).remove(name));
+        let (facts, profile_cookie, consent) = self.inputs(facts_json, cookie_header, consent)?;
         let entropy = entropy_of(entropy_high, entropy_low);
         let (profile, cookie_status) =
             self.engine

@@ -143,6 +143,17 @@ impl Engine {
 
     /// Runs one page view.
     pub fn page_view(&self, input: PageViewInput<'_>) -> PageView<'_> {
+        self.page_view_decoded(input, None)
+    }
+
+    /// Runs one page view whose profile cookie the caller has already decoded
+    /// (`read_profile` of `input.cookie`, e.g. to read the consent it remembers), so
+    /// it is not decoded and verified a second time. `None` decodes it here.
+    pub fn page_view_decoded(
+        &self,
+        input: PageViewInput<'_>,
+        decoded: Option<(Profile, CookieStatus)>,
+    ) -> PageView<'_> {
         let site = &self.config.site;
         let storage = storage_verdict(
             &site.consent,
@@ -150,7 +161,9 @@ impl Engine {
             input.facts.global_privacy_control,
         );
         let (mut profile, cookie_status) = if storage.allowed {
-            self.read_profile(input.cookie, input.facts.now_ms, input.entropy, input.keys)
+            decoded.unwrap_or_else(|| {
+                self.read_profile(input.cookie, input.facts.now_ms, input.entropy, input.keys)
+            })
         } else {
             // Contextual mode: decide from this request alone; the cookie is not read.
             (

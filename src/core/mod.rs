@@ -16,6 +16,7 @@ pub mod context;
 pub mod cookies;
 pub mod decide;
 pub mod engine;
+pub mod html;
 pub mod journey;
 pub mod links;
 pub mod pattern;

@@ -9,6 +9,7 @@
 //! two cannot disagree.
 
 use crate::core::config::LoadedConfig;
+use crate::core::html::escape_html;
 
 /// Where the snippet's files are and how long slots may stay hidden.
 #[derive(Debug, Clone)]
@@ -46,8 +47,8 @@ pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> Stri
          <script type=\"module\" src=\"{base}/loader.js\" data-config=\"{config}\"></script>\n",
         budget = options.budget_ms,
         list = selectors.join(","),
-        base = attribute(base),
-        config = attribute(options.config_url),
+        base = escape_html(base),
+        config = escape_html(options.config_url),
     )
 }
 
@@ -55,21 +56,6 @@ pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> Stri
 /// so no selector text can close the element.
 fn css_in_style(selector: &str) -> String {
     selector.replace('<', "\\3c ")
-}
-
-/// Text escaped for a double-quoted HTML attribute.
-fn attribute(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

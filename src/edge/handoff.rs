@@ -10,6 +10,7 @@
 
 use crate::core::consent::StorageVerdict;
 use crate::core::decide::Decision;
+use crate::core::html::escape_html;
 use crate::core::profile::codec::CookieStatus;
 use serde::Serialize;
 
@@ -34,7 +35,7 @@ pub struct Handoff<'a, 'c> {
 pub fn handoff_element(handoff: &Handoff<'_, '_>, csp_nonce: Option<&str>) -> String {
     let json = serde_json::to_string(handoff).unwrap_or_else(|_| "null".to_string());
     let nonce = csp_nonce
-        .map(|n| format!(" nonce=\"{}\"", escape_attribute(n)))
+        .map(|n| format!(" nonce=\"{}\"", escape_html(n)))
         .unwrap_or_default();
     format!(
         "<script type=\"application/json\" id=\"{HANDOFF_ELEMENT_ID}\"{nonce}>{}</script>",
@@ -68,21 +69,6 @@ pub fn escape_json_for_script(json: &str) -> String {
         copied = at + if byte == 0xE2 { 3 } else { 1 };
     }
     out.push_str(&json[copied..]);
-    out
-}
-
-/// An attribute value escaped for a double-quoted attribute.
-pub fn escape_attribute(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
     out
 }
 

@@ -20,6 +20,7 @@ pub mod rewrite;
 use crate::core::config::{ConfigError, ConfigErrors, ConsentLevel, Content};
 use crate::core::cookies::set_cookie_value;
 use crate::core::engine::{Engine, PageViewInput};
+use crate::core::html::escape_html;
 use crate::core::pattern::PatternEngine;
 use crate::core::plan::PagePlan;
 use crate::core::profile::codec::SigningKey;
@@ -155,21 +156,24 @@ impl EdgeEngine {
         let facts = request.facts(&site.read_cookies);
         let cookie = request.profile_cookie(&site.cookie.name);
         // The edge has no consent platform: a profile cookie is only ever written
-        // with consent, and it remembers the level it was written under.
-        let consent = cookie.as_deref().and_then(|value| {
-            let (profile, _) =
-                self.engine
-                    .read_profile(Some(value), facts.now_ms, request.entropy, &self.keys);
+        // with consent, and it remembers the level it was written under. Decoded
+        // once, for that and for the page view.
+        let decoded = cookie.as_deref().map(|value| {
+            self.engine
+                .read_profile(Some(value), facts.now_ms, request.entropy, &self.keys)
+        });
+        let consent = decoded.as_ref().and_then(|(profile, _)| {
             ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0)
         });
-        let view = self.engine.page_view(PageViewInput {
+        let input = PageViewInput {
             facts: &facts,
             cookie: cookie.as_deref(),
             consent,
             entropy: request.entropy,
             keys: &self.keys,
             explain: false,
-        });
+        };
+        let view = self.engine.page_view_decoded(input, decoded);
         let plan = PagePlan::from_decision(&view.decision);
         let summary = summarize(&plan);
         let nonce = head
@@ -263,12 +267,12 @@ fn popup_template(popup: &crate::core::plan::PopupPlan) -> Option<String> {
         } => html.clone(),
         Content {
             text: Some(text), ..
-        } => handoff::escape_attribute(text),
+        } => escape_html(text),
         _ => return None,
     };
     Some(format!(
         "<template data-ep-popup=\"{}\">{body}</template>",
-        handoff::escape_attribute(&popup.id)
+        escape_html(&popup.id)
     ))
 }
 

@@ -18,8 +18,8 @@
 //! Outside held slots, output leaves as soon as lol-html produces it.
 
 use crate::core::config::Content;
+use crate::core::html::escape_html;
 use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
-use crate::edge::handoff::escape_attribute;
 use crate::edge::response::Charset;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, DocumentEnd, Element};
@@ -243,30 +243,29 @@ fn build_settings<'s>(
         }),
     );
 
-    for slot in &plan.slots {
-        let (Some(content), Some(key)) = (slot.content.clone(), slot.key.clone()) else {
-            continue;
-        };
-        let s = splicer.clone();
-        add(
-            &format!("slot {:?}", slot.slot),
+    // Slots with content and greetings (text) are swapped the same way.
+    let slots = plan.slots.iter().filter_map(|slot| {
+        let what = format!("slot {:?}", slot.slot);
+        Some((
+            what,
             &slot.selector,
-            ElementContentHandlers::default().element(move |el: &mut Element| {
-                swap(el, &s, &key, &content);
-                Ok(())
-            }),
-        );
-    }
-    for greeting in &plan.greetings {
+            slot.key.clone()?,
+            slot.content.clone()?,
+        ))
+    });
+    let greetings = plan.greetings.iter().map(|greeting| {
         let content = Content {
             text: Some(greeting.text.clone()),
             ..Content::default()
         };
-        let key = greeting.greeting.clone();
+        let what = format!("greeting {:?}", greeting.greeting);
+        (what, &greeting.selector, greeting.greeting.clone(), content)
+    });
+    for (what, selector, key, content) in slots.chain(greetings) {
         let s = splicer.clone();
         add(
-            &format!("greeting {:?}", greeting.greeting),
-            &greeting.selector,
+            &what,
+            selector,
             ElementContentHandlers::default().element(move |el: &mut Element| {
                 swap(el, &s, &key, &content);
                 Ok(())
@@ -396,7 +395,7 @@ fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &C
         } => (None, html.clone()),
         Content {
             text: Some(text), ..
-        } => (None, escape_text(text)),
+        } => (None, escape_html(text)),
         _ => return,
     };
     if content.template.is_some() && template.is_none() {
@@ -419,10 +418,6 @@ fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &C
     el.append(&markers.close, ContentType::Html);
     s.hold_from_next_output = true;
     s.changes += 1;
-}
-
-fn escape_text(text: &str) -> String {
-    escape_attribute(text)
 }
 
 struct Markers {
