@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ROOT, today } from '../browser/lib.mjs';
+import { ROOT, today, isMain, option, writeSection } from '../browser/lib.mjs';
 
 export { ROOT };
 
@@ -152,4 +152,35 @@ export function ratio(a, b) {
 /** Page size in KB, one decimal. */
 export function kb(bytes) {
   return (bytes / 1024).toFixed(1);
+}
+
+/**
+ * The command line every timing bench of this folder shares: `--iterations`,
+ * `--warmup` and the bench's own numeric options (`numbers`: name → default, e.g.
+ * `{ repeat: 16 }` reads `--repeat`), `--pages 01,05`, `--json`, and `--write`, which
+ * replaces the bench's `section` of BENCHMARKS.md under `title`.
+ */
+export async function benchMain(importMetaUrl, { run, markdown, section, title, numbers }) {
+  if (!isMain(importMetaUrl)) return;
+  const args = process.argv.slice(2);
+  try {
+    const pagesArg = option(args, '--pages', null);
+    const opts = { pageFilter: pagesArg ? pagesArg.split(',') : null };
+    for (const [name, fallback] of Object.entries(numbers)) {
+      const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      opts[name] = Number(option(args, flag, fallback));
+    }
+    if (opts.pageFilter && args.includes('--write')) throw new Error('--write needs the whole corpus: drop --pages');
+    const result = await run(opts);
+    if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    else console.log(markdown(result));
+    if (args.includes('--write')) {
+      const script = new URL(importMetaUrl).pathname.split('/').pop();
+      writeSection(section, 'Edge', `**${title}**\n\n${result.machine.split(',')[0]}, \`node benches/edge/${script} --write\`\n\n${markdown(result)}`);
+      console.error(`BENCHMARKS.md: ${section} section written`);
+    }
+  } catch (error) {
+    console.error(error);
+    process.exit(1);
+  }
 }

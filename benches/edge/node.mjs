@@ -37,10 +37,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMain, option, writeSection } from '../browser/lib.mjs';
 import {
   BENCH_CONFIG, BENCH_URL, CORPUS_DIR, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus,
-  kb, loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn,
+  kb, loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain,
 } from './config.mjs';
 
 const HERE = path.join(ROOT, 'benches', 'edge');
@@ -325,28 +324,10 @@ export function markdown(r) {
   return rows.concat(notes).join('\n');
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const pagesArg = option(args, '--pages', null);
-  const opts = {
-    iterations: Number(option(args, '--iterations', 30)),
-    warmup: Number(option(args, '--warmup', 10)),
-    nativeIterations: Number(option(args, '--native-iterations', 200)),
-    pageFilter: pagesArg ? pagesArg.split(',') : null,
-  };
-  if (opts.pageFilter && args.includes('--write')) throw new Error('--write needs the whole corpus: drop --pages');
-  const result = await run(opts);
-  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-  else console.log(markdown(result));
-  if (args.includes('--write')) {
-    writeSection('edge-node', 'Edge', `**Per-page time in Node, with native lower bounds**\n\n${result.machine.split(',')[0]}, \`node benches/edge/node.mjs --write\`\n\n${markdown(result)}`);
-    console.error('BENCHMARKS.md: edge-node section written');
-  }
-}
-
-if (isMain(import.meta.url)) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+await benchMain(import.meta.url, {
+  run,
+  markdown,
+  section: 'edge-node',
+  title: 'Per-page time in Node, with native lower bounds',
+  numbers: { iterations: 30, warmup: 10, nativeIterations: 200 },
+});

@@ -28,12 +28,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { isMain, option, writeSection } from '../browser/lib.mjs';
 import { startOrigin } from '../../tests/edge-shared/origin.mjs';
 import { FASTLY_BUILD_COMMAND, FASTLY_WASM, VICEROY, startViceroy } from '../../tests/edge-shared/viceroy.mjs';
 import {
   BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, appliedKeys, cookieHeader, handoffCookieStatus, kb, loadCorpus,
-  machineLine, median, profileFromSetCookie, quantile,
+  machineLine, median, profileFromSetCookie, quantile, benchMain,
 } from './config.mjs';
 
 /** Fastly Compute's CPU time limit per request. */
@@ -155,27 +154,10 @@ export function markdown(r) {
   return rows.concat(notes).join('\n');
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const pagesArg = option(args, '--pages', null);
-  const opts = {
-    iterations: Number(option(args, '--iterations', 20)),
-    warmup: Number(option(args, '--warmup', 2)),
-    pageFilter: pagesArg ? pagesArg.split(',') : null,
-  };
-  if (opts.pageFilter && args.includes('--write')) throw new Error('--write needs the whole corpus: drop --pages');
-  const result = await run(opts);
-  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-  else console.log(markdown(result));
-  if (args.includes('--write')) {
-    writeSection('edge-viceroy', 'Edge', `**The Fastly program under Viceroy**\n\n${result.machine.split(',')[0]}, \`node benches/edge/viceroy.mjs --write\`\n\n${markdown(result)}`);
-    console.error('BENCHMARKS.md: edge-viceroy section written');
-  }
-}
-
-if (isMain(import.meta.url)) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+await benchMain(import.meta.url, {
+  run,
+  markdown,
+  section: 'edge-viceroy',
+  title: 'The Fastly program under Viceroy',
+  numbers: { iterations: 20, warmup: 2 },
+});

@@ -37,10 +37,9 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMain, option, writeSection } from '../browser/lib.mjs';
 import {
   BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus, kb,
-  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn,
+  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain,
 } from './config.mjs';
 
 const PKG = path.join(ROOT, 'pkg', 'npm');
@@ -284,28 +283,10 @@ export function markdown(r) {
   return rows.concat(notes).join('\n');
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const pagesArg = option(args, '--pages', null);
-  const opts = {
-    iterations: Number(option(args, '--iterations', 30)),
-    warmup: Number(option(args, '--warmup', 5)),
-    repeat: Number(option(args, '--repeat', 16)),
-    pageFilter: pagesArg ? pagesArg.split(',') : null,
-  };
-  if (opts.pageFilter && args.includes('--write')) throw new Error('--write needs the whole corpus: drop --pages');
-  const result = await run(opts);
-  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-  else console.log(markdown(result));
-  if (args.includes('--write')) {
-    writeSection('edge-workerd', 'Edge', `**Per-page time in workerd (Miniflare)**\n\n${result.machine.split(',')[0]}, \`node benches/edge/workerd.mjs --write\`\n\n${markdown(result)}`);
-    console.error('BENCHMARKS.md: edge-workerd section written');
-  }
-}
-
-if (isMain(import.meta.url)) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+await benchMain(import.meta.url, {
+  run,
+  markdown,
+  section: 'edge-workerd',
+  title: 'Per-page time in workerd (Miniflare)',
+  numbers: { iterations: 30, warmup: 5, repeat: 16 },
+});
