@@ -411,6 +411,7 @@ fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &C
     {
         return;
     }
+    s.markers_in_flight += 3;
     el.prepend(
         &format!("{}{inline}{}", markers.open, markers.middle),
         ContentType::Html,
@@ -474,6 +475,9 @@ struct Splicer {
     /// The end of the last chunk when it may be the start of a marker split across
     /// chunks (lol-html's encoder may split inserted content).
     carry: Vec<u8>,
+    /// Markers inserted but not yet seen in the output. While there are none, the
+    /// output cannot hold one and passes on without being searched (most of a page).
+    markers_in_flight: usize,
 }
 
 struct SplicerSink(Rc<RefCell<Splicer>>);
@@ -522,6 +526,7 @@ impl Splicer {
             changes: 0,
             in_new_part: None,
             carry: Vec::new(),
+            markers_in_flight: 0,
         }
     }
 
@@ -565,10 +570,15 @@ impl Splicer {
         if template.captured.is_some() || template.unusable {
             return None;
         }
+        self.markers_in_flight += 2;
         Some((self.comment('t', index), self.comment('u', index)))
     }
 
     fn receive(&mut self, chunk: &[u8]) {
+        if self.markers_in_flight == 0 && self.carry.is_empty() {
+            self.emit(chunk);
+            return;
+        }
         let joined;
         let mut bytes = if self.carry.is_empty() {
             chunk
@@ -584,6 +594,7 @@ impl Splicer {
             match parse_mark(&rest[self.comment_prefix.len()..]) {
                 Some((mark, len)) => {
                     let whole = &rest[..self.comment_prefix.len() + len];
+                    self.markers_in_flight = self.markers_in_flight.saturating_sub(1);
                     self.on_mark(mark, whole);
                     bytes = &rest[whole.len()..];
                 }
@@ -602,13 +613,15 @@ impl Splicer {
                 }
             }
         }
-        // The start of a marker cut by the end of the chunk waits for the next one.
-        let cut = (1..self.comment_prefix.len().min(bytes.len() + 1))
-            .rev()
-            .find(|&len| bytes.ends_with(&self.comment_prefix[..len]));
+        // The start of a marker cut by the end of the chunk waits for the next one:
+        // the earliest `<` of the chunk's tail that begins the prefix.
+        let tail = bytes.len().saturating_sub(self.comment_prefix.len() - 1);
+        let cut = memchr::memchr_iter(b'<', &bytes[tail..])
+            .map(|at| tail + at)
+            .find(|&at| self.comment_prefix.starts_with(&bytes[at..]));
         match cut {
-            Some(len) => {
-                let (now, later) = bytes.split_at(bytes.len() - len);
+            Some(at) => {
+                let (now, later) = bytes.split_at(at);
                 self.emit(now);
                 self.carry = later.to_vec();
             }
