@@ -324,6 +324,8 @@ export interface ApplyReport {
   applied: string[];
   /** Problems; each slot concerned keeps its default content. */
   errors: string[];
+  /** Slots with at least one element on the page (exposures go out for these only). */
+  present: string[];
 }
 
 /**
@@ -572,7 +574,7 @@ export interface DecisionEventDetail {
   edge: boolean;
 }
 
-/** `edge-persona:exposure` for a slot: a personalized slot was applied (one event per slot). */
+/** `edge-persona:exposure` for a slot: the page has the slot and its decision (an experience or its holdout) was applied (one event per slot). */
 export interface SlotExposureDetail extends ShownExperience {
   /** Slot name. */
   slot: string;

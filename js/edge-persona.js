@@ -351,8 +351,10 @@ class Persona {
     // when the slots were decided too late to swap.
     if (report || late) this.schedulePopups();
     if (report) {
+      // Only slots the visitor can see count as exposed: a config shared by many
+      // pages decides slots this page does not have.
       for (const slot of output.decision.slots) {
-        if (slot.experience) {
+        if (slot.experience && report.present.includes(slot.slot)) {
           this.announce('exposure', {
             slot: slot.slot, experience: slot.experience, variant: slot.variant ?? null, holdout: slot.holdout,
           });

@@ -9,7 +9,10 @@
 //! - applying the same plan twice changes nothing the second time (a marker
 //!   attribute records what a slot shows), and nothing here watches the DOM, so a
 //!   framework that re-renders a slot is never fought over in a loop;
-//! - a slot's original children are kept, so a later decision can restore them.
+//! - what the page had before is kept (a slot's or greeting's children, an
+//!   attribute's value), so a later decision that no longer has a change (an SPA
+//!   route, `forget()`, consent withdrawn) puts it back; records of elements that
+//!   left the document are dropped.
 
 use crate::core::config::Content;
 use crate::core::plan::{AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE};
@@ -25,13 +28,22 @@ pub struct ApplyReport {
     pub applied: Vec<String>,
     /// Slots that keep their default because something was missing or refused.
     pub errors: Vec<String>,
+    /// Slots with at least one element on the page, changed or not: the slots whose
+    /// decision the visitor sees (exposure events go out for these only).
+    pub present: Vec<String>,
 }
 
 /// The DOM side of the runtime: the page's default contents, kept for restoring,
 /// and the classes it added to `<html>`.
 #[derive(Debug, Default)]
 pub struct DomState {
+    /// Elements' original children, from before their first change.
     defaults: Vec<(Element, DocumentFragment)>,
+    /// Elements showing a greeting, with its id.
+    greeted: Vec<(Element, String)>,
+    /// Attributes changed: the element, the name, and the original value (`None`:
+    /// the element had no such attribute).
+    attributes: Vec<(Element, String, Option<String>)>,
     classes: Vec<String>,
 }
 
@@ -40,7 +52,11 @@ impl DomState {
     /// element concerned keeps what it had.
     pub fn apply(&mut self, document: &Document, plan: &PagePlan) -> ApplyReport {
         let mut report = ApplyReport::default();
+        self.forget_detached();
         for slot in &plan.slots {
+            if select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty()) {
+                report.present.push(slot.slot.clone());
+            }
             match self.apply_slot(document, slot) {
                 Ok(0) => {}
                 Ok(_) => report.applied.push(slot.slot.clone()),
@@ -50,8 +66,9 @@ impl DomState {
                 )),
             }
         }
+        let mut greeted_now = Vec::new();
         for greeting in &plan.greetings {
-            match self.apply_greeting(document, greeting) {
+            match self.apply_greeting(document, greeting, &mut greeted_now) {
                 Ok(0) => {}
                 Ok(_) => report.applied.push(greeting.slot.clone()),
                 Err(error) => report.errors.push(format!(
@@ -60,16 +77,111 @@ impl DomState {
                 )),
             }
         }
+        if let Err(error) = self.ungreet_others(&greeted_now) {
+            report
+                .errors
+                .push(format!("restoring a greeting's default: {error}"));
+        }
+        let mut changed_now = Vec::new();
         for change in &plan.attributes {
-            if let Err(error) = set_attributes(document, change) {
+            if let Err(error) = self.set_attributes(document, change, &mut changed_now) {
                 report.errors.push(format!(
                     "attribute {} on {}: {error}",
                     change.attribute, change.selector
                 ));
             }
         }
+        if let Err(error) = self.restore_other_attributes(&changed_now) {
+            report
+                .errors
+                .push(format!("restoring an attribute: {error}"));
+        }
         self.apply_classes(document, &plan.classes);
         report
+    }
+
+    /// Drops what is kept for elements no longer in the document (an SPA replaced
+    /// them): nothing will restore them, and keeping them would hold them in memory.
+    fn forget_detached(&mut self) {
+        self.defaults.retain(|(element, _)| element.is_connected());
+        self.greeted.retain(|(element, _)| element.is_connected());
+        self.attributes
+            .retain(|(element, _, _)| element.is_connected());
+    }
+
+    /// Elements greeted earlier that this decision greets no more get their original
+    /// children back, unless something else (a slot's content) marked them since.
+    fn ungreet_others(&mut self, greeted_now: &[Element]) -> Result<(), String> {
+        let earlier = std::mem::take(&mut self.greeted);
+        for (element, greeting) in earlier {
+            if greeted_now.iter().any(|e| e.is_same_node(Some(&element))) {
+                self.greeted.push((element, greeting));
+                continue;
+            }
+            if element.get_attribute(APPLIED_ATTRIBUTE).as_deref() != Some(&greeting) {
+                continue;
+            }
+            if let Some(default) = self.saved_default(&element) {
+                replace_children(&element, &clone_fragment(&default)?)?;
+            }
+            mark(&element, None)?;
+        }
+        Ok(())
+    }
+
+    /// Sets one attribute change on every element it selects, keeping each original
+    /// value the first time.
+    fn set_attributes(
+        &mut self,
+        document: &Document,
+        change: &AttributePlan,
+        changed_now: &mut Vec<(Element, String)>,
+    ) -> Result<(), String> {
+        for element in select_all(document, &change.selector)? {
+            if self
+                .original_attribute(&element, &change.attribute)
+                .is_none()
+            {
+                let original = element.get_attribute(&change.attribute);
+                self.attributes
+                    .push((element.clone(), change.attribute.clone(), original));
+            }
+            if element.get_attribute(&change.attribute).as_deref() != Some(&change.value) {
+                set(&element, &change.attribute, &change.value)?;
+            }
+            changed_now.push((element, change.attribute.clone()));
+        }
+        Ok(())
+    }
+
+    /// Attributes changed earlier that this decision no longer changes go back to
+    /// their original values (or away, if the element had none).
+    fn restore_other_attributes(
+        &mut self,
+        changed_now: &[(Element, String)],
+    ) -> Result<(), String> {
+        let earlier = std::mem::take(&mut self.attributes);
+        for (element, name, original) in earlier {
+            let still = changed_now
+                .iter()
+                .any(|(e, n)| *n == name && e.is_same_node(Some(&element)));
+            if still {
+                self.attributes.push((element, name, original));
+                continue;
+            }
+            match &original {
+                Some(value) => set(&element, &name, value)?,
+                None => element.remove_attribute(&name).map_err(js_error)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn original_attribute(&self, element: &Element, name: &str) -> Option<&Option<String>> {
+        self.attributes
+            .iter()
+            .find(|(e, n, _)| n == name && e.is_same_node(Some(element)))
+            .map(|(_, _, original)| original)
     }
 
     /// Swaps the elements of one slot; returns how many changed.
@@ -100,9 +212,21 @@ impl DomState {
         &mut self,
         document: &Document,
         greeting: &GreetingPlan,
+        greeted_now: &mut Vec<Element>,
     ) -> Result<usize, String> {
         let mut changed = 0;
         for element in select_all(document, &greeting.selector)? {
+            greeted_now.push(element.clone());
+            match self
+                .greeted
+                .iter_mut()
+                .find(|(e, _)| e.is_same_node(Some(&element)))
+            {
+                Some(record) => record.1.clone_from(&greeting.greeting),
+                None => self
+                    .greeted
+                    .push((element.clone(), greeting.greeting.clone())),
+            }
             if element.get_attribute(APPLIED_ATTRIBUTE).as_deref() == Some(&greeting.greeting)
                 && element.text_content().as_deref() == Some(&greeting.text)
             {
@@ -288,15 +412,6 @@ fn find_template(document: &Document, name: &str) -> Result<HtmlTemplateElement,
         .find(|t| t.get_attribute("data-ep-variant").as_deref() == Some(name))
         .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok())
         .ok_or_else(|| format!("the page has no <template data-ep-variant=\"{name}\">"))
-}
-
-fn set_attributes(document: &Document, change: &AttributePlan) -> Result<(), String> {
-    for element in select_all(document, &change.selector)? {
-        if element.get_attribute(&change.attribute).as_deref() != Some(&change.value) {
-            set(&element, &change.attribute, &change.value)?;
-        }
-    }
-    Ok(())
 }
 
 fn select_all(document: &Document, selector: &str) -> Result<Vec<Element>, String> {

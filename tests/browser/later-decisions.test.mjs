@@ -1,0 +1,129 @@
+// A later decision on the same page (an SPA route, a cookie gone, `forget()`) that no
+// longer has a change puts back what the page had: a greeting's element its own
+// text, an attribute its original value (or no attribute). And exposure events go
+// out only for the slots a page has.
+//
+// The demo site serves a config of its own here (the demo's, with a greeting and an
+// attribute change that depend only on the site's `name` cookie, and no holdouts),
+// so every expectation below follows from the config, with no lots drawn.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CONFIG, startDemo, launch, newContext, visit, settle, sendBody, assertClean, renderTemplate } from './harness.mjs';
+
+const NAMED = { 'cookies.name': { $exists: true } };
+const TEST_CONFIG = {
+  ...CONFIG,
+  experiences: [
+    { id: 'hero-named', slot: 'hero', priority: 50, when: NAMED,
+      content: { template: 'hero-regular' },
+      setAttributes: [
+        { selector: '#book-cta', attribute: 'href', value: '/book.html?named=1' },
+        { selector: '#book-cta', attribute: 'data-test-named', value: 'yes' },
+      ] },
+    { id: 'offers-everyone', slot: 'offers', priority: 10, content: { template: 'offers-fine-dining' } },
+  ],
+  greetings: [{ id: 'greet-by-name', slot: 'greeting', priority: 20, when: NAMED, template: 'Здравствуйте, {cookies.name}!' }],
+  popups: [],
+};
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startDemo();
+  server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 200, JSON.stringify(TEST_CONFIG), { 'Content-Type': 'application/json' });
+      return true;
+    },
+  });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The greeting element and the booking button as the page shows them. */
+const state = (page) => page.evaluate(() => {
+  const greeting = document.querySelector('.greeting');
+  const cta = document.getElementById('book-cta');
+  return {
+    greeting: greeting.textContent,
+    greetingApplied: greeting.getAttribute('data-ep-applied'),
+    ctaHref: cta.getAttribute('href'),
+    ctaNamed: cta.getAttribute('data-test-named'),
+  };
+});
+
+describe('later decisions', () => {
+  test('a decision without the greeting and attribute changes puts the page\'s own back', async () => {
+    const original = await (async () => {
+      const page = await browser.newPage({ javaScriptEnabled: false });
+      try {
+        await page.goto(server.href('/'));
+        return await state(page);
+      } finally {
+        await page.close();
+      }
+    })();
+    assert.equal(original.ctaNamed, null, 'the page has no data-test-named of its own');
+
+    const session = await newContext(browser);
+    const { context, log } = session;
+    try {
+      await session.storedConsent();
+      await context.addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: server.url }]);
+      const page = await context.newPage();
+      const first = (await visit(page, server, '/')).decision.decision;
+      assert.equal(first.slots.find((s) => s.slot === 'hero').experience, 'hero-named');
+      assert.deepEqual(await state(page), {
+        greeting: renderTemplate(TEST_CONFIG.greetings[0].template, { 'cookies.name': 'Анна' }),
+        greetingApplied: 'greet-by-name',
+        ctaHref: '/book.html?named=1',
+        ctaNamed: 'yes',
+      });
+
+      // The visitor's name goes (the site cleared its cookie); the page decides again.
+      await page.evaluate(() => {
+        document.cookie = 'name=; Max-Age=0; Path=/';
+        window.edgePersona.navigate();
+      });
+      await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+      const second = (await settle(page)).decision.decision;
+      assert.deepEqual(second.greetings, [], 'no greeting without a name');
+      assert.notEqual(second.slots.find((s) => s.slot === 'hero').experience, 'hero-named');
+      assert.deepEqual(await state(page), { ...original, greetingApplied: null },
+        'the greeting shows the page\'s own text again; the button has its own href and no added attribute');
+      assertClean(log);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('exposure events go out for the slots a page has, not for every decided slot', async () => {
+    const session = await newContext(browser);
+    const { context, log } = session;
+    try {
+      await session.storedConsent();
+      const page = await context.newPage();
+      const exposedSlots = async () => (await settle(page)).events
+        .filter((e) => e.name === 'exposure' && e.detail.slot).map((e) => e.detail.slot);
+
+      const home = (await visit(page, server, '/')).decision.decision;
+      assert.equal(home.slots.find((s) => s.slot === 'offers').experience, 'offers-everyone');
+      assert.ok((await exposedSlots()).includes('offers'), 'the home page has #offers');
+
+      // The restaurant page has no #offers; the decision still names offers-everyone.
+      const other = (await visit(page, server, '/restaurant-white-rabbit.html')).decision.decision;
+      assert.equal(other.slots.find((s) => s.slot === 'offers').experience, 'offers-everyone');
+      assert.equal(await page.locator('#offers').count(), 0);
+      assert.ok(!(await exposedSlots()).includes('offers'), 'no exposure for a slot the page lacks');
+      assertClean(log);
+    } finally {
+      await context.close();
+    }
+  });
+});
