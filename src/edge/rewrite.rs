@@ -163,6 +163,9 @@ impl StreamRewriter {
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
         match &mut self.rewriter {
             Some(rewriter) => {
+                // Room for what this chunk gives, so lol-html's many small pieces do
+                // not regrow the output from empty on every chunk.
+                self.splicer.borrow_mut().ready.reserve(chunk.len() + 256);
                 if let Err(error) = rewriter.write(chunk) {
                     self.fail(&error);
                 }
