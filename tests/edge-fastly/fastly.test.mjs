@@ -21,6 +21,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, NONCE } from '../edge-shared/origin.mjs';
@@ -206,7 +207,7 @@ test('what is not a full HTML page passes through byte for byte', async () => {
     ['HEAD', '/'],
     ['GET', '/missing'],
     ['GET', '/range'],
-    ['GET', '/gzip'],
+    ['GET', '/brotli'],
   ];
   for (const [method, url] of cases) {
     const direct = await get(originBase, url, { method });
@@ -220,6 +221,37 @@ test('what is not a full HTML page passes through byte for byte', async () => {
     assert.equal(edge.headers['edge-persona-explain'], undefined, what);
     assert.deepEqual(edge.headers['set-cookie'], direct.headers['set-cookie'], what);
   }
+});
+
+test('a page the origin gzips is personalized: asked for as gzip, decoded while it streams, marked for compression towards the visitor', async () => {
+  const url = fresh('/gzip');
+  const page = await get(viceroy.demo.base, url, {
+    headers: { accept: 'text/html,application/xhtml+xml', 'accept-encoding': 'gzip, deflate, br', 'sec-fetch-dest': 'document', cookie: 'name=Anna' },
+  });
+  assert.equal(page.status, 200);
+  assert.equal(receivedFor(url)[0].headers['accept-encoding'], 'gzip', 'the origin is never asked for an encoding the edge cannot read');
+  // Viceroy does not compress; on Fastly the x-compress-hint makes it gzip or brotli.
+  const body = page.headers['content-encoding'] === 'gzip' ? gunzipSync(page.body) : page.body;
+  assert.ok(['gzip', 'br', undefined].includes(page.headers['content-encoding']), page.headers['content-encoding']);
+  const html = body.toString('utf8');
+  const { json } = handoff(html);
+  assert.equal(json.version, 1);
+  for (const cls of json.decision.htmlClasses) assert.ok(html.includes(cls), `<html> has ${cls}`);
+  assert.ok(html.endsWith('</html>\n') || html.trimEnd().endsWith('</html>'), 'the page is complete');
+  assert.equal(page.headers['cache-control'], 'private, no-store');
+  assert.equal(page.headers.etag, undefined, 'the gzip body\'s validator is gone with it');
+  assert.match(page.headers.vary ?? '', /accept-encoding/i);
+
+  // Other requests (an image) reach the origin with the client's own Accept-Encoding.
+  const asset = fresh('/image.png');
+  await get(viceroy.demo.base, asset, { headers: { accept: 'image/avif,image/webp,*/*', 'accept-encoding': 'gzip, br' } });
+  assert.equal(receivedFor(asset)[0].headers['accept-encoding'], 'gzip, br');
+
+  // A client that refuses gzip gets a page the origin was asked to send as it is.
+  const plain = fresh('/');
+  const identity = await get(viceroy.demo.base, plain, { headers: { accept: 'text/html', 'accept-encoding': 'br, gzip;q=0' } });
+  assert.equal(receivedFor(plain)[0].headers['accept-encoding'], 'identity');
+  handoff(identity.text());
 });
 
 test('every corpus page comes back complete, changed only by the <html> classes and the hand-off', async (t) => {

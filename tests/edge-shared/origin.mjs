@@ -8,8 +8,10 @@
 // Routes:
 // - `/`, `/<file>` from www/demo (HTML with a CSP nonce, validators, an origin cookie);
 // - `/corpus/<page>.html` from ../shared/corpus/pages, unmodified;
-// - `/image.png`, `/missing` (404), `/range` (206), `/gzip` (Content-Encoding: gzip):
-//   answers that pass through untouched;
+// - `/image.png`, `/missing` (404), `/range` (206), `/brotli` (Content-Encoding: br,
+//   which the edge does not decode): answers that pass through untouched;
+// - `/gzip`: the demo page gzipped whatever the request accepts (the Fastly program
+//   decodes it; Cloudflare's fetch and Node's do so themselves);
 // - `/slow`: HTML in three chunks SLOW_GAP_MS apart, to prove the edge streams.
 // The origin records the headers of every request (`received`), so a test can check
 // what the edge forwarded.
@@ -19,7 +21,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEMO_DIR = path.join(REPO, 'www', 'demo');
@@ -40,6 +42,7 @@ export const PNG = Buffer.concat([
   Buffer.from('3c68746d6c3e', 'hex'), // "<html>" inside the bytes: still not HTML
 ]);
 export const GZIP_PAGE = gzipSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
+export const BROTLI_PAGE = brotliCompressSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
 export const RANGE_BODY = Buffer.from('<!doctype html><html><body><p class="greeting">part of a page</p>'.padEnd(100, ' '));
 // Each chunk well over the 4–16 KB that runtimes and proxies may gather before they
 // pass bytes on, so that streaming shows.
@@ -104,6 +107,12 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding',
       'Cache-Control': 'public, max-age=600', ETag: etag(GZIP_PAGE),
     }, GZIP_PAGE);
+  }
+  if (pathname === '/brotli') {
+    return send(200, {
+      'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'br', Vary: 'Accept-Encoding',
+      'Cache-Control': 'public, max-age=600', ETag: etag(BROTLI_PAGE),
+    }, BROTLI_PAGE);
   }
   if (pathname === '/slow') {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });

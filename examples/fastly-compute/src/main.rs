@@ -6,10 +6,14 @@
 //! 1. the config and signing keys come from the Config Store `edge_persona`
 //!    (keys `config`, `signing_keys`, `explain_header`); without a config there, the
 //!    demo's config built into the program is used;
-//! 2. the request goes to the backend `origin`, without the profile cookie;
+//! 2. the request goes to the backend `origin`, without the profile cookie; a page
+//!    request (a navigation, or one that accepts HTML) asks for gzip or nothing, so
+//!    that a compressing origin's page can be rewritten;
 //! 3. the engine decides from the origin's response head: anything that is not a
-//!    full HTML page passes through untouched; a page gets the cache-safety headers
-//!    and its body streams through the rewriter chunk by chunk.
+//!    full HTML page passes through untouched (gzip and all); a page gets the
+//!    cache-safety headers and its body streams through the rewriter chunk by chunk,
+//!    gzip decoded on the way, and Fastly compresses it again towards the visitor
+//!    (`x-compress-hint`).
 //!
 //! Nothing here panics on the request path, and nothing logged holds visitor data.
 
@@ -23,11 +27,12 @@ use edge_persona::edge::{
 use fastly::config_store::ConfigStore;
 use fastly::http::body::StreamingBody;
 use fastly::http::header::{
-    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE, CONTENT_SECURITY_POLICY,
-    CONTENT_TYPE, COOKIE, REFERER, USER_AGENT,
+    ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, REFERER, USER_AGENT, VARY,
 };
 use fastly::http::{HeaderName, HeaderValue, StatusCode};
 use fastly::{Body, Request, Response};
+use flate2::write::GzDecoder;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -166,26 +171,89 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
             client.remove_header(COOKIE);
         }
     }
+    if is_page_request(&client) {
+        // gzip (which this program decodes) or nothing: never an encoding the
+        // rewriter cannot read, such as brotli.
+        let encoding = if accepts_gzip(&client) {
+            "gzip"
+        } else {
+            "identity"
+        };
+        client.set_header(ACCEPT_ENCODING, HeaderValue::from_static(encoding));
+    }
     let mut origin = match client.send(BACKEND) {
         Ok(response) => response,
         Err(error) => return bad_gateway(&error.to_string()),
     };
 
-    let head = response_head(&origin);
+    let mut head = response_head(&origin);
+    let gzipped = head
+        .content_encoding
+        .as_deref()
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("gzip"));
+    if gzipped {
+        // The rewriter reads the page decoded.
+        head.content_encoding = None;
+    }
     let mut personalization = match engine.respond(&request, &head) {
         EdgeResponse::PassThrough(_) => return origin.send_to_client(),
         EdgeResponse::Personalize(p) => p,
     };
     apply_header_changes(&mut origin, &personalization.headers);
+    if gzipped {
+        origin.remove_header(CONTENT_ENCODING);
+    }
+    // A new body for this visitor alone: Fastly compresses it towards the visitor
+    // if the visitor accepts that, and its encoding depends on Accept-Encoding.
+    origin.set_header(
+        HeaderName::from_static("x-compress-hint"),
+        HeaderValue::from_static("on"),
+    );
+    origin.append_header(VARY, HeaderValue::from_static("Accept-Encoding"));
     let body = origin.take_body();
     let client_body = origin.stream_to_client();
-    stream_body(&mut personalization, body, client_body);
+    let decoder = gzipped.then(|| GzDecoder::new(Vec::new()));
+    stream_body(&mut personalization, body, decoder, client_body);
 }
 
-/// The origin's body through the rewriter, chunk by chunk, each chunk's output sent
-/// on at once.
-fn stream_body(p: &mut Personalization, mut body: Body, mut client: StreamingBody) {
+/// A request for a page: a navigation (`Sec-Fetch-Dest: document`), or one that
+/// accepts HTML. Other requests (images, scripts, API calls) reach the origin as
+/// they came.
+fn is_page_request(client: &Request) -> bool {
+    let header = |name: HeaderName| client.get_header_str_lossy(name).unwrap_or_default();
+    client.get_method_str() == "GET"
+        && (header(HeaderName::from_static("sec-fetch-dest")).eq_ignore_ascii_case("document")
+            || header(ACCEPT).to_ascii_lowercase().contains("text/html"))
+}
+
+/// Whether the client's `Accept-Encoding` allows gzip (`gzip` or `*`, not `q=0`).
+fn accepts_gzip(client: &Request) -> bool {
+    client
+        .get_header_all_str_lossy(ACCEPT_ENCODING)
+        .iter()
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// The origin's body through the rewriter (gzip decoded first when `decoder` is
+/// given), chunk by chunk, each chunk's output sent on at once.
+fn stream_body(
+    p: &mut Personalization,
+    mut body: Body,
+    mut decoder: Option<GzDecoder<Vec<u8>>>,
+    mut client: StreamingBody,
+) {
     let mut client_gone = false;
+    let mut body_complete = true;
     for chunk in body.read_chunks(CHUNK_BYTES) {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -193,13 +261,35 @@ fn stream_body(p: &mut Personalization, mut body: Body, mut client: StreamingBod
                 // The rewriter's end settles every held slot, so what the visitor
                 // got so far stays well-formed.
                 log(&format!("reading the origin's body failed: {error}"));
+                body_complete = false;
                 break;
             }
         };
-        let out = p.rewriter.write(&chunk);
+        let decoded = match decoder.as_mut() {
+            Some(decoder) => match decoder.write_all(&chunk) {
+                Ok(()) => std::mem::take(decoder.get_mut()),
+                Err(error) => {
+                    log(&format!("the origin's gzip body is damaged: {error}"));
+                    body_complete = false;
+                    break;
+                }
+            },
+            None => chunk,
+        };
+        let out = p.rewriter.write(&decoded);
         if send(&mut client, &out).is_err() {
             client_gone = true;
             break;
+        }
+    }
+    // What the gzip decoder still holds at the end of a complete body.
+    if let (Some(decoder), true, false) = (decoder, body_complete, client_gone) {
+        match decoder.finish() {
+            Ok(rest) => {
+                let out = p.rewriter.write(&rest);
+                client_gone = send(&mut client, &out).is_err();
+            }
+            Err(error) => log(&format!("the origin's gzip body is damaged: {error}")),
         }
     }
     if let Some(failure) = p.rewriter.failure() {
