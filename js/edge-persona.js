@@ -41,6 +41,16 @@ export const safeStorage = {
   },
 };
 
+/** True while the focus is in a field the visitor types into (not a button or box). */
+function typingInField() {
+  const element = document.activeElement;
+  if (!element || element === document.body) return false;
+  if (element.isContentEditable) return true;
+  if (element.tagName === 'TEXTAREA' || element.tagName === 'SELECT') return true;
+  return element.tagName === 'INPUT'
+    && !['button', 'submit', 'reset', 'checkbox', 'radio', 'image', 'range', 'color', 'file', 'hidden'].includes(element.type);
+}
+
 function readCookieHeader() {
   try { return document.cookie || ''; } catch { return ''; }
 }
@@ -200,6 +210,8 @@ class Persona {
     this.popupsShown = new Set();
     this.cleanups = [];
     this.timers = [];
+    /** A popup whose trigger fired while the visitor was typing: `{kind, only}`. */
+    this.waitingPopup = null;
     this.behaviour = { scrollPercent: 0, idleSince: Date.now(), startedAt: Date.now() };
   }
 
@@ -278,6 +290,7 @@ class Persona {
     this.guard('navigate', () => {
       this.closePopup('navigation');
       this.clearTimers();
+      this.waitingPopup = null;
       this.popupsShown.clear();
       this.behaviour.scrollPercent = 0;
       this.pageView(false);
@@ -390,6 +403,17 @@ class Persona {
   }
 
   observe() {
+    // A popup that waited for the visitor to finish typing: once focus has moved on
+    // (and not into another field), it opens.
+    this.listen(document, 'focusout', () => {
+      if (!this.waitingPopup) return;
+      this.timers.push(setTimeout(() => {
+        const waiting = this.waitingPopup;
+        if (!waiting || typingInField()) return;
+        this.waitingPopup = null;
+        this.trigger(waiting.kind, waiting.only);
+      }, 0));
+    });
     this.listen(document, 'click', (event) => {
       const target = event.target instanceof Element ? event.target.closest('[data-ep-event]') : null;
       if (!target) return;
@@ -485,7 +509,11 @@ class Persona {
     this.trigger('scroll');
   }
 
-  /** Opens the first allowed popup whose trigger fired. */
+  /**
+   * Opens the first allowed popup whose trigger fired. While the visitor is typing in
+   * one of the page's fields, a popup (other than on exit intent) waits until the
+   * field loses focus: it would take the focus and the keystrokes.
+   */
   trigger(kind, only) {
     if (!this.decision || this.popupOpen) return;
     for (const popup of this.decision.popups) {
@@ -495,6 +523,10 @@ class Persona {
       const fired = kind === 'delay' || kind === 'idle' || kind === 'load'
         || (kind === 'scroll' && t.scrollPercent != null && this.behaviour.scrollPercent >= t.scrollPercent)
         || (kind === 'exit' && t.exitIntent);
+      if (fired && kind !== 'exit' && typingInField()) {
+        this.waitingPopup = { kind, only: popup.popup };
+        return;
+      }
       if (fired) {
         this.openPopup(popup);
         return;

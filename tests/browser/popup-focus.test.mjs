@@ -1,0 +1,87 @@
+// A popup whose trigger fires while the visitor is typing in one of the page's fields
+// waits until the field loses focus: opening then would take the focus (and the
+// keystrokes) from the form. Exit intent is not held back (the visitor is leaving).
+//
+// The demo site serves a config of its own here: the demo's, with one popup for
+// every visitor, shown one second after the page view.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CONFIG, startDemo, launch, newContext, visit, sendBody, assertClean } from './harness.mjs';
+
+const DELAY_SECONDS = 1;
+const TEST_CONFIG = {
+  ...CONFIG,
+  popups: [{
+    id: 'hello', priority: 10, label: 'Hello',
+    content: { text: 'Подборка ресторанов недели' },
+    trigger: { delaySeconds: DELAY_SECONDS },
+  }],
+};
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startDemo();
+  server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 200, JSON.stringify(TEST_CONFIG), { 'Content-Type': 'application/json' });
+      return true;
+    },
+  });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('a delayed popup waits while the visitor types in a form field, and opens once the field loses focus', async () => {
+  const session = await newContext(browser);
+  const { context, log } = session;
+  try {
+    await session.storedConsent();
+    const page = await context.newPage();
+    const { decision } = await visit(page, server, '/book.html');
+    assert.deepEqual(decision.decision.popups.map((p) => p.popup), ['hello']);
+
+    const name = page.locator('#booking-form input[name="name"]');
+    await name.click();
+    await page.keyboard.type('Ан');
+    await page.waitForTimeout(DELAY_SECONDS * 1000 + 700);
+    await page.keyboard.type('на');
+    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'no popup while typing');
+    assert.equal(await name.inputValue(), 'Анна', 'every keystroke reached the field');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'name');
+
+    // Focus moves to another field: still typing, still waiting.
+    await page.keyboard.press('Shift+Tab');
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'no popup while focus is in another field');
+
+    // Focus leaves the fields: the popup opens and takes the focus.
+    await page.evaluate(() => document.activeElement.blur());
+    await page.locator('[role="dialog"]').waitFor({ timeout: 2000 });
+    assert.equal(await page.locator('[role="dialog"]').count(), 1);
+    assert.ok(await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null), 'the dialog has the focus');
+    assertClean(log);
+  } finally {
+    await context.close();
+  }
+});
+
+test('without a focused field, the delayed popup opens on time', async () => {
+  const session = await newContext(browser);
+  const { context, log } = session;
+  try {
+    await session.storedConsent();
+    const page = await context.newPage();
+    await visit(page, server, '/book.html');
+    await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
+    assertClean(log);
+  } finally {
+    await context.close();
+  }
+});
