@@ -24,6 +24,10 @@
 // - html-rewriter-wasm: `new HTMLRewriter(sink)` with the three swaps
 //   (setInnerContent + setAttribute on h1, footer, nav), `write` per chunk, `end`, `free`;
 //   no decision.
+// - lol-html-wasm: lol-html alone doing the three swaps, compiled to wasm as our
+//   Cloudflare build is (benches/edge/lol-html-wasm, built here when missing or
+//   stale) and driven the same way (`write` per chunk, `end`): the wasm lower bound,
+//   what our full path costs without a decision, hand-off or whole-or-nothing slots.
 // - linkedom: the chunks decoded, `parseHTML`, the three swaps through the DOM
 //   (innerHTML / textContent + setAttribute), `document.toString()`, encoded; no decision.
 // - native (examples/edge_bench.rs, run as target/release/examples/edge_bench): a plain
@@ -33,7 +37,7 @@
 // spreads over all of them.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -49,11 +53,36 @@ const MODULE = path.join(PKG, 'cloudflare.js');
 const BUILD_COMMAND = 'python3 scripts/build web cloudflare npm';
 const NATIVE = path.join(ROOT, 'target', 'release', 'examples', 'edge_bench');
 const NATIVE_BUILD_COMMAND = 'cargo build --release --example edge_bench --features edge';
+const LOL_HTML_WASM_DIR = path.join(HERE, 'lol-html-wasm');
+const LOL_HTML_WASM_TARGET = path.join(ROOT, 'target', 'bench-lol-html-wasm');
 const CHUNK = 16 * 1024;
 const TARGET_RATIO = 2.5;
-export const ENGINES = ['passthrough', 'ours', 'ours-direct', 'html-rewriter-wasm', 'linkedom'];
+export const ENGINES = ['passthrough', 'ours', 'ours-direct', 'html-rewriter-wasm', 'lol-html-wasm', 'linkedom'];
 /** The engines that do the three swaps by hand, checked against ours. */
-const BY_HAND = ['html-rewriter-wasm', 'linkedom'];
+const BY_HAND = ['html-rewriter-wasm', 'lol-html-wasm', 'linkedom'];
+
+/**
+ * The glue of benches/edge/lol-html-wasm, built (cargo, then wasm-bindgen) when it
+ * is missing or older than its source.
+ */
+function lolHtmlWasmGlue(log) {
+  const pkg = path.join(LOL_HTML_WASM_TARGET, 'pkg');
+  const glue = path.join(pkg, 'lol_html_wasm_bench.js');
+  const newest = Math.max(...['lib.rs', 'Cargo.toml'].map((f) => statSync(path.join(LOL_HTML_WASM_DIR, f)).mtimeMs));
+  if (existsSync(glue) && statSync(glue).mtimeMs >= newest) return glue;
+  log('building benches/edge/lol-html-wasm (lol-html alone in wasm)');
+  const run = (command, args, env) => {
+    const result = spawnSync(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (result.error || result.status !== 0) {
+      throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
+    }
+  };
+  run('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--manifest-path', path.join(LOL_HTML_WASM_DIR, 'Cargo.toml')],
+    { RUSTFLAGS: '-C target-feature=+simd128', CARGO_TARGET_DIR: LOL_HTML_WASM_TARGET });
+  const bindgen = [path.join(os.homedir(), '.cargo', 'bin', 'wasm-bindgen')].find((p) => existsSync(p)) ?? 'wasm-bindgen';
+  run(bindgen, ['--target', 'web', '--out-dir', pkg, path.join(LOL_HTML_WASM_TARGET, 'wasm32-unknown-unknown', 'release', 'lol_html_wasm_bench.wasm')]);
+  return glue;
+}
 
 /** The page as 16 KB views, the origin's body for every engine. */
 function chunksOf(bytes) {
@@ -72,7 +101,7 @@ function concat(chunks, length) {
   return out;
 }
 
-async function engines() {
+async function engines(log) {
   for (const file of [WASM, MODULE]) {
     if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run \`${BUILD_COMMAND}\` first`);
   }
@@ -84,6 +113,9 @@ async function engines() {
   } catch (error) {
     throw new Error(`html-rewriter-wasm or linkedom is missing: run \`npm ci --prefix benches/edge\` (${error.message})`);
   }
+  const bareGlue = lolHtmlWasmGlue(log);
+  const bare = await import(pathToFileURL(bareGlue).href);
+  await bare.default({ module_or_path: readFileSync(bareGlue.replace(/\.js$/, '_bg.wasm')) });
   const { createPersonalizer } = await import(pathToFileURL(MODULE).href);
   const errors = [];
   const personalizer = createPersonalizer({
@@ -162,6 +194,16 @@ async function engines() {
       }
       return { out: concat(parts, length) };
     },
+    'lol-html-wasm': async (chunks) => {
+      const rewriter = new bare.ThreeSwaps(SWAPS[0].html, SWAPS[1].text, SWAPS[2].text);
+      try {
+        const parts = chunks.map((c) => rewriter.write(c));
+        parts.push(rewriter.end());
+        return { out: concat(parts, parts.reduce((n, p) => n + p.length, 0)) };
+      } finally {
+        rewriter.free();
+      }
+    },
     linkedom: async (chunks) => {
       const decoder = new TextDecoder();
       let text = '';
@@ -208,7 +250,7 @@ export async function run({ iterations = 30, warmup = 10, nativeIterations = 200
   let pages = loadCorpus();
   if (pageFilter) pages = pages.filter((p) => pageFilter.some((f) => p.name.startsWith(f)));
   if (!pages.length) throw new Error('no corpus page matches --pages');
-  const run = await engines();
+  const run = await engines(log);
   const request = (profile) => new Request(BENCH_URL, { headers: { ...REQUEST_HEADERS, cookie: cookieHeader(profile) } });
 
   // A returning visitor: the profile cookie of a first response.
@@ -282,7 +324,10 @@ export async function run({ iterations = 30, warmup = 10, nativeIterations = 200
   const totalRatio = totals.medians['html-rewriter-wasm'] / totals.medians['ours-direct'];
   return {
     machine: machineLine(),
-    versions: { 'html-rewriter-wasm': versionIn(HERE, 'html-rewriter-wasm'), linkedom: versionIn(HERE, 'linkedom') },
+    versions: {
+      'html-rewriter-wasm': versionIn(HERE, 'html-rewriter-wasm'), linkedom: versionIn(HERE, 'linkedom'),
+      lol_html: /lol_html = "=([^"]+)"/.exec(readFileSync(path.join(LOL_HTML_WASM_DIR, 'Cargo.toml'), 'utf8'))?.[1] ?? '?',
+    },
     iterations, warmup, nativeIterations, corpusPages: loadCorpus().length,
     pages: results, totals, nativeMissing: native.missing ?? (hasNative ? null : 'some pages have no native row'),
     target: {
@@ -303,20 +348,21 @@ export function us(x) {
 
 export function markdown(r) {
   const rows = [
-    '| page | KB | Node Response passthrough | ours via Response + Web Streams (cloudflare.js) | ours, engine API (wasm) | html-rewriter-wasm (3 swaps) | linkedom (3 swaps) | html-rewriter-wasm / ours (engine API) | native: copy | native: lol-html, 3 swaps | native: ours, full path |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| page | KB | Node Response passthrough | ours via Response + Web Streams (cloudflare.js) | ours, engine API (wasm) | html-rewriter-wasm (3 swaps) | linkedom (3 swaps) | html-rewriter-wasm / ours (engine API) | wasm: lol-html alone, 3 swaps | native: copy | native: lol-html, 3 swaps | native: ours, full path |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const line = (name, size, m, n, bold = false) => {
     const b = (s) => (bold ? `**${s}**` : s);
-    return `| ${b(name)} | ${b(kb(size))} | ${b(us(m.passthrough))} | ${b(us(m.ours))} | ${b(us(m['ours-direct']))} | ${b(us(m['html-rewriter-wasm']))} | ${b(us(m.linkedom))} | ${b(ratio(m['html-rewriter-wasm'], m['ours-direct']))} | ${b(us(n?.memcpy))} | ${b(us(n?.lolHtml))} | ${b(us(n?.ours))} |`;
+    return `| ${b(name)} | ${b(kb(size))} | ${b(us(m.passthrough))} | ${b(us(m.ours))} | ${b(us(m['ours-direct']))} | ${b(us(m['html-rewriter-wasm']))} | ${b(us(m.linkedom))} | ${b(ratio(m['html-rewriter-wasm'], m['ours-direct']))} | ${b(us(m['lol-html-wasm']))} | ${b(us(n?.memcpy))} | ${b(us(n?.lolHtml))} | ${b(us(n?.ours))} |`;
   };
   for (const p of r.pages) rows.push(line(p.name, p.size, p.medians, p.native));
   rows.push(line(`total (${r.pages.length} pages)`, r.pages.reduce((s, p) => s + p.size, 0), r.totals.medians, r.totals.native, true));
   const notes = [
     '',
-    `${r.machine}, html-rewriter-wasm ${r.versions['html-rewriter-wasm']}, linkedom ${r.versions.linkedom}; µs per page, medians of ${r.iterations} runs per page per engine after ${r.warmup} warm-up rounds, engines in turn; native: medians of ${r.nativeIterations} runs of \`target/release/examples/edge_bench\` (\`examples/edge_bench.rs\`). Every engine gets the page as the same 16 KB chunks and its output is collected whole. *Node Response passthrough*: the origin response (a \`Response\` over a \`ReadableStream\` of the chunks) read with \`arrayBuffer()\`, no rewriting: the part of *ours* that is Node's Response and Web Streams. *ours*: \`createPersonalizer({strategy: "lol-html"})\` of \`pkg/npm/cloudflare.js\`, the full path for a returning visitor with a \`name\` cookie (profile cookie decode, classify, decide, three slots rewritten through lol-html in our wasm, hand-off, set-cookie), body read with \`arrayBuffer()\`; *html-rewriter-wasm* and *linkedom*: the same three swaps (inner content of h1 as markup, footer and nav as text, plus \`data-ep-applied\`) with no decision; linkedom's time includes decoding, \`parseHTML\`, \`document.toString()\` and encoding. Config: \`benches/edge/config.mjs\`.`,
+    `${r.machine}, html-rewriter-wasm ${r.versions['html-rewriter-wasm']}, linkedom ${r.versions.linkedom}; µs per page, medians of ${r.iterations} runs per page per engine after ${r.warmup} warm-up rounds, engines in turn; native: medians of ${r.nativeIterations} runs of \`target/release/examples/edge_bench\` (\`examples/edge_bench.rs\`). Every engine gets the page as the same 16 KB chunks and its output is collected whole. *Node Response passthrough*: the origin response (a \`Response\` over a \`ReadableStream\` of the chunks) read with \`arrayBuffer()\`, no rewriting: the part of *ours* that is Node's Response and Web Streams. *ours*: \`createPersonalizer({strategy: "lol-html"})\` of \`pkg/npm/cloudflare.js\`, the full path for a returning visitor with a \`name\` cookie (profile cookie decode, classify, decide, three slots rewritten through lol-html in our wasm, hand-off, set-cookie), body read with \`arrayBuffer()\`; *html-rewriter-wasm* and *linkedom*: the same three swaps (inner content of h1 as markup, footer and nav as text, plus \`data-ep-applied\`) with no decision; linkedom's time includes decoding, \`parseHTML\`, \`document.toString()\` and encoding. *wasm: lol-html alone*: the same three swaps by lol-html ${r.versions['lol_html']} compiled as our Cloudflare build is (release, LTO, SIMD; \`benches/edge/lol-html-wasm\`) and driven chunk by chunk the same way: the wasm lower bound of *ours, engine API*. Config: \`benches/edge/config.mjs\`.`,
   ];
   if (r.nativeMissing) notes.push('', `Native rows missing: ${r.nativeMissing}.`);
+  notes.push('', `Over the corpus, lol-html alone in wasm is ${ratio(r.totals.medians['html-rewriter-wasm'], r.totals.medians['lol-html-wasm'])} faster than html-rewriter-wasm; ours (engine API) takes ${ratio(r.totals.medians['ours-direct'], r.totals.medians['lol-html-wasm'])} the time of lol-html alone in wasm (natively ${r.totals.native ? ratio(r.totals.native.ours, r.totals.native.lolHtml) : '–'}).`);
   const below = r.target.pagesBelow.length ? ` (below ${r.target.wanted}× on ${r.target.pagesBelow.length} of ${r.pages.length} pages)` : '';
   notes.push('', `**Target: at least ${r.target.wanted}× faster than html-rewriter-wasm (both through their own engine APIs). ${r.target.met ? 'Met' : 'NOT met'}: ${ratio(r.totals.medians['html-rewriter-wasm'], r.totals.medians['ours-direct'])} over the corpus${below}.**`);
   if (r.pages.length !== r.corpusPages) notes.push('', `Only ${r.pages.length} of the ${r.corpusPages} corpus pages (--pages).`);
