@@ -9,10 +9,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+/// Where lol-html writes: the page's output so far.
+type Sink = Box<dyn FnMut(&[u8])>;
+
 /// One page's rewriter.
 #[wasm_bindgen]
 pub struct ThreeSwaps {
-    rewriter: Option<HtmlRewriter<'static, Box<dyn FnMut(&[u8])>>>,
+    rewriter: Option<HtmlRewriter<'static, Sink>>,
     output: Rc<RefCell<Vec<u8>>>,
 }
 
@@ -38,7 +41,7 @@ impl ThreeSwaps {
                 el.set_attribute("data-ep-applied", "by-name")?;
                 Ok(())
             }));
-        let write: Box<dyn FnMut(&[u8])> = Box::new(move |c: &[u8]| sink.borrow_mut().extend_from_slice(c));
+        let write: Sink = Box::new(move |c: &[u8]| sink.borrow_mut().extend_from_slice(c));
         ThreeSwaps {
             rewriter: Some(HtmlRewriter::new(settings, write)),
             output,
