@@ -154,6 +154,19 @@ export async function startDemo() {
   };
 }
 
+/** The demo site serving `config` as its `/config.json` (the pages are the demo's). */
+export async function startDemoWithConfig(config) {
+  const server = await startDemo();
+  server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 200, JSON.stringify(config), { 'Content-Type': 'application/json' });
+      return true;
+    },
+  });
+  return server;
+}
+
 // ---------------------------------------------------------------------------------
 // The browser.
 

@@ -9,7 +9,7 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemo, launch, newContext, visit, settle, sendBody, assertClean, renderTemplate } from './harness.mjs';
+import { CONFIG, startDemoWithConfig, launch, newContext, visit, settle, assertClean, renderTemplate } from './harness.mjs';
 
 const NAMED = { 'cookies.name': { $exists: true } };
 const TEST_CONFIG = {
@@ -31,14 +31,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startDemo();
-  server.configure({
-    transform(urlPath, res) {
-      if (urlPath !== '/config.json') return false;
-      sendBody(res, 200, JSON.stringify(TEST_CONFIG), { 'Content-Type': 'application/json' });
-      return true;
-    },
-  });
+  server = await startDemoWithConfig(TEST_CONFIG);
   browser = await launch();
 });
 after(async () => {

@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemo, launch, newContext, visit, sendBody, assertClean } from './harness.mjs';
+import { CONFIG, startDemoWithConfig, launch, newContext, visit, assertClean } from './harness.mjs';
 
 const DELAY_SECONDS = 1;
 const TEST_CONFIG = {
@@ -23,14 +23,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startDemo();
-  server.configure({
-    transform(urlPath, res) {
-      if (urlPath !== '/config.json') return false;
-      sendBody(res, 200, JSON.stringify(TEST_CONFIG), { 'Content-Type': 'application/json' });
-      return true;
-    },
-  });
+  server = await startDemoWithConfig(TEST_CONFIG);
   browser = await launch();
 });
 after(async () => {
