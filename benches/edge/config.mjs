@@ -155,6 +155,16 @@ export function kb(bytes) {
 }
 
 /**
+ * A corpus bench's table and notes as Markdown, with the notes every such bench
+ * ends on: a partial corpus (--pages) and the checks that failed.
+ */
+export function tableWithNotes(rows, notes, r) {
+  if (r.pages.length !== r.corpusPages) notes.push('', `Only ${r.pages.length} of the ${r.corpusPages} corpus pages (--pages).`);
+  if (r.checks.length) notes.push('', `Checks that failed: ${r.checks.join('; ')}.`);
+  return rows.concat(notes).join('\n');
+}
+
+/**
  * The command line every timing bench of this folder shares: `--iterations`,
  * `--warmup` and the bench's own numeric options (`numbers`: name → default, e.g.
  * `{ repeat: 16 }` reads `--repeat`), `--pages 01,05`, `--json`, and `--write`, which

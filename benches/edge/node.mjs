@@ -43,7 +43,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   BENCH_CONFIG, BENCH_URL, CORPUS_DIR, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus,
-  kb, loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain,
+  kb, loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain, tableWithNotes,
 } from './config.mjs';
 
 const HERE = path.join(ROOT, 'benches', 'edge');
@@ -365,9 +365,7 @@ export function markdown(r) {
   notes.push('', `Over the corpus, lol-html alone in wasm is ${ratio(r.totals.medians['html-rewriter-wasm'], r.totals.medians['lol-html-wasm'])} faster than html-rewriter-wasm; ours (engine API) takes ${ratio(r.totals.medians['ours-direct'], r.totals.medians['lol-html-wasm'])} the time of lol-html alone in wasm (natively ${r.totals.native ? ratio(r.totals.native.ours, r.totals.native.lolHtml) : '–'}).`);
   const below = r.target.pagesBelow.length ? ` (below ${r.target.wanted}× on ${r.target.pagesBelow.length} of ${r.pages.length} pages)` : '';
   notes.push('', `**Target: at least ${r.target.wanted}× faster than html-rewriter-wasm (both through their own engine APIs). ${r.target.met ? 'Met' : 'NOT met'}: ${ratio(r.totals.medians['html-rewriter-wasm'], r.totals.medians['ours-direct'])} over the corpus${below}.**`);
-  if (r.pages.length !== r.corpusPages) notes.push('', `Only ${r.pages.length} of the ${r.corpusPages} corpus pages (--pages).`);
-  if (r.checks.length) notes.push('', `Checks that failed: ${r.checks.join('; ')}.`);
-  return rows.concat(notes).join('\n');
+  return tableWithNotes(rows, notes, r);
 }
 
 await benchMain(import.meta.url, {

@@ -32,7 +32,7 @@ import { startOrigin } from '../../tests/edge-shared/origin.mjs';
 import { FASTLY_BUILD_COMMAND, FASTLY_WASM, VICEROY, startViceroy } from '../../tests/edge-shared/viceroy.mjs';
 import {
   BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, appliedKeys, cookieHeader, handoffCookieStatus, kb, loadCorpus,
-  machineLine, median, profileFromSetCookie, quantile, benchMain,
+  machineLine, median, profileFromSetCookie, quantile, benchMain, tableWithNotes,
 } from './config.mjs';
 
 /** Fastly Compute's CPU time limit per request. */
@@ -149,9 +149,7 @@ export function markdown(r) {
     '',
     `**Budget: Fastly's 50 ms of CPU per request. ${b.met ? 'Met' : 'NOT met'}: the slowest page's median is ${ms(b.worstMedian)} ms (${b.worstPage}); ${b.over} of ${b.requests} requests took ${b.ms} ms or more (slowest ${ms(b.maxRequest)} ms).** Wall time includes the instantiation, the loopback fetch and Viceroy itself, so it is an upper bound of the CPU time Fastly would count, on a local runtime rather than Fastly's.`,
   ];
-  if (r.pages.length !== r.corpusPages) notes.push('', `Only ${r.pages.length} of the ${r.corpusPages} corpus pages (--pages).`);
-  if (r.checks.length) notes.push('', `Checks that failed: ${r.checks.join('; ')}.`);
-  return rows.concat(notes).join('\n');
+  return tableWithNotes(rows, notes, r);
 }
 
 await benchMain(import.meta.url, {

@@ -39,7 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus, kb,
-  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain,
+  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain, tableWithNotes,
 } from './config.mjs';
 
 const PKG = path.join(ROOT, 'pkg', 'npm');
@@ -278,9 +278,7 @@ export function markdown(r) {
     '',
     `**Target: our full path no slower than native HTMLRewriter alone.** ${verdict(r.target.met, 'ours-lolhtml', r.target.slowerPages)}; ${verdict(r.target.htmlrewriterMet, 'ours-htmlrewriter', r.target.slowerPagesHtmlrewriter)}.`,
   ];
-  if (r.pages.length !== r.corpusPages) notes.push('', `Only ${r.pages.length} of the ${r.corpusPages} corpus pages (--pages).`);
-  if (r.checks.length) notes.push('', `Checks that failed: ${r.checks.join('; ')}.`);
-  return rows.concat(notes).join('\n');
+  return tableWithNotes(rows, notes, r);
 }
 
 await benchMain(import.meta.url, {
