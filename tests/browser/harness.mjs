@@ -242,6 +242,23 @@ export async function newContext(browser, options = {}) {
   };
 }
 
+/**
+ * Runs `run(page, session)` for a visitor whose consent the demo banner already
+ * stored, in a fresh context with one page; then asserts that the page threw nothing
+ * and closes the context.
+ */
+export async function asConsentingVisitor(browser, run) {
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    await run(page, session);
+    assertClean(session.log);
+  } finally {
+    await session.context.close();
+  }
+}
+
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;

@@ -9,7 +9,7 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemoWithConfig, launch, newContext, visit, settle, assertClean, renderTemplate } from './harness.mjs';
+import { CONFIG, startDemoWithConfig, launch, asConsentingVisitor, visit, settle, renderTemplate } from './harness.mjs';
 
 const NAMED = { 'cookies.name': { $exists: true } };
 const TEST_CONFIG = {
@@ -64,12 +64,8 @@ describe('later decisions', () => {
     })();
     assert.equal(original.ctaNamed, null, 'the page has no data-test-named of its own');
 
-    const session = await newContext(browser);
-    const { context, log } = session;
-    try {
-      await session.storedConsent();
+    await asConsentingVisitor(browser, async (page, { context }) => {
       await context.addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: server.url }]);
-      const page = await context.newPage();
       const first = (await visit(page, server, '/')).decision.decision;
       assert.equal(first.slots.find((s) => s.slot === 'hero').experience, 'hero-named');
       assert.deepEqual(await state(page), {
@@ -90,18 +86,11 @@ describe('later decisions', () => {
       assert.notEqual(second.slots.find((s) => s.slot === 'hero').experience, 'hero-named');
       assert.deepEqual(await state(page), { ...original, greetingApplied: null },
         'the greeting shows the page\'s own text again; the button has its own href and no added attribute');
-      assertClean(log);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('exposure events go out for the slots a page has, not for every decided slot', async () => {
-    const session = await newContext(browser);
-    const { context, log } = session;
-    try {
-      await session.storedConsent();
-      const page = await context.newPage();
+    await asConsentingVisitor(browser, async (page) => {
       const exposedSlots = async () => (await settle(page)).events
         .filter((e) => e.name === 'exposure' && e.detail.slot).map((e) => e.detail.slot);
 
@@ -114,9 +103,6 @@ describe('later decisions', () => {
       assert.equal(other.slots.find((s) => s.slot === 'offers').experience, 'offers-everyone');
       assert.equal(await page.locator('#offers').count(), 0);
       assert.ok(!(await exposedSlots()).includes('offers'), 'no exposure for a slot the page lacks');
-      assertClean(log);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemoWithConfig, launch, newContext, visit, assertClean } from './harness.mjs';
+import { CONFIG, startDemoWithConfig, launch, asConsentingVisitor, visit } from './harness.mjs';
 
 const DELAY_SECONDS = 1;
 const TEST_CONFIG = {
@@ -32,11 +32,7 @@ after(async () => {
 });
 
 test('a delayed popup waits while the visitor types in a form field, and opens once the field loses focus', async () => {
-  const session = await newContext(browser);
-  const { context, log } = session;
-  try {
-    await session.storedConsent();
-    const page = await context.newPage();
+  await asConsentingVisitor(browser, async (page) => {
     const { decision } = await visit(page, server, '/book.html');
     assert.deepEqual(decision.decision.popups.map((p) => p.popup), ['hello']);
 
@@ -59,22 +55,12 @@ test('a delayed popup waits while the visitor types in a form field, and opens o
     await page.locator('[role="dialog"]').waitFor({ timeout: 2000 });
     assert.equal(await page.locator('[role="dialog"]').count(), 1);
     assert.ok(await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null), 'the dialog has the focus');
-    assertClean(log);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test('without a focused field, the delayed popup opens on time', async () => {
-  const session = await newContext(browser);
-  const { context, log } = session;
-  try {
-    await session.storedConsent();
-    const page = await context.newPage();
+  await asConsentingVisitor(browser, async (page) => {
     await visit(page, server, '/book.html');
     await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
-    assertClean(log);
-  } finally {
-    await context.close();
-  }
+  });
 });
