@@ -155,6 +155,28 @@ export function kb(bytes) {
 }
 
 /**
+ * Times every contestant on every page in rounds, the first contestant rotating from
+ * round to round so that machine noise spreads over all of them; the `warmup` first
+ * rounds are not kept. `time(name, page)` gives one measurement (in the bench's unit).
+ * Returns a Map: page name → { contestant: [measurements] }.
+ */
+export async function timeInTurns({ pages, names, warmup, iterations, time, log, logEvery = 10 }) {
+  const times = new Map(pages.map((p) => [p.name, Object.fromEntries(names.map((n) => [n, []]))]));
+  const rounds = warmup + iterations;
+  for (let round = 0; round < rounds; round += 1) {
+    for (const page of pages) {
+      for (let k = 0; k < names.length; k += 1) {
+        const name = names[(round + k) % names.length];
+        const measured = await time(name, page);
+        if (round >= warmup) times.get(page.name)[name].push(measured);
+      }
+    }
+    if ((round + 1) % logEvery === 0) log(`round ${round + 1}/${rounds}`);
+  }
+  return times;
+}
+
+/**
  * A corpus bench's table and notes as Markdown, with the notes every such bench
  * ends on: a partial corpus (--pages) and the checks that failed.
  */

@@ -43,7 +43,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   BENCH_CONFIG, BENCH_URL, CORPUS_DIR, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus,
-  kb, loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain, tableWithNotes,
+  kb, loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain, tableWithNotes, timeInTurns,
 } from './config.mjs';
 
 const HERE = path.join(ROOT, 'benches', 'edge');
@@ -285,21 +285,15 @@ export async function run({ iterations = 30, warmup = 10, nativeIterations = 200
   if (run.errors.length) checks.push(`ours reported: ${[...new Set(run.errors)].join('; ')}`);
   for (const c of checks) log(`check: ${c}`);
 
-  // Timing: rounds over pages × engines, the first engine rotating per round.
-  const times = new Map(pages.map((p) => [p.name, Object.fromEntries(ENGINES.map((e) => [e, []]))]));
-  const rounds = warmup + iterations;
-  for (let round = 0; round < rounds; round += 1) {
-    for (const page of pages) {
-      for (let k = 0; k < ENGINES.length; k += 1) {
-        const engine = ENGINES[(round + k) % ENGINES.length];
-        const started = process.hrtime.bigint();
-        await run[engine](page.chunks, returning);
-        const ns = Number(process.hrtime.bigint() - started);
-        if (round >= warmup) times.get(page.name)[engine].push(ns / 1000);
-      }
-    }
-    if ((round + 1) % 10 === 0) log(`round ${round + 1}/${rounds}`);
-  }
+  // Timing: µs per page, engines in turn.
+  const times = await timeInTurns({
+    pages, names: ENGINES, warmup, iterations, log,
+    async time(engine, page) {
+      const started = process.hrtime.bigint();
+      await run[engine](page.chunks, returning);
+      return Number(process.hrtime.bigint() - started) / 1000;
+    },
+  });
 
   log(existsSync(NATIVE) ? `native: ${path.relative(ROOT, NATIVE)} (${nativeIterations} iterations per page)` : 'native: not built');
   const native = nativeRows(nativeIterations);

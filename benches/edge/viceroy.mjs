@@ -32,7 +32,7 @@ import { startOrigin } from '../../tests/edge-shared/origin.mjs';
 import { FASTLY_BUILD_COMMAND, FASTLY_WASM, VICEROY, startViceroy } from '../../tests/edge-shared/viceroy.mjs';
 import {
   BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, appliedKeys, cookieHeader, handoffCookieStatus, kb, loadCorpus,
-  machineLine, median, profileFromSetCookie, quantile, benchMain, tableWithNotes,
+  machineLine, median, profileFromSetCookie, quantile, benchMain, tableWithNotes, timeInTurns,
 } from './config.mjs';
 
 /** Fastly Compute's CPU time limit per request. */
@@ -97,20 +97,15 @@ export async function run({ iterations = 20, warmup = 2, pageFilter = null, log 
     }
     for (const c of checks) log(`check: ${c}`);
 
-    // Timing: rounds over pages, edge and origin in turn (the first one alternating).
-    const times = new Map(pages.map((p) => [p.name, { edge: [], origin: [] }]));
-    const rounds = warmup + iterations;
-    for (let round = 0; round < rounds; round += 1) {
-      for (const page of pages) {
-        const order = round % 2 ? ['origin', 'edge'] : ['edge', 'origin'];
-        for (const which of order) {
-          const r = await get(which === 'edge' ? viceroy.base : originBase, url(page.name), { cookie });
-          if (r.status !== 200) throw new Error(`${which} ${page.name}: HTTP ${r.status}`);
-          if (round >= warmup) times.get(page.name)[which].push(r.ms);
-        }
-      }
-      if ((round + 1) % 5 === 0) log(`round ${round + 1}/${rounds}`);
-    }
+    // Timing: ms per request, edge and origin in turn.
+    const times = await timeInTurns({
+      pages, names: ['edge', 'origin'], warmup, iterations, log, logEvery: 5,
+      async time(which, page) {
+        const r = await get(which === 'edge' ? viceroy.base : originBase, url(page.name), { cookie });
+        if (r.status !== 200) throw new Error(`${which} ${page.name}: HTTP ${r.status}`);
+        return r.ms;
+      },
+    });
 
     const stats = (xs) => ({ median: median(xs), p90: quantile(xs, 0.9), max: Math.max(...xs) });
     const results = pages.map((page) => ({

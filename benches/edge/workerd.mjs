@@ -39,7 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BENCH_CONFIG, QUERY, REQUEST_HEADERS, ROOT, SWAPS, appliedKeys, cookieHeader, handoffCookieStatus, kb,
-  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain, tableWithNotes,
+  loadCorpus, machineLine, median, num, profileFromSetCookie, ratio, versionIn, benchMain, tableWithNotes, timeInTurns,
 } from './config.mjs';
 
 const PKG = path.join(ROOT, 'pkg', 'npm');
@@ -213,19 +213,11 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
     }
     for (const c of checks) log(`check: ${c}`);
 
-    // Timing: rounds over pages × variants, the first variant rotating per round.
-    const times = new Map(pages.map((p) => [p.name, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
-    const rounds = warmup + iterations;
-    for (let round = 0; round < rounds; round += 1) {
-      for (const page of pages) {
-        for (let k = 0; k < VARIANTS.length; k += 1) {
-          const variant = VARIANTS[(round + k) % VARIANTS.length];
-          const { ms } = await request(variant, page.name, cookies[variant]);
-          if (round >= warmup) times.get(page.name)[variant].push(ms * 1000);
-        }
-      }
-      if ((round + 1) % 10 === 0) log(`round ${round + 1}/${rounds}`);
-    }
+    // Timing: µs per run, variants in turn.
+    const times = await timeInTurns({
+      pages, names: VARIANTS, warmup, iterations, log,
+      time: async (variant, page) => (await request(variant, page.name, cookies[variant])).ms * 1000,
+    });
 
     const results = pages.map((page) => {
       const medians = Object.fromEntries(VARIANTS.map((v) => [v, median(times.get(page.name)[v])]));
