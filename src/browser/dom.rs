@@ -138,10 +138,7 @@ impl DomState {
         changed_now: &mut Vec<(Element, String)>,
     ) -> Result<(), String> {
         for element in select_all(document, &change.selector)? {
-            if self
-                .original_attribute(&element, &change.attribute)
-                .is_none()
-            {
+            if !self.keeps_original(&element, &change.attribute) {
                 let original = element.get_attribute(&change.attribute);
                 self.attributes
                     .push((element.clone(), change.attribute.clone(), original));
@@ -177,11 +174,11 @@ impl DomState {
         Ok(())
     }
 
-    fn original_attribute(&self, element: &Element, name: &str) -> Option<&Option<String>> {
+    /// Whether the original value of this element's attribute is kept already.
+    fn keeps_original(&self, element: &Element, name: &str) -> bool {
         self.attributes
             .iter()
-            .find(|(e, n, _)| n == name && e.is_same_node(Some(element)))
-            .map(|(_, _, original)| original)
+            .any(|(e, n, _)| n == name && e.is_same_node(Some(element)))
     }
 
     /// Swaps the elements of one slot; returns how many changed.
