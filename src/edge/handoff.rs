@@ -33,54 +33,90 @@ pub struct Handoff<'a, 'c> {
 
 /// The hand-off as a complete element, ready to insert as HTML.
 pub fn handoff_element(handoff: &Handoff<'_, '_>, csp_nonce: Option<&str>) -> String {
-    let json = serde_json::to_string(handoff).unwrap_or_else(|_| "null".to_string());
     let nonce = csp_nonce
         .map(|n| format!(" nonce=\"{}\"", escape_html(n)))
         .unwrap_or_default();
-    format!(
-        "<script type=\"application/json\" id=\"{HANDOFF_ELEMENT_ID}\"{nonce}>{}</script>",
-        escape_json_for_script(&json)
+    let mut element = format!(
+        "<script type=\"application/json\" id=\"{HANDOFF_ELEMENT_ID}\"{nonce}>"
     )
+    .into_bytes();
+    element.reserve(1024);
+    if write_script_json(&mut element, handoff).is_err() {
+        element.extend_from_slice(b"null");
+    }
+    element.extend_from_slice(b"</script>");
+    // Only whole strings and ASCII were written: always UTF-8.
+    String::from_utf8(element).unwrap_or_default()
 }
 
-/// JSON text made safe inside a `<script>` element (see the module docs). The
-/// result is still valid JSON with the same value.
-pub fn escape_json_for_script(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() + 16);
-    let bytes = json.as_bytes();
-    let mut copied = 0;
-    for (at, &byte) in bytes.iter().enumerate() {
-        let escape = match byte {
-            b'<' => "\\u003c",
-            b'>' => "\\u003e",
-            b'&' => "\\u0026",
-            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
-            0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA8) => {
-                "\\u2028"
-            }
-            0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA9) => {
-                "\\u2029"
-            }
-            _ => continue,
-        };
-        // `at` is on a character boundary: every byte matched above starts one.
-        out.push_str(&json[copied..at]);
-        out.push_str(escape);
-        copied = at + if byte == 0xE2 { 3 } else { 1 };
+/// Appends `value` as JSON that is safe inside a `<script>` element (see the module
+/// docs), in one pass. The text is still valid JSON with the same value.
+///
+/// # Errors
+/// What `value`'s `Serialize` reports (nothing for the hand-off's types).
+pub fn write_script_json<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mark = out.len();
+    let result = value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut *out,
+        ScriptSafe,
+    ));
+    if result.is_err() {
+        out.truncate(mark);
     }
-    out.push_str(&json[copied..]);
-    out
+    result
+}
+
+/// serde_json's compact output, with `<`, `>`, `&`, U+2028 and U+2029 inside
+/// strings written as `\u` escapes.
+struct ScriptSafe;
+
+impl serde_json::ser::Formatter for ScriptSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let bytes = fragment.as_bytes();
+        let mut copied = 0;
+        for (at, &byte) in bytes.iter().enumerate() {
+            let escape: &[u8] = match byte {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                b'&' => b"\\u0026",
+                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+                0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA8) => {
+                    b"\\u2028"
+                }
+                0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA9) => {
+                    b"\\u2029"
+                }
+                _ => continue,
+            };
+            writer.write_all(&bytes[copied..at])?;
+            writer.write_all(escape)?;
+            copied = at + if byte == 0xE2 { 3 } else { 1 };
+        }
+        writer.write_all(&bytes[copied..])
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn script_json(text: &str) -> String {
+        let mut out = Vec::new();
+        write_script_json(&mut out, text).unwrap_or_default();
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     #[test]
     fn hostile_json_cannot_end_the_element() {
         let hostile = "</script><script>alert(1)</script><!-- \u{2028}\u{2029} &amp;";
-        let json = serde_json::to_string(&hostile).unwrap_or_default();
-        let escaped = escape_json_for_script(&json);
+        let escaped = script_json(hostile);
         for forbidden in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
             assert!(!escaped.contains(forbidden), "{forbidden:?} in {escaped}");
         }
@@ -91,8 +127,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_text_survives_escaping_and_never_ends_the_element(text in "\\PC*") {
-            let json = serde_json::to_string(&text).unwrap_or_default();
-            let escaped = escape_json_for_script(&json);
+            let escaped = script_json(&text);
             for forbidden in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
                 proptest::prop_assert!(!escaped.contains(forbidden));
             }

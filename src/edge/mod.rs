@@ -120,8 +120,8 @@ impl EdgeEngine {
             return EdgeResponse::PassThrough(decided.pass.unwrap_or(PassReason::Config));
         };
         let insertions = Insertions {
-            handoff: decided.handoff.clone(),
-            popups: decided.popups.clone(),
+            handoff: decided.handoff,
+            popups: decided.popups,
         };
         // A second, independent nonce for the markers (the visitor id used the
         // entropy as it came).
