@@ -834,3 +834,66 @@ fn utf8_percent_encode(value: &str) -> String {
         })
         .collect()
 }
+
+/// A page in windows-1251, as many Russian sites still serve: what the edge writes
+/// into it (slots, greeting, hand-off) must be in the page's own encoding, whether
+/// the header names the charset or only a `<meta charset>` does; a header charset
+/// wins over the page's meta, as in browsers.
+#[test]
+fn what_the_edge_writes_follows_the_pages_charset() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let visitor = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
+    let page = "<!doctype html><html><head><meta charset=\"windows-1251\"><title>Ресторан</title>\
+                </head><body><h1>Старый заголовок</h1><nav>Меню</nav><p>Текст страницы</p>\
+                <footer>Подвал</footer></body></html>";
+    let run = |content_type: &str, bytes: &[u8]| -> Vec<u8> {
+        let head = ResponseHead {
+            content_type: Some(content_type.into()),
+            ..html_head()
+        };
+        let EdgeResponse::Personalize(mut p) = engine.respond(&visitor, &head) else {
+            panic!("{content_type}: passed through");
+        };
+        let mut out = Vec::new();
+        for chunk in bytes.chunks(7) {
+            out.extend(p.rewriter.write(chunk));
+        }
+        out.extend(p.rewriter.end());
+        assert_eq!(p.rewriter.failure(), None, "{content_type}");
+        out
+    };
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(page);
+    for content_type in ["text/html", "text/html; charset=windows-1251"] {
+        let out = run(content_type, &cp1251);
+        let (text, _, malformed) = encoding_rs::WINDOWS_1251.decode(&out);
+        assert!(!malformed, "{content_type}");
+        for expected in [
+            "<title>Ресторан</title>",
+            "Текст страницы",
+            "Добро пожаловать",
+            "Мы рядом &lt;всегда&gt; &amp; везде",
+            "Здравствуйте, Аня!",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{content_type}: no {expected:?} in {text}"
+            );
+        }
+        // The hand-off is plain ASCII, so that it reads the same in any encoding.
+        let script = text
+            .split("id=\"ep-handoff\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</script>").next())
+            .expect("a hand-off");
+        assert!(script.is_ascii(), "{content_type}: {script}");
+        let handoff = handoff_json(&text);
+        assert_eq!(
+            handoff["decision"]["greetings"][0]["text"],
+            "Здравствуйте, Аня!"
+        );
+    }
+    // The header says UTF-8: a stray windows-1251 meta in the page changes nothing.
+    let out = run("text/html; charset=utf-8", page.as_bytes());
+    let text = String::from_utf8(out).expect("UTF-8 out");
+    assert!(text.contains("Здравствуйте, Аня!") && text.contains("Текст страницы"));
+}

@@ -31,17 +31,22 @@ pub struct Handoff<'a, 'c> {
     pub cookie_status: &'a CookieStatus,
 }
 
-/// The hand-off as a complete element, ready to insert as HTML.
-pub fn handoff_element(handoff: &Handoff<'_, '_>, csp_nonce: Option<&str>) -> String {
+/// The hand-off as a complete element, ready to insert as HTML. `ascii_only` when
+/// the page may not be UTF-8: a `<script>`'s text is not decoded from character
+/// references, so every non-ASCII character is then a `\u` escape.
+pub fn handoff_element(
+    handoff: &Handoff<'_, '_>,
+    csp_nonce: Option<&str>,
+    ascii_only: bool,
+) -> String {
     let nonce = csp_nonce
         .map(|n| format!(" nonce=\"{}\"", escape_html(n)))
         .unwrap_or_default();
-    let mut element = format!(
-        "<script type=\"application/json\" id=\"{HANDOFF_ELEMENT_ID}\"{nonce}>"
-    )
-    .into_bytes();
+    let mut element =
+        format!("<script type=\"application/json\" id=\"{HANDOFF_ELEMENT_ID}\"{nonce}>")
+            .into_bytes();
     element.reserve(1024);
-    if write_script_json(&mut element, handoff).is_err() {
+    if write_script_json(&mut element, handoff, ascii_only).is_err() {
         element.extend_from_slice(b"null");
     }
     element.extend_from_slice(b"</script>");
@@ -50,18 +55,20 @@ pub fn handoff_element(handoff: &Handoff<'_, '_>, csp_nonce: Option<&str>) -> St
 }
 
 /// Appends `value` as JSON that is safe inside a `<script>` element (see the module
-/// docs), in one pass. The text is still valid JSON with the same value.
+/// docs), in one pass; with `ascii_only`, every non-ASCII character is a `\u`
+/// escape too. The text is still valid JSON with the same value.
 ///
 /// # Errors
 /// What `value`'s `Serialize` reports (nothing for the hand-off's types).
 pub fn write_script_json<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     value: &T,
+    ascii_only: bool,
 ) -> serde_json::Result<()> {
     let mark = out.len();
     let result = value.serialize(&mut serde_json::Serializer::with_formatter(
         &mut *out,
-        ScriptSafe,
+        ScriptSafe { ascii_only },
     ));
     if result.is_err() {
         out.truncate(mark);
@@ -70,8 +77,11 @@ pub fn write_script_json<T: Serialize + ?Sized>(
 }
 
 /// serde_json's compact output, with `<`, `>`, `&`, U+2028 and U+2029 inside
-/// strings written as `\u` escapes.
-struct ScriptSafe;
+/// strings written as `\u` escapes (and, with `ascii_only`, every non-ASCII
+/// character).
+struct ScriptSafe {
+    ascii_only: bool,
+}
 
 impl serde_json::ser::Formatter for ScriptSafe {
     fn write_string_fragment<W: ?Sized + std::io::Write>(
@@ -82,24 +92,31 @@ impl serde_json::ser::Formatter for ScriptSafe {
         let bytes = fragment.as_bytes();
         let mut copied = 0;
         for (at, &byte) in bytes.iter().enumerate() {
-            let escape: &[u8] = match byte {
-                b'<' => b"\\u003c",
-                b'>' => b"\\u003e",
-                b'&' => b"\\u0026",
-                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
-                0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA8) => {
-                    b"\\u2028"
-                }
-                0xE2 if bytes.get(at + 1) == Some(&0x80) && bytes.get(at + 2) == Some(&0xA9) => {
-                    b"\\u2029"
-                }
-                _ => continue,
+            // Most bytes need nothing: plain ASCII, or (unless `ascii_only`) a byte
+            // of a character other than U+2028/U+2029, which start with E2.
+            let candidate = match byte {
+                b'<' | b'>' | b'&' => true,
+                0x00..=0x7F => false,
+                0xE2 => true,
+                _ => self.ascii_only && byte >= 0xC0,
             };
+            if !candidate || at < copied {
+                continue;
+            }
+            let Some(c) = fragment.get(at..).and_then(|rest| rest.chars().next()) else {
+                continue;
+            };
+            if !(c.is_ascii() || self.ascii_only || matches!(c, '\u{2028}' | '\u{2029}')) {
+                continue;
+            }
             writer.write_all(&bytes[copied..at])?;
-            writer.write_all(escape)?;
-            copied = at + if byte == 0xE2 { 3 } else { 1 };
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            copied = at + c.len_utf8();
         }
-        writer.write_all(&bytes[copied..])
+        writer.write_all(&fragment.as_bytes()[copied..])
     }
 }
 
@@ -108,8 +125,12 @@ mod tests {
     use super::*;
 
     fn script_json(text: &str) -> String {
+        script_json_with(text, false)
+    }
+
+    fn script_json_with(text: &str, ascii_only: bool) -> String {
         let mut out = Vec::new();
-        write_script_json(&mut out, text).unwrap_or_default();
+        write_script_json(&mut out, text, ascii_only).unwrap_or_default();
         String::from_utf8(out).unwrap_or_default()
     }
 
@@ -129,6 +150,17 @@ mod tests {
         fn any_text_survives_escaping_and_never_ends_the_element(text in "\\PC*") {
             let escaped = script_json(&text);
             for forbidden in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+                proptest::prop_assert!(!escaped.contains(forbidden));
+            }
+            let back: String = serde_json::from_str(&escaped).unwrap_or_default();
+            proptest::prop_assert_eq!(back, text);
+        }
+
+        #[test]
+        fn ascii_only_json_is_ascii_and_keeps_the_value(text in "\\PC*") {
+            let escaped = script_json_with(&text, true);
+            proptest::prop_assert!(escaped.is_ascii(), "{}", escaped);
+            for forbidden in ["<", ">", "&"] {
                 proptest::prop_assert!(!escaped.contains(forbidden));
             }
             let back: String = serde_json::from_str(&escaped).unwrap_or_default();

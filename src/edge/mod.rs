@@ -27,7 +27,7 @@ use crate::core::profile::codec::SigningKey;
 pub use cache::HeaderChanges;
 pub use handoff::Handoff;
 pub use request::EdgeRequest;
-pub use response::{PassReason, ResponseHead};
+pub use response::{PageCharset, PassReason, ResponseHead};
 pub use rewrite::{Insertions, RewriteLimits, StreamRewriter};
 use serde::Serialize;
 
@@ -188,6 +188,7 @@ impl EdgeEngine {
                 cookie_status: &view.cookie_status,
             },
             nonce,
+            charset.may_not_be_utf8(),
         );
         let set_cookie = set_cookie_value(&view.cookie, request.is_https());
         let explain = self.options.explain_header.then(|| summary.clone());
@@ -223,7 +224,7 @@ pub struct Decided {
     pub summary: String,
     /// The response's character set.
     #[serde(skip)]
-    pub charset: Option<response::Charset>,
+    pub charset: Option<response::PageCharset>,
 }
 
 impl Decided {

@@ -64,13 +64,30 @@ impl PassReason {
 /// The character set of a response the edge rewrites.
 pub type Charset = &'static encoding_rs::Encoding;
 
+/// A page's character set as far as the response head tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCharset {
+    /// The encoding to start in: the `Content-Type` charset, else UTF-8.
+    pub encoding: Charset,
+    /// Whether `Content-Type` named it. A named charset is final (HTTP overrides the
+    /// page); otherwise a `<meta charset>` in the page switches the rewriter.
+    pub declared: bool,
+}
+
+impl PageCharset {
+    /// Whether text the edge writes into the page could end up in another encoding
+    /// than UTF-8, so that JSON in it must be plain ASCII (`\u` escapes).
+    pub fn may_not_be_utf8(self) -> bool {
+        !(self.declared && self.encoding == encoding_rs::UTF_8)
+    }
+}
+
 /// Whether the response to a `method` request may be rewritten, and in which
-/// character set (UTF-8 when the header names none; a `<meta charset>` in the page
-/// still switches the rewriter).
+/// character set.
 ///
 /// # Errors
 /// The reason it must pass through untouched.
-pub fn rewritable(method: &str, head: &ResponseHead) -> Result<Charset, PassReason> {
+pub fn rewritable(method: &str, head: &ResponseHead) -> Result<PageCharset, PassReason> {
     if !method.eq_ignore_ascii_case("GET") {
         return Err(PassReason::Method);
     }
@@ -106,10 +123,17 @@ pub fn rewritable(method: &str, head: &ResponseHead) -> Result<Charset, PassReas
             .then(|| value.trim().trim_matches('"'))
     });
     match charset {
-        None => Ok(encoding_rs::UTF_8),
+        None => Ok(PageCharset {
+            encoding: encoding_rs::UTF_8,
+            declared: false,
+        }),
         Some(label) => encoding_rs::Encoding::for_label(label.as_bytes())
             // lol-html needs an ASCII-compatible encoding (not UTF-16, not ISO-2022-JP).
             .filter(|e| e.is_ascii_compatible() && *e != encoding_rs::ISO_2022_JP)
+            .map(|encoding| PageCharset {
+                encoding,
+                declared: true,
+            })
             .ok_or(PassReason::Charset),
     }
 }
@@ -181,11 +205,17 @@ mod tests {
         };
         assert_eq!(
             rewritable("GET", &with("text/html")),
-            Ok(encoding_rs::UTF_8)
+            Ok(PageCharset {
+                encoding: encoding_rs::UTF_8,
+                declared: false
+            })
         );
         assert_eq!(
             rewritable("GET", &with("TEXT/HTML; charset=\"windows-1251\"")),
-            Ok(encoding_rs::WINDOWS_1251)
+            Ok(PageCharset {
+                encoding: encoding_rs::WINDOWS_1251,
+                declared: true
+            })
         );
         assert_eq!(
             rewritable("GET", &with("text/html; charset=utf-16le")),

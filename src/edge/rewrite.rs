@@ -20,7 +20,7 @@
 use crate::core::config::Content;
 use crate::core::html::escape_html;
 use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
-use crate::edge::response::Charset;
+use crate::edge::response::PageCharset;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, DocumentEnd, Element};
 use lol_html::{
@@ -123,7 +123,8 @@ impl ParsedSelectors {
 }
 
 impl StreamRewriter {
-    /// A rewriter that applies `plan` to a page in `charset`. `nonce` makes this
+    /// A rewriter that applies `plan` to a page in `charset` (switched by a
+    /// `<meta charset>` in the page when the header named none). `nonce` makes this
     /// response's markers unguessable (random bits from the platform).
     ///
     /// # Errors
@@ -132,12 +133,16 @@ impl StreamRewriter {
         plan: &PagePlan,
         insertions: Insertions,
         selectors: &ParsedSelectors,
-        charset: Charset,
+        charset: PageCharset,
         limits: RewriteLimits,
         nonce: u64,
     ) -> Result<StreamRewriter, String> {
-        let encoding = AsciiCompatibleEncoding::new(charset)
-            .ok_or_else(|| format!("the charset {} is not ASCII-compatible", charset.name()))?;
+        let encoding = AsciiCompatibleEncoding::new(charset.encoding).ok_or_else(|| {
+            format!(
+                "the charset {} is not ASCII-compatible",
+                charset.encoding.name()
+            )
+        })?;
         let wanted_templates: Vec<String> = plan
             .slots
             .iter()
@@ -150,7 +155,9 @@ impl StreamRewriter {
         )));
         let mut failure = None;
         let settings = build_settings(plan, insertions, selectors, &splicer, limits, &mut failure)
-            .with_encoding(encoding);
+            .with_encoding(encoding)
+            // What the edge inserts is then written in the page's own encoding.
+            .with_adjust_charset_on_meta_tag(!charset.declared);
         Ok(StreamRewriter {
             rewriter: Some(HtmlRewriter::new(settings, SplicerSink(splicer.clone()))),
             splicer,
