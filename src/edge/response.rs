@@ -139,17 +139,37 @@ pub fn rewritable(method: &str, head: &ResponseHead) -> Result<PageCharset, Pass
 }
 
 /// The script nonce of a `Content-Security-Policy`, if it has one, so the hand-off
-/// element carries the same nonce as the page's own scripts.
-pub fn csp_nonce(policy: &str) -> Option<&str> {
-    policy
-        .split([' ', ';', ','])
-        .filter_map(|token| token.strip_prefix("'nonce-")?.strip_suffix('\''))
-        .find(|nonce| {
-            !nonce.is_empty()
-                && nonce.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
-                })
-        })
+/// element carries the same nonce as the page's own scripts. The nonce is read from
+/// the directive that governs `<script>` elements: `script-src-elem`, else
+/// `script-src`, else `default-src` (a `style-src` nonce is not a script's).
+pub fn csp_nonce(header: &str) -> Option<&str> {
+    const GOVERNING: [&str; 3] = ["script-src-elem", "script-src", "default-src"];
+    // Several policies may arrive joined by commas; each is checked on its own.
+    header.split(',').find_map(|policy| {
+        let directives: Vec<(&str, &str)> = policy
+            .split(';')
+            .filter_map(|directive| {
+                let directive = directive.trim();
+                let (name, values) = directive.split_once([' ', '\t']).unwrap_or((directive, ""));
+                (!name.is_empty()).then_some((name, values))
+            })
+            .collect();
+        let governing = GOVERNING.iter().find_map(|wanted| {
+            directives
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+        })?;
+        governing
+            .1
+            .split_ascii_whitespace()
+            .filter_map(|token| token.strip_prefix("'nonce-")?.strip_suffix('\''))
+            .find(|nonce| {
+                !nonce.is_empty()
+                    && nonce.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+                    })
+            })
+    })
 }
 
 #[cfg(test)]
@@ -234,6 +254,24 @@ mod tests {
             Some("r4nd0m+/=")
         );
         assert_eq!(csp_nonce("script-src 'self'"), None);
+        // The directive that governs scripts, not the first nonce anywhere.
+        assert_eq!(
+            csp_nonce("style-src 'nonce-style1'; script-src 'nonce-script1'"),
+            Some("script1")
+        );
+        assert_eq!(
+            csp_nonce("script-src 'nonce-a'; script-src-elem 'nonce-b'"),
+            Some("b")
+        );
+        assert_eq!(csp_nonce("default-src 'nonce-d'; img-src *"), Some("d"));
+        // script-src governs and has no nonce: none, even if default-src has one.
+        assert_eq!(csp_nonce("default-src 'nonce-d'; script-src 'self'"), None);
+        assert_eq!(csp_nonce("style-src 'nonce-only-styles'"), None);
+        // Two policies: the first that governs scripts with a nonce.
+        assert_eq!(
+            csp_nonce("img-src *, script-src 'nonce-second'"),
+            Some("second")
+        );
         assert_eq!(csp_nonce("script-src 'nonce-\"><x'"), None);
     }
 }
