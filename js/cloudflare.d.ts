@@ -7,8 +7,12 @@ export interface EdgeOptions {
   config: SiteConfig | string;
   /** `edge_persona_edge_bg.wasm`: a `WebAssembly.Module` in Workers, its bytes in Node. */
   wasm: WebAssembly.Module | BufferSource;
-  /** HMAC-SHA256 keys for the profile cookie; the first signs, all verify. */
-  keys?: { id: string; secret: string }[];
+  /**
+   * HMAC-SHA256 keys for the profile cookie; the first signs, all verify. Also their
+   * JSON text (as the `EDGE_PERSONA_KEYS` secret holds it): text that does not parse
+   * fails the load, and responses then pass through untouched.
+   */
+  keys?: { id: string; secret: string }[] | string;
   /** Add the `edge-persona-explain` header (config ids only, never visitor data). */
   explainHeader?: boolean;
   /**
@@ -35,6 +39,14 @@ export interface Personalizer {
 }
 
 export function createPersonalizer(options: EdgeOptions): Personalizer;
+
+/**
+ * The origin's response personalized for `request` (or untouched), in one call. The
+ * personalizer for `options` is made on first use and kept: pass the same options
+ * object every time to load the config once per isolate. The origin request should
+ * come from {@link Personalizer.originRequest} (it leaves the profile cookie out).
+ */
+export function personalize(request: Request, originResponse: Response, options: EdgeOptions): Response;
 
 /** A ready Worker (`export default createHandler({ config, wasm })`). */
 export function createHandler(

@@ -80,13 +80,25 @@ function requestFacts(request) {
   };
 }
 
+/**
+ * The encodings fetch() decodes before handing the body over (workerd and Node's
+ * undici alike): the header stays, but the body is the page itself.
+ */
+const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br", "identity", ""]);
+
+/** The body's encoding if it is still encoded (e.g. zstd), else null. */
+function stillEncoded(contentEncoding) {
+  const encoding = (contentEncoding ?? "").trim().toLowerCase();
+  return DECODED_BY_FETCH.has(encoding) ? null : encoding;
+}
+
 function responseHead(response) {
   const h = response.headers;
   return {
     status: response.status,
     contentType: h.get("content-type"),
-    // fetch() hands the body over decoded (workerd and Node alike).
-    contentEncoding: null,
+    // An encoding fetch() did not decode makes the response pass through untouched.
+    contentEncoding: stillEncoded(h.get("content-encoding")),
     contentRange: h.has("content-range"),
     cacheControl: h.get("cache-control"),
     contentSecurityPolicy: h.get("content-security-policy"),
@@ -130,7 +142,7 @@ function chooseStrategy(strategy, config) {
  * @param {object} options
  * @param {object|string} options.config  the site config (object or JSON text)
  * @param {WebAssembly.Module|BufferSource} options.wasm  edge_persona_edge_bg.wasm
- * @param {{id: string, secret: string}[]} [options.keys]  HMAC keys for the profile cookie
+ * @param {{id: string, secret: string}[]|string} [options.keys]  HMAC keys for the profile cookie (or their JSON text)
  * @param {boolean} [options.explainHeader]  add `edge-persona-explain` (config ids only)
  * @param {"auto"|"lol-html"|"htmlrewriter"} [options.strategy]
  * @param {(error: Error) => void} [options.onError]  told about failures (no visitor data)
@@ -143,7 +155,8 @@ export function createPersonalizer(options) {
   try {
     loadWasm(wasm);
     const json = typeof config === "string" ? config : JSON.stringify(config);
-    worker = new EdgeWorker(json, keys ? JSON.stringify(keys) : undefined, explainHeader);
+    const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
+    worker = new EdgeWorker(json, keysJson, explainHeader);
   } catch (error) {
     onError(error instanceof Error ? error : new Error(String(error)));
   }
@@ -156,7 +169,9 @@ export function createPersonalizer(options) {
       if (cookie === undefined) headers.delete("cookie");
       else headers.set("cookie", cookie);
     }
-    return new Request(url, { method: request.method, headers, body: request.body, redirect: "manual" });
+    // A streamed body needs `duplex: "half"` in Node (workerd ignores it).
+    const body = request.body ?? undefined;
+    return new Request(url, { method: request.method, headers, body, redirect: "manual", ...(body ? { duplex: "half" } : {}) });
   }
 
   /** The origin's response, personalized for `request` (or untouched). */
@@ -173,6 +188,26 @@ export function createPersonalizer(options) {
   }
 
   return { originRequest, personalize, strategy, get ready() { return worker !== null; } };
+}
+
+/** Personalizers made by `personalize`, one per options object. */
+const personalizers = new WeakMap();
+
+/**
+ * The origin's response personalized for `request`, in one call: the personalizer
+ * for `options` is made on first use and kept, so pass the same options object
+ * every time (a module-level constant) to load the config once per isolate.
+ * @param {Request} request
+ * @param {Response} originResponse
+ * @param {Parameters<typeof createPersonalizer>[0]} options
+ */
+export function personalize(request, originResponse, options) {
+  let personalizer = personalizers.get(options);
+  if (!personalizer) {
+    personalizer = createPersonalizer(options);
+    personalizers.set(options, personalizer);
+  }
+  return personalizer.personalize(request, originResponse);
 }
 
 function withLolHtml(worker, request, originResponse, onError) {
@@ -314,18 +349,33 @@ function withHtmlRewriter(worker, request, originResponse) {
  */
 export function createHandler(options) {
   let personalizer = null;
+  const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   return {
     async fetch(request, env, ctx) {
       personalizer ??= createPersonalizer({
         ...options,
-        keys: options.keys ?? (env?.EDGE_PERSONA_KEYS ? JSON.parse(env.EDGE_PERSONA_KEYS) : undefined),
+        onError,
+        // The secret's JSON text as it is: one that does not parse fails the load
+        // (reported), and pages then pass through untouched.
+        keys: options.keys ?? (env?.EDGE_PERSONA_KEYS || undefined),
         explainHeader: options.explainHeader ?? env?.EDGE_PERSONA_EXPLAIN === "true",
         strategy: options.strategy ?? env?.EDGE_PERSONA_STRATEGY ?? "auto",
       });
       const url = new URL(request.url);
       const origin = options.origin ?? env?.EDGE_PERSONA_ORIGIN;
       const target = origin ? new URL(url.pathname + url.search, origin).toString() : request.url;
-      const response = await fetch(personalizer.originRequest(request, target));
+      let response;
+      try {
+        response = await fetch(personalizer.originRequest(request, target));
+      } catch {
+        // The origin is unreachable: say so, as a CDN would, instead of an exception.
+        // (The error's own text may hold the request's URL, so it is not logged.)
+        onError(new Error("the origin did not answer"));
+        return new Response("502 Bad Gateway: the origin did not answer\n", {
+          status: 502,
+          headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+        });
+      }
       return personalizer.personalize(request, response);
     },
   };

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS } from '../edge-shared/origin.mjs';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE } from '../edge-shared/origin.mjs';
 
 const PKG = path.join(REPO, 'pkg', 'npm');
 const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
@@ -76,7 +76,7 @@ export default {
   copyFileSync(WASM, path.join(outDir, 'edge_persona_edge_bg.wasm'));
 }
 
-function startWorker(strategy) {
+function startWorker(strategy, bindings = {}) {
   return new Miniflare({
     scriptPath: path.join(dir, 'worker.js'),
     modules: true,
@@ -87,6 +87,7 @@ function startWorker(strategy) {
       EDGE_PERSONA_ORIGIN: origin.url,
       EDGE_PERSONA_EXPLAIN: 'true',
       ...(strategy ? { EDGE_PERSONA_STRATEGY: strategy } : {}),
+      ...bindings,
     },
     cf: { country: 'RU', region: 'Moscow', city: 'Moscow', timezone: 'Europe/Moscow' },
   });
@@ -169,7 +170,7 @@ for (const strategy of ['lol-html', 'htmlrewriter']) {
     assert.ok(image.body.equals(PNG), 'image bytes identical');
     assert.equal(image.headers.get('cache-control'), 'public, max-age=86400');
     assert.ok(image.headers.get('etag'));
-    for (const [method, pathname, status] of [['HEAD', '/', 200], ['GET', '/missing', 404], ['GET', '/range', 206]]) {
+    for (const [method, pathname, status] of [['HEAD', '/', 200], ['GET', '/missing', 404], ['GET', '/range', 206], ['GET', '/compress', 200]]) {
       const direct = await fetch(new URL(pathname, origin.url), { method });
       const expected = Buffer.from(await direct.arrayBuffer());
       const got = await get(workers[strategy], pathname, { method });
@@ -235,4 +236,40 @@ test('htmlrewriter: slots left to the browser keep the anti-flicker style', asyn
     return;
   }
   assert.fail('eight visitors in a row were in the holdout');
+});
+
+test('a signing-keys secret that is not JSON: pages pass through untouched, nothing is set', async () => {
+  const worker = startWorker('lol-html', { EDGE_PERSONA_KEYS: '[{"id": "k1", "secret": ' });
+  try {
+    const direct = Buffer.from(await (await fetch(new URL('/', origin.url))).arrayBuffer());
+    const got = await get(worker, fresh('/'));
+    assert.equal(got.status, 200);
+    assert.ok(got.body.equals(direct), 'the origin\'s page, byte for byte');
+    assert.ok(!(got.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`), 'no profile cookie');
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test('an origin that does not answer gives a 502, not an exception', async () => {
+  const worker = startWorker('lol-html', { EDGE_PERSONA_ORIGIN: 'http://127.0.0.1:9' });
+  try {
+    const got = await get(worker, fresh('/', 'utm_source=secret-campaign'));
+    assert.equal(got.status, 502);
+    assert.match(got.text, /origin did not answer/);
+    assert.ok(!got.text.includes('secret-campaign'), 'nothing of the request in the answer');
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test('a body in an encoding fetch() does not decode is never rewritten', async () => {
+  for (const strategy of ['lol-html', 'htmlrewriter']) {
+    const got = await get(workers[strategy], '/compress');
+    assert.ok(got.body.equals(COMPRESS_PAGE), `${strategy}: bytes identical`);
+    // Miniflare hands the header over as `mf-content-encoding` (so that Node does not decode).
+    const encoding = got.headers.get('content-encoding') ?? got.headers.get('mf-content-encoding');
+    assert.equal(encoding, 'compress', `${strategy}: the encoding is kept`);
+    assert.ok(!(got.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`), `${strategy}: no profile cookie`);
+  }
 });
