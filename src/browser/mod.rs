@@ -14,7 +14,7 @@ mod dom;
 mod patterns;
 
 use crate::core::config::ConsentLevel;
-use crate::core::consent::storage_verdict;
+use crate::core::consent::{storage_verdict, StorageVerdict};
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
@@ -46,8 +46,27 @@ pub struct Runtime {
 
 struct LastPageView {
     facts: RequestFacts,
+    /// The profile cookie as the page had it (also when it was not read for lack of
+    /// consent: a later grant then builds on the stored profile, not over it).
     cookie: Option<String>,
     entropy: u64,
+    /// What the decision was built on, for `explain()`.
+    basis: Basis,
+}
+
+/// What a page view's decision was built on.
+enum Basis {
+    /// The profile cookie (or a fresh profile): run the page view again.
+    Cookie,
+    /// The profile held in memory before this view (a later view of the page's
+    /// life, the cookie unread or unwritable): visit a copy of it again.
+    Memory(Box<Profile>),
+    /// The edge's decision, taken over as it was.
+    Adopted {
+        decision: Value,
+        storage: StorageVerdict,
+        cookie_status: CookieStatus,
+    },
 }
 
 impl LastPageView {
@@ -161,21 +180,29 @@ impl Runtime {
         let site = &self.engine.config().site;
         let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
         let https = is_https(&facts.url);
-        let json = match (&self.last, storage.allowed) {
-            // A later page view of this page's life (SPA navigation) still without
-            // consent: it builds on the profile held in memory, so the visitor keeps
-            // one id (the same variants) and popup caps count across routes.
-            (Some(last), false) => {
+        // A later page view of this page's life (SPA navigation) builds on the profile
+        // held in memory when it cannot build on the cookie: without consent (the
+        // cookie is not read), or with consent but no cookie (cookies blocked or not
+        // kept). The visitor then keeps one id (the same variants) and popup caps
+        // count across routes.
+        let builds_on_memory =
+            self.last.is_some() && (!storage.allowed || profile_cookie.is_none());
+        let json = match &self.last {
+            Some(last) if builds_on_memory => {
                 let entropy = last.entropy;
-                let write = if storage.withdrawn && profile_cookie.is_some() {
+                let before = Box::new(self.profile.clone());
+                let mut decision =
+                    self.engine
+                        .visit(&mut self.profile, &facts, consent, storage.allowed, false);
+                decision.reasons.clear();
+                let write = if storage.allowed {
+                    self.profile.consent = consent.unwrap_or(site.consent.level) as u8;
+                    self.engine.store_cookie(&self.profile, &[])
+                } else if storage.withdrawn && profile_cookie.is_some() {
                     self.engine.cookie_delete()
                 } else {
                     CookieWrite::Unchanged
                 };
-                let mut decision =
-                    self.engine
-                        .visit(&mut self.profile, &facts, consent, false, false);
-                decision.reasons.clear();
                 let json = to_json(&PageViewOutput {
                     decision: &decision,
                     storage: &storage,
@@ -185,8 +212,9 @@ impl Runtime {
                 self.plan = PagePlan::from_decision(&decision);
                 self.last = Some(LastPageView {
                     facts,
-                    cookie: None,
+                    cookie: profile_cookie,
                     entropy,
+                    basis: Basis::Memory(before),
                 });
                 json
             }
@@ -215,6 +243,7 @@ impl Runtime {
                     facts,
                     cookie: profile_cookie,
                     entropy,
+                    basis: Basis::Cookie,
                 });
                 json
             }
@@ -292,6 +321,11 @@ impl Runtime {
             facts,
             cookie: profile_cookie,
             entropy,
+            basis: Basis::Adopted {
+                decision,
+                storage,
+                cookie_status,
+            },
         });
         Ok(json)
     }
@@ -303,13 +337,52 @@ impl Runtime {
             .last
             .as_ref()
             .ok_or_else(|| JsError::new("explain: there has been no page view yet"))?;
-        let view = last.rerun(&self.engine, self.consent, true);
-        to_json(&PageViewOutput {
-            decision: &view.decision,
-            storage: &view.storage,
-            cookie_status: &view.cookie_status,
-            set_cookie: None,
-        })
+        match &last.basis {
+            Basis::Cookie => {
+                let view = last.rerun(&self.engine, self.consent, true);
+                to_json(&PageViewOutput {
+                    decision: &view.decision,
+                    storage: &view.storage,
+                    cookie_status: &view.cookie_status,
+                    set_cookie: None,
+                })
+            }
+            Basis::Memory(before) => {
+                let site = &self.engine.config().site;
+                let storage = storage_verdict(
+                    &site.consent,
+                    self.consent,
+                    last.facts.global_privacy_control,
+                );
+                let mut profile = (**before).clone();
+                let decision = self.engine.visit(
+                    &mut profile,
+                    &last.facts,
+                    self.consent,
+                    storage.allowed,
+                    true,
+                );
+                to_json(&PageViewOutput {
+                    decision: &decision,
+                    storage: &storage,
+                    cookie_status: &CookieStatus::Absent,
+                    set_cookie: None,
+                })
+            }
+            // The page shows the edge's decision: that is what is explained (with
+            // the edge's reasons), not a second decision made here.
+            Basis::Adopted {
+                decision,
+                storage,
+                cookie_status,
+            } => to_json(&AdoptOutput {
+                decision,
+                storage,
+                cookie_status,
+                set_cookie: None,
+                adopted: true,
+            }),
+        }
     }
 
     /// Applies the last decision to the document. Returns JSON `{applied, errors}`;
@@ -404,6 +477,15 @@ impl Runtime {
             self.profile.consent = level.map_or(0, |l| l as u8);
             self.engine.store_cookie(&self.profile, &[])
         } else if verdict.withdrawn || (was_allowed && !verdict.allowed) {
+            // Nothing of the stored profile may be used any more, in memory either:
+            // later page views start from a profile with no history (the same id,
+            // so what this page shows does not flip).
+            let now = self.profile.last_seen;
+            self.profile = Profile::new(self.profile.visitor_id, now);
+            if let Some(last) = &mut self.last {
+                last.cookie = None;
+                last.basis = Basis::Memory(Box::new(self.profile.clone()));
+            }
             self.engine.cookie_delete()
         } else {
             CookieWrite::Unchanged
@@ -418,6 +500,7 @@ impl Runtime {
         self.profile = Profile::new(entropy, minutes_from_ms(now_ms as i64));
         if let Some(last) = &mut self.last {
             last.cookie = None;
+            last.basis = Basis::Memory(Box::new(self.profile.clone()));
         }
         set_cookie_value(&self.engine.cookie_delete(), self.https())
     }

@@ -191,3 +191,90 @@ test('without consent, SPA navigations build on one in-memory profile (same visi
   assert.equal(await cookie(context, COOKIE), undefined);
   await close();
 });
+
+/** Waits for the page's `n`th decision. */
+async function decisions(page, n) {
+  await page.waitForFunction((k) => window.__ep.events.filter((e) => e.name === 'decision').length >= k, n);
+}
+
+/** A returning visitor's stored profile: one consenting page view in a first context. */
+async function storedProfile() {
+  const first = await newContext(browser);
+  await first.storedConsent();
+  const page = await first.context.newPage();
+  await visit(page, server, '/');
+  const profile = await page.evaluate(() => window.edgePersona.export());
+  const cookies = await first.context.cookies();
+  await first.close();
+  return { profile, cookies };
+}
+
+test('a consent that arrives after an SPA navigation adds to the stored profile instead of replacing it', async () => {
+  server.configure({});
+  const { profile, cookies } = await storedProfile();
+  assert.equal(profile.stored, true);
+  // The same visitor comes back; the CMP answers only after a route change.
+  const { context, log, close } = await newContext(browser);
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false, 'no answer yet: contextual');
+  await page.evaluate(() => history.pushState({}, '', '/?route=menu'));
+  await decisions(page, 2);
+  await page.evaluate(() => window.edgePersona.consent('personalization'));
+  await page.waitForFunction(() => window.edgePersona.export().stored === true);
+  const after = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(after.visitorId, profile.visitorId, 'the stored visitor, not a new one');
+  assert.ok(after.pageViews > profile.pageViews, `page views ${after.pageViews} after ${profile.pageViews}`);
+  const stored = await cookie(context, COOKIE);
+  assert.ok(stored && stored.value !== cookies.find((c) => c.name === COOKIE).value, 'the stored profile was updated');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
+test('withdrawing consent drops the profile from memory too: later routes start without history', async () => {
+  server.configure({});
+  const { cookies } = await storedProfile();
+  const { context, log, storedConsent, close } = await newContext(browser);
+  await storedConsent();
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const before = await page.evaluate(() => window.edgePersona.export());
+  assert.ok(before.pageViews >= 2, 'the returning visitor\'s history is in use');
+  await page.evaluate(() => window.edgePersona.consent('denied'));
+  assert.equal(await cookie(context, COOKIE), undefined, 'the cookie is deleted');
+  const withdrawn = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(withdrawn.stored, false);
+  assert.equal(withdrawn.pageViews, 0, 'no history left in memory');
+  await page.evaluate(() => history.pushState({}, '', '/?route=menu'));
+  await decisions(page, 2);
+  const later = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(later.pageViews, 1, 'the new route counts from nothing');
+  assert.equal(later.visits, 1);
+  assert.equal(await cookie(context, COOKIE), undefined, 'and nothing is stored');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
+test('with consent but cookies that do not stick, SPA routes keep one visitor in memory', async () => {
+  server.configure({});
+  const { context, log, storedConsent, close } = await newContext(browser);
+  await storedConsent();
+  // Every cookie write is dropped (a browser that blocks them silently).
+  await context.addInitScript(() => {
+    Object.defineProperty(Document.prototype, 'cookie', { configurable: true, get() { return ''; }, set() {} });
+  });
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const first = await page.evaluate(() => window.edgePersona.export());
+  for (const [i, path] of ['/?route=1', '/?route=2'].entries()) {
+    await page.evaluate((p) => history.pushState({}, '', p), path);
+    await decisions(page, i + 2);
+  }
+  const later = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(later.visitorId, first.visitorId, 'one visitor id (the same variants) for the page life');
+  assert.equal(later.pageViews, first.pageViews + 2, 'page views add up');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});

@@ -73,6 +73,13 @@ test('the edge personalizes the HTML and the browser runtime takes its decision 
       parsed.handoff.decision.slots.map((s) => [s.slot, s.experience]),
     );
     assert.deepEqual(await page.evaluate(() => window.__slotChanges), [], 'no slot changed after parsing');
+
+    // explain() explains what the page shows, the edge's decision, and counts nothing.
+    const before = await page.evaluate(() => window.edgePersona.export());
+    const explained = await page.evaluate(() => window.edgePersona.explain());
+    assert.equal(explained.adopted, true);
+    assert.deepEqual(explained.decision, parsed.handoff.decision);
+    assert.deepEqual(await page.evaluate(() => window.edgePersona.export()), before);
     await shot(page, 'edge-handoff-first-visit');
     assertClean(log, 'edge hand-off');
   } finally {
