@@ -254,6 +254,15 @@ test('a page the origin gzips is personalized: asked for as gzip, decoded while 
   handoff(identity.text());
 });
 
+test('a gzip page the origin cut short ends the visitor\'s response with an error, not as a complete page', async () => {
+  const url = fresh('/gzip-damaged');
+  await assert.rejects(
+    get(viceroy.demo.base, url, { headers: { accept: 'text/html', 'accept-encoding': 'gzip', 'sec-fetch-dest': 'document' } }),
+    (error) => /aborted|socket hang up|ECONNRESET|terminated/i.test(String(error?.message ?? error) + String(error?.code ?? '')),
+    'the response must not end as if complete',
+  );
+});
+
 test('every corpus page comes back complete, changed only by the <html> classes and the hand-off', async (t) => {
   const pages = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.html')).sort();
   assert.ok(pages.length >= 10, `expected the landing-page corpus in ${CORPUS_DIR}`);

@@ -43,6 +43,8 @@ export const PNG = Buffer.concat([
 ]);
 export const GZIP_PAGE = gzipSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
 export const BROTLI_PAGE = brotliCompressSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
+/** The gzip page cut short (its Content-Length says so): a body that is damaged gzip. */
+export const DAMAGED_GZIP_PAGE = GZIP_PAGE.subarray(0, Math.floor(GZIP_PAGE.length * 0.6));
 /** A page in an encoding no runtime decodes (LZW `compress`): opaque bytes to the edge. */
 export const COMPRESS_PAGE = Buffer.concat([Buffer.from([0x1f, 0x9d, 0x90]), gzipSync(readFileSync(path.join(DEMO_DIR, 'index.html')))]);
 export const RANGE_BODY = Buffer.from('<!doctype html><html><body><p class="greeting">part of a page</p>'.padEnd(100, ' '));
@@ -115,6 +117,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'br', Vary: 'Accept-Encoding',
       'Cache-Control': 'public, max-age=600', ETag: etag(BROTLI_PAGE),
     }, BROTLI_PAGE);
+  }
+  if (pathname === '/gzip-damaged') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache' }, DAMAGED_GZIP_PAGE);
   }
   if (pathname === '/compress') {
     return send(200, {

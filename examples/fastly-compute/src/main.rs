@@ -31,9 +31,9 @@ use fastly::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, REFERER, USER_AGENT, VARY,
 };
 use fastly::http::{HeaderName, HeaderValue, StatusCode};
-use fastly::{Body, Request, Response};
-use flate2::write::GzDecoder;
-use std::io::Write;
+use fastly::{Request, Response};
+use flate2::bufread::MultiGzDecoder;
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The backend the pages come from.
@@ -212,8 +212,17 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
     origin.append_header(VARY, HeaderValue::from_static("Accept-Encoding"));
     let body = origin.take_body();
     let client_body = origin.stream_to_client();
-    let decoder = gzipped.then(|| GzDecoder::new(Vec::new()));
-    stream_body(&mut personalization, body, decoder, client_body);
+    // Decoded a piece at a time: memory stays bounded however well the page
+    // compresses (one gzip chunk can inflate a thousandfold).
+    let source: Box<dyn Read> = if gzipped {
+        Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+            CHUNK_BYTES,
+            body,
+        )))
+    } else {
+        Box::new(body)
+    };
+    stream_body(&mut personalization, source, client_body);
 }
 
 /// A request for a page: a navigation (`Sec-Fetch-Dest: document`), or one that
@@ -244,70 +253,47 @@ fn accepts_gzip(client: &Request) -> bool {
         })
 }
 
-/// The origin's body through the rewriter (gzip decoded first when `decoder` is
-/// given), chunk by chunk, each chunk's output sent on at once.
-fn stream_body(
-    p: &mut Personalization,
-    mut body: Body,
-    mut decoder: Option<GzDecoder<Vec<u8>>>,
-    mut client: StreamingBody,
-) {
-    let mut client_gone = false;
-    let mut body_complete = true;
-    for chunk in body.read_chunks(CHUNK_BYTES) {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
+/// The origin's body (`source`: gzip already decoded) through the rewriter, at most
+/// `CHUNK_BYTES` at a time, each piece's output sent on at once. A body the origin
+/// did not deliver whole (a read error, damaged gzip) ends the visitor's response
+/// with an error too, after what was rewritten so far, so that neither the browser
+/// nor a cache takes a cut page for a complete one.
+fn stream_body(p: &mut Personalization, mut source: Box<dyn Read>, mut client: StreamingBody) {
+    let mut buffer = vec![0; CHUNK_BYTES];
+    let mut origin_complete = true;
+    loop {
+        let read = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == ErrorKind::Interrupted => continue,
             Err(error) => {
-                // The rewriter's end settles every held slot, so what the visitor
-                // got so far stays well-formed.
-                log(&format!("reading the origin's body failed: {error}"));
-                body_complete = false;
+                log(&format!(
+                    "the origin's body could not be read whole (a read error or damaged gzip): {error}"
+                ));
+                origin_complete = false;
                 break;
             }
         };
-        let decoded = match decoder.as_mut() {
-            Some(decoder) => match decoder.write_all(&chunk) {
-                Ok(()) => std::mem::take(decoder.get_mut()),
-                Err(error) => {
-                    log(&format!("the origin's gzip body is damaged: {error}"));
-                    body_complete = false;
-                    break;
-                }
-            },
-            None => chunk,
-        };
-        let out = p.rewriter.write(&decoded);
+        let out = p.rewriter.write(buffer.get(..read).unwrap_or_default());
         if send(&mut client, &out).is_err() {
-            client_gone = true;
-            break;
+            log("the client went away");
+            let _ = client.abandon();
+            return;
         }
     }
-    // What the gzip decoder still holds at the end of a complete body.
-    if let (Some(decoder), true, false) = (decoder, body_complete, client_gone) {
-        match decoder.finish() {
-            Ok(rest) => {
-                let out = p.rewriter.write(&rest);
-                client_gone = send(&mut client, &out).is_err();
-            }
-            Err(error) => log(&format!("the origin's gzip body is damaged: {error}")),
-        }
-    }
-    if let Some(failure) = p.rewriter.failure() {
-        log(failure);
-    }
-    if client_gone {
-        log("the client went away");
-        let _ = client.abandon();
-        return;
-    }
+    // The rewriter's end settles every held slot, so what the visitor gets stays
+    // well-formed as far as it goes.
     let rest = p.rewriter.end();
     if let Some(failure) = p.rewriter.failure() {
         log(failure);
     }
-    if send(&mut client, &rest)
-        .and_then(|()| client.finish())
-        .is_err()
-    {
+    let sent = send(&mut client, &rest);
+    if sent.is_err() {
+        log("the client went away");
+        let _ = client.abandon();
+    } else if !origin_complete {
+        let _ = client.abandon();
+    } else if client.finish().is_err() {
         log("the client went away");
     }
 }
