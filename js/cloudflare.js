@@ -26,6 +26,16 @@
 import { initSync, EdgeWorker } from "./edge_persona_edge.js";
 
 let wasmLoaded = false;
+/**
+ * The wasm trapped (out of memory, or a bug): its memory can no longer be trusted,
+ * so from then on this isolate passes every response through untouched.
+ */
+let wasmFailed = false;
+
+function wasmFailure(error, onError) {
+  wasmFailed = true;
+  onError(new Error(`the wasm failed; responses pass through from now on (${error?.message ?? error})`));
+}
 
 function loadWasm(wasm) {
   if (wasmLoaded) return;
@@ -164,10 +174,14 @@ export function createPersonalizer(options) {
   /** The request to send to the origin: the profile cookie stays at the edge. */
   function originRequest(request, url = request.url) {
     const headers = new Headers(request.headers);
-    if (worker) {
-      const cookie = worker.originCookie(request.headers.get("cookie") ?? undefined);
-      if (cookie === undefined) headers.delete("cookie");
-      else headers.set("cookie", cookie);
+    if (worker && !wasmFailed) {
+      try {
+        const cookie = worker.originCookie(request.headers.get("cookie") ?? undefined);
+        if (cookie === undefined) headers.delete("cookie");
+        else headers.set("cookie", cookie);
+      } catch (error) {
+        wasmFailure(error, onError);
+      }
     }
     // A streamed body needs `duplex: "half"` in Node (workerd ignores it).
     const body = request.body ?? undefined;
@@ -176,7 +190,7 @@ export function createPersonalizer(options) {
 
   /** The origin's response, personalized for `request` (or untouched). */
   function personalize(request, originResponse) {
-    if (!worker || !originResponse.body) return originResponse;
+    if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
       return strategy === "htmlrewriter"
         ? withHtmlRewriter(worker, request, originResponse)
@@ -221,7 +235,7 @@ function withLolHtml(worker, request, originResponse, onError) {
   let broken = false;
   let freed = false;
   const release = () => {
-    if (!freed) {
+    if (!freed && !wasmFailed) {
       freed = true;
       session.free();
     }
@@ -234,9 +248,9 @@ function withLolHtml(worker, request, originResponse, onError) {
         if (out.length) controller.enqueue(out);
       } catch (error) {
         // The wasm itself failed (it does not panic; this is out of memory or a
-        // trap): the rest goes through as it came.
+        // trap): the rest goes through as it came, and the wasm is not used again.
         broken = true;
-        onError(error);
+        wasmFailure(error, onError);
         controller.enqueue(chunk);
       }
     },
@@ -246,7 +260,7 @@ function withLolHtml(worker, request, originResponse, onError) {
           const out = session.end();
           if (out.length) controller.enqueue(out);
         } catch (error) {
-          onError(error);
+          wasmFailure(error, onError);
         }
       }
       release();

@@ -9,15 +9,21 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO, DEMO_CONFIG } from '../edge-shared/origin.mjs';
+import { REPO, DEMO_CONFIG, DEMO_DIR } from '../edge-shared/origin.mjs';
 
 const PKG = path.join(REPO, 'pkg', 'npm');
 let origin;
 let handler;
+const errors = [];
+const PAGE = readFileSync(path.join(DEMO_DIR, 'index.html'));
 
 before(async () => {
   // An origin that answers with what it received.
   origin = http.createServer((req, res) => {
+    if (req.url === '/page') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(PAGE);
+    }
     let body = '';
     req.on('data', (chunk) => { body += chunk; });
     req.on('end', () => {
@@ -31,6 +37,7 @@ before(async () => {
     config: DEMO_CONFIG,
     wasm: readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm')),
     origin: `http://127.0.0.1:${origin.address().port}`,
+    onError: (error) => errors.push(error.message),
   });
 });
 
@@ -46,4 +53,23 @@ test('a form POST reaches the origin with its body (a streamed body needs duplex
   const response = await handler.fetch(new Request('https://shop.test/book', { method: 'POST', body, duplex: 'half' }), {});
   assert.equal(response.status, 200);
   assert.equal(await response.text(), 'POST name=Anna');
+});
+
+test('a wasm that traps mid-page: the rest of that page goes through, and later responses pass through untouched', async () => {
+  const glue = await import(path.join(PKG, 'edge_persona_edge.js'));
+  const cookie = 'name=%D0%90%D0%BD%D1%8F';
+  const personalized = await handler.fetch(new Request('https://shop.test/page', { headers: { cookie, accept: 'text/html' } }), {});
+  assert.ok((await personalized.text()).includes('id="ep-handoff"'), 'first, personalized');
+  const write = glue.EdgeSession.prototype.write;
+  glue.EdgeSession.prototype.write = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  try {
+    const trapped = await handler.fetch(new Request('https://shop.test/page', { headers: { cookie, accept: 'text/html' } }), {});
+    assert.ok(Buffer.from(await trapped.arrayBuffer()).equals(PAGE), 'the page as the origin sent it');
+  } finally {
+    glue.EdgeSession.prototype.write = write;
+  }
+  assert.ok(errors.some((e) => /the wasm failed/.test(e)), errors.join('; '));
+  const after = await handler.fetch(new Request('https://shop.test/page', { headers: { cookie, accept: 'text/html' } }), {});
+  assert.ok(Buffer.from(await after.arrayBuffer()).equals(PAGE), 'untouched');
+  assert.equal(after.headers.get('set-cookie'), null, 'nothing set');
 });
