@@ -294,19 +294,44 @@ impl Runtime {
             .or_else(|| ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0));
         let site = &self.engine.config().site;
         let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
-        self.profile = if storage.allowed {
-            profile
+        // The edge stores a profile only under a consent the cookie remembers. When it
+        // could not (a first visit, or a cookie from before consent) but the browser
+        // knows the consent, this page view was not recorded: record it here, into
+        // the stored profile, while the page keeps showing the edge's decision.
+        let edge_stored = handoff
+            .get("storage")
+            .and_then(|s| s.get("allowed"))
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let write = if storage.allowed && !edge_stored {
+            let view = self.engine.page_view_decoded(
+                PageViewInput {
+                    facts: &facts,
+                    cookie: profile_cookie.as_deref(),
+                    consent,
+                    entropy,
+                    keys: &[],
+                    explain: false,
+                },
+                Some((profile, cookie_status)),
+            );
+            self.profile = view.profile;
+            view.cookie
         } else {
-            Profile::new(entropy, minutes_from_ms(facts.now_ms))
+            self.profile = if storage.allowed {
+                profile
+            } else {
+                Profile::new(entropy, minutes_from_ms(facts.now_ms))
+            };
+            self.engine.track(
+                &mut self.profile,
+                &facts.events,
+                &facts.page,
+                facts.now_ms,
+                storage.allowed,
+                &[],
+            )
         };
-        let write = self.engine.track(
-            &mut self.profile,
-            &facts.events,
-            &facts.page,
-            facts.now_ms,
-            storage.allowed,
-            &[],
-        );
         let json = to_json(&AdoptOutput {
             decision: &decision,
             storage: &storage,
