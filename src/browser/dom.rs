@@ -293,7 +293,20 @@ impl DomState {
             .iter()
             .find(|p| p.id == id)
             .ok_or_else(|| format!("popup {id:?} is not allowed on this page view"))?;
-        let content = render(document, &popup.content)?;
+        // The edge puts a popup's config content into the page as an inert
+        // `<template data-ep-popup>`: cloning it parses no string here, so it works
+        // under Trusted Types too.
+        let content = match edge_popup_template(document, id)? {
+            Some(template) => {
+                let fragment = document.create_document_fragment();
+                let copy = document
+                    .import_node_with_deep(&template.content(), true)
+                    .map_err(js_error)?;
+                fragment.append_child(&copy).map_err(js_error)?;
+                fragment
+            }
+            None => render(document, &popup.content)?,
+        };
         let backdrop = create(document, "div")?;
         set(&backdrop, "class", "ep-popup-backdrop")?;
         set(&backdrop, "data-ep-popup", id)?;
@@ -399,6 +412,18 @@ fn render(document: &Document, content: &Content) -> Result<DocumentFragment, St
         fragment.set_text_content(Some(text));
     }
     Ok(fragment)
+}
+
+/// The `<template data-ep-popup>` the edge wrote for popup `id`, if the page has one
+/// (found by comparing the attribute: no selector is built from config text).
+fn edge_popup_template(
+    document: &Document,
+    id: &str,
+) -> Result<Option<HtmlTemplateElement>, String> {
+    Ok(select_all(document, "template[data-ep-popup]")?
+        .into_iter()
+        .find(|t| t.get_attribute("data-ep-popup").as_deref() == Some(id))
+        .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok()))
 }
 
 /// The page's `<template data-ep-variant>` with this name, found by comparing the

@@ -5,7 +5,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, newContext, settle, assertClean, shot, CONFIG, PKG_DIR, appliedKey } from './harness.mjs';
+import { startDemo, startDemoWithConfig, launch, newContext, settle, assertClean, shot, CONFIG, PKG_DIR, DEFAULT_CSP, appliedKey } from './harness.mjs';
+
+const TT_CSP = `${DEFAULT_CSP}; require-trusted-types-for 'script'; trusted-types 'none'`;
 import { startLocalEdge } from '../../scripts/local-edge.mjs';
 
 let demo;
@@ -107,5 +109,57 @@ test('hostile cookie values reach the page through the edge as text only', async
     assertClean(log, 'hostile values through the edge');
   } finally {
     await close();
+  }
+});
+
+test('a popup whose content the config writes as HTML opens from the edge\'s inert <template>, under Trusted Types', async () => {
+  const POPUP = {
+    id: 'edge-html-popup', priority: 50, label: 'Подборки',
+    content: { html: '<p class="ep-news">Подборки <b>ресторанов</b> недели</p>' },
+    trigger: { delaySeconds: 0 }, caps: { maxTotal: 5 },
+  };
+  const config = { ...CONFIG, popups: [POPUP] };
+  const site = await startDemoWithConfig(config);
+  site.configure({
+    csp: TT_CSP,
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(config));
+      return true;
+    },
+  });
+  const popupEdge = await startLocalEdge({ port: 0, origin: site.url, config, pkgDir: PKG_DIR });
+  const session = await newContext(browser);
+  const { context, log, close } = session;
+  try {
+    // Popups need storage (their caps are kept in the profile): a visitor whose
+    // consent is stored, on their second page through the edge.
+    await session.storedConsent();
+    const page = await context.newPage();
+    await page.goto(popupEdge.url, { waitUntil: 'domcontentloaded' });
+    await settle(page);
+    await page.waitForFunction(() => document.cookie.includes('ep='));
+    // The edge could not store that first page view (no consent it knew of): the
+    // browser, which knows the consent, recorded it into the stored profile.
+    const first = await page.evaluate(() => window.edgePersona.export());
+    assert.equal(first.stored, true);
+    assert.equal(first.pageViews, 1, 'the first page view is in the stored profile');
+    await page.goto(popupEdge.url, { waitUntil: 'domcontentloaded' });
+    assert.equal(
+      await page.evaluate(() => JSON.parse(document.getElementById('ep-handoff').textContent).storage.allowed),
+      true,
+      'the edge read the consent the profile remembers',
+    );
+    assert.ok(await page.$('template[data-ep-popup="edge-html-popup"]'), 'the edge wrote the popup\'s content as a template');
+    await settle(page);
+    await page.waitForSelector('[role="dialog"] .ep-news', { timeout: 10_000 });
+    assert.equal(await page.textContent('[role="dialog"] .ep-news b'), 'ресторанов', 'the markup, as elements');
+    assert.deepEqual(await page.evaluate(() => window.__ep.violations), [], 'no Trusted Types violation');
+    assertClean(log, 'edge popup');
+  } finally {
+    await close();
+    await popupEdge.close();
+    await site.close();
   }
 });
