@@ -426,7 +426,8 @@ class Persona {
 
     let scrollQueued = false;
     this.listen(window, 'scroll', () => {
-      if (scrollQueued) return;
+      // Layout is read only while a popup still waits for a scroll depth.
+      if (scrollQueued || !this.waitsForScroll()) return;
       scrollQueued = true;
       requestAnimationFrame(() => {
         scrollQueued = false;
@@ -507,6 +508,12 @@ class Persona {
       if (!hasTrigger) this.trigger('load', popup.popup);
     }
     this.trigger('scroll');
+  }
+
+  /** Whether a popup of this decision that has not shown waits for a scroll depth. */
+  waitsForScroll() {
+    return !!this.decision && this.decision.popups.some((popup) =>
+      popup.trigger?.scrollPercent != null && !this.popupsShown.has(popup.popup));
   }
 
   /**
