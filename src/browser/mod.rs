@@ -77,14 +77,13 @@ impl LastPageView {
         consent: Option<ConsentLevel>,
         explain: bool,
     ) -> PageView<'e> {
-        engine.page_view(PageViewInput {
-            facts: &self.facts,
-            cookie: self.cookie.as_deref(),
+        engine.page_view(browser_input(
+            &self.facts,
+            self.cookie.as_deref(),
             consent,
-            entropy: self.entropy,
-            keys: &[],
+            self.entropy,
             explain,
-        })
+        ))
     }
 }
 
@@ -220,14 +219,13 @@ impl Runtime {
             }
             _ => {
                 let entropy = entropy_of(entropy_high, entropy_low);
-                let mut view = self.engine.page_view(PageViewInput {
-                    facts: &facts,
-                    cookie: profile_cookie.as_deref(),
+                let mut view = self.engine.page_view(browser_input(
+                    &facts,
+                    profile_cookie.as_deref(),
                     consent,
                     entropy,
-                    keys: &[],
-                    explain: false,
-                });
+                    false,
+                ));
                 // Reasons are for people: `explain()` gives them in full. Leaving them
                 // out here halves the JSON each page view builds and parses.
                 view.decision.reasons.clear();
@@ -305,14 +303,7 @@ impl Runtime {
             .unwrap_or(true);
         let write = if storage.allowed && !edge_stored {
             let view = self.engine.page_view_decoded(
-                PageViewInput {
-                    facts: &facts,
-                    cookie: profile_cookie.as_deref(),
-                    consent,
-                    entropy,
-                    keys: &[],
-                    explain: false,
-                },
+                browser_input(&facts, profile_cookie.as_deref(), consent, entropy, false),
                 Some((profile, cookie_status)),
             );
             self.profile = view.profile;
@@ -558,6 +549,24 @@ impl Runtime {
 
     fn https(&self) -> bool {
         self.last.as_ref().is_some_and(|l| is_https(&l.facts.url))
+    }
+}
+
+/// A page view's input in the browser, which never holds signing keys.
+fn browser_input<'a>(
+    facts: &'a RequestFacts,
+    cookie: Option<&'a str>,
+    consent: Option<ConsentLevel>,
+    entropy: u64,
+    explain: bool,
+) -> PageViewInput<'a> {
+    PageViewInput {
+        facts,
+        cookie,
+        consent,
+        entropy,
+        keys: &[],
+        explain,
     }
 }
 
