@@ -57,6 +57,19 @@ test('the hero follows the decision and the app renders the offers it was given'
   const page = await context.newPage();
   const wasmRequests = [];
   page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmRequests.push(r.url()); });
+  // Everything written into #offers after parsing: only the app renders that slot,
+  // so the runtime must never write there (no fight between the two).
+  await context.addInitScript(() => {
+    window.__offersWrites = [];
+    new MutationObserver((records) => {
+      for (const record of records) {
+        const inOffers = record.target.closest?.('#offers') ?? record.target.parentElement?.closest('#offers');
+        if (inOffers && document.readyState !== 'loading') {
+          for (const node of record.addedNodes) window.__offersWrites.push(node.textContent);
+        }
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
   // Two premium product views, then the home page: the config's price bands put
   // 8 500 ₽ in `premium`, whose experience shows the fine-dining offers.
   for (const path of ['/?price=8500', '/?price=8500', '/']) {
@@ -73,6 +86,9 @@ test('the hero follows the decision and the app renders the offers it was given'
   assert.equal(state.hero, 'hero-newcomer');
   assert.equal(state.heroTitle, 'Впервые у нас? Всё просто');
   assert.equal(state.offers, 'fine-dining');
+  const writes = await page.evaluate(() => window.__offersWrites);
+  assert.ok(!writes.some((text) => /^(fine-dining|set-lunch)$/.test(text.trim())),
+    `the runtime wrote the app's key into #offers: ${JSON.stringify(writes)}`);
   assert.ok(wasmRequests.length > 0 && wasmRequests.every((u) => /\/assets\/edge_persona_bg-[\w-]+\.wasm$/.test(u)),
     `the wasm is Vite's hashed asset: ${wasmRequests.join(', ')}`);
   await context.close();

@@ -12,7 +12,9 @@ export const config = {
     { name: 'premium', when: { 'price.band': 'premium' } },
     { name: 'budget', when: { 'price.band': 'budget' } },
   ],
-  slots: { hero: {}, offers: { selector: '#offers' } },
+  // The offers slot has no element carrying `data-ep-slot="offers"`: the app renders
+  // it from the headless decision, so neither the runtime nor an edge writes into it.
+  slots: { hero: {}, offers: {} },
   experiences: [
     { id: 'hero-regular', slot: 'hero', priority: 20, when: { experience: { $ne: 'new' } }, content: { template: 'hero-regular' } },
     { id: 'hero-newcomer', slot: 'hero', priority: 10, when: { experience: 'new' }, content: { template: 'hero-newcomer' } },
