@@ -484,43 +484,57 @@ fn signed_cookies_round_trip_and_damaged_ones_are_ignored() {
               "content": { "text": "Welcome back" } }
         ]
     });
-    let engine = engine(config, vec![key], RewriteLimits::default());
+    let mut unsigned_config = config.clone();
+    unsigned_config["cookie"]["requireSignature"] = json!(false);
+    let without_keys = engine(unsigned_config, vec![], RewriteLimits::default());
+    let signing = engine(config, vec![key], RewriteLimits::default());
     let page = b"<html><body><div data-ep-slot=\"hero\">Hello</div></body></html>";
-    let first = personalize(&engine, &request(None, ""));
-    let set_cookie = first
-        .headers
-        .append
-        .iter()
-        .find(|(n, _)| n == "set-cookie")
-        .map(|(_, v)| v.clone())
-        .expect("a profile cookie");
-    assert!(set_cookie.contains("; Secure") && set_cookie.contains("SameSite=Lax"));
-    let value = set_cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.split_once('='))
-        .map(|(_, v)| v.to_string())
-        .expect("name=value");
+    let first_cookie = |engine: &EdgeEngine| {
+        let first = personalize(engine, &request(None, ""));
+        let set_cookie = first
+            .headers
+            .append
+            .iter()
+            .find(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.clone())
+            .expect("a profile cookie");
+        assert!(set_cookie.contains("; Secure") && set_cookie.contains("SameSite=Lax"));
+        set_cookie
+            .split(';')
+            .next()
+            .and_then(|pair| pair.split_once('='))
+            .map(|(_, v)| v.to_string())
+            .expect("name=value")
+    };
+    let value = first_cookie(&signing);
     assert!(value.starts_with("1sk1."), "signed: {value}");
 
     // Two days later: a new session, so a read profile makes a returning visitor.
-    let status = |cookie: &str| {
+    let status_with = |engine: &EdgeEngine, cookie: &str| {
         let mut next_visit = request(Some(&format!("ep={cookie}")), "");
         next_visit.now_ms = NOW_MS + 2 * 86_400_000;
-        let out = rewrite(&engine, &next_visit, page, &[64]);
+        let out = rewrite(engine, &next_visit, page, &[64]);
         let out = String::from_utf8(out).expect("UTF-8");
         (
             out.contains("Welcome back"),
             handoff_json(&out)["cookieStatus"].clone(),
         )
     };
+    let status = |cookie: &str| status_with(&signing, cookie);
     let (returning, _) = status(&value);
     assert!(returning, "a good signature is read");
 
     let mut flipped = value.clone().into_bytes();
     let last = flipped.len() - 3;
     flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
-    let unsigned = format!("1c{}", &value[5..]);
+    // A well-formed unsigned (checksummed) cookie, which an edge that does not
+    // require signatures reads: here it must be refused for want of a signature.
+    let unsigned = first_cookie(&without_keys);
+    assert!(unsigned.starts_with("1c"), "unsigned: {unsigned}");
+    assert!(
+        status_with(&without_keys, &unsigned).0,
+        "the unsigned cookie is a good one where no signature is required"
+    );
     let wrong_kid = value.replacen("1sk1.", "1sk2.", 1);
     let truncated = &value[..value.len() - 4];
     for damaged in [
@@ -537,7 +551,7 @@ fn signed_cookies_round_trip_and_damaged_ones_are_ignored() {
     let mut late = request(Some(&format!("ep={value}")), "");
     late.now_ms = NOW_MS + 400 * 86_400_000;
     let out = {
-        let mut p = personalize(&engine, &late);
+        let mut p = personalize(&signing, &late);
         let mut out = p.rewriter.write(page);
         out.extend(p.rewriter.end());
         String::from_utf8(out).expect("UTF-8")
