@@ -316,6 +316,13 @@ export interface Explanation {
   cookieStatus: CookieStatus;
   /** Always null: explaining writes nothing. */
   setCookie: null;
+  /** True when the decision is the edge's, taken over from the page's hand-off. */
+  adopted?: boolean;
+  /**
+   * What the page shows of the decision: the slots applied, the apply errors (each
+   * slot concerned keeps its default), and whether the decision came too late to apply.
+   */
+  page: { applied: string[]; errors: string[]; late: boolean };
 }
 
 /** What applying a decision did ({@link Persona.apply}). */

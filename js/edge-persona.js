@@ -222,7 +222,18 @@ class Persona {
 
   /** Why each slot shows what it shows: the last page view again, with details. */
   explain() {
-    return this.guard('explain', () => JSON.parse(this.runtime.explain()), null);
+    return this.guard('explain', () => {
+      const explanation = JSON.parse(this.runtime.explain());
+      // What the page shows can differ from the decision: a slot with an apply error
+      // keeps its default, and a late decision was not applied at all.
+      const report = this.lastApply?.report;
+      explanation.page = {
+        applied: report?.applied ?? [],
+        errors: report?.errors ?? [],
+        late: !!this.lastApply?.late,
+      };
+      return explanation;
+    }, null);
   }
 
   /** The visitor's profile as JSON, with whether it is stored and in which cookie. */
@@ -281,6 +292,7 @@ class Persona {
     return this.guard('apply', () => {
       const report = JSON.parse(this.runtime.apply());
       for (const error of report.errors) warn(error);
+      this.lastApply = { report, late: false };
       return report;
     }, null);
   }
@@ -348,12 +360,16 @@ class Persona {
     this.storage = output.storage;
     this.referrer = location.href;
     let report = null;
+    this.lastApply = null;
     // Past the budget the head snippet has already revealed the defaults: swapping
     // now would be the flicker it exists to prevent. Without the snippet (an app
     // that renders variants itself, or calls init late) there is nothing to honour.
     const late = first && !output.adopted && hideSnippetPresent() && performance.now() > this.options.budgetMs;
     if (this.options.apply !== false && !late) report = this.apply();
-    if (late) warn(`decided after the ${this.options.budgetMs} ms flicker budget: the page keeps its defaults`);
+    if (late) {
+      this.lastApply = { report: null, late: true };
+      warn(`decided after the ${this.options.budgetMs} ms flicker budget: the page keeps its defaults`);
+    }
     emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late, edge: !!output.adopted });
     for (const event of events) {
       if (event.kind === 'purchase' || event.kind === 'lead') {

@@ -102,6 +102,12 @@ test('content.html under Trusted Types: that slot keeps its default, the rest of
       // The refused slot keeps its default (README: "content.html is refused and the slot keeps its default")...
       assert.equal(await page.getAttribute('#offers', 'data-ep-applied'), null);
       assert.equal(await page.innerHTML('#offers'), defaults['#offers'][0].html);
+      // explain() says so: the decision names the experience, the page report the error.
+      const explained = await page.evaluate(() => window.edgePersona.explain());
+      assert.equal(explained.decision.slots.find((s) => s.slot === 'offers').experience, 'offers-fine-dining');
+      assert.ok(!explained.page.applied.includes('offers'), JSON.stringify(explained.page));
+      assert.ok(explained.page.errors.some((e) => /offers/.test(e)), JSON.stringify(explained.page));
+      assert.equal(explained.page.late, false);
       // ...and everything else the decision says is applied: <html> classes, other slots.
       const classes = await page.evaluate(() => Array.from(document.documentElement.classList));
       for (const name of d.htmlClasses) assert.ok(classes.includes(name), `<html> has ${name}`);
