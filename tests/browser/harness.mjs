@@ -154,6 +154,30 @@ export async function startDemo() {
   };
 }
 
+/**
+ * Serves a bundler's build (`dist`, e.g. www/vite-app/dist) with its page's
+ * anti-flicker budget stretched to 10 s: such tests check what is applied, on a
+ * loaded CI machine where a cold start can pass 300 ms (the flicker tests cover the
+ * budget itself).
+ */
+export async function startStretchedBuild(dist) {
+  assert.ok(existsSync(dist), `${dist} is missing: scripts/test builds it (npm run build)`);
+  const html = readFileSync(path.join(dist, 'index.html'), 'utf8');
+  const stretched = html.replace(/(animation:[^;}]*?)(\.3s|300ms)/, (_, before) => `${before}10s`);
+  assert.notEqual(stretched, html, 'the built page has the anti-flicker snippet');
+  return startServer({
+    port: 0,
+    host: '127.0.0.1',
+    root: dist,
+    transform: (urlPath, res) => {
+      if (urlPath !== '/' && urlPath !== '/index.html') return false;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(stretched);
+      return true;
+    },
+  });
+}
+
 /** The demo site serving `config` as its `/config.json` (the pages are the demo's). */
 export async function startDemoWithConfig(config) {
   const server = await startDemo();

@@ -4,35 +4,15 @@
 // itself from the headless decision.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch } from './harness.mjs';
-import { startServer } from '../../scripts/serve.mjs';
+import { launch, startStretchedBuild } from './harness.mjs';
 
 const dist = fileURLToPath(new URL('../../www/vite-app/dist/', import.meta.url));
 let server;
 let browser;
 
 before(async () => {
-  assert.ok(existsSync(dist), 'www/vite-app/dist is missing: scripts/test builds it (npm run build in www/vite-app)');
-  // The anti-flicker budget is stretched for these tests: they check what is
-  // applied, on a loaded CI machine where a cold start can pass 300 ms (the flicker
-  // test covers the budget itself).
-  const html = readFileSync(join(dist, 'index.html'), 'utf8');
-  const stretched = html.replace(/(animation:[^;}]*?)(\.3s|300ms)/, (_, before) => `${before}10s`);
-  assert.notEqual(stretched, html, 'the built page has the anti-flicker snippet');
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    root: dist,
-    transform: (path, res) => {
-      if (path !== '/' && path !== '/index.html') return false;
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(stretched);
-      return true;
-    },
-  });
+  server = await startStretchedBuild(dist);
   browser = await launch();
 });
 

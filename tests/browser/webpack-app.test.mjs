@@ -4,34 +4,15 @@
 // runtime swaps the hero from the page's <template>.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch } from './harness.mjs';
-import { startServer } from '../../scripts/serve.mjs';
+import { launch, startStretchedBuild } from './harness.mjs';
 
 const dist = fileURLToPath(new URL('../../www/webpack-app/dist/', import.meta.url));
 let server;
 let browser;
 
 before(async () => {
-  assert.ok(existsSync(dist), 'www/webpack-app/dist is missing: scripts/test builds it (npm run build in www/webpack-app)');
-  // The anti-flicker budget is stretched, as for the Vite app: this checks what is
-  // applied, on a loaded CI machine where a cold start can pass 300 ms.
-  const html = readFileSync(join(dist, 'index.html'), 'utf8');
-  const stretched = html.replace(/(animation:[^;}]*?)(\.3s|300ms)/, (_, before) => `${before}10s`);
-  assert.notEqual(stretched, html, 'the built page has the anti-flicker snippet');
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    root: dist,
-    transform: (urlPath, res) => {
-      if (urlPath !== '/' && urlPath !== '/index.html') return false;
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(stretched);
-      return true;
-    },
-  });
+  server = await startStretchedBuild(dist);
   browser = await launch();
 });
 
