@@ -608,7 +608,7 @@ fn two_visitors_through_a_shared_cache_never_see_each_others_page() {
 #[test]
 fn what_is_not_a_full_html_page_passes_through() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
-    let cases: [(&str, ResponseHead, PassReason); 5] = [
+    let cases: [(&str, ResponseHead, PassReason); 7] = [
         ("HEAD", html_head(), PassReason::Method),
         (
             "GET",
@@ -642,6 +642,22 @@ fn what_is_not_a_full_html_page_passes_through() {
             },
             PassReason::Encoded,
         ),
+        (
+            "GET",
+            ResponseHead {
+                cache_control: Some("public, no-transform".into()),
+                ..html_head()
+            },
+            PassReason::NoTransform,
+        ),
+        (
+            "GET",
+            ResponseHead {
+                content_type: Some("text/html; charset=utf-16le".into()),
+                ..html_head()
+            },
+            PassReason::Charset,
+        ),
     ];
     for (method, head, expected) in cases {
         let mut req = request(Some("ep=1cAAAA"), "");
@@ -651,6 +667,28 @@ fn what_is_not_a_full_html_page_passes_through() {
             EdgeResponse::Personalize(_) => panic!("{method} {head:?} must pass through"),
         }
     }
+}
+
+/// Markup whose parsing lol-html cannot decide in strict mode (`<select><xmp>`) does
+/// not stop the rewriter: it goes through byte for byte, and the rest of the page is
+/// still rewritten.
+#[test]
+fn markup_strict_mode_would_refuse_goes_through_byte_for_byte() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let odd = "<select><xmp><option>1</option></xmp></select><noscript><p>x</p></noscript>";
+    let page = format!("<html><body><h1>Old</h1>{odd}<footer>Old footer</footer></body></html>");
+    let visitor = request(None, "");
+    let mut p = personalize(&engine, &visitor);
+    let mut out = p.rewriter.write(page.as_bytes());
+    out.extend(p.rewriter.end());
+    assert_eq!(p.rewriter.failure(), None);
+    let out = String::from_utf8(out).expect("UTF-8");
+    assert!(out.contains(odd), "{out}");
+    assert!(
+        out.contains("Добро пожаловать") && out.contains("Мы рядом"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("</html>"), "complete: {out}");
 }
 
 #[test]
