@@ -576,7 +576,7 @@ impl Splicer {
             return None;
         }
         let index = self.template_index(name)?;
-        let template = &self.templates[index];
+        let template = self.templates.get(index)?;
         if template.captured.is_some() || template.unusable {
             return None;
         }
@@ -682,8 +682,11 @@ impl Splicer {
             }
             Mark::TemplateEnd(index) => {
                 if let Some((capturing, bytes)) = self.capturing.take() {
-                    if capturing == index {
-                        self.templates[index].captured = Some(bytes);
+                    // The index comes from a marker in the output: checked, never trusted.
+                    if let Some(template) =
+                        self.templates.get_mut(index).filter(|_| capturing == index)
+                    {
+                        template.captured = Some(bytes);
                     }
                 }
                 self.settle_if_ready();
@@ -725,7 +728,7 @@ impl Splicer {
             && slot.closed
             && slot
                 .template
-                .is_none_or(|t| self.templates[t].captured.is_some())
+                .is_none_or(|t| self.templates.get(t).is_some_and(|t| t.captured.is_some()))
     }
 
     /// A slot can be settled when it is complete and its content is known.
@@ -733,8 +736,10 @@ impl Splicer {
         slot.failed
             || (slot.closed
                 && slot.template.is_none_or(|t| {
-                    let template = &self.templates[t];
-                    template.captured.is_some() || template.unusable
+                    // A template the slot names that is not listed cannot come: settle.
+                    self.templates
+                        .get(t)
+                        .is_none_or(|template| template.captured.is_some() || template.unusable)
                 }))
     }
 
@@ -810,9 +815,11 @@ impl Splicer {
                         last.1 = false;
                     }
                     // A template slot's new content is the captured template.
-                    let captured = self.slots[n]
-                        .template
-                        .and_then(|t| self.templates[t].captured.as_ref());
+                    let captured = self
+                        .slots
+                        .get(n)
+                        .and_then(|slot| slot.template)
+                        .and_then(|t| self.templates.get(t)?.captured.as_ref());
                     if let (true, Some(bytes)) = (new_part_kept, captured) {
                         out.extend_from_slice(bytes);
                     }
