@@ -114,6 +114,11 @@ export interface AttentionBudget {
  */
 export interface ClassifierSettings {
   /**
+   * What makes a page view engaged (time in view, scroll depth), and what that
+   * counts for.
+   */
+  engagement?: EngagementSettings;
+  /**
    * New / returning / experienced.
    */
   experience?: ExperienceThresholds;
@@ -133,6 +138,34 @@ export interface ClassifierSettings {
    * Price bands from observed prices.
    */
   price?: PriceSettings;
+}
+/**
+ * Engaged page views: the visitor read the page rather than glanced at it. The
+ * browser runtime reports one `engaged` event per page view when the page has been
+ * visible for `dwellSeconds` (time in a background tab does not count) or scrolled
+ * to `scrollPercent` of its height (pages taller than the window only); a site can
+ * also report it with `track("engaged")`. The edge sees engagement through the
+ * profile cookie on the next request.
+ */
+export interface EngagementSettings {
+  /**
+   * Seconds the page must be visible; `null` turns time off as a criterion.
+   * Default 30.
+   */
+  dwellSeconds?: number | null;
+  /**
+   * Added to the interest score of the page's category (a view adds 1). Default 1.
+   */
+  interestWeight?: number;
+  /**
+   * Whether an engaged page view makes a cold visitor `warm`. Default true.
+   */
+  makesWarm?: boolean;
+  /**
+   * Scroll depth in percent of the scrollable height; `null` turns scrolling off as
+   * a criterion. Default 75.
+   */
+  scrollPercent?: number | null;
 }
 /**
  * New / returning / experienced.

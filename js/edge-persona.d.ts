@@ -28,7 +28,7 @@ export type ConsentSource = 'site' | 'tcf' | 'consent-mode' | (string & {});
  * An event name. The built-in kinds feed the funnel stage and the profile's counts;
  * any other name is recorded as a custom event under that name.
  */
-export type EventName = 'page_view' | 'add_to_cart' | 'checkout' | 'purchase' | 'lead' | (string & {});
+export type EventName = 'page_view' | 'add_to_cart' | 'checkout' | 'purchase' | 'lead' | 'engaged' | (string & {});
 
 /** Data of a tracked event. Numbers may be given as text (`"4 200"`, `"4200,50"`). */
 export interface TrackData {
@@ -370,7 +370,7 @@ export interface PageFacts {
   page?: PageAnnotations;
   /** Events of this page view. */
   events?: Array<{
-    kind: 'page_view' | 'add_to_cart' | 'checkout' | 'purchase' | 'lead' | 'custom';
+    kind: 'page_view' | 'add_to_cart' | 'checkout' | 'purchase' | 'lead' | 'engaged' | 'custom';
     name?: string;
     value?: number;
     category?: string;
@@ -399,6 +399,8 @@ export interface PageViewResult {
 export interface WasmRuntime {
   /** The profile cookie's name first, then the site cookies the config reads. */
   cookieNames(): string[];
+  /** The config's `classify.engagement` as JSON (a criterion that is off is null). */
+  engagement(): string;
   /** Runs a page view; returns a {@link PageViewResult} as JSON. */
   pageView(
     factsJson: string,
@@ -631,6 +633,12 @@ export interface ConsentEventDetail {
   source: ConsentSource;
 }
 
+/** `edge-persona:engaged`: this page view counted as engaged (`classify.engagement`), once per page view. */
+export interface EngagedEventDetail {
+  /** What made it engaged: the time the page was visible, or the scroll depth. */
+  by: 'dwell' | 'scroll';
+}
+
 /** `edge-persona:error`: something failed; the page keeps its default content for it. */
 export interface ErrorEventDetail {
   /** `init`, `loader`, or the method that failed (`track`, `apply`, `popup`, …). */
@@ -684,6 +692,8 @@ declare global {
     'edge-persona:conversion': CustomEvent<ConversionDetail>;
     /** A consent answer was taken into account. */
     'edge-persona:consent': CustomEvent<ConsentEventDetail>;
+    /** The page view counted as engaged (visible long enough, or scrolled deep). */
+    'edge-persona:engaged': CustomEvent<EngagedEventDetail>;
     /** Something failed; the page keeps its default content. */
     'edge-persona:error': CustomEvent<ErrorEventDetail>;
     /** The script tag's loader finished. */

@@ -16,7 +16,7 @@ const READY_CLASS = 'ep-ready';
 const STORAGE_PREFIX = 'edge-persona:';
 const DEFAULT_BUDGET_MS = 300;
 const CONSENT_LEVELS = ['denied', 'necessary', 'personalization'];
-const EVENT_KINDS = ['page_view', 'add_to_cart', 'checkout', 'purchase', 'lead'];
+const EVENT_KINDS = ['page_view', 'add_to_cart', 'checkout', 'purchase', 'lead', 'engaged'];
 
 /** localStorage that never throws (sandboxed iframes, Safari private mode, quota). */
 export const safeStorage = {
@@ -213,6 +213,10 @@ class Persona {
     /** A popup whose trigger fired while the visitor was typing: `{kind, only}`. */
     this.waitingPopup = null;
     this.behaviour = { scrollPercent: 0, idleSince: Date.now(), startedAt: Date.now() };
+    /** When a page view counts as engaged (`classify.engagement`), read at init. */
+    this.engagementCriteria = null;
+    /** This page view's engagement: visible time so far, and whether it was recorded. */
+    this.engagement = null;
   }
 
   get ready() { return this.runtime !== null; }
@@ -281,6 +285,8 @@ class Persona {
     this.guard('track', () => {
       const event = pageEvent(name, data);
       writeCookie(this.runtime.track(JSON.stringify(event), Date.now()));
+      // The site reported engagement itself: the runtime does not count it again.
+      if (event.kind === 'engaged' && this.engagement) this.engagement.recorded = true;
       if (event.kind === 'purchase' || event.kind === 'lead') {
         this.announce('conversion', { event: name, ...event, experiences: this.shownExperiences() });
       }
@@ -359,6 +365,7 @@ class Persona {
     this.decision = output.decision;
     this.storage = output.storage;
     this.referrer = location.href;
+    this.startEngagement();
     let report = null;
     this.lastApply = null;
     // Past the budget the head snippet has already revealed the defaults: swapping
@@ -442,20 +449,25 @@ class Persona {
 
     let scrollQueued = false;
     this.listen(window, 'scroll', () => {
-      // Layout is read only while a popup still waits for a scroll depth.
-      if (scrollQueued || !this.waitsForScroll()) return;
+      // Layout is read only while a popup or the engagement still waits for a
+      // scroll depth, once a frame at most.
+      const engagementDepth = this.engagementScrollPercent();
+      if (scrollQueued || !(this.waitsForScroll() || engagementDepth != null)) return;
       scrollQueued = true;
       requestAnimationFrame(() => {
         scrollQueued = false;
         const root = document.documentElement;
         const scrollable = root.scrollHeight - window.innerHeight;
         const percent = scrollable > 0 ? Math.min(100, (window.scrollY / scrollable) * 100) : 100;
+        // A page that does not scroll is not "read to the end" by being short.
+        if (engagementDepth != null && scrollable > 0 && percent >= engagementDepth) this.engaged('scroll');
         if (percent > this.behaviour.scrollPercent) {
           this.behaviour.scrollPercent = percent;
           this.trigger('scroll');
         }
       });
     }, { passive: true });
+    this.listen(document, 'visibilitychange', () => this.visibilityChanged());
 
     const active = () => { this.behaviour.idleSince = Date.now(); };
     for (const type of ['pointermove', 'keydown', 'touchstart', 'wheel']) {
@@ -499,6 +511,57 @@ class Persona {
       this.cleanups.push(() => { if (history[method] === wrapped) history[method] = original; });
     }
     this.listen(window, 'popstate', changed);
+  }
+
+  // -------------------------------------------------------------------------------
+  // Engagement: one `engaged` event per page view, once the page has been visible for
+  // `classify.engagement.dwellSeconds` (a background tab's time does not count) or
+  // scrolled to its `scrollPercent`. It feeds interests and the funnel stage.
+
+  startEngagement() {
+    if (this.engagement?.timer) clearTimeout(this.engagement.timer);
+    if (!this.engagementCriteria) {
+      try { this.engagementCriteria = JSON.parse(this.runtime.engagement()); } catch { this.engagementCriteria = {}; }
+    }
+    this.engagement = { recorded: false, visibleMs: 0, visibleSince: null, timer: null };
+    this.visibilityChanged();
+  }
+
+  /** Counts visible time, and waits for the rest of the dwell time while visible. */
+  visibilityChanged() {
+    const state = this.engagement;
+    const dwellSeconds = this.engagementCriteria?.dwellSeconds;
+    if (!state || state.recorded || dwellSeconds == null) return;
+    const now = performance.now();
+    if (state.visibleSince != null) state.visibleMs += now - state.visibleSince;
+    state.visibleSince = null;
+    clearTimeout(state.timer);
+    state.timer = null;
+    if (document.visibilityState === 'hidden') return;
+    state.visibleSince = now;
+    const remaining = dwellSeconds * 1000 - state.visibleMs;
+    if (remaining <= 0) {
+      this.engaged('dwell');
+      return;
+    }
+    state.timer = setTimeout(() => {
+      if (this.engagement === state && !this.destroyed) this.visibilityChanged();
+    }, remaining);
+  }
+
+  /** The scroll depth that still makes this page view engaged, or null. */
+  engagementScrollPercent() {
+    if (!this.engagement || this.engagement.recorded) return null;
+    return this.engagementCriteria?.scrollPercent ?? null;
+  }
+
+  engaged(by) {
+    const state = this.engagement;
+    if (!state || state.recorded) return;
+    clearTimeout(state.timer);
+    this.track('engaged');
+    state.recorded = true;
+    emit('engaged', { by });
   }
 
   // -------------------------------------------------------------------------------
@@ -621,6 +684,7 @@ class Persona {
   destroy() {
     this.closePopup('destroyed');
     this.clearTimers();
+    if (this.engagement) clearTimeout(this.engagement.timer);
     this.destroyed = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (this.runtime) {

@@ -133,3 +133,25 @@ fn consent_levels_below_personalization_are_refused() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("consent.level: expected `personalization`"));
 }
+
+#[test]
+fn engagement_criteria_are_above_zero_or_null() {
+    let errors = errors_of(
+        r#"{ "classify": { "engagement": { "dwellSeconds": 0, "scrollPercent": 120, "interestWeight": -1 } } }"#,
+    );
+    for want in [
+        "classify.engagement.dwellSeconds: expected above 0 and at most 3600 (null turns it off)",
+        "classify.engagement.scrollPercent: expected above 0 and at most 100 (null turns it off)",
+        "classify.engagement.interestWeight: expected 0 to 10",
+    ] {
+        assert!(
+            errors.iter().any(|e| e == want),
+            "missing {want:?}; got:\n{}",
+            errors.join("\n")
+        );
+    }
+    // `null` turns a criterion off; both off is a site that reports engagement itself.
+    let off =
+        r#"{ "classify": { "engagement": { "dwellSeconds": null, "scrollPercent": null } } }"#;
+    assert_eq!(errors_of(off), Vec::<String>::new());
+}

@@ -160,6 +160,13 @@ impl Runtime {
             .collect()
     }
 
+    /// When a page view counts as engaged (`classify.engagement`), as JSON
+    /// `{dwellSeconds, scrollPercent, …}`; a criterion that is off is `null`.
+    pub fn engagement(&self) -> String {
+        serde_json::to_string(&self.engine.config().site.classify.engagement)
+            .unwrap_or_else(|_| "{}".to_string())
+    }
+
     /// Runs a page view. `facts_json` is a `RequestFacts` object (see the core's
     /// docs; its `cookies` are filled here from `cookie_header`, which is
     /// `document.cookie`); `consent` is `"denied"`, `"necessary"`,

@@ -3,7 +3,7 @@
 //! All thresholds come from [`ClassifierSettings`]; their defaults are documented
 //! there and in `docs/CONFIG.md`.
 
-use crate::core::config::{ClassifierSettings, FunnelSettings, FunnelStage, PriceSettings};
+use crate::core::config::{ClassifierSettings, FunnelStage, PriceSettings};
 use crate::core::context::{PageEvent, PageEventKind};
 use crate::core::profile::{Minutes, Profile};
 use serde::Serialize;
@@ -142,8 +142,8 @@ pub fn band_of(price: f64, settings: &PriceSettings) -> Option<&str> {
 /// (customer → warm, hot → warm, warm → cold). Then this page view can promote it:
 /// a purchase makes a customer; add to cart, a checkout or a page step mapped to
 /// `hot` makes hot (a customer stays a customer); coming back (`warmVisits`) within
-/// the quiet period, enough page views in the session, a lead, or a step mapped to
-/// `warm` make warm. Stages never rise
+/// the quiet period, enough page views in the session, a lead, an engaged page view
+/// (unless `engagement.makesWarm` is off), or a step mapped to `warm` make warm. Stages never rise
 /// from cooling or fall from promotion.
 pub fn advance_stage(
     previous: FunnelStage,
@@ -151,8 +151,9 @@ pub fn advance_stage(
     profile: &Profile,
     events: &[PageEvent],
     funnel_step: Option<&str>,
-    settings: &FunnelSettings,
+    classify: &ClassifierSettings,
 ) -> FunnelStage {
+    let settings = &classify.funnel;
     let period = settings.quiet_days.max(1).saturating_mul(24 * 60);
     let mut stage = previous;
     for _ in 0..(quiet_minutes / period).min(3) {
@@ -174,7 +175,10 @@ pub fn advance_stage(
             PageEventKind::Purchase => FunnelStage::Customer,
             PageEventKind::AddToCart | PageEventKind::Checkout => FunnelStage::Hot,
             PageEventKind::Lead => FunnelStage::Warm,
-            PageEventKind::PageView | PageEventKind::Custom => FunnelStage::Cold,
+            PageEventKind::Engaged if classify.engagement.makes_warm => FunnelStage::Warm,
+            PageEventKind::Engaged | PageEventKind::PageView | PageEventKind::Custom => {
+                FunnelStage::Cold
+            }
         };
         promoted = promoted.max(from_event);
     }
@@ -234,7 +238,7 @@ mod tests {
 
     #[test]
     fn stages_rise_with_intent_and_cool_when_quiet() {
-        let settings = ClassifierSettings::default().funnel;
+        let settings = ClassifierSettings::default();
         let mut p = Profile::new(1, 0);
         p.visits = 1;
         p.session_page_views = 1;
@@ -274,6 +278,27 @@ mod tests {
         );
         assert_eq!(
             advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            FunnelStage::Cold
+        );
+    }
+
+    #[test]
+    fn an_engaged_page_view_warms_unless_the_site_turns_that_off() {
+        let mut settings = ClassifierSettings::default();
+        let p = Profile::new(1, 0);
+        let read = [event(PageEventKind::Engaged)];
+        assert_eq!(
+            advance_stage(FunnelStage::Cold, 0, &p, &read, None, &settings),
+            FunnelStage::Warm
+        );
+        // It never lowers a stage.
+        assert_eq!(
+            advance_stage(FunnelStage::Hot, 0, &p, &read, None, &settings),
+            FunnelStage::Hot
+        );
+        settings.engagement.makes_warm = false;
+        assert_eq!(
+            advance_stage(FunnelStage::Cold, 0, &p, &read, None, &settings),
             FunnelStage::Cold
         );
     }

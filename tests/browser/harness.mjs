@@ -208,7 +208,7 @@ function probe() {
   if (window.__ep) return;
   const ep = (window.__ep = { events: [], dcl: null, readyAt: null, violations: [], uncaught: [] });
   const copy = (value) => { try { return JSON.parse(JSON.stringify(value ?? null)); } catch { return String(value); } };
-  for (const name of ['decision', 'error', 'ready', 'exposure', 'conversion', 'consent']) {
+  for (const name of ['decision', 'error', 'ready', 'exposure', 'conversion', 'consent', 'engaged']) {
     document.addEventListener(`edge-persona:${name}`, (event) => {
       ep.events.push({ name, at: performance.now(), detail: copy(event.detail) });
     }, true);

@@ -220,6 +220,10 @@ pub struct ClassifierSettings {
     /// Category interests with decay.
     #[serde(default)]
     pub interests: InterestSettings,
+    /// What makes a page view engaged (time in view, scroll depth), and what that
+    /// counts for.
+    #[serde(default)]
+    pub engagement: EngagementSettings,
     /// Hemisphere for seasons. Default `north`.
     #[serde(default)]
     pub hemisphere: Hemisphere,
@@ -456,6 +460,58 @@ impl Default for InterestSettings {
             half_life_days: Self::default_half_life(),
             top_k: Self::default_top_k(),
             min_score: Self::default_min_score(),
+        }
+    }
+}
+
+/// Engaged page views: the visitor read the page rather than glanced at it. The
+/// browser runtime reports one `engaged` event per page view when the page has been
+/// visible for `dwellSeconds` (time in a background tab does not count) or scrolled
+/// to `scrollPercent` of its height (pages taller than the window only); a site can
+/// also report it with `track("engaged")`. The edge sees engagement through the
+/// profile cookie on the next request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EngagementSettings {
+    /// Seconds the page must be visible; `null` turns time off as a criterion.
+    /// Default 30.
+    #[serde(default = "EngagementSettings::default_dwell_seconds")]
+    pub dwell_seconds: Option<f64>,
+    /// Scroll depth in percent of the scrollable height; `null` turns scrolling off as
+    /// a criterion. Default 75.
+    #[serde(default = "EngagementSettings::default_scroll_percent")]
+    pub scroll_percent: Option<f64>,
+    /// Added to the interest score of the page's category (a view adds 1). Default 1.
+    #[serde(default = "EngagementSettings::default_interest_weight")]
+    pub interest_weight: f64,
+    /// Whether an engaged page view makes a cold visitor `warm`. Default true.
+    #[serde(default = "EngagementSettings::default_makes_warm")]
+    pub makes_warm: bool,
+}
+
+impl EngagementSettings {
+    fn default_dwell_seconds() -> Option<f64> {
+        Some(30.0)
+    }
+    fn default_scroll_percent() -> Option<f64> {
+        Some(75.0)
+    }
+    fn default_interest_weight() -> f64 {
+        1.0
+    }
+    fn default_makes_warm() -> bool {
+        true
+    }
+}
+
+impl Default for EngagementSettings {
+    fn default() -> Self {
+        EngagementSettings {
+            dwell_seconds: Self::default_dwell_seconds(),
+            scroll_percent: Self::default_scroll_percent(),
+            interest_weight: Self::default_interest_weight(),
+            makes_warm: Self::default_makes_warm(),
         }
     }
 }

@@ -277,6 +277,22 @@ pub(super) fn validate(
     if classify.funnel.quiet_days == 0 {
         check.error("classify.funnel.quietDays", "expected at least 1 day");
     }
+    let engagement = &classify.engagement;
+    // 0 would make every page view engaged at once: `null` is how to turn one off.
+    for (field, value, max) in [
+        ("dwellSeconds", engagement.dwell_seconds, 3600.0),
+        ("scrollPercent", engagement.scroll_percent, 100.0),
+    ] {
+        if value.is_some_and(|v| !(v > 0.0 && v <= max)) {
+            check.error(
+                format!("classify.engagement.{field}"),
+                format!("expected above 0 and at most {max} (null turns it off)"),
+            );
+        }
+    }
+    if !(0.0..=10.0).contains(&engagement.interest_weight) {
+        check.error("classify.engagement.interestWeight", "expected 0 to 10");
+    }
 
     for name in site.saved_groups.keys() {
         check.name(&format!("savedGroups[{:?}]", name), "group", name);

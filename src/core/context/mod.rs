@@ -276,6 +276,9 @@ pub enum PageEventKind {
     Purchase,
     /// A lead form was submitted.
     Lead,
+    /// The visitor read the page: it stayed in view or was scrolled deep enough
+    /// (`classify.engagement`).
+    Engaged,
     /// A site-defined event; its name is in [`PageEvent::name`].
     Custom,
 }

@@ -2,7 +2,7 @@
 
 use super::{minutes_from_ms, EventCount, Interest, Minutes, Profile, Purchase};
 use crate::core::classify::advance_stage;
-use crate::core::config::{FunnelStage, SiteConfig};
+use crate::core::config::{ClassifierSettings, FunnelStage, SiteConfig};
 use crate::core::context::{Context, PageAnnotations, PageEvent, PageEventKind};
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +80,7 @@ pub fn record_page_view(
     if let Some(category) = &context.page.category {
         add_interest(profile, category, 1.0, interest_settings.top_k);
     }
-    record_event_effects(profile, events, &context.page, now, interest_settings.top_k);
+    record_event_effects(profile, events, &context.page, now, &config.classify);
 
     let previous = FunnelStage::from_code(profile.funnel.stage);
     let stage = advance_stage(
@@ -89,7 +89,7 @@ pub fn record_page_view(
         profile,
         events,
         context.page.funnel_step.as_deref(),
-        &config.classify.funnel,
+        &config.classify,
     );
     profile.funnel.stage = stage.code();
     profile.last_seen = now;
@@ -110,9 +110,9 @@ pub fn record_events(
     config: &SiteConfig,
 ) {
     let now = minutes_from_ms(now_ms);
-    record_event_effects(profile, events, page, now, config.classify.interests.top_k);
+    record_event_effects(profile, events, page, now, &config.classify);
     let previous = FunnelStage::from_code(profile.funnel.stage);
-    let stage = advance_stage(previous, 0, profile, events, None, &config.classify.funnel);
+    let stage = advance_stage(previous, 0, profile, events, None, &config.classify);
     profile.funnel.stage = stage.code();
     profile.last_seen = profile.last_seen.max(now);
 }
@@ -124,8 +124,9 @@ fn record_event_effects(
     events: &[PageEvent],
     page: &PageAnnotations,
     now: Minutes,
-    top_k: u8,
+    classify: &ClassifierSettings,
 ) {
+    let top_k = classify.interests.top_k;
     for event in events {
         let category = event.category.as_ref().or(page.category.as_ref());
         let (counter, weight) = match event.kind {
@@ -133,6 +134,7 @@ fn record_event_effects(
             PageEventKind::Checkout => (Some(&mut profile.funnel.checkout), 2.0),
             PageEventKind::Purchase => (Some(&mut profile.funnel.purchase), 3.0),
             PageEventKind::Lead => (Some(&mut profile.funnel.lead), 1.0),
+            PageEventKind::Engaged => (None, classify.engagement.interest_weight as f32),
             PageEventKind::PageView | PageEventKind::Custom => (None, 0.0),
         };
         if let Some(counter) = counter {
