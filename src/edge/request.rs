@@ -43,6 +43,16 @@ impl EdgeRequest {
         value.is_some_and(|v| v.trim() == "1")
     }
 
+    /// Minutes east of UTC from a ±HHMM number, as CDNs' geolocation gives it
+    /// (Fastly's `utc_offset`: `-500` is UTC−5, `545` is UTC+5:45); `None` for
+    /// Fastly's "unknown" (9999) and anything that is not a real offset.
+    pub fn utc_offset_from_hhmm(hhmm: i32) -> Option<i32> {
+        let (hours, minutes) = (hhmm / 100, hhmm % 100);
+        // Real offsets run from UTC−12 to UTC+14; `%` keeps the sign, so -530 is
+        // -5 h -30 min.
+        ((-12..=14).contains(&hours) && minutes.abs() < 60).then_some(hours * 60 + minutes)
+    }
+
     /// The page view's facts: the site cookies the config names are read from the
     /// `Cookie` header; page annotations and events stay empty (the browser layer
     /// records them on the page).
@@ -121,6 +131,20 @@ mod tests {
         assert_eq!(without_cookie("epx=1", "ep").as_deref(), Some("epx=1"));
         // Without the profile cookie, the header is left exactly as it came.
         assert_eq!(without_cookie("a=1;b=2", "ep").as_deref(), Some("a=1;b=2"));
+    }
+
+    #[test]
+    fn hhmm_offsets_become_minutes_east_of_utc() {
+        let minutes = EdgeRequest::utc_offset_from_hhmm;
+        assert_eq!(minutes(300), Some(180));
+        assert_eq!(minutes(-500), Some(-300));
+        assert_eq!(minutes(-330), Some(-210));
+        assert_eq!(minutes(545), Some(345));
+        assert_eq!(minutes(0), Some(0));
+        assert_eq!(minutes(1400), Some(840));
+        assert_eq!(minutes(9999), None);
+        assert_eq!(minutes(-1300), None);
+        assert_eq!(minutes(175), None);
     }
 
     #[test]

@@ -4,13 +4,16 @@
 //   cargo build --release --target wasm32-wasip1 -p edge-persona-fastly
 //   node --test --test-reporter=spec tests/edge-fastly/
 //
-// Four Viceroy instances, each with its own fastly.toml (written to a temp folder):
+// Five Viceroy instances, each with its own fastly.toml (written to a temp folder):
 // - demo:   the demo's config built into the program, explain_header = "true";
 // - signed: a config and HMAC signing keys from the Config Store (consent not needed,
 //           so the edge writes the profile cookie);
 // - broken: a config the edge refuses and a malformed key list: everything passes
 //           through untouched;
 // - bare:   no Config Store at all and an origin that is down.
+// - geo:    a config that shows the visitor's local hour and country, and Fastly
+//           geolocation data for three loopback client addresses (UTC−5, UTC+5:30,
+//           no offset known).
 //
 // The origin records the headers of every request it gets, so a test can check what
 // the edge forwarded. Tests that look at those records use URLs of their own, so that
@@ -42,11 +45,11 @@ if (!existsSync(WASM)) {
  * One request through node:http (no decompression, bytes as sent), with the time the
  * first body bytes arrived.
  */
-function get(base, pathname, { method = 'GET', headers = {} } = {}) {
+function get(base, pathname, { method = 'GET', headers = {}, localAddress } = {}) {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
     const req = http.request(new URL(pathname, base), {
-      method, agent: false,
+      method, agent: false, localAddress,
       headers: { 'user-agent': UA, 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8', ...headers },
     }, (res) => {
       const chunks = [];
@@ -87,6 +90,22 @@ function openingTag(html, attribute) {
   return tag[0];
 }
 
+/** The hero shows the visitor's local hour (`hour-N`); a segment marks the country. */
+const GEO_CONFIG = {
+  consent: { mode: 'none' },
+  slots: { hero: {} },
+  segments: [{ name: 'from_us', when: { 'geo.country': 'US' } }],
+  experiences: Array.from({ length: 24 }, (_, hour) => ({
+    id: `hour-${hour}`, slot: 'hero', when: { 'time.hour': hour }, content: { text: `${hour}:00` },
+  })),
+};
+/** Client address → Fastly's geolocation fields (`utc_offset` is ±HHMM, 9999 unknown). */
+const GEOLOCATION = {
+  '127.0.0.2': { country_code: 'US', region: 'NY', city: 'new york', utc_offset: -500 },
+  '127.0.0.3': { country_code: 'IN', region: 'MH', city: 'mumbai', utc_offset: 530 },
+  '127.0.0.4': { country_code: 'AQ', utc_offset: 9999 },
+};
+
 // ---------------------------------------------------------------------------------
 
 let origin;
@@ -120,6 +139,11 @@ before(async () => {
       store: { config: JSON.stringify(brokenConfig), signing_keys: `[{"id":"K1!","secret":"${BAD_KEY_SECRET}"}]`, explain_header: 'true' },
     }),
     startViceroy('bare', tmp, { backend: `http://127.0.0.1:${closedPort}` }),
+    startViceroy('geo', tmp, {
+      backend: originBase,
+      store: { config: JSON.stringify(GEO_CONFIG), explain_header: 'true' },
+      geolocation: GEOLOCATION,
+    }),
   ]);
   for (const instance of started) viceroy[instance.name] = instance;
 });
@@ -382,4 +406,27 @@ test('no Config Store: the demo config built in; an origin that is down gives a 
   assert.match(edge.headers['content-type'], /^text\/plain/);
   assert.match(edge.text(), /502/);
   assert.match(viceroy.bare.output, /using the built-in demo config/);
+});
+
+test('geolocation: the visitor\'s local time follows Fastly\'s UTC offset, west of UTC too; the country reaches conditions', async () => {
+  const cases = [
+    { address: '127.0.0.2', offsetMinutes: -300, country: 'US' },
+    { address: '127.0.0.3', offsetMinutes: 330, country: 'IN' },
+    // Offset unknown: UTC.
+    { address: '127.0.0.4', offsetMinutes: 0, country: 'AQ' },
+  ];
+  const localHour = (utcMs, offsetMinutes) => new Date(utcMs + offsetMinutes * 60_000).getUTCHours();
+  for (const { address, offsetMinutes, country } of cases) {
+    const before = Date.now();
+    const page = await get(viceroy.geo.base, fresh('/'), { localAddress: address });
+    const after = Date.now();
+    assert.equal(page.status, 200, address);
+    const shown = /(?:^|, )hero=hour-(\d+)(?:,|$)/.exec(page.headers['edge-persona-explain'] ?? '');
+    assert.ok(shown, `${address}: the hero shows an hour (${page.headers['edge-persona-explain']})`);
+    // The request may straddle an hour's end: either side of it is right.
+    const expected = new Set([localHour(before, offsetMinutes), localHour(after, offsetMinutes)]);
+    assert.ok(expected.has(Number(shown[1])), `${address}: hour ${shown[1]}, expected ${[...expected].join(' or ')}`);
+    const htmlTag = /<html[^>]*>/i.exec(page.text())?.[0] ?? '';
+    assert.equal(htmlTag.includes(`${CLASS_PREFIX}seg-from_us`), country === 'US', `${address}: the from_us segment (${htmlTag})`);
+  }
 });

@@ -39,10 +39,13 @@ export function freePort() {
 const tomlString = (value) => JSON.stringify(value).replace(/\u007f/g, '\\u007f');
 
 /**
- * A fastly.toml for Viceroy: the backend `origin` at `backend`, and when `store` is
- * given the Config Store `edge_persona` with its keys and values (inline TOML).
+ * A fastly.toml for Viceroy: the backend `origin` at `backend`; when `store` is
+ * given, the Config Store `edge_persona` with its keys and values (inline TOML); when
+ * `geolocation` is given (client address → Fastly's geo fields, e.g.
+ * `{'127.0.0.2': {country_code: 'US', utc_offset: -500}}`), what Fastly's geo lookup
+ * answers for those addresses (and nothing for other loopback addresses).
  */
-export function fastlyToml({ backend, store }) {
+export function fastlyToml({ backend, store, geolocation }) {
   const lines = [
     'manifest_version = 3', 'name = "edge-persona-fastly-test"', 'language = "rust"', '',
     '[local_server.backends.origin]', `url = ${tomlString(backend)}`, '',
@@ -51,6 +54,16 @@ export function fastlyToml({ backend, store }) {
     lines.push('[local_server.config_stores.edge_persona]', 'format = "inline-toml"', '',
       '[local_server.config_stores.edge_persona.contents]');
     for (const [key, value] of Object.entries(store)) lines.push(`${key} = ${tomlString(value)}`);
+  }
+  if (geolocation) {
+    lines.push('', '[local_server.geolocation]', 'use_default_loopback = false', 'format = "inline-toml"', '',
+      '[local_server.geolocation.addresses]');
+    for (const [address, fields] of Object.entries(geolocation)) {
+      lines.push(`[local_server.geolocation.addresses.${tomlString(address)}]`);
+      for (const [key, value] of Object.entries(fields)) {
+        lines.push(`${key} = ${typeof value === 'number' ? String(value) : tomlString(value)}`);
+      }
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -17,7 +17,6 @@
 //!
 //! Nothing here panics on the request path, and nothing logged holds visitor data.
 
-use edge_persona::core::context::Geo;
 use edge_persona::core::pattern::default_engine;
 use edge_persona::core::profile::codec::SigningKey;
 use edge_persona::edge::{
@@ -35,6 +34,8 @@ use fastly::{Request, Response};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{BufReader, ErrorKind, Read, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+mod geo;
 
 /// The backend the pages come from.
 const BACKEND: &str = "origin";
@@ -316,13 +317,8 @@ fn edge_request(client: &Request) -> EdgeRequest {
     };
     let cookies = client.get_header_all_str_lossy(COOKIE);
     let cookie = (!cookies.is_empty()).then(|| cookies.join("; "));
-    let geo = client
-        .get_client_ip_addr()
-        .and_then(fastly::geo::geo_lookup);
-    let utc_offset_minutes = geo
-        .as_ref()
-        .and_then(|g| g.utc_offset())
-        .map_or(0, |offset| i32::from(offset.whole_minutes()));
+    let geo = client.get_client_ip_addr().and_then(geo::lookup);
+    let utc_offset_minutes = geo.as_ref().and_then(|g| g.utc_offset_minutes).unwrap_or(0);
     EdgeRequest {
         method: client.get_method_str().to_string(),
         url: absolute_url(client),
@@ -335,11 +331,7 @@ fn edge_request(client: &Request) -> EdgeRequest {
                 .get_header_str_lossy(HeaderName::from_static("sec-gpc"))
                 .as_deref(),
         ),
-        geo: geo.map(|g| Geo {
-            country: non_empty(g.country_code()),
-            region: g.region().and_then(non_empty),
-            city: non_empty(g.city()),
-        }),
+        geo: geo.map(|g| g.place),
         utc_offset_minutes,
         now_ms: now_ms(),
         entropy: entropy(),
@@ -354,11 +346,6 @@ fn absolute_url(client: &Request) -> String {
         Some(rest) if client.get_tls_protocol_bytes().is_some() => format!("https://{rest}"),
         _ => url.to_string(),
     }
-}
-
-fn non_empty(value: &str) -> Option<String> {
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_string())
 }
 
 fn now_ms() -> i64 {
