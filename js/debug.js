@@ -141,6 +141,16 @@ function trigger(t) {
   return parts.join(', ') || 'on load';
 }
 
+/** Whether this page view counted as engaged yet, and what would make it. */
+function engagement(persona) {
+  const criteria = persona.engagementCriteria || {};
+  if (persona.engagement?.recorded) return 'engaged';
+  const ways = [];
+  if (criteria.dwellSeconds != null) ways.push(`${criteria.dwellSeconds} s visible`);
+  if (criteria.scrollPercent != null) ways.push(`${criteria.scrollPercent} % scrolled`);
+  return ways.length ? `not engaged yet (${ways.join(' or ')})` : 'engagement not measured';
+}
+
 function cookieStatus(status) {
   if (!status) return 'unknown';
   return status.reason ? `${status.status}: ${status.reason}` : status.status;
@@ -163,6 +173,7 @@ function sections(persona) {
       ['price band', price],
       ['interests', v.interests.join(', ') || 'none'],
       ['segments', v.segments.join(', ') || 'none'],
+      ['this page', engagement(persona)],
     ]),
     h('h3', null, 'Storage'),
     pairs([
@@ -251,7 +262,7 @@ export function mount(persona) {
   toggle.setAttribute('aria-expanded', 'true');
   toggle.setAttribute('aria-label', 'Collapse');
 
-  const events = ['edge-persona:decision', 'edge-persona:consent'];
+  const events = ['edge-persona:decision', 'edge-persona:consent', 'edge-persona:engaged'];
   const close = button('Close', () => {
     for (const type of events) document.removeEventListener(type, refresh);
     host.remove();

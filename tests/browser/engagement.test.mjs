@@ -65,6 +65,26 @@ describe('engaged page views', () => {
     });
   });
 
+  test('the debug overlay says whether this page view is engaged yet', async () => {
+    await asConsentingVisitor(browser, async (page) => {
+      await visit(page, server, `${PAGE}?ep_debug=1`);
+      await page.waitForSelector('#edge-persona-debug', { state: 'attached', timeout: 5000 });
+      const thisPage = () => page.evaluate(() => {
+        const terms = [...document.getElementById('edge-persona-debug').shadowRoot.querySelectorAll('dt')];
+        return terms.find((dt) => dt.textContent === 'this page')?.nextElementSibling?.textContent ?? null;
+      });
+      const before = await thisPage();
+      // It may already be engaged if the overlay loaded slowly; else it says what would do it.
+      if (!(await engagedEvents(page)).length) {
+        assert.equal(before, `not engaged yet (${DWELL_SECONDS} s visible or ${SCROLL_PERCENT} % scrolled)`);
+      }
+      await waitForEngaged(page);
+      await page.waitForFunction(() => [...document.getElementById('edge-persona-debug').shadowRoot.querySelectorAll('dd')]
+        .some((dd) => dd.textContent === 'engaged'), null, { timeout: 5000 });
+      assert.equal(await thisPage(), 'engaged');
+    });
+  });
+
   test('time in a background tab does not count towards the dwell time', async () => {
     await asConsentingVisitor(browser, async (page) => {
       await visit(page, server, PAGE);
