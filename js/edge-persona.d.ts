@@ -399,8 +399,10 @@ export interface PageViewResult {
 export interface WasmRuntime {
   /** The profile cookie's name first, then the site cookies the config reads. */
   cookieNames(): string[];
-  /** The config's `classify.engagement` as JSON (a criterion that is off is null). */
-  engagement(): string;
+  /** `classify.engagement.dwellSeconds`, undefined when time is not a criterion. */
+  engagementDwellSeconds(): number | undefined;
+  /** `classify.engagement.scrollPercent`, undefined when scrolling is not a criterion. */
+  engagementScrollPercent(): number | undefined;
   /** Runs a page view; returns a {@link PageViewResult} as JSON. */
   pageView(
     factsJson: string,

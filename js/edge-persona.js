@@ -521,7 +521,10 @@ class Persona {
   startEngagement() {
     if (this.engagement?.timer) clearTimeout(this.engagement.timer);
     if (!this.engagementCriteria) {
-      try { this.engagementCriteria = JSON.parse(this.runtime.engagement()); } catch { this.engagementCriteria = {}; }
+      this.engagementCriteria = {
+        dwellSeconds: this.runtime.engagementDwellSeconds(),
+        scrollPercent: this.runtime.engagementScrollPercent(),
+      };
     }
     this.engagement = { recorded: false, visibleMs: 0, visibleSince: null, timer: null };
     this.visibilityChanged();

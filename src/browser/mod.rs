@@ -160,11 +160,18 @@ impl Runtime {
             .collect()
     }
 
-    /// When a page view counts as engaged (`classify.engagement`), as JSON
-    /// `{dwellSeconds, scrollPercent, …}`; a criterion that is off is `null`.
-    pub fn engagement(&self) -> String {
-        serde_json::to_string(&self.engine.config().site.classify.engagement)
-            .unwrap_or_else(|_| "{}".to_string())
+    /// Seconds of visibility that make a page view engaged
+    /// (`classify.engagement.dwellSeconds`); none when time is not a criterion.
+    #[wasm_bindgen(js_name = engagementDwellSeconds)]
+    pub fn engagement_dwell_seconds(&self) -> Option<f64> {
+        self.engine.config().site.classify.engagement.dwell_seconds
+    }
+
+    /// Scroll depth in percent that makes a page view engaged
+    /// (`classify.engagement.scrollPercent`); none when scrolling is not a criterion.
+    #[wasm_bindgen(js_name = engagementScrollPercent)]
+    pub fn engagement_scroll_percent(&self) -> Option<f64> {
+        self.engine.config().site.classify.engagement.scroll_percent
     }
 
     /// Runs a page view. `facts_json` is a `RequestFacts` object (see the core's
