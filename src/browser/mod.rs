@@ -10,6 +10,8 @@
 //! facts) or an entry in an apply report, and the page keeps its default content.
 #![deny(unsafe_code)]
 
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests;
 mod dom;
 mod patterns;
 

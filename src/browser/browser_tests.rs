@@ -1,0 +1,692 @@
+//! The browser layer in a real browser (wasm-bindgen-test, headless Chromium):
+//! the demo config through the exported `Runtime`, DOM application (template
+//! cloning, greetings as text, idempotence, restoring defaults), `$regex` through
+//! the page's `RegExp`, and a page whose storage and cookies throw.
+//!
+//! Run with `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
+//! --no-default-features --features browser,regex -- --lib` (`regex` only brings the
+//! native engine in for the comparison test; the runtime always uses `RegExp`).
+//!
+//! Tests share one document and run one after another: each builds its markup in a
+//! [`Fixture`] that removes it again (and restores `<html>`'s classes) when dropped.
+//! A panic aborts a wasm test without dropping anything, so a fixture also clears
+//! what a failed test before it left behind (its markup, blocked storage).
+
+use super::patterns::JsPatternEngine;
+use super::Runtime;
+use crate::core::condition::{Condition, SavedGroups};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element, HtmlTemplateElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The demo site's config and landing page, as `scripts/demo` serves them.
+const DEMO_CONFIG: &str = include_str!("../../www/demo/config.json");
+const DEMO_PAGE: &str = include_str!("../../www/demo/index.html");
+
+/// Wednesday 2026-01-14 19:30 in Moscow (16:30 UTC): no lunch-time segment.
+const NOW_MS: i64 = 1_768_408_200_000;
+
+/// The visitor's 64 random bits, fixed so that bucketing (holdouts, variants) is
+/// the same on every run.
+const ENTROPY: (u32, u32) = (0x1234_5678, 0x9abc_def0);
+
+/// A small SPA-like site: `/sale` shows a weighted promo (two `<template>`
+/// variants), greets by name and rewrites a link; other paths change nothing.
+const SPA_CONFIG: &str = r##"{
+  "version": 1,
+  "consent": { "mode": "none" },
+  "readCookies": ["name"],
+  "slots": {
+    "promo": { "selector": "#ep-test-promo" },
+    "greeting": { "selector": ".ep-test-greeting" }
+  },
+  "experiences": [
+    { "id": "spring-sale", "slot": "promo", "when": { "url.path": "/sale" },
+      "variants": [
+        { "id": "banner", "weight": 0.5, "content": { "template": "ep-test-banner" } },
+        { "id": "list", "weight": 0.5, "content": { "template": "ep-test-list" } }
+      ],
+      "setAttributes": [ { "selector": "#ep-test-cta", "attribute": "href",
+                           "value": "https://demo.example.ru/sale?from={utm.campaign|promo}" } ] }
+  ],
+  "greetings": [
+    { "id": "by-name", "slot": "greeting", "when": { "url.path": "/sale" },
+      "template": "Привет, {cookies.name}!" }
+  ],
+  "links": { "schemes": ["https"], "hosts": ["demo.example.ru"] }
+}"##;
+
+const SPA_PAGE: &str = r#"
+<p class="ep-test-greeting">Default <b>greeting</b></p>
+<section id="ep-test-promo"><h2>Default promo</h2><p>Everything as usual.</p></section>
+<a id="ep-test-cta" href="/catalog">Catalog</a>
+<template data-ep-variant="ep-test-banner"><div class="banner"><h2>Spring sale</h2><button type="button">Shop</button></div></template>
+<template data-ep-variant="ep-test-list"><ul class="list"><li>Tulips</li><li>Daffodils</li></ul></template>
+"#;
+
+#[wasm_bindgen(inline_js = r#"
+const state = { accesses: 0, saved: [] };
+const refuse = (what) => () => {
+  state.accesses++;
+  throw new DOMException(what + ' is blocked', 'SecurityError');
+};
+export function block_storage_and_cookies() {
+  state.accesses = 0;
+  state.saved = [];
+  const blocked = [
+    [document, 'cookie', { get: refuse('document.cookie'), set: refuse('document.cookie') }],
+    [window, 'localStorage', { get: refuse('localStorage') }],
+    [window, 'sessionStorage', { get: refuse('sessionStorage') }],
+  ];
+  for (const [target, name, accessors] of blocked) {
+    state.saved.push([target, name, Object.getOwnPropertyDescriptor(target, name)]);
+    Object.defineProperty(target, name, { configurable: true, ...accessors });
+  }
+}
+export function unblock_storage_and_cookies() {
+  for (const [target, name, descriptor] of state.saved.reverse()) {
+    if (descriptor) Object.defineProperty(target, name, descriptor);
+    else delete target[name];
+  }
+  state.saved = [];
+}
+export function blocked_accesses() { return state.accesses; }
+export function throws(source) {
+  try { (0, eval)(source); return false; } catch (e) { return true; }
+}
+let alerts = 0;
+export function stub_alert() { window.alert = () => { alerts++; }; }
+export function alert_calls() { return alerts; }
+export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+export function set_document_cookie(value) { document.cookie = value; }
+export function document_cookie() { return document.cookie; }
+"#)]
+extern "C" {
+    /// Makes `document.cookie` (read and write), `localStorage` and
+    /// `sessionStorage` throw a `SecurityError`, as in a sandboxed iframe or with
+    /// cookies blocked, counting every access.
+    fn block_storage_and_cookies();
+    /// Puts the original properties back (nothing to do if they are not blocked).
+    fn unblock_storage_and_cookies();
+    /// Accesses to the blocked properties since they were blocked.
+    fn blocked_accesses() -> u32;
+    /// Whether evaluating `source` (global scope) throws.
+    fn throws(source: &str) -> bool;
+    /// Replaces `window.alert` with a counter: a payload that runs shows up in
+    /// [`alert_calls`] instead of blocking the test page with a dialog.
+    fn stub_alert();
+    fn alert_calls() -> u32;
+    /// A promise resolved after `ms` milliseconds.
+    fn sleep(ms: u32) -> web_sys::js_sys::Promise;
+    fn set_document_cookie(value: &str);
+    fn document_cookie() -> String;
+}
+
+fn document() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Markup added to `<body>` for one test, removed when dropped (with the classes
+/// the runtime put on `<html>`).
+struct Fixture {
+    root: Element,
+    html_class: String,
+}
+
+impl Fixture {
+    fn new(markup: &str) -> Fixture {
+        let document = document();
+        unblock_storage_and_cookies();
+        while let Some(left_over) = document.get_element_by_id("ep-test-root") {
+            left_over.remove();
+        }
+        let root = document.create_element("div").unwrap();
+        root.set_id("ep-test-root");
+        root.set_inner_html(markup);
+        document.body().unwrap().append_child(&root).unwrap();
+        let html_class = document.document_element().unwrap().class_name();
+        Fixture { root, html_class }
+    }
+
+    /// The demo landing page's `<body>` (slots, greeting, `<template>` variants).
+    fn demo_page() -> Fixture {
+        let body = DEMO_PAGE.split_once("<body>").unwrap().1;
+        Fixture::new(body.split_once("</body>").unwrap().0)
+    }
+
+    fn one(&self, selector: &str) -> Element {
+        self.root
+            .query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("the fixture has no {selector}"))
+    }
+
+    fn template(&self, name: &str) -> HtmlTemplateElement {
+        self.one(&format!("template[data-ep-variant=\"{name}\"]"))
+            .dyn_into()
+            .unwrap()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.root.remove();
+        if let Some(html) = document().document_element() {
+            html.set_class_name(&self.html_class);
+        }
+    }
+}
+
+/// The message of a `JsError`, for assertions.
+fn message(error: JsError) -> String {
+    let value = JsValue::from(error);
+    value
+        .dyn_ref::<web_sys::js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+fn ok<T>(result: Result<T, JsError>) -> T {
+    result.unwrap_or_else(|e| panic!("the runtime failed: {}", message(e)))
+}
+
+fn new_runtime(config: &str) -> Runtime {
+    ok(Runtime::new(config))
+}
+
+/// The page facts the JS layer gathers, for `url`.
+fn facts(url: &str) -> String {
+    json!({
+        "url": url,
+        "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36",
+        "language": "ru-RU,ru",
+        "nowMs": NOW_MS,
+        "utcOffsetMinutes": 180,
+    })
+    .to_string()
+}
+
+/// One page view, parsed.
+fn page_view(
+    runtime: &mut Runtime,
+    url: &str,
+    cookie_header: &str,
+    consent: Option<&str>,
+) -> Value {
+    let out = ok(runtime.page_view(
+        &facts(url),
+        cookie_header,
+        consent.map(str::to_string),
+        ENTROPY.0,
+        ENTROPY.1,
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+fn apply(runtime: &mut Runtime) -> Value {
+    serde_json::from_str(&ok(runtime.apply())).unwrap()
+}
+
+/// The decision's entry for `slot`.
+fn slot<'v>(view: &'v Value, slot: &str) -> &'v Value {
+    view["decision"]["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slot"] == slot)
+        .unwrap_or_else(|| panic!("no slot {slot:?} in {view}"))
+}
+
+#[wasm_bindgen_test]
+fn demo_newcomer_gets_the_newcomer_hero_from_its_template() {
+    let page = Fixture::demo_page();
+    let hero = page.one("[data-ep-slot=\"hero\"]");
+    let default_hero = hero.inner_html();
+    let mut runtime = new_runtime(DEMO_CONFIG);
+    assert_eq!(runtime.cookie_names(), ["ep", "name"]);
+
+    let view = page_view(
+        &mut runtime,
+        "https://demo.example.ru/",
+        "",
+        Some("personalization"),
+    );
+    assert_eq!(view["decision"]["visitor"]["experience"], "new", "{view}");
+    assert_eq!(view["cookieStatus"]["status"], "absent", "{view}");
+    let hero_decision = slot(&view, "hero");
+    assert_eq!(hero_decision["experience"], "hero-newcomer", "{view}");
+    assert_eq!(hero_decision["holdout"], false, "{view}");
+    // Consent given: the profile cookie is written (by JS, from this value).
+    let set_cookie = view["setCookie"].as_str().unwrap();
+    assert!(
+        set_cookie.starts_with("ep=1c") && set_cookie.ends_with("; Secure"),
+        "{set_cookie}"
+    );
+
+    let report = apply(&mut runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert!(report["applied"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("hero")));
+    assert_ne!(hero.inner_html(), default_hero);
+    // The slot shows a clone of the page's template; the template stays as it was.
+    let template = page.template("hero-newcomer");
+    assert_eq!(hero.inner_html(), template.inner_html());
+    assert_eq!(
+        hero.get_attribute("data-ep-applied").as_deref(),
+        Some("hero-newcomer")
+    );
+    assert!(template.content().child_element_count() > 0);
+    // The newcomer's experience also rewrites the booking link.
+    assert_eq!(
+        page.one("#book-cta").get_attribute("href").as_deref(),
+        Some("/book?promo=welcome")
+    );
+    // The greeting has no name to use and the newcomer is not greeted back.
+    assert_eq!(view["decision"]["greetings"], json!([]), "{view}");
+    assert_eq!(
+        page.one(".greeting").text_content().as_deref(),
+        Some("Лучшие рестораны Москвы — без звонков и ожидания.")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn demo_hostile_name_cookie_is_greeted_as_literal_text() {
+    const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+    stub_alert();
+    let alerts_before = alert_calls();
+    let page = Fixture::demo_page();
+    // The visitor's browser really holds the cookie; the runtime gets
+    // `document.cookie` as the JS layer passes it.
+    set_document_cookie(&format!("name={HOSTILE}; path=/"));
+    let cookies = document_cookie();
+    set_document_cookie("name=; max-age=0; path=/");
+    assert!(
+        cookies.contains(HOSTILE),
+        "the browser did not keep the cookie: {cookies:?}"
+    );
+
+    let mut runtime = new_runtime(DEMO_CONFIG);
+    let view = page_view(
+        &mut runtime,
+        "https://demo.example.ru/",
+        &cookies,
+        Some("personalization"),
+    );
+    let greetings = view["decision"]["greetings"].as_array().unwrap();
+    assert_eq!(greetings.len(), 1, "{view}");
+    assert_eq!(greetings[0]["greeting"], "greet-by-name");
+    let expected = format!("Здравствуйте, {HOSTILE}!");
+    assert_eq!(greetings[0]["text"], expected.as_str());
+
+    let report = apply(&mut runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    let greeting = page.one(".greeting");
+    assert_eq!(greeting.text_content().as_deref(), Some(expected.as_str()));
+    // Text, not markup: one text node, no element anywhere made from the value.
+    assert_eq!(
+        greeting.child_element_count(),
+        0,
+        "{}",
+        greeting.inner_html()
+    );
+    assert_eq!(greeting.child_nodes().length(), 1);
+    assert!(greeting.inner_html().contains("&lt;img"));
+    assert!(document()
+        .query_selector("img[src=\"x\"]")
+        .unwrap()
+        .is_none());
+    assert!(document().query_selector("[onerror]").unwrap().is_none());
+    // Nothing ran: an `<img src=x>` made anywhere, even detached, would have
+    // failed to load and called `alert` by now.
+    wasm_bindgen_futures::JsFuture::from(sleep(200))
+        .await
+        .unwrap();
+    assert_eq!(alert_calls(), alerts_before, "the cookie's payload ran");
+}
+
+#[wasm_bindgen_test]
+fn applying_the_same_decision_twice_leaves_identical_dom() {
+    let page = Fixture::new(SPA_PAGE);
+    let mut runtime = new_runtime(SPA_CONFIG);
+    let view = page_view(
+        &mut runtime,
+        "https://demo.example.ru/sale?utm_campaign=spring",
+        "name=Anna",
+        None,
+    );
+    let promo_decision = slot(&view, "promo");
+    assert_eq!(promo_decision["experience"], "spring-sale", "{view}");
+    let variant = promo_decision["variant"].as_str().unwrap().to_string();
+    let template_name = promo_decision["content"]["template"].as_str().unwrap();
+
+    let first = apply(&mut runtime);
+    assert_eq!(first["errors"], json!([]), "{first}");
+    assert_eq!(first["applied"], json!(["promo", "greeting"]), "{first}");
+    let promo = page.one("#ep-test-promo");
+    // The slot shows a clone of the variant's template.
+    assert_eq!(
+        promo.inner_html(),
+        page.template(template_name).inner_html()
+    );
+    assert_eq!(
+        promo.get_attribute("data-ep-applied"),
+        Some(format!("spring-sale/{variant}"))
+    );
+    assert_eq!(
+        page.one(".ep-test-greeting").text_content().as_deref(),
+        Some("Привет, Anna!")
+    );
+    assert_eq!(
+        page.one("#ep-test-cta").get_attribute("href").as_deref(),
+        Some("https://demo.example.ru/sale?from=spring")
+    );
+    let after_first = page.root.outer_html();
+    let shown = promo.first_element_child().unwrap();
+
+    // The same plan again: nothing changes, not even node identity.
+    let second = apply(&mut runtime);
+    assert_eq!(second["applied"], json!([]), "{second}");
+    assert_eq!(second["errors"], json!([]), "{second}");
+    assert_eq!(page.root.outer_html(), after_first);
+    assert!(promo
+        .first_element_child()
+        .is_some_and(|now| now.is_same_node(Some(&shown))));
+
+    // The same decision from another runtime (the page applied already, e.g. by
+    // the edge or an earlier load of the module): the markers keep it idempotent.
+    let mut other = new_runtime(SPA_CONFIG);
+    let again = page_view(
+        &mut other,
+        "https://demo.example.ru/sale?utm_campaign=spring",
+        "name=Anna",
+        None,
+    );
+    assert_eq!(again["decision"], view["decision"]);
+    let third = apply(&mut other);
+    assert_eq!(third["applied"], json!([]), "{third}");
+    assert_eq!(page.root.outer_html(), after_first);
+    assert!(promo
+        .first_element_child()
+        .is_some_and(|now| now.is_same_node(Some(&shown))));
+}
+
+#[wasm_bindgen_test]
+fn a_later_decision_without_the_changes_puts_the_originals_back() {
+    let page = Fixture::new(SPA_PAGE);
+    let original = page.root.inner_html();
+    let greeting = page.one(".ep-test-greeting");
+    let mut runtime = new_runtime(SPA_CONFIG);
+
+    let view = page_view(
+        &mut runtime,
+        "https://demo.example.ru/sale",
+        "name=Anna",
+        None,
+    );
+    assert_eq!(view["decision"]["greetings"][0]["text"], "Привет, Anna!");
+    apply(&mut runtime);
+    assert_eq!(greeting.text_content().as_deref(), Some("Привет, Anna!"));
+    assert_eq!(
+        greeting.get_attribute("data-ep-applied").as_deref(),
+        Some("by-name")
+    );
+    assert_ne!(page.root.inner_html(), original);
+
+    // An SPA navigation to a page that neither greets nor shows the promo.
+    let view = page_view(
+        &mut runtime,
+        "https://demo.example.ru/menu",
+        "name=Anna",
+        None,
+    );
+    assert_eq!(view["decision"]["greetings"], json!([]), "{view}");
+    assert_eq!(slot(&view, "promo")["content"], Value::Null, "{view}");
+    let report = apply(&mut runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    // The greeting's original children (markup included), the promo's default
+    // block and the link's href are back, and no marker is left.
+    assert_eq!(greeting.inner_html(), "Default <b>greeting</b>");
+    assert!(greeting.get_attribute("data-ep-applied").is_none());
+    assert_eq!(
+        page.one("#ep-test-cta").get_attribute("href").as_deref(),
+        Some("/catalog")
+    );
+    assert_eq!(page.root.inner_html(), original);
+
+    // And back to /sale: the changes come back.
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/sale",
+        "name=Anna",
+        None,
+    );
+    apply(&mut runtime);
+    assert_eq!(greeting.text_content().as_deref(), Some("Привет, Anna!"));
+}
+
+/// `$regex` cases on which the page's `RegExp` and the native engine must agree:
+/// (condition, attributes, expected).
+fn shared_regex_cases() -> Vec<(Value, Value, bool)> {
+    vec![
+        (
+            json!({"ua": {"$regex": "(Mobile|Tablet)"}}),
+            json!({"ua": "Mozilla/5.0 (Linux; Android 14) Mobile Safari"}),
+            true,
+        ),
+        (
+            json!({"ua": {"$regex": "(MOBILE|TABLET)"}}),
+            json!({"ua": "android mobile"}),
+            false,
+        ),
+        (
+            json!({"ua": {"$regexi": "(MOBILE|TABLET)"}}),
+            json!({"ua": "android mobile"}),
+            true,
+        ),
+        (
+            json!({"path": {"$regex": "^\\/blog\\/"}}),
+            json!({"path": "/blog/post-1"}),
+            true,
+        ),
+        (
+            json!({"path": {"$regex": "^\\/blog\\/"}}),
+            json!({"path": "/news/blog/"}),
+            false,
+        ),
+        (
+            json!({"phone": {"$regex": "^\\+7 \\d{3} \\d{3}-\\d{2}-\\d{2}$"}}),
+            json!({"phone": "+7 495 123-45-67"}),
+            true,
+        ),
+        // `\<` is a literal `<` in JS (a word boundary to some other engines).
+        (
+            json!({"q": {"$regex": "a\\<b\\>"}}),
+            json!({"q": "a<b>"}),
+            true,
+        ),
+        (
+            json!({"role": {"$notRegexi": "^admin"}}),
+            json!({"role": "Administrator"}),
+            false,
+        ),
+        (
+            json!({"role": {"$notRegexi": "^admin"}}),
+            json!({"role": "editor"}),
+            true,
+        ),
+        // As with JS's `RegExp.prototype.test`, a number is matched by its text.
+        (json!({"n": {"$regex": "^1"}}), json!({"n": 12}), true),
+        (json!({"n": {"$regex": "^2"}}), json!({"n": 12}), false),
+        // Invalid patterns fail closed, negated or not.
+        (
+            json!({"x": {"$regex": "(unclosed"}}),
+            json!({"x": "(unclosed"}),
+            false,
+        ),
+        (
+            json!({"x": {"$notRegex": "[a-"}}),
+            json!({"x": "zzz"}),
+            false,
+        ),
+        (
+            json!({"$or": [{"x": {"$regex": "*"}}, {"x": {"$regex": "^z"}}]}),
+            json!({"x": "zzz"}),
+            true,
+        ),
+    ]
+}
+
+fn evaluate(engine: &dyn crate::core::pattern::PatternEngine, when: &Value, attrs: &Value) -> bool {
+    let (condition, _issues) = Condition::compile(when, engine);
+    condition.matches(attrs, &SavedGroups::new())
+}
+
+#[wasm_bindgen_test]
+fn regex_conditions_run_on_the_pages_regexp() {
+    for (when, attrs, expected) in shared_regex_cases() {
+        assert_eq!(
+            evaluate(&JsPatternEngine, &when, &attrs),
+            expected,
+            "{when} on {attrs}"
+        );
+    }
+    // Invalid patterns are reported with the browser's own message.
+    let (_, issues) = Condition::compile(&json!({"x": {"$regex": "(unclosed"}}), &JsPatternEngine);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert!(
+        issues[0].message.contains("invalid regular expression"),
+        "{}",
+        issues[0]
+    );
+    // What only JavaScript's RegExp does: look-ahead, and case-insensitive
+    // matching beyond ASCII (the native engine refuses the first and misses the
+    // second), so these pass only on the page's engine.
+    let js_only = [
+        (
+            json!({"path": {"$regex": "^/menu(?=/)"}}),
+            json!({"path": "/menu/wine"}),
+        ),
+        (
+            json!({"name": {"$regexi": "^анна$"}}),
+            json!({"name": "АННА"}),
+        ),
+    ];
+    for (when, attrs) in js_only {
+        assert!(
+            evaluate(&JsPatternEngine, &when, &attrs),
+            "{when} on {attrs}"
+        );
+    }
+}
+
+#[cfg(feature = "regex")]
+#[wasm_bindgen_test]
+fn the_pages_regexp_agrees_with_the_native_engine() {
+    let native = crate::core::pattern::default_engine();
+    for (when, attrs, expected) in shared_regex_cases() {
+        let js = evaluate(&JsPatternEngine, &when, &attrs);
+        let rust = evaluate(native, &when, &attrs);
+        assert_eq!((js, rust), (expected, expected), "{when} on {attrs}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn runtime_segments_use_the_pages_regexp() {
+    // A look-ahead compiles only in JavaScript: the runtime's segment matching
+    // on it shows that its `$regex` goes through the page's `RegExp`.
+    let config = r#"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "segments": [
+        { "name": "wine_pages", "when": { "url.path": { "$regex": "^/menu(?=/wine)" } } },
+        { "name": "from_vk", "when": { "utm.source": { "$regexi": "^VK$" } } },
+        { "name": "never", "when": { "url.path": { "$regex": "^/nothing" } } }
+      ]
+    }"#;
+    let mut runtime = new_runtime(config);
+    let view = page_view(
+        &mut runtime,
+        "https://demo.example.ru/menu/wine?utm_source=vk",
+        "",
+        None,
+    );
+    assert_eq!(
+        view["decision"]["visitor"]["segments"],
+        json!(["wine_pages", "from_vk"]),
+        "{view}"
+    );
+    let view = page_view(&mut runtime, "https://demo.example.ru/menu/beer", "", None);
+    assert_eq!(view["decision"]["visitor"]["segments"], json!([]), "{view}");
+}
+
+#[wasm_bindgen_test]
+fn storage_and_cookies_that_throw_do_not_break_the_runtime() {
+    let page = Fixture::demo_page();
+    block_storage_and_cookies();
+    let blocked = [
+        throws("document.cookie"),
+        throws("document.cookie = 'a=b'"),
+        throws("localStorage.getItem('x')"),
+        throws("sessionStorage.length"),
+    ];
+    let accesses_of_the_check = blocked_accesses();
+    // Everything the JS layer calls, with what it has when cookies are blocked
+    // (an empty cookie header); none of it may fail or touch storage or cookies.
+    let run = || -> Result<(Value, Value), String> {
+        let mut runtime = Runtime::new(DEMO_CONFIG).map_err(message)?;
+        runtime.cookie_names();
+        let out = runtime
+            .page_view(
+                &facts("https://demo.example.ru/"),
+                "",
+                Some("personalization".into()),
+                ENTROPY.0,
+                ENTROPY.1,
+            )
+            .map_err(message)?;
+        let report = runtime.apply().map_err(message)?;
+        runtime.explain().map_err(message)?;
+        runtime
+            .track(
+                r#"{"kind":"add_to_cart","value":2200,"category":"italian"}"#,
+                NOW_MS as f64,
+            )
+            .map_err(message)?;
+        runtime
+            .interaction("hero-newcomer", "shown", NOW_MS as f64)
+            .map_err(message)?;
+        runtime.consent(Some("denied".into())).map_err(message)?;
+        runtime
+            .consent(Some("personalization".into()))
+            .map_err(message)?;
+        runtime.export().map_err(message)?;
+        runtime.forget(NOW_MS as f64, 1, 2);
+        Ok((
+            serde_json::from_str(&out).map_err(|e| e.to_string())?,
+            serde_json::from_str(&report).map_err(|e| e.to_string())?,
+        ))
+    };
+    let result = run();
+    let accesses = blocked_accesses() - accesses_of_the_check;
+    unblock_storage_and_cookies();
+
+    assert_eq!(blocked, [true; 4], "the overrides did not take");
+    let (view, report) = result.unwrap();
+    assert_eq!(slot(&view, "hero")["experience"], "hero-newcomer", "{view}");
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(
+        page.one("[data-ep-slot=\"hero\"]")
+            .get_attribute("data-ep-applied")
+            .as_deref(),
+        Some("hero-newcomer")
+    );
+    // Storage stays in JS: the wasm never reads storage or writes the cookie itself.
+    assert_eq!(accesses, 0);
+    assert!(!throws("document.cookie"), "the overrides were not undone");
+}
