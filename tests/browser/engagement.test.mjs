@@ -6,9 +6,9 @@
 // The demo serves its own config with short criteria (1 s, 60 %) so that each case
 // takes seconds; the restaurant page is annotated `data-ep-category="fine_dining"`.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemoWithConfig, launch, asConsentingVisitor, visit, events } from './harness.mjs';
+import { CONFIG, demoWithConfigPerFile, asConsentingVisitor, visit, events } from './harness.mjs';
 
 const DWELL_SECONDS = 1;
 const SCROLL_PERCENT = 60;
@@ -22,17 +22,7 @@ const TEST_CONFIG = {
 const PAGE = '/restaurant-white-rabbit.html';
 const CATEGORY = 'fine_dining';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemoWithConfig(TEST_CONFIG);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const demo = demoWithConfigPerFile(TEST_CONFIG);
 
 const engagedEvents = async (page) => (await events(page, 'engaged')).map((e) => e.detail);
 const interest = (profile) => profile.interests.find((i) => i.category === CATEGORY)?.score ?? 0;
@@ -48,8 +38,8 @@ const setVisibility = (page, state) => page.evaluate((value) => {
 
 describe('engaged page views', () => {
   test('a page visible for the dwell time is engaged once: interest and stage in the stored profile', async () => {
-    await asConsentingVisitor(browser, async (page) => {
-      await visit(page, server, PAGE);
+    await asConsentingVisitor(demo.browser, async (page) => {
+      await visit(page, demo.server, PAGE);
       const before = await exported(page);
       assert.deepEqual(await engagedEvents(page), [], 'not engaged on arrival');
       await waitForEngaged(page);
@@ -66,8 +56,8 @@ describe('engaged page views', () => {
   });
 
   test('the debug overlay says whether this page view is engaged yet', async () => {
-    await asConsentingVisitor(browser, async (page) => {
-      await visit(page, server, `${PAGE}?ep_debug=1`);
+    await asConsentingVisitor(demo.browser, async (page) => {
+      await visit(page, demo.server, `${PAGE}?ep_debug=1`);
       await page.waitForSelector('#edge-persona-debug', { state: 'attached', timeout: 5000 });
       const thisPage = () => page.evaluate(() => {
         const terms = [...document.getElementById('edge-persona-debug').shadowRoot.querySelectorAll('dt')];
@@ -86,8 +76,8 @@ describe('engaged page views', () => {
   });
 
   test('time in a background tab does not count towards the dwell time', async () => {
-    await asConsentingVisitor(browser, async (page) => {
-      await visit(page, server, PAGE);
+    await asConsentingVisitor(demo.browser, async (page) => {
+      await visit(page, demo.server, PAGE);
       await setVisibility(page, 'hidden');
       await page.waitForTimeout(DWELL_SECONDS * 1000 * 2.5);
       assert.deepEqual(await engagedEvents(page), [], 'hidden time made it engaged');
@@ -98,8 +88,8 @@ describe('engaged page views', () => {
   });
 
   test('scrolling past the depth makes a page view engaged before the dwell time; a new SPA route can be engaged again', async () => {
-    await asConsentingVisitor(browser, async (page) => {
-      await visit(page, server, PAGE);
+    await asConsentingVisitor(demo.browser, async (page) => {
+      await visit(page, demo.server, PAGE);
       const scrollable = await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
       assert.ok(scrollable > 0, 'the page scrolls in this window');
       // Just short of the depth: nothing yet.
@@ -120,9 +110,9 @@ describe('engaged page views', () => {
   });
 
   test('a page shorter than the window is not engaged by its shortness, only by time', async () => {
-    await asConsentingVisitor(browser, async (page) => {
+    await asConsentingVisitor(demo.browser, async (page) => {
       await page.setViewportSize({ width: 1280, height: 20_000 });
-      await visit(page, server, PAGE);
+      await visit(page, demo.server, PAGE);
       assert.equal(await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight <= 0), true);
       await page.evaluate(() => window.dispatchEvent(new Event('scroll')));
       await page.waitForTimeout(200);

@@ -21,6 +21,7 @@ import { mkdirSync, readFileSync, existsSync, createReadStream, statSync } from 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startServer, DEFAULT_CSP, contentType } from '../../scripts/serve.mjs';
 
@@ -189,6 +190,24 @@ export async function startDemoWithConfig(config) {
     },
   });
   return server;
+}
+
+/**
+ * For a test file: the demo serving `config` and one Chromium, started in a `before`
+ * hook and stopped in an `after` hook of the file. Read `demo.server` and
+ * `demo.browser` inside tests (they are set once the hook ran).
+ */
+export function demoWithConfigPerFile(config) {
+  const demo = { server: null, browser: null };
+  before(async () => {
+    demo.server = await startDemoWithConfig(config);
+    demo.browser = await launch();
+  });
+  after(async () => {
+    await demo.browser?.close();
+    await demo.server?.close();
+  });
+  return demo;
 }
 
 // ---------------------------------------------------------------------------------

@@ -7,9 +7,9 @@
 // attribute change that depend only on the site's `name` cookie, and no holdouts),
 // so every expectation below follows from the config, with no lots drawn.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemoWithConfig, launch, asConsentingVisitor, visit, settle, renderTemplate } from './harness.mjs';
+import { CONFIG, demoWithConfigPerFile, asConsentingVisitor, visit, settle, renderTemplate } from './harness.mjs';
 
 const NAMED = { 'cookies.name': { $exists: true } };
 const TEST_CONFIG = {
@@ -27,17 +27,7 @@ const TEST_CONFIG = {
   popups: [],
 };
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemoWithConfig(TEST_CONFIG);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const demo = demoWithConfigPerFile(TEST_CONFIG);
 
 /** The greeting element and the booking button as the page shows them. */
 const state = (page) => page.evaluate(() => {
@@ -54,9 +44,9 @@ const state = (page) => page.evaluate(() => {
 describe('later decisions', () => {
   test('a decision without the greeting and attribute changes puts the page\'s own back', async () => {
     const original = await (async () => {
-      const page = await browser.newPage({ javaScriptEnabled: false });
+      const page = await demo.browser.newPage({ javaScriptEnabled: false });
       try {
-        await page.goto(server.href('/'));
+        await page.goto(demo.server.href('/'));
         return await state(page);
       } finally {
         await page.close();
@@ -64,9 +54,9 @@ describe('later decisions', () => {
     })();
     assert.equal(original.ctaNamed, null, 'the page has no data-test-named of its own');
 
-    await asConsentingVisitor(browser, async (page, { context }) => {
-      await context.addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: server.url }]);
-      const first = (await visit(page, server, '/')).decision.decision;
+    await asConsentingVisitor(demo.browser, async (page, { context }) => {
+      await context.addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: demo.server.url }]);
+      const first = (await visit(page, demo.server, '/')).decision.decision;
       assert.equal(first.slots.find((s) => s.slot === 'hero').experience, 'hero-named');
       assert.deepEqual(await state(page), {
         greeting: renderTemplate(TEST_CONFIG.greetings[0].template, { 'cookies.name': 'Анна' }),
@@ -90,16 +80,16 @@ describe('later decisions', () => {
   });
 
   test('exposure events go out for the slots a page has, not for every decided slot', async () => {
-    await asConsentingVisitor(browser, async (page) => {
+    await asConsentingVisitor(demo.browser, async (page) => {
       const exposedSlots = async () => (await settle(page)).events
         .filter((e) => e.name === 'exposure' && e.detail.slot).map((e) => e.detail.slot);
 
-      const home = (await visit(page, server, '/')).decision.decision;
+      const home = (await visit(page, demo.server, '/')).decision.decision;
       assert.equal(home.slots.find((s) => s.slot === 'offers').experience, 'offers-everyone');
       assert.ok((await exposedSlots()).includes('offers'), 'the home page has #offers');
 
       // The restaurant page has no #offers; the decision still names offers-everyone.
-      const other = (await visit(page, server, '/restaurant-white-rabbit.html')).decision.decision;
+      const other = (await visit(page, demo.server, '/restaurant-white-rabbit.html')).decision.decision;
       assert.equal(other.slots.find((s) => s.slot === 'offers').experience, 'offers-everyone');
       assert.equal(await page.locator('#offers').count(), 0);
       assert.ok(!(await exposedSlots()).includes('offers'), 'no exposure for a slot the page lacks');

@@ -5,9 +5,9 @@
 // The demo site serves a config of its own here: the demo's, with one popup for
 // every visitor, shown one second after the page view.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG, startDemoWithConfig, launch, asConsentingVisitor, visit } from './harness.mjs';
+import { CONFIG, demoWithConfigPerFile, asConsentingVisitor, visit } from './harness.mjs';
 
 const DELAY_SECONDS = 1;
 const TEST_CONFIG = {
@@ -19,21 +19,11 @@ const TEST_CONFIG = {
   }],
 };
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemoWithConfig(TEST_CONFIG);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const demo = demoWithConfigPerFile(TEST_CONFIG);
 
 test('a delayed popup waits while the visitor types in a form field, and opens once the field loses focus', async () => {
-  await asConsentingVisitor(browser, async (page) => {
-    const { decision } = await visit(page, server, '/book.html');
+  await asConsentingVisitor(demo.browser, async (page) => {
+    const { decision } = await visit(page, demo.server, '/book.html');
     assert.deepEqual(decision.decision.popups.map((p) => p.popup), ['hello']);
 
     const name = page.locator('#booking-form input[name="name"]');
@@ -59,8 +49,8 @@ test('a delayed popup waits while the visitor types in a form field, and opens o
 });
 
 test('without a focused field, the delayed popup opens on time', async () => {
-  await asConsentingVisitor(browser, async (page) => {
-    await visit(page, server, '/book.html');
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/book.html');
     await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
   });
 });
