@@ -582,18 +582,7 @@ fn regex_conditions_run_on_the_pages_regexp() {
 /// ASCII `\w \d \b`, Unicode `\s`, `.` and class syntax) are JavaScript's own.
 #[wasm_bindgen_test]
 fn javascript_gives_the_answers_the_native_engine_is_held_to() {
-    use crate::core::pattern::{PatternEngine, JS_AGREEMENT_CASES};
-    for (pattern, case_insensitive, text, expected) in JS_AGREEMENT_CASES {
-        let compiled = JsPatternEngine
-            .compile(pattern, *case_insensitive)
-            .unwrap_or_else(|error| panic!("{pattern}: {error}"));
-        assert_eq!(
-            compiled.is_match(text),
-            *expected,
-            "/{pattern}/{} on {text:?} in the page's RegExp",
-            if *case_insensitive { "i" } else { "" }
-        );
-    }
+    crate::core::pattern::assert_agrees_with_javascript(&JsPatternEngine, "the page's RegExp");
 }
 
 #[cfg(feature = "regex")]

@@ -208,6 +208,23 @@ pub(crate) const JS_AGREEMENT_CASES: &[(&str, bool, &str, bool)] = &[
     (r"^[\-a]+$", false, "-a-", true),
 ];
 
+/// Panics on the first case of [`JS_AGREEMENT_CASES`] that `engine` answers otherwise
+/// (`engine_name` says which engine in the message).
+#[cfg(all(test, any(feature = "regex", feature = "browser")))]
+pub(crate) fn assert_agrees_with_javascript(engine: &dyn PatternEngine, engine_name: &str) {
+    for (pattern, case_insensitive, text, expected) in JS_AGREEMENT_CASES {
+        let compiled = engine
+            .compile(pattern, *case_insensitive)
+            .unwrap_or_else(|error| panic!("{pattern} in {engine_name}: {error}"));
+        assert_eq!(
+            compiled.is_match(text),
+            *expected,
+            "/{pattern}/{} on {text:?} in {engine_name}",
+            if *case_insensitive { "i" } else { "" }
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,19 +252,10 @@ mod tests {
     #[test]
     fn default_engine_agrees_with_javascript_where_regex_syntax_differs() {
         let e = default_engine();
-        for (pattern, case_insensitive, text, expected) in JS_AGREEMENT_CASES {
-            let compiled = e
-                .compile(pattern, *case_insensitive)
-                .unwrap_or_else(|error| panic!("{pattern}: {error}"));
-            assert_eq!(
-                compiled.is_match(text),
-                *expected,
-                "/{pattern}/{} on {text:?}",
-                if *case_insensitive { "i" } else { "" }
-            );
-        }
+        assert_agrees_with_javascript(e, "the native engine");
         // Look-around and back-references: invalid here, so the clause fails closed.
         assert!(e.compile("(?<=a)b", false).is_err());
+        assert!(e.compile(r"(a)\1", false).is_err());
         assert!(e.compile(r"(a)\1", false).is_err());
     }
 
