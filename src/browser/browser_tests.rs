@@ -1,10 +1,11 @@
 //! The browser layer in a real browser (wasm-bindgen-test, headless Chromium):
 //! the demo config through the exported `Runtime`, DOM application (template
 //! cloning, greetings as text, idempotence, restoring defaults), `$regex` through
-//! the page's `RegExp`, and a page whose storage and cookies throw.
+//! the page's `RegExp` (which also confirms the answers the native engine is held
+//! to), and a page whose storage and cookies throw.
 //!
 //! Run with `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
-//! --no-default-features --features browser,regex -- --lib` (`regex` only brings the
+//! --no-default-features --features browser,regex --lib` (`regex` only brings the
 //! native engine in for the comparison test; the runtime always uses `RegExp`).
 //!
 //! Tests share one document and run one after another: each builds its markup in a
