@@ -143,8 +143,8 @@ pub fn band_of(price: f64, settings: &PriceSettings) -> Option<&str> {
 /// a purchase makes a customer; add to cart, a checkout or a page step mapped to
 /// `hot` makes hot (a customer stays a customer); coming back (`warmVisits`) within
 /// the quiet period, enough page views in the session, a lead, an engaged page view
-/// (unless `engagement.makesWarm` is off), or a step mapped to `warm` make warm. Stages never rise
-/// from cooling or fall from promotion.
+/// (unless `engagement.makesWarm` is off), or a step mapped to `warm` make warm.
+/// Stages never rise from cooling or fall from promotion.
 pub fn advance_stage(
     previous: FunnelStage,
     quiet_minutes: Minutes,

@@ -34,19 +34,14 @@ struct RawGeo {
 pub fn lookup(ip: IpAddr) -> Option<ClientGeo> {
     let raw: RawGeo = serde_json::from_slice(&lookup_json(ip)?).ok()?;
     Some(ClientGeo {
+        // Trimmed, capped and blank fields dropped by the engine (`Geo::sanitized`).
         place: Geo {
-            country: non_empty(raw.country_code),
-            region: non_empty(raw.region),
-            city: non_empty(raw.city),
+            country: raw.country_code,
+            region: raw.region,
+            city: raw.city,
         },
         utc_offset_minutes: raw.utc_offset.and_then(EdgeRequest::utc_offset_from_hhmm),
     })
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// The geo hostcall's JSON for `ip`, asking again with the size it needs when the
