@@ -212,7 +212,7 @@ class Persona {
     this.timers = [];
     /** A popup whose trigger fired while the visitor was typing: `{kind, only}`. */
     this.waitingPopup = null;
-    this.behaviour = { scrollPercent: 0, idleSince: Date.now(), startedAt: Date.now() };
+    this.behaviour = { scrollPercent: 0, idleSince: Date.now() };
     /** When a page view counts as engaged (`classify.engagement`), read at init. */
     this.engagementCriteria = null;
     /** This page view's engagement: visible time so far, and whether it was recorded. */
