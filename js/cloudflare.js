@@ -162,11 +162,13 @@ export function createPersonalizer(options) {
   const strategy = chooseStrategy(options.strategy ?? "auto", config);
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
+  let runtimeMarkers = [];
   try {
     loadWasm(wasm);
     const json = typeof config === "string" ? config : JSON.stringify(config);
     const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
     worker = new EdgeWorker(json, keysJson, explainHeader);
+    runtimeMarkers = worker.runtimeMarkers();
   } catch (error) {
     onError(error instanceof Error ? error : new Error(String(error)));
   }
@@ -193,7 +195,7 @@ export function createPersonalizer(options) {
     if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
       return strategy === "htmlrewriter"
-        ? withHtmlRewriter(worker, request, originResponse)
+        ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse)
         : withLolHtml(worker, request, originResponse, onError);
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));
@@ -275,7 +277,7 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
-function withHtmlRewriter(worker, request, originResponse) {
+function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
   const decision = worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
@@ -286,8 +288,12 @@ function withHtmlRewriter(worker, request, originResponse) {
   const plan = decided.plan;
   let changes = 0;
   let templateDepth = 0;
+  let runtimeOnPage = false;
   let closed = false;
-  const closing = () => (closed || changes === 0 ? "" : ((closed = true), decided.popups.join("") + (decided.handoff ?? "")));
+  // The hand-off and popups, once, if the page changed or runs the browser runtime
+  // (which then takes this page view instead of recording it again).
+  const closing = () =>
+    closed || (changes === 0 && !runtimeOnPage) ? "" : ((closed = true), decided.popups.join("") + (decided.handoff ?? ""));
   const escapeText = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const rewriter = new HTMLRewriter().on("template", {
     element(el) {
@@ -330,10 +336,16 @@ function withHtmlRewriter(worker, request, originResponse) {
   }
   // The page shows its decisions once parsed, unless a slot waits for the browser
   // runtime (its variant is a page <template>): only then does the snippet's hiding
-  // style stay.
-  if (!plan.slots.some((slot) => slot.content?.template)) {
-    rewriter.on("style#ep-hide", { element(el) { el.remove(); } });
-  }
+  // style (the first marker) stay.
+  const keepHidingStyle = plan.slots.some((slot) => slot.content?.template);
+  runtimeMarkers.forEach((selector, index) => {
+    rewriter.on(selector, {
+      element(el) {
+        runtimeOnPage = true;
+        if (index === 0 && !keepHidingStyle) el.remove();
+      },
+    });
+  });
   rewriter.on("body", {
     element(el) {
       el.onEndTag((end) => {

@@ -9,6 +9,7 @@
 
 use crate::core::pattern::default_engine;
 use crate::core::profile::codec::SigningKey;
+use crate::core::snippet::RUNTIME_MARKERS;
 use crate::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, ResponseHead, StreamRewriter,
 };
@@ -95,6 +96,14 @@ impl EdgeWorker {
                 rewriter: Some(p.rewriter),
             },
         })
+    }
+
+    /// Selectors of the elements that show a page runs the browser runtime: a
+    /// worker rewriting with its own engine hands the decision over to such a page
+    /// even when it changed nothing on it, as the streaming rewriter does.
+    #[wasm_bindgen(js_name = runtimeMarkers)]
+    pub fn runtime_markers(&self) -> Vec<String> {
+        RUNTIME_MARKERS.iter().map(|m| (*m).to_string()).collect()
     }
 
     /// The decision alone, for a worker that rewrites with Cloudflare's native

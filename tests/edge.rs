@@ -169,6 +169,57 @@ fn a_config_that_matches_nothing_gives_byte_identical_pages() {
     }
 }
 
+/// The edge records the page view in the profile cookie whether or not the page
+/// changed. A page that runs the browser runtime must then get the hand-off, or the
+/// runtime records that page view a second time; a page without the runtime keeps
+/// its bytes.
+#[test]
+fn a_page_that_runs_the_browser_runtime_gets_the_handoff_even_when_nothing_changed() {
+    let engine = engine(
+        config_matching_no_element(),
+        vec![],
+        RewriteLimits::default(),
+    );
+    let page = |head: &str| {
+        format!("<!doctype html><html><head>{head}</head><body><h1>Hi</h1></body></html>")
+    };
+    let with_runtime = [
+        r#"<style id="ep-hide">html:not(.ep-ready) h1{visibility:hidden}</style>"#,
+        r#"<script type="application/json" id="edge-persona-config">{}</script>"#,
+        r#"<script type="module" src="/assets/app.js" data-edge-persona></script>"#,
+        r#"<script type="module" src="/ep/loader.js" data-config="/ep/config.json"></script>"#,
+        r#"<meta name="edge-persona">"#,
+    ];
+    for head in with_runtime {
+        let html = page(head);
+        let out = String::from_utf8(rewrite(&engine, &request(None, ""), html.as_bytes(), &[7]))
+            .expect("UTF-8");
+        let handoff = handoff_json(&out);
+        assert_eq!(handoff["version"], 1, "{head}");
+        assert_eq!(handoff["storage"]["allowed"], true, "{head}");
+        assert!(
+            out.contains("<body><h1>Hi</h1><script type=\"application/json\" id=\"ep-handoff\""),
+            "{head}: the hand-off at the end of <body>, nothing else changed: {out}"
+        );
+        // The hiding style goes (the page shows its decisions); the rest stays.
+        assert!(!out.contains("ep-hide"), "{head}: {out}");
+        if !head.contains("ep-hide") {
+            assert!(out.contains(head), "{head} kept: {out}");
+        }
+    }
+    let without_runtime = [
+        r#"<script type="module" src="/assets/app.js"></script>"#,
+        r#"<script src="/vendor/widget.js" data-config="/widget.json"></script>"#,
+        r#"<style id="site-styles">h1{color:red}</style>"#,
+        r#"<meta name="description" content="edge-persona">"#,
+    ];
+    for head in without_runtime {
+        let html = page(head);
+        let out = rewrite(&engine, &request(None, ""), html.as_bytes(), &[7]);
+        assert!(out == html.as_bytes(), "{head}: changed");
+    }
+}
+
 #[test]
 fn every_chunking_gives_the_same_output() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());

@@ -30,6 +30,24 @@ pub const READY_CLASS: &str = "ep-ready";
 /// personalized (the page already shows its decisions).
 pub const HIDING_STYLE_ID: &str = "ep-hide";
 
+/// [`HIDING_STYLE_ID`]'s element as a selector.
+pub const HIDING_STYLE_SELECTOR: &str = "style#ep-hide";
+
+/// Elements that show a page runs the browser runtime: the head snippet's hiding
+/// style, an inline config, the loader as documented, a script marked
+/// `data-edge-persona`, or `<meta name="edge-persona">` (for a bundled app, whose
+/// bundler may rewrite its script tags). On such a page the edge hands
+/// its decision over even when it changed nothing, so the runtime takes that page
+/// view instead of recording it a second time; a page without one keeps its bytes.
+/// The first is the hiding style, which the edge removes.
+pub const RUNTIME_MARKERS: [&str; 5] = [
+    HIDING_STYLE_SELECTOR,
+    "script#edge-persona-config",
+    "script[data-edge-persona]",
+    "script[data-config][src$=\"loader.js\"]",
+    "meta[name=\"edge-persona\"]",
+];
+
 /// The `<style>`, `<link rel=modulepreload>` and `<script type=module>` elements.
 pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> String {
     let selectors: Vec<String> = config

@@ -20,6 +20,7 @@
 use crate::core::config::Content;
 use crate::core::html::escape_html;
 use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
+use crate::core::snippet::{HIDING_STYLE_SELECTOR, RUNTIME_MARKERS};
 use crate::edge::response::PageCharset;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, DocumentEnd, Element};
@@ -95,8 +96,8 @@ pub fn unsupported_selector(selector: &str) -> Option<String> {
 #[derive(Debug, Default)]
 pub struct ParsedSelectors(std::collections::HashMap<String, Selector>);
 
-/// The selectors every rewriter uses besides the config's.
-const FIXED_SELECTORS: [&str; 4] = ["template", "html", "body", "style#ep-hide"];
+/// The selectors every rewriter uses besides the config's (and [`RUNTIME_MARKERS`]).
+const FIXED_SELECTORS: [&str; 3] = ["template", "html", "body"];
 
 impl ParsedSelectors {
     /// Parses `selectors` (and the fixed ones); those that do not parse are left out
@@ -106,6 +107,7 @@ impl ParsedSelectors {
             selectors
                 .into_iter()
                 .chain(FIXED_SELECTORS)
+                .chain(RUNTIME_MARKERS)
                 .filter_map(|s| Some((s.to_string(), s.parse::<Selector>().ok()?)))
                 .collect(),
         )
@@ -303,16 +305,24 @@ fn build_settings<'s>(
             }),
         );
     }
-    // The page leaves the edge showing its decisions, so the head snippet's hiding
-    // style (if the page has one) goes: nothing needs to wait for the script.
-    add(
-        "the head snippet's hiding style",
-        FIXED_SELECTORS[3],
-        ElementContentHandlers::default().element(|el: &mut Element| {
-            el.remove();
-            Ok(())
-        }),
-    );
+    // A page that runs the browser runtime gets the hand-off even if nothing on it
+    // changed. It leaves the edge showing its decisions, so the head snippet's
+    // hiding style (if the page has one) goes: nothing needs to wait for the script.
+    for marker in RUNTIME_MARKERS {
+        let s = splicer.clone();
+        let hiding_style = marker == HIDING_STYLE_SELECTOR;
+        add(
+            "the browser runtime's elements",
+            marker,
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                if hiding_style {
+                    el.remove();
+                }
+                s.borrow_mut().runtime_on_page = true;
+                Ok(())
+            }),
+        );
+    }
     if !plan.classes.is_empty() {
         let classes = plan.classes.join(" ");
         let s = splicer.clone();
@@ -334,8 +344,9 @@ fn build_settings<'s>(
     }
 
     // The hand-off and the popups go at the end of <body> (else of the document),
-    // and only when the page changed: a page that none of the plan's selectors
-    // matched leaves the edge byte for byte as it came.
+    // and only when the page changed or runs the browser runtime: a page without
+    // the runtime that none of the plan's selectors matched leaves the edge byte
+    // for byte as it came.
     let closing = Rc::new(RefCell::new(Some(insertions)));
     let (c, s) = (closing.clone(), splicer.clone());
     add(
@@ -376,12 +387,13 @@ fn build_settings<'s>(
     settings
 }
 
-/// The hand-off and popups, once, if the page changed.
+/// The hand-off and popups, once, if the page changed or runs the browser runtime.
 fn closing_markup(
     insertions: &RefCell<Option<Insertions>>,
     splicer: &RefCell<Splicer>,
 ) -> Option<String> {
-    if splicer.borrow().changes == 0 {
+    let splicer = splicer.borrow();
+    if splicer.changes == 0 && !splicer.runtime_on_page {
         return None;
     }
     let insertions = insertions.borrow_mut().take()?;
@@ -478,6 +490,8 @@ struct Splicer {
     template_depth: usize,
     /// Elements changed so far (slots, greetings, attributes, `<html>` classes).
     changes: usize,
+    /// Whether one of [`RUNTIME_MARKERS`] has streamed past.
+    runtime_on_page: bool,
     /// The slot whose new content is streaming (between its open and middle
     /// markers): the hold limit waits until it is complete, so a given-up slot never
     /// shows part of it.
@@ -534,6 +548,7 @@ impl Splicer {
             capturing: None,
             template_depth: 0,
             changes: 0,
+            runtime_on_page: false,
             in_new_part: None,
             carry: Vec::new(),
             markers_in_flight: 0,

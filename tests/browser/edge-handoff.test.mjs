@@ -163,3 +163,36 @@ test('a popup whose content the config writes as HTML opens from the edge\'s ine
     await site.close();
   }
 });
+
+test('a page view the edge stored without changing the page is counted once', async () => {
+  // No <html> classes and no slot on the page: the edge changes nothing, yet it
+  // records the page view in the profile cookie. The page runs the runtime (its
+  // head snippet), so the edge hands its decision over and the runtime does not
+  // record that page view a second time.
+  const nowhere = Object.fromEntries(Object.keys(CONFIG.slots).map((name) => [name, { selector: `#ep-nowhere-${name}` }]));
+  const config = { ...CONFIG, consent: { mode: 'none' }, htmlClasses: { enabled: false }, slots: nowhere };
+  const site = await startDemoWithConfig(config);
+  const quietEdge = await startLocalEdge({ port: 0, origin: site.url, config, pkgDir: PKG_DIR });
+  const { context, log, close } = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    for (const [index, pathname] of ['/', '/restaurant-white-rabbit.html'].entries()) {
+      await page.goto(new URL(pathname, quietEdge.url).toString(), { waitUntil: 'domcontentloaded' });
+      const parsed = await page.evaluate(() => ({
+        handoff: !!document.getElementById('ep-handoff'),
+        applied: document.querySelectorAll('[data-ep-applied]').length,
+        stageClasses: [...document.documentElement.classList].filter((c) => c.startsWith('ep-stage')).length,
+      }));
+      assert.deepEqual(parsed, { handoff: true, applied: 0, stageClasses: 0 }, `${pathname}: unchanged but for the hand-off`);
+      const outcome = await settle(page);
+      assert.equal(outcome.decision.edge, true, `${pathname}: the runtime adopted the edge's decision`);
+      const profile = await page.evaluate(() => window.edgePersona.export());
+      assert.equal(profile.pageViews, index + 1, `${pathname}: each page view counted once`);
+    }
+    assertClean(log, 'edge changed nothing');
+  } finally {
+    await close();
+    await quietEdge.close();
+    await site.close();
+  }
+});

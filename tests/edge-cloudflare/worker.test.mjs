@@ -57,9 +57,7 @@ export default {
   },
 };
 `);
-  await build({
-    entryPoints: [wrapper],
-    outfile: path.join(outDir, 'worker.js'),
+  const options = {
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -72,13 +70,28 @@ export default {
         b.onResolve({ filter: /^edge-persona\/cloudflare$/ }, () => ({ path: path.join(PKG, 'cloudflare.js') }));
       },
     }],
-  });
+  };
+  await build({ ...options, entryPoints: [wrapper], outfile: path.join(outDir, 'worker.js') });
   copyFileSync(WASM, path.join(outDir, 'edge_persona_edge_bg.wasm'));
+
+  // A worker whose config is the `CONFIG` binding (JSON text), for tests that need a
+  // config of their own: the package's handler, one per strategy.
+  writeFileSync(path.join(outDir, 'config-entry.js'), `import wasm from 'edge-persona/cloudflare.wasm';
+import { createHandler } from 'edge-persona/cloudflare';
+let handler;
+export default {
+  fetch(request, env, ctx) {
+    handler ??= createHandler({ config: env.CONFIG, wasm });
+    return handler.fetch(request, env, ctx);
+  },
+};
+`);
+  await build({ ...options, entryPoints: [path.join(outDir, 'config-entry.js')], outfile: path.join(outDir, 'config-worker.js') });
 }
 
-function startWorker(strategy, bindings = {}) {
+function startWorker(strategy, bindings = {}, script = 'worker.js') {
   return new Miniflare({
-    scriptPath: path.join(dir, 'worker.js'),
+    scriptPath: path.join(dir, script),
     modules: true,
     modulesRoot: dir,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
@@ -275,5 +288,37 @@ test('a body in an encoding fetch() does not decode is never rewritten', async (
     const encoding = got.headers.get('content-encoding') ?? got.headers.get('mf-content-encoding');
     assert.equal(encoding, 'compress', `${strategy}: the encoding is kept`);
     assert.ok(!(got.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`), `${strategy}: no profile cookie`);
+  }
+});
+
+test('a page that runs the browser runtime gets the hand-off even when nothing on it changed', async () => {
+  // The edge counts the page view in the profile cookie either way; without the
+  // hand-off, the page's runtime would count it again. Pages without the runtime
+  // keep their bytes.
+  const config = {
+    consent: { mode: 'none' },
+    htmlClasses: { enabled: false },
+    slots: { hero: { selector: '#ep-no-such-hero' } },
+    experiences: [{ id: 'hero-all', slot: 'hero', content: { text: 'never shown' } }],
+  };
+  const corpusPage = CORPUS_PAGES[0];
+  const directCorpus = Buffer.from(await (await fetch(new URL(`/corpus/${corpusPage}`, origin.url))).arrayBuffer());
+  for (const strategy of ['lol-html', 'htmlrewriter']) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const demo = await get(worker, fresh('/'));
+      assert.ok(/\bep=[^;]/.test(demo.headers.get('set-cookie') ?? ''), `${strategy}: the page view is stored`);
+      const decided = handoff(demo.text);
+      assert.ok(decided, `${strategy}: the demo page (it runs the runtime) has the hand-off`);
+      assert.equal(decided.storage.allowed, true, strategy);
+      assert.ok(!demo.text.includes('id="ep-hide"'), `${strategy}: the hiding style goes`);
+      assert.ok(!demo.text.includes('data-ep-applied'), `${strategy}: nothing matched`);
+
+      const corpus = await get(worker, `/corpus/${corpusPage}`);
+      assert.ok(/\bep=[^;]/.test(corpus.headers.get('set-cookie') ?? ''), `${strategy}: the page view is stored`);
+      assert.ok(corpus.body.equals(directCorpus), `${strategy}: a page without the runtime, byte for byte`);
+    } finally {
+      await worker.dispose();
+    }
   }
 });
