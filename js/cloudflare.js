@@ -23,7 +23,7 @@
 // Nothing here breaks a response: a config that fails to load, a request that does
 // not parse, or a wasm failure means the origin's response goes out untouched.
 
-import { initSync, EdgeWorker } from "./edge_persona_edge.js";
+import { initSync, EdgeWorker, originCookieWithoutWorker } from "./edge_persona_edge.js";
 
 let wasmLoaded = false;
 /**
@@ -163,9 +163,10 @@ export function createPersonalizer(options) {
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   let runtimeMarkers = [];
+  let json = "";
   try {
     loadWasm(wasm);
-    const json = typeof config === "string" ? config : JSON.stringify(config);
+    json = typeof config === "string" ? config : JSON.stringify(config ?? null);
     const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
     worker = new EdgeWorker(json, keysJson, explainHeader);
     runtimeMarkers = worker.runtimeMarkers();
@@ -176,9 +177,11 @@ export function createPersonalizer(options) {
   /** The request to send to the origin: the profile cookie stays at the edge. */
   function originRequest(request, url = request.url) {
     const headers = new Headers(request.headers);
-    if (worker && !wasmFailed) {
+    // Even when the config did not load, the profile cookie stays at the edge.
+    if (wasmLoaded && !wasmFailed) {
       try {
-        const cookie = worker.originCookie(request.headers.get("cookie") ?? undefined);
+        const sent = request.headers.get("cookie") ?? undefined;
+        const cookie = worker ? worker.originCookie(sent) : originCookieWithoutWorker(json, sent);
         if (cookie === undefined) headers.delete("cookie");
         else headers.set("cookie", cookie);
       } catch (error) {

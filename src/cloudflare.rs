@@ -10,6 +10,7 @@
 use crate::core::pattern::default_engine;
 use crate::core::profile::codec::SigningKey;
 use crate::core::snippet::RUNTIME_MARKERS;
+use crate::edge::request::origin_cookie_without_engine;
 use crate::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, ResponseHead, StreamRewriter,
 };
@@ -126,6 +127,13 @@ impl EdgeWorker {
             handoff: decided.handoff,
         })
     }
+}
+
+/// The `Cookie` header for the origin when `EdgeWorker` could not load `config_json`
+/// (`undefined`: send none): the profile cookie still stays at the edge.
+#[wasm_bindgen(js_name = originCookieWithoutWorker)]
+pub fn origin_cookie_without_worker(config_json: &str, header: Option<String>) -> Option<String> {
+    origin_cookie_without_engine(config_json, header.as_deref())
 }
 
 /// The request and the origin's response head from their JSON, with the entropy.

@@ -1,5 +1,6 @@
 //! What the edge knows about a request, and what it forwards to the origin.
 
+use crate::core::config::CookieSettings;
 use crate::core::context::{Geo, RequestFacts};
 use crate::core::cookies::read_cookies;
 use std::collections::BTreeMap;
@@ -115,9 +116,51 @@ pub fn without_cookie(header: &str, name: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
+/// The `Cookie` header for the origin when the config could not be loaded (`None`:
+/// send none). The profile cookie still stays at the edge, unless the config text
+/// asks to forward it: its name is read from the text leniently (`cookie.name`, else
+/// the default), since a config that fails validation may still say it.
+pub fn origin_cookie_without_engine(config_json: &str, header: Option<&str>) -> Option<String> {
+    let header = header?;
+    let config: Option<serde_json::Value> = serde_json::from_str(config_json).ok();
+    let cookie = config.as_ref().and_then(|c| c.get("cookie"));
+    let setting = |key: &str| cookie.and_then(|c| c.get(key));
+    if setting("forwardToOrigin").and_then(serde_json::Value::as_bool) == Some(true) {
+        return Some(header.to_string());
+    }
+    let name = setting("name")
+        .and_then(serde_json::Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+        .map_or_else(CookieSettings::default_name, str::to_string);
+    without_cookie(header, &name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_usable_config_the_profile_cookie_still_stays_at_the_edge() {
+        let header = Some("ep=1cAAAA; session=abc; visit=1");
+        // Not JSON at all: the default name.
+        assert_eq!(
+            origin_cookie_without_engine("{oops", header).as_deref(),
+            Some("session=abc; visit=1")
+        );
+        // Fails validation (an unknown key) but names its cookie.
+        let named = r#"{"cookie": {"name": "visit"}, "unknownKey": 1}"#;
+        assert_eq!(
+            origin_cookie_without_engine(named, header).as_deref(),
+            Some("ep=1cAAAA; session=abc")
+        );
+        let forwarded = r#"{"cookie": {"forwardToOrigin": true}, "slots": 3}"#;
+        assert_eq!(
+            origin_cookie_without_engine(forwarded, header),
+            header.map(str::to_string)
+        );
+        assert_eq!(origin_cookie_without_engine("{}", Some("ep=1")), None);
+        assert_eq!(origin_cookie_without_engine("{}", None), None);
+    }
 
     #[test]
     fn the_profile_cookie_is_removed_and_the_rest_kept() {

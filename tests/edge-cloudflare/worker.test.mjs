@@ -255,14 +255,16 @@ test('htmlrewriter: slots left to the browser keep the anti-flicker style', asyn
   assert.fail('eight visitors in a row were in the holdout');
 });
 
-test('a signing-keys secret that is not JSON: pages pass through untouched, nothing is set', async () => {
+test('a signing-keys secret that is not JSON: pages pass through untouched, nothing is set, the profile cookie stays', async () => {
   const worker = startWorker('lol-html', { EDGE_PERSONA_KEYS: '[{"id": "k1", "secret": ' });
   try {
     const direct = Buffer.from(await (await fetch(new URL('/', origin.url))).arrayBuffer());
-    const got = await get(worker, fresh('/'));
+    const url = fresh('/');
+    const got = await get(worker, url, { headers: { cookie: `session=abc; ${PROFILE_COOKIE}=1cAAAA` } });
     assert.equal(got.status, 200);
     assert.ok(got.body.equals(direct), 'the origin\'s page, byte for byte');
     assert.ok(!(got.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`), 'no profile cookie');
+    assert.equal(origin.received.find((r) => r.url === url).headers.cookie, 'session=abc', 'the profile cookie stays at the edge even so');
   } finally {
     await worker.dispose();
   }

@@ -19,6 +19,7 @@
 
 use edge_persona::core::pattern::default_engine;
 use edge_persona::core::profile::codec::SigningKey;
+use edge_persona::edge::request::origin_cookie_without_engine;
 use edge_persona::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, Personalization,
     ResponseHead,
@@ -48,10 +49,10 @@ const CHUNK_BYTES: usize = 8192;
 
 fn main() {
     let client = Request::from_client();
-    let engine = load_engine();
-    match engine {
+    let settings = Settings::load();
+    match load_engine(&settings) {
         Some(engine) => personalize(&engine, client),
-        None => pass_through(client),
+        None => pass_through(&settings, client),
     }
 }
 
@@ -91,11 +92,15 @@ impl Settings {
             explain_header: get("explain_header").is_some_and(|v| v.trim() == "true"),
         }
     }
+
+    /// The site's config text: the Config Store's, else the built-in demo config.
+    fn config_json(&self) -> &str {
+        self.config.as_deref().unwrap_or(DEMO_CONFIG)
+    }
 }
 
 /// The engine for this request, or `None` (logged) when the config cannot be used.
-fn load_engine() -> Option<EdgeEngine> {
-    let settings = Settings::load();
+fn load_engine(settings: &Settings) -> Option<EdgeEngine> {
     let keys = settings
         .signing_keys
         .as_deref()
@@ -105,8 +110,7 @@ fn load_engine() -> Option<EdgeEngine> {
         explain_header: settings.explain_header,
         ..EdgeOptions::default()
     };
-    let json = settings.config.as_deref().unwrap_or(DEMO_CONFIG);
-    match EdgeEngine::from_json(json, default_engine(), keys, options) {
+    match EdgeEngine::from_json(settings.config_json(), default_engine(), keys, options) {
         Ok(engine) => Some(engine),
         Err(errors) => {
             log(&format!(
@@ -150,11 +154,27 @@ fn signing_keys(json: &str) -> Vec<SigningKey> {
     }
 }
 
-/// No usable config: the request and the response pass through untouched.
-fn pass_through(client: Request) {
+/// No usable config: the response passes through untouched, and the request too but
+/// for the profile cookie, which still stays at the edge.
+fn pass_through(settings: &Settings, mut client: Request) {
+    let cookie = client.get_header_str(COOKIE).map(str::to_string);
+    set_origin_cookie(
+        &mut client,
+        origin_cookie_without_engine(settings.config_json(), cookie.as_deref()),
+    );
     match client.send(BACKEND) {
         Ok(response) => response.send_to_client(),
         Err(error) => bad_gateway(&error.to_string()),
+    }
+}
+
+/// Sets the request's `Cookie` header to `value`, or removes it.
+fn set_origin_cookie(client: &mut Request, value: Option<String>) {
+    match value.and_then(|value| HeaderValue::from_str(&value).ok()) {
+        Some(value) => client.set_header(COOKIE, value),
+        None => {
+            client.remove_header(COOKIE);
+        }
     }
 }
 
@@ -163,15 +183,10 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
 
     // The origin gets the request without the profile cookie (unless the config
     // forwards it).
-    match engine
-        .origin_cookie_header(request.cookie.as_deref())
-        .and_then(|value| HeaderValue::from_str(&value).ok())
-    {
-        Some(value) => client.set_header(COOKIE, value),
-        None => {
-            client.remove_header(COOKIE);
-        }
-    }
+    set_origin_cookie(
+        &mut client,
+        engine.origin_cookie_header(request.cookie.as_deref()),
+    );
     if is_page_request(&client) {
         // gzip (which this program decodes) or nothing: never an encoding the
         // rewriter cannot read, such as brotli.

@@ -180,7 +180,8 @@ pub struct CookieSettings {
 }
 
 impl CookieSettings {
-    fn default_name() -> String {
+    /// The profile cookie's name when the config names none.
+    pub fn default_name() -> String {
         "ep".into()
     }
     fn default_max_age_days() -> u32 {
