@@ -57,20 +57,36 @@ function offsetFormat(timeZone) {
   return format;
 }
 
+const QUARTER_HOUR_MS = 15 * 60 * 1000;
+/**
+ * Each time zone's offset for the current quarter hour (UTC), so that most requests
+ * skip `formatToParts`. Exact: offsets are whole quarter hours and change at whole
+ * local minutes, so every change falls on a quarter-hour boundary in UTC.
+ */
+const offsetsThisQuarter = new Map();
+
 /** `GMT+03:00` → 180, for the visitor's time zone as the platform names it. */
 export function utcOffsetMinutes(timeZone, at = new Date()) {
   if (!timeZone) return 0;
+  const quarter = Math.floor(at.getTime() / QUARTER_HOUR_MS);
+  const known = offsetsThisQuarter.get(timeZone);
+  if (known?.quarter === quarter) return known.minutes;
+  let minutes = 0;
   try {
     const part = offsetFormat(timeZone)
       .formatToParts(at)
       .find((p) => p.type === "timeZoneName");
     const match = /GMT([+-])(\d{2}):(\d{2})/.exec(part?.value ?? "");
-    if (!match) return 0;
-    const minutes = Number(match[2]) * 60 + Number(match[3]);
-    return match[1] === "-" ? -minutes : minutes;
+    if (match) {
+      const magnitude = Number(match[2]) * 60 + Number(match[3]);
+      minutes = match[1] === "-" ? -magnitude : magnitude;
+    }
   } catch {
-    return 0;
+    minutes = 0;
   }
+  if (offsetsThisQuarter.size >= 512) offsetsThisQuarter.clear();
+  offsetsThisQuarter.set(timeZone, { quarter, minutes });
+  return minutes;
 }
 
 function requestFacts(request) {

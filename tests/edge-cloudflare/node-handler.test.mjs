@@ -73,3 +73,20 @@ test('a wasm that traps mid-page: the rest of that page goes through, and later 
   assert.ok(Buffer.from(await after.arrayBuffer()).equals(PAGE), 'untouched');
   assert.equal(after.headers.get('set-cookie'), null, 'nothing set');
 });
+
+test("the visitor's UTC offset follows their time zone across a DST change, cached per quarter hour", async () => {
+  const { utcOffsetMinutes } = await import(path.join(PKG, 'cloudflare.js'));
+  // New York springs forward at 2026-03-08 07:00 UTC (02:00 EST → 03:00 EDT).
+  const change = Date.UTC(2026, 2, 8, 7, 0, 0);
+  assert.equal(utcOffsetMinutes('America/New_York', new Date(change - 14 * 60_000)), -300);
+  assert.equal(utcOffsetMinutes('America/New_York', new Date(change - 1)), -300, 'the same quarter hour, from the cache');
+  assert.equal(utcOffsetMinutes('America/New_York', new Date(change)), -240, 'the next quarter hour is looked up again');
+  assert.equal(utcOffsetMinutes('America/New_York', new Date(change + 60_000)), -240);
+  // Lord Howe moves by half an hour (02:00 → 01:30 local on 2026-04-05, 15:00 UTC).
+  const lordHowe = Date.UTC(2026, 3, 4, 15, 0, 0);
+  assert.equal(utcOffsetMinutes('Australia/Lord_Howe', new Date(lordHowe - 1)), 660);
+  assert.equal(utcOffsetMinutes('Australia/Lord_Howe', new Date(lordHowe)), 630);
+  assert.equal(utcOffsetMinutes('Asia/Kathmandu', new Date(change)), 345);
+  assert.equal(utcOffsetMinutes('Not/A_Zone', new Date(change)), 0, 'an unknown zone counts as UTC');
+  assert.equal(utcOffsetMinutes(undefined), 0);
+});
