@@ -121,10 +121,12 @@ fn clean_opt(s: Option<&str>, max: usize) -> Option<String> {
 }
 
 /// Trims, caps and uppercases an optional code (`"rub"` → `"RUB"`); blank → `None`.
+/// Codes are ISO 3166 / ISO 4217, so ASCII case is enough (and the browser build
+/// then carries no Unicode uppercase table); other letters stay as written.
 fn clean_upper(s: Option<&str>, max: usize) -> Option<String> {
     s.map(trim)
         .filter(|s| !s.is_empty())
-        .map(|s| cap_str(s, max).to_uppercase())
+        .map(|s| cap_str(s, max).to_ascii_uppercase())
 }
 
 /// A finite number or `None`: NaN and infinities would poison sums and comparisons.
