@@ -691,3 +691,52 @@ fn storage_and_cookies_that_throw_do_not_break_the_runtime() {
     assert_eq!(accesses, 0);
     assert!(!throws("document.cookie"), "the overrides were not undone");
 }
+
+/// The edge knows the visitor's consent only from the cookie; a refusal the page
+/// knows (its banner, `data-consent`, GPC) must still delete what the edge stored.
+#[wasm_bindgen_test]
+fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
+    let url = "https://demo.example.ru/";
+    let mut edge_like = new_runtime(DEMO_CONFIG);
+    let view = page_view(&mut edge_like, url, "", Some("personalization"));
+    let stored = view["setCookie"].as_str().expect("stored under consent");
+    let cookie = stored.split(';').next().unwrap_or_default().to_string();
+    let handoff = json!({
+        "version": 1,
+        "decision": view["decision"],
+        "storage": view["storage"],
+        "cookieStatus": view["cookieStatus"],
+    })
+    .to_string();
+    let adopt = |consent: Option<&str>| -> Value {
+        let mut runtime = new_runtime(DEMO_CONFIG);
+        let out = ok(runtime.adopt(
+            &handoff,
+            &facts(url),
+            &cookie,
+            consent.map(str::to_string),
+            ENTROPY.0,
+            ENTROPY.1,
+        ));
+        serde_json::from_str(&out).unwrap()
+    };
+
+    let refused = adopt(Some("denied"));
+    assert_eq!(refused["adopted"], true);
+    let deletion = refused["setCookie"].as_str().unwrap_or_default();
+    assert!(
+        deletion.contains("Max-Age=0"),
+        "the cookie is deleted: {refused}"
+    );
+    assert_eq!(
+        refused["decision"]["popups"],
+        json!([]),
+        "no popup without storage"
+    );
+
+    // The consent the cookie remembers: the profile stays.
+    let kept = adopt(None);
+    let write = kept["setCookie"].as_str().unwrap_or_default();
+    assert!(!write.contains("Max-Age=0"), "nothing deleted: {kept}");
+    assert_eq!(kept["decision"]["popups"], view["decision"]["popups"]);
+}

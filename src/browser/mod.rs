@@ -317,7 +317,20 @@ impl Runtime {
             .and_then(|s| s.get("allowed"))
             .and_then(Value::as_bool)
             .unwrap_or(true);
-        let write = if storage.allowed && !edge_stored {
+        // Popups come from the stored profile (their caps live there): the engine
+        // offers none without storage, so none of the edge's opens either.
+        let mut decision = decision;
+        if !storage.allowed {
+            if let Some(popups) = decision.get_mut("popups") {
+                *popups = Value::Array(Vec::new());
+            }
+        }
+        let write = if !storage.allowed && storage.withdrawn && profile_cookie.is_some() {
+            // Refused (or GPC) in the browser while the edge, which knows consent only
+            // from the cookie, still stored one: it goes, as on any page view.
+            self.profile = Profile::new(entropy, minutes_from_ms(facts.now_ms));
+            self.engine.cookie_delete()
+        } else if storage.allowed && !edge_stored {
             let view = self.engine.page_view_decoded(
                 browser_input(&facts, profile_cookie.as_deref(), consent, entropy, false),
                 Some((profile, cookie_status)),
