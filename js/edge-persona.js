@@ -247,6 +247,7 @@ class Persona {
 
   /** Deletes the profile cookie and this runtime's local storage, and starts afresh. */
   forget() {
+    this.withdrawPopups();
     safeStorage.clear();
     if (!this.runtime) {
       this.deleteCookieWithoutRuntime();
@@ -272,7 +273,10 @@ class Persona {
     }
     this.consentLevel = level ?? undefined;
     this.consentSource = source;
-    if (!this.runtime && (level === 'denied' || level === 'necessary')) this.deleteCookieWithoutRuntime();
+    const refused = level === 'denied' || level === 'necessary';
+    // Popups come from the stored profile: none may open once it is refused.
+    if (refused) this.withdrawPopups();
+    if (!this.runtime && refused) this.deleteCookieWithoutRuntime();
     this.guard('consent', () => {
       writeCookie(this.runtime.consent(level ?? undefined));
       if (level !== 'personalization') safeStorage.clear();
@@ -676,6 +680,14 @@ class Persona {
       this.guard('popup', () => writeCookie(this.runtime.interaction(open.id, how, Date.now())));
       if (how === 'converted') this.announce('conversion', { popup: open.id });
     }
+  }
+
+  /** Closes an open popup and cancels every pending one of this decision. */
+  withdrawPopups() {
+    this.closePopup('withdrawn');
+    this.clearTimers();
+    this.waitingPopup = null;
+    if (this.decision) this.decision = { ...this.decision, popups: [] };
   }
 
   clearTimers() {

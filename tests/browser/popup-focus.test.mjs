@@ -54,3 +54,21 @@ test('without a focused field, the delayed popup opens on time', async () => {
     await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
   });
 });
+
+test('a refusal closes an open popup and cancels a pending one: popups come from the refused profile', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    // Pending: refused before the delay is up, the popup never opens.
+    await visit(page, demo.server, '/book.html');
+    await page.evaluate(() => window.edgePersona.consent('denied'));
+    await page.waitForTimeout(DELAY_SECONDS * 1000 + 700);
+    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'a pending popup is cancelled');
+    assert.deepEqual(await page.evaluate(() => window.edgePersona.decide().popups), []);
+
+    // Open: granted again, the next page's popup opens; a refusal closes it.
+    await page.evaluate(() => window.edgePersona.consent('personalization'));
+    await visit(page, demo.server, '/book.html');
+    await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
+    await page.evaluate(() => window.edgePersona.consent('necessary'));
+    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'the open popup is closed');
+  });
+});
