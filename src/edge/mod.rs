@@ -103,13 +103,8 @@ impl EdgeEngine {
 
     /// The `Cookie` header to send to the origin (`None`: send none).
     pub fn origin_cookie_header(&self, header: Option<&str>) -> Option<String> {
-        let header = header?;
         let cookie = &self.engine.config().site.cookie;
-        if cookie.forward_to_origin {
-            Some(header.to_string())
-        } else {
-            request::without_cookie(header, &cookie.name)
-        }
+        request::origin_cookie(header?, &cookie.name, cookie.forward_to_origin)
     }
 
     /// Decides what to do with the origin's response to `request`: pass it

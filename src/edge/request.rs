@@ -125,14 +125,22 @@ pub fn origin_cookie_without_engine(config_json: &str, header: Option<&str>) -> 
     let config: Option<serde_json::Value> = serde_json::from_str(config_json).ok();
     let cookie = config.as_ref().and_then(|c| c.get("cookie"));
     let setting = |key: &str| cookie.and_then(|c| c.get(key));
-    if setting("forwardToOrigin").and_then(serde_json::Value::as_bool) == Some(true) {
-        return Some(header.to_string());
-    }
+    let forward = setting("forwardToOrigin").and_then(serde_json::Value::as_bool) == Some(true);
     let name = setting("name")
         .and_then(serde_json::Value::as_str)
         .filter(|name| !name.trim().is_empty())
         .map_or_else(CookieSettings::default_name, str::to_string);
-    without_cookie(header, &name)
+    origin_cookie(header, &name, forward)
+}
+
+/// The `Cookie` header for the origin (`None`: send none): as the browser sent it
+/// when the config forwards the profile cookie, else without the profile cookie.
+pub fn origin_cookie(header: &str, profile_cookie: &str, forward: bool) -> Option<String> {
+    if forward {
+        Some(header.to_string())
+    } else {
+        without_cookie(header, profile_cookie)
+    }
 }
 
 #[cfg(test)]
