@@ -19,7 +19,9 @@ export interface EdgeOptions {
    * `"lol-html"` (our wasm), `"htmlrewriter"` (Cloudflare's native rewriter driven by our
    * decisions; page `<template>` variants are left to the browser runtime), or `"auto"`
    * (default): `"htmlrewriter"` where it exists and the config has no `<template>`
-   * variants, else `"lol-html"`.
+   * variants, else `"lol-html"`. With `"htmlrewriter"`, a response whose
+   * `Content-Type` does not declare UTF-8 is still rewritten by `"lol-html"`, which
+   * follows the page's `<meta charset>`.
    */
   strategy?: "auto" | "lol-html" | "htmlrewriter";
   /** Told about failures; the response then goes out untouched. */
@@ -55,3 +57,13 @@ export function createHandler(
 
 /** The UTC offset in minutes east of UTC of an IANA time zone (`Europe/Moscow` → 180). */
 export function utcOffsetMinutes(timeZone: string | undefined, at?: Date): number;
+
+/**
+ * The `Cookie` header for the origin when the wasm cannot say it (the config did
+ * not load, or the wasm failed): without the profile cookie (its name read leniently
+ * from the config, else `ep`) unless the config forwards it; `undefined`: send none.
+ */
+export function originCookieWithoutEngine(config: unknown, header: string | null | undefined): string | undefined;
+
+/** Whether a `Content-Type` header declares UTF-8 (any WHATWG label for it). */
+export function declaresUtf8(contentType: string | null | undefined): boolean;

@@ -15,7 +15,9 @@
 //   honoured, and a rewriter that bails out passes the rest through.
 // - "htmlrewriter": Cloudflare's native HTMLRewriter applies the wasm's plan. Slots
 //   whose variant is a page `<template>` are left to the browser runtime (the
-//   hand-off tells it), since HTMLRewriter cannot look ahead. Workers only.
+//   hand-off tells it), since HTMLRewriter cannot look ahead. Workers only. A
+//   response whose Content-Type does not declare UTF-8 goes through "lol-html",
+//   which follows a `<meta charset>` and writes text in the page's own encoding.
 // - "auto" (default): "htmlrewriter" where it exists and the config has no
 //   `<template>` variants (measured faster in workerd, BENCHMARKS.md "Edge"),
 //   "lol-html" otherwise.
@@ -23,7 +25,7 @@
 // Nothing here breaks a response: a config that fails to load, a request that does
 // not parse, or a wasm failure means the origin's response goes out untouched.
 
-import { initSync, EdgeWorker, originCookieWithoutWorker } from "./edge_persona_edge.js";
+import { initSync, EdgeWorker } from "./edge_persona_edge.js";
 
 let wasmLoaded = false;
 /**
@@ -147,6 +149,46 @@ function changedHeaders(original, changes) {
   return headers;
 }
 
+/**
+ * The `Cookie` header for the origin (undefined: send none) when the wasm cannot
+ * say it (the config did not load, or the wasm failed): the profile cookie stays at
+ * the edge unless the config text asks to forward it. Its name is read leniently,
+ * since a config that fails validation may still name it. The same rule as
+ * `edge::request::origin_cookie_without_engine`, which the Fastly program uses.
+ */
+export function originCookieWithoutEngine(config, header) {
+  if (header === undefined || header === null) return undefined;
+  let settings;
+  try {
+    settings = (typeof config === "string" ? JSON.parse(config) : config)?.cookie;
+  } catch {
+    settings = undefined;
+  }
+  if (settings?.forwardToOrigin === true) return header;
+  const name = typeof settings?.name === "string" && settings.name.trim() ? settings.name : "ep";
+  const nameOf = (pair) => (pair.includes("=") ? pair.slice(0, pair.indexOf("=")) : pair).trim();
+  const pairs = header.split(";");
+  if (!pairs.some((pair) => nameOf(pair) === name)) return header;
+  const kept = pairs.map((pair) => pair.trim()).filter((pair) => pair && nameOf(pair) !== name);
+  return kept.length ? kept.join("; ") : undefined;
+}
+
+/**
+ * Whether `Content-Type` declares UTF-8. Only then may HTMLRewriter insert text:
+ * a page in another encoding, or one that names its encoding only in a
+ * `<meta charset>`, goes through our wasm, which follows the page's encoding.
+ */
+export function declaresUtf8(contentType) {
+  const label = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? "")?.[1]?.toLowerCase();
+  if (!label) return false;
+  if (label === "utf-8" || label === "utf8") return true;
+  try {
+    return new TextDecoder(label).encoding === "utf-8";
+  } catch {
+    return false;
+  }
+}
+
 /** True when some experience of the config shows a page `<template>`. */
 function usesTemplates(config) {
   try {
@@ -179,10 +221,9 @@ export function createPersonalizer(options) {
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   let runtimeMarkers = [];
-  let json = "";
   try {
     loadWasm(wasm);
-    json = typeof config === "string" ? config : JSON.stringify(config ?? null);
+    const json = typeof config === "string" ? config : JSON.stringify(config ?? null);
     const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
     worker = new EdgeWorker(json, keysJson, explainHeader);
     runtimeMarkers = worker.runtimeMarkers();
@@ -193,17 +234,17 @@ export function createPersonalizer(options) {
   /** The request to send to the origin: the profile cookie stays at the edge. */
   function originRequest(request, url = request.url) {
     const headers = new Headers(request.headers);
-    // Even when the config did not load, the profile cookie stays at the edge.
-    if (wasmLoaded && !wasmFailed) {
-      try {
-        const sent = request.headers.get("cookie") ?? undefined;
-        const cookie = worker ? worker.originCookie(sent) : originCookieWithoutWorker(json, sent);
-        if (cookie === undefined) headers.delete("cookie");
-        else headers.set("cookie", cookie);
-      } catch (error) {
-        wasmFailure(error, onError);
-      }
+    const sent = request.headers.get("cookie") ?? undefined;
+    let cookie;
+    try {
+      // Without a usable wasm (or config) the profile cookie still stays at the edge.
+      cookie = worker && !wasmFailed ? worker.originCookie(sent) : originCookieWithoutEngine(config, sent);
+    } catch (error) {
+      wasmFailure(error, onError);
+      cookie = originCookieWithoutEngine(config, sent);
     }
+    if (cookie === undefined) headers.delete("cookie");
+    else headers.set("cookie", cookie);
     // A streamed body needs `duplex: "half"` in Node (workerd ignores it).
     const body = request.body ?? undefined;
     return new Request(url, { method: request.method, headers, body, redirect: "manual", ...(body ? { duplex: "half" } : {}) });
@@ -213,7 +254,7 @@ export function createPersonalizer(options) {
   function personalize(request, originResponse) {
     if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
-      return strategy === "htmlrewriter"
+      return strategy === "htmlrewriter" && declaresUtf8(originResponse.headers.get("content-type"))
         ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse)
         : withLolHtml(worker, request, originResponse, onError);
     } catch (error) {
@@ -253,7 +294,10 @@ function withLolHtml(worker, request, originResponse, onError) {
     return originResponse;
   }
   const headers = changedHeaders(originResponse.headers, JSON.parse(session.headers));
-  let broken = false;
+  // Until the session has given out its first bytes, the input is kept: if the wasm
+  // fails by then, the page goes out whole, as the origin sent it.
+  let unanswered = [];
+  let passing = false;
   let freed = false;
   const release = () => {
     if (!freed && !wasmFailed) {
@@ -261,30 +305,49 @@ function withLolHtml(worker, request, originResponse, onError) {
       session.free();
     }
   };
+  // The wasm failed (it does not panic: this is out of memory or a trap, here or in
+  // another response of this isolate) and the bytes it held are gone with it.
+  const failed = (controller, chunk) => {
+    if (unanswered) {
+      passing = true;
+      for (const held of unanswered) controller.enqueue(held);
+      if (chunk) controller.enqueue(chunk);
+      unanswered = null;
+      return;
+    }
+    // Part of the page has left and part is lost: end the response as failed, so
+    // the browser and any cache see an incomplete response, not a whole page
+    // with a hole in it.
+    controller.error(new Error("edge-persona: the rewriter failed mid-page"));
+  };
+  const gaveOut = (controller, out) => {
+    if (!out.length) return;
+    unanswered = null;
+    controller.enqueue(out);
+  };
   const transform = new TransformStream({
     transform(chunk, controller) {
-      if (broken) return controller.enqueue(chunk);
+      if (passing) return controller.enqueue(chunk);
+      if (wasmFailed) return failed(controller, chunk);
       try {
         const out = session.write(chunk);
-        if (out.length) controller.enqueue(out);
+        if (unanswered && !out.length) unanswered.push(chunk);
+        gaveOut(controller, out);
       } catch (error) {
-        // The wasm itself failed (it does not panic; this is out of memory or a
-        // trap): the rest goes through as it came, and the wasm is not used again.
-        broken = true;
         wasmFailure(error, onError);
-        controller.enqueue(chunk);
+        failed(controller, chunk);
       }
     },
     flush(controller) {
-      if (!broken) {
-        try {
-          const out = session.end();
-          if (out.length) controller.enqueue(out);
-        } catch (error) {
-          wasmFailure(error, onError);
-        }
+      if (passing) return;
+      if (wasmFailed) return failed(controller);
+      try {
+        gaveOut(controller, session.end());
+        release();
+      } catch (error) {
+        wasmFailure(error, onError);
+        failed(controller);
       }
-      release();
     },
     // The visitor went away mid-stream: the session's memory goes back to the wasm.
     cancel: release,

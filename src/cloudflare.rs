@@ -10,7 +10,6 @@
 use crate::core::pattern::default_engine;
 use crate::core::profile::codec::SigningKey;
 use crate::core::snippet::RUNTIME_MARKERS;
-use crate::edge::request::origin_cookie_without_engine;
 use crate::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, ResponseHead, StreamRewriter,
 };
@@ -66,7 +65,10 @@ impl EdgeWorker {
     /// The `Cookie` header for the origin (`undefined`: send none).
     #[wasm_bindgen(js_name = originCookie)]
     pub fn origin_cookie(&self, header: Option<String>) -> Option<String> {
-        self.engine.origin_cookie_header(header.as_deref())
+        // JS strings in, so only cut at ASCII `;`: the result is the same text.
+        self.engine
+            .origin_cookie_header(header.as_deref().map(str::as_bytes))
+            .map(|kept| String::from_utf8_lossy(&kept).into_owned())
     }
 
     /// Decides what to do with the origin's response. `request_json` and
@@ -127,13 +129,6 @@ impl EdgeWorker {
             handoff: decided.handoff,
         })
     }
-}
-
-/// The `Cookie` header for the origin when `EdgeWorker` could not load `config_json`
-/// (`undefined`: send none): the profile cookie still stays at the edge.
-#[wasm_bindgen(js_name = originCookieWithoutWorker)]
-pub fn origin_cookie_without_worker(config_json: &str, header: Option<String>) -> Option<String> {
-    origin_cookie_without_engine(config_json, header.as_deref())
 }
 
 /// The request and the origin's response head from their JSON, with the entropy.

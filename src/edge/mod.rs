@@ -102,7 +102,7 @@ impl EdgeEngine {
     }
 
     /// The `Cookie` header to send to the origin (`None`: send none).
-    pub fn origin_cookie_header(&self, header: Option<&str>) -> Option<String> {
+    pub fn origin_cookie_header(&self, header: Option<&[u8]>) -> Option<Vec<u8>> {
         let cookie = &self.engine.config().site.cookie;
         request::origin_cookie(header?, &cookie.name, cookie.forward_to_origin)
     }

@@ -95,32 +95,34 @@ impl EdgeRequest {
 }
 
 /// The `Cookie` header to send to the origin: the request's header without the
-/// cookie `name`, or `None` when nothing is left. Other cookies pass as they came.
-pub fn without_cookie(header: &str, name: &str) -> Option<String> {
-    let name_of = |pair: &str| {
-        pair.split_once('=')
-            .map_or(pair, |(n, _)| n)
-            .trim()
-            .to_string()
-    };
-    if !header.split(';').any(|pair| name_of(pair) == name) {
-        // Nothing to remove: the header goes on exactly as the browser sent it.
-        return Some(header.to_string());
+/// cookie `name`, or `None` when nothing is left. Other cookies pass as they came,
+/// byte for byte: a header that is not UTF-8 (a legacy cookie in another encoding)
+/// is cut only at its `;` separators, never re-encoded.
+pub fn without_cookie(header: &[u8], name: &str) -> Option<Vec<u8>> {
+    fn name_of(pair: &[u8]) -> &[u8] {
+        pair.split(|byte| *byte == b'=')
+            .next()
+            .unwrap_or(pair)
+            .trim_ascii()
     }
-    let kept: Vec<&str> = header
-        .split(';')
-        .map(str::trim)
+    let pairs = || header.split(|byte| *byte == b';');
+    if !pairs().any(|pair| name_of(pair) == name.as_bytes()) {
+        // Nothing to remove: the header goes on exactly as the browser sent it.
+        return Some(header.to_vec());
+    }
+    let kept: Vec<&[u8]> = pairs()
+        .map(<[u8]>::trim_ascii)
         .filter(|pair| !pair.is_empty())
-        .filter(|pair| name_of(pair) != name)
+        .filter(|pair| name_of(pair) != name.as_bytes())
         .collect();
-    (!kept.is_empty()).then(|| kept.join("; "))
+    (!kept.is_empty()).then(|| kept.join(&b"; "[..]))
 }
 
 /// The `Cookie` header for the origin when the config could not be loaded (`None`:
 /// send none). The profile cookie still stays at the edge, unless the config text
 /// asks to forward it: its name is read from the text leniently (`cookie.name`, else
 /// the default), since a config that fails validation may still say it.
-pub fn origin_cookie_without_engine(config_json: &str, header: Option<&str>) -> Option<String> {
+pub fn origin_cookie_without_engine(config_json: &str, header: Option<&[u8]>) -> Option<Vec<u8>> {
     let header = header?;
     let config: Option<serde_json::Value> = serde_json::from_str(config_json).ok();
     let cookie = config.as_ref().and_then(|c| c.get("cookie"));
@@ -135,9 +137,9 @@ pub fn origin_cookie_without_engine(config_json: &str, header: Option<&str>) -> 
 
 /// The `Cookie` header for the origin (`None`: send none): as the browser sent it
 /// when the config forwards the profile cookie, else without the profile cookie.
-pub fn origin_cookie(header: &str, profile_cookie: &str, forward: bool) -> Option<String> {
+pub fn origin_cookie(header: &[u8], profile_cookie: &str, forward: bool) -> Option<Vec<u8>> {
     if forward {
-        Some(header.to_string())
+        Some(header.to_vec())
     } else {
         without_cookie(header, profile_cookie)
     }
@@ -149,39 +151,53 @@ mod tests {
 
     #[test]
     fn without_a_usable_config_the_profile_cookie_still_stays_at_the_edge() {
-        let header = Some("ep=1cAAAA; session=abc; visit=1");
+        let header = Some(&b"ep=1cAAAA; session=abc; visit=1"[..]);
         // Not JSON at all: the default name.
         assert_eq!(
             origin_cookie_without_engine("{oops", header).as_deref(),
-            Some("session=abc; visit=1")
+            Some(&b"session=abc; visit=1"[..])
         );
         // Fails validation (an unknown key) but names its cookie.
         let named = r#"{"cookie": {"name": "visit"}, "unknownKey": 1}"#;
         assert_eq!(
             origin_cookie_without_engine(named, header).as_deref(),
-            Some("ep=1cAAAA; session=abc")
+            Some(&b"ep=1cAAAA; session=abc"[..])
         );
         let forwarded = r#"{"cookie": {"forwardToOrigin": true}, "slots": 3}"#;
         assert_eq!(
             origin_cookie_without_engine(forwarded, header),
-            header.map(str::to_string)
+            header.map(<[u8]>::to_vec)
         );
-        assert_eq!(origin_cookie_without_engine("{}", Some("ep=1")), None);
+        assert_eq!(origin_cookie_without_engine("{}", Some(b"ep=1")), None);
         assert_eq!(origin_cookie_without_engine("{}", None), None);
     }
 
     #[test]
     fn the_profile_cookie_is_removed_and_the_rest_kept() {
+        let without = |header: &str| {
+            without_cookie(header.as_bytes(), "ep")
+                .map(|kept| String::from_utf8_lossy(&kept).into_owned())
+        };
         assert_eq!(
-            without_cookie("a=1; ep=1cABC; b=x=y", "ep").as_deref(),
+            without("a=1; ep=1cABC; b=x=y").as_deref(),
             Some("a=1; b=x=y")
         );
-        assert_eq!(without_cookie("ep=1cABC", "ep"), None);
-        assert_eq!(without_cookie(" ep=1; ep=2 ;", "ep"), None);
+        assert_eq!(without("ep=1cABC"), None);
+        assert_eq!(without(" ep=1; ep=2 ;"), None);
         // A cookie whose name only starts with the profile cookie's stays.
-        assert_eq!(without_cookie("epx=1", "ep").as_deref(), Some("epx=1"));
+        assert_eq!(without("epx=1").as_deref(), Some("epx=1"));
         // Without the profile cookie, the header is left exactly as it came.
-        assert_eq!(without_cookie("a=1;b=2", "ep").as_deref(), Some("a=1;b=2"));
+        assert_eq!(without("a=1;b=2").as_deref(), Some("a=1;b=2"));
+    }
+
+    #[test]
+    fn a_cookie_header_that_is_not_utf8_keeps_its_other_bytes() {
+        // "name=Аня" in windows-1251, as a legacy site sets it, beside the profile cookie.
+        let header = b"name=\xc0\xed\xff; ep=1cABC; b=\xff\xfe";
+        assert_eq!(
+            without_cookie(header, "ep").as_deref(),
+            Some(&b"name=\xc0\xed\xff; b=\xff\xfe"[..])
+        );
     }
 
     #[test]

@@ -24,6 +24,23 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return res.end(PAGE);
     }
+    if (req.url === '/page-in-parts') {
+      // The page in four parts, apart in time, so the edge sees four chunks.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      const part = Math.ceil(PAGE.length / 4);
+      let i = 0;
+      const next = () => {
+        res.write(PAGE.subarray(i * part, (i + 1) * part));
+        i += 1;
+        if (i < 4) setTimeout(next, 30);
+        else res.end();
+      };
+      return next();
+    }
+    if (req.url === '/cookie') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end(req.headers.cookie ?? '(none)');
+    }
     let body = '';
     req.on('data', (chunk) => { body += chunk; });
     req.on('end', () => {
@@ -55,23 +72,76 @@ test('a form POST reaches the origin with its body (a streamed body needs duplex
   assert.equal(await response.text(), 'POST name=Anna');
 });
 
-test('a wasm that traps mid-page: the rest of that page goes through, and later responses pass through untouched', async () => {
+test('a wasm that traps: a page it has not answered yet goes through whole; one it has answered part of ends as failed, never with a hole', async () => {
   const glue = await import(path.join(PKG, 'edge_persona_edge.js'));
   const cookie = 'name=%D0%90%D0%BD%D1%8F';
-  const personalized = await handler.fetch(new Request('https://shop.test/page', { headers: { cookie, accept: 'text/html' } }), {});
+  const request = (pathname) => new Request(`https://shop.test${pathname}`, { headers: { cookie: `ep=1cAAAA; ${cookie}`, accept: 'text/html' } });
+  const personalized = await handler.fetch(request('/page'), {});
   assert.ok((await personalized.text()).includes('id="ep-handoff"'), 'first, personalized');
+
+  // The first write gives out the page's start; the second traps. What the wasm held
+  // is lost, so the response must not end as if it were whole.
+  const write = glue.EdgeSession.prototype.write;
+  let writes = 0;
+  glue.EdgeSession.prototype.write = function (chunk) {
+    writes += 1;
+    if (writes === 1) return write.call(this, chunk);
+    throw new WebAssembly.RuntimeError('unreachable');
+  };
+  let partly;
+  try {
+    partly = await handler.fetch(request('/page-in-parts'), {});
+    await assert.rejects(partly.arrayBuffer(), 'the body ends as failed');
+  } finally {
+    glue.EdgeSession.prototype.write = write;
+  }
+  assert.equal(writes, 2, 'the page came in parts');
+  assert.ok(errors.some((e) => /the wasm failed/.test(e)), errors.join('; '));
+
+  // From now on this isolate passes everything through: pages whole and untouched...
+  const after = await handler.fetch(request('/page'), {});
+  assert.ok(Buffer.from(await after.arrayBuffer()).equals(PAGE), 'untouched');
+  assert.equal(after.headers.get('set-cookie'), null, 'nothing set');
+  // ...and the profile cookie still stays at the edge, without the wasm.
+  const echoed = await handler.fetch(request('/cookie'), {});
+  assert.equal(await echoed.text(), cookie, 'the origin gets the other cookies only');
+});
+
+test('a trap before the session gave out anything: the page goes through whole', async () => {
+  // A fresh isolate (a new module instance), so the trap above is not remembered.
+  const fresh = await import(`${path.join(PKG, 'cloudflare.js')}?isolate=2`);
+  const glue = await import(path.join(PKG, 'edge_persona_edge.js'));
+  const own = fresh.createHandler({
+    config: DEMO_CONFIG,
+    wasm: readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm')),
+    origin: `http://127.0.0.1:${origin.address().port}`,
+    onError: (error) => errors.push(error.message),
+  });
   const write = glue.EdgeSession.prototype.write;
   glue.EdgeSession.prototype.write = () => { throw new WebAssembly.RuntimeError('unreachable'); };
   try {
-    const trapped = await handler.fetch(new Request('https://shop.test/page', { headers: { cookie, accept: 'text/html' } }), {});
+    const trapped = await own.fetch(new Request('https://shop.test/page-in-parts', { headers: { accept: 'text/html' } }), {});
     assert.ok(Buffer.from(await trapped.arrayBuffer()).equals(PAGE), 'the page as the origin sent it');
   } finally {
     glue.EdgeSession.prototype.write = write;
   }
-  assert.ok(errors.some((e) => /the wasm failed/.test(e)), errors.join('; '));
-  const after = await handler.fetch(new Request('https://shop.test/page', { headers: { cookie, accept: 'text/html' } }), {});
-  assert.ok(Buffer.from(await after.arrayBuffer()).equals(PAGE), 'untouched');
-  assert.equal(after.headers.get('set-cookie'), null, 'nothing set');
+});
+
+test('the Cookie header for the origin without the wasm follows the same rule as the wasm', async () => {
+  const { originCookieWithoutEngine, declaresUtf8 } = await import(path.join(PKG, 'cloudflare.js'));
+  const header = 'ep=1cAAAA; session=abc; visit=1';
+  assert.equal(originCookieWithoutEngine('{oops', header), 'session=abc; visit=1', 'not JSON: the default name');
+  assert.equal(originCookieWithoutEngine('{"cookie": {"name": "visit"}, "unknownKey": 1}', header), 'ep=1cAAAA; session=abc');
+  assert.equal(originCookieWithoutEngine({ cookie: { forwardToOrigin: true } }, header), header);
+  assert.equal(originCookieWithoutEngine('{}', 'ep=1'), undefined);
+  assert.equal(originCookieWithoutEngine('{}', null), undefined);
+  assert.equal(originCookieWithoutEngine('{}', 'a=1;b=2'), 'a=1;b=2', 'nothing to remove: as sent');
+  for (const yes of ['text/html; charset=utf-8', 'text/html;charset="UTF-8"', 'text/html; charset=unicode-1-1-utf-8']) {
+    assert.equal(declaresUtf8(yes), true, yes);
+  }
+  for (const no of ['text/html', 'text/html; charset=windows-1251', 'text/html; charset=bogus', null]) {
+    assert.equal(declaresUtf8(no), false, String(no));
+  }
 });
 
 test("the visitor's UTC offset follows their time zone across a DST change, cached per quarter hour", async () => {

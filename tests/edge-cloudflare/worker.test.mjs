@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE } from '../edge-shared/origin.mjs';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, cp1251 } from '../edge-shared/origin.mjs';
 
 const PKG = path.join(REPO, 'pkg', 'npm');
 const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
@@ -319,6 +319,30 @@ test('a page that runs the browser runtime gets the hand-off even when nothing o
       const corpus = await get(worker, `/corpus/${corpusPage}`);
       assert.ok(/\bep=[^;]/.test(corpus.headers.get('set-cookie') ?? ''), `${strategy}: the page view is stored`);
       assert.ok(corpus.body.equals(directCorpus), `${strategy}: a page without the runtime, byte for byte`);
+    } finally {
+      await worker.dispose();
+    }
+  }
+});
+
+test('a windows-1251 page that names its encoding only in <meta charset> gets its greeting in windows-1251, with either strategy', async () => {
+  // HTMLRewriter writes inserted text as UTF-8 whatever the page's encoding; the
+  // strategy then hands such a response to our wasm, which follows the <meta>.
+  const config = {
+    consent: { mode: 'none' },
+    readCookies: ['name'],
+    slots: { nav: { selector: 'nav' }, headline: { selector: 'h1' } },
+    experiences: [{ id: 'headline-ru', slot: 'headline', content: { text: 'Столик на вечер' } }],
+    greetings: [{ id: 'by-name', slot: 'nav', template: 'Здравствуйте, {cookies.name|гость}!' }],
+  };
+  for (const strategy of ['lol-html', 'htmlrewriter']) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const got = await get(worker, fresh('/cp1251'), { headers: { cookie: 'name=%D0%90%D0%BD%D1%8F' } });
+      assert.equal(got.status, 200, strategy);
+      assert.ok(got.body.includes(cp1251('Здравствуйте, Аня!')), `${strategy}: the greeting, in windows-1251: ${got.body.toString('latin1')}`);
+      assert.ok(got.body.includes(cp1251('Столик на вечер')), `${strategy}: the headline, in windows-1251`);
+      assert.ok(!got.text.includes('Аня'), `${strategy}: no UTF-8 text in the page`);
     } finally {
       await worker.dispose();
     }

@@ -225,6 +225,20 @@ test('the profile cookie stays at the edge; the other cookies reach the origin',
   assert.equal(receivedFor(image)[0].headers.cookie, 'a=1');
 });
 
+test('a Cookie header that is not UTF-8 reaches the origin with its bytes unchanged, but for the profile cookie', async () => {
+  // "name=Аня" in windows-1251, as a legacy site sets it. Node sends and reads header
+  // values as Latin-1, one char per byte.
+  const legacy = 'name=\xc0\xed\xff';
+  for (const instance of ['demo', 'broken']) {
+    const url = fresh('/');
+    const page = await get(viceroy[instance].base, url, {
+      headers: { cookie: `${legacy}; ${PROFILE_COOKIE}=1cAAAAAAAA; theme=dark` },
+    });
+    assert.equal(page.status, 200, instance);
+    assert.equal(receivedFor(url).at(-1).headers.cookie, `${legacy}; theme=dark`, instance);
+  }
+});
+
 test('what is not a full HTML page passes through byte for byte', async () => {
   const cases = [
     ['GET', '/image.png'],

@@ -57,6 +57,21 @@ export const SLOW_CHUNKS = [
 ];
 export const SLOW_GAP_MS = 300;
 
+/** Text in windows-1251 (ASCII and the Russian alphabet, which is all it is given here). */
+export function cp1251(text) {
+  return Buffer.from(Array.from(text, (c) => {
+    const code = c.codePointAt(0);
+    if (code < 0x80) return code;
+    if (code >= 0x410 && code <= 0x44f) return code - 0x350;
+    if (code === 0x401) return 0xa8; // Ё
+    if (code === 0x451) return 0xb8; // ё
+    throw new Error(`cp1251: no byte for U+${code.toString(16)}`);
+  }));
+}
+/** A Russian page in windows-1251 that names its encoding only in `<meta charset>`. */
+export const CP1251_PAGE = cp1251('<!doctype html><html lang="ru"><head><meta charset="windows-1251"><title>Ресторан</title></head>'
+  + '<body><nav>Меню</nav><h1>Добро пожаловать</h1><footer>Москва</footer></body></html>');
+
 const etag = (bytes) => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
 
 /**
@@ -139,6 +154,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       res.end();
     };
     return next();
+  }
+  if (pathname === '/cp1251') {
+    return send(200, { 'Content-Type': 'text/html', 'Cache-Control': 'no-cache' }, CP1251_PAGE);
   }
   if (pathname.startsWith('/corpus/')) {
     const name = path.basename(pathname);

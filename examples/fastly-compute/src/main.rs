@@ -157,7 +157,7 @@ fn signing_keys(json: &str) -> Vec<SigningKey> {
 /// No usable config: the response passes through untouched, and the request too but
 /// for the profile cookie, which still stays at the edge.
 fn pass_through(settings: &Settings, mut client: Request) {
-    let cookie = client.get_header_str(COOKIE).map(str::to_string);
+    let cookie = cookie_header_bytes(&client);
     set_origin_cookie(
         &mut client,
         origin_cookie_without_engine(settings.config_json(), cookie.as_deref()),
@@ -168,9 +168,19 @@ fn pass_through(settings: &Settings, mut client: Request) {
     }
 }
 
+/// The client's `Cookie` header lines as they came, joined: bytes, since a legacy
+/// cookie may not be UTF-8 and the origin must get it unchanged.
+fn cookie_header_bytes(client: &Request) -> Option<Vec<u8>> {
+    let lines: Vec<&[u8]> = client
+        .get_header_all(COOKIE)
+        .map(HeaderValue::as_bytes)
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(&b"; "[..]))
+}
+
 /// Sets the request's `Cookie` header to `value`, or removes it.
-fn set_origin_cookie(client: &mut Request, value: Option<String>) {
-    match value.and_then(|value| HeaderValue::from_str(&value).ok()) {
+fn set_origin_cookie(client: &mut Request, value: Option<Vec<u8>>) {
+    match value.and_then(|value| HeaderValue::from_bytes(&value).ok()) {
         Some(value) => client.set_header(COOKIE, value),
         None => {
             client.remove_header(COOKIE);
@@ -183,10 +193,8 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
 
     // The origin gets the request without the profile cookie (unless the config
     // forwards it).
-    set_origin_cookie(
-        &mut client,
-        engine.origin_cookie_header(request.cookie.as_deref()),
-    );
+    let cookie = cookie_header_bytes(&client);
+    set_origin_cookie(&mut client, engine.origin_cookie_header(cookie.as_deref()));
     if is_page_request(&client) {
         // gzip (which this program decodes) or nothing: never an encoding the
         // rewriter cannot read, such as brotli.
