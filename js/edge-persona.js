@@ -649,10 +649,11 @@ class Persona {
         } else if (event.key === 'Tab') {
           const items = focusable();
           if (items.length === 0) { event.preventDefault(); return; }
-          const first = items[0];
-          const last = items[items.length - 1];
-          if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
-          else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+          // From the dialog itself (focused when it has nothing else to focus but
+          // its close button), Shift+Tab would leave it: it wraps like the ends do.
+          const at = items.indexOf(document.activeElement);
+          if (event.shiftKey && at <= 0) { event.preventDefault(); items[items.length - 1].focus(); }
+          else if (!event.shiftKey && (at === -1 || at === items.length - 1)) { event.preventDefault(); items[0].focus(); }
         }
       };
       const onClick = (event) => {
@@ -755,14 +756,18 @@ function initialConsent(options) {
     if (CONSENT_LEVELS.includes(options.consent)) return [options.consent, 'site'];
     warn(`consent: unknown level ${JSON.stringify(options.consent)}; treated as no answer`);
   }
-  if (options.consentMode !== false) {
-    const layerName = typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
-    const level = consentModeLevel(window[layerName]);
-    if (level) return [level, 'consent-mode'];
-  }
+  const level = pageConsentMode(options);
+  if (level) return [level, 'consent-mode'];
   // TCF answers asynchronously; no answer yet means no consent (the engine decides
   // from this page view alone and stores nothing until the CMP says yes).
   return [undefined, null];
+}
+
+/** Consent Mode's answer in the page's dataLayer so far (unless turned off). */
+function pageConsentMode(options) {
+  if (options.consentMode === false) return undefined;
+  const layerName = typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
+  return consentModeLevel(window[layerName]);
 }
 
 /** The text of the edge's hand-off element, if the edge personalized this page. */
@@ -845,6 +850,13 @@ export async function init(config, options = {}) {
     await prepare(settings);
     // A newer init() (a framework remounting) replaced this one while the wasm loaded.
     if (current !== persona) return persona;
+    // A consent platform may have answered in the dataLayer while the wasm loaded
+    // (before its push is hooked below): that answer is the first decision's,
+    // unless the site itself said something (`consent` option or call) meanwhile.
+    if (persona.consentSource === null || persona.consentSource === 'consent-mode') {
+      const level = pageConsentMode(settings);
+      if (level) [persona.consentLevel, persona.consentSource] = [level, 'consent-mode'];
+    }
     const json = typeof config === 'string' ? config : JSON.stringify(config);
     persona.runtime = new Runtime(json);
     persona.listenForConsent();

@@ -75,6 +75,9 @@ async function start() {
     return runtime;
   });
   const [runtime, config] = await Promise.all([runtimeLoaded, loadConfig(), domContentLoaded()]);
+  // Consent calls queued while the wasm compiles count for the first decision too
+  // (a failed compile is reported by init below).
+  await runtime.prepare().catch(() => {});
   let consent = attr('data-consent') || undefined;
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const read = queue.length;

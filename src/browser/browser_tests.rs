@@ -471,6 +471,43 @@ fn a_later_decision_without_the_changes_puts_the_originals_back() {
     assert_eq!(greeting.text_content().as_deref(), Some("Привет, Anna!"));
 }
 
+#[wasm_bindgen_test]
+fn a_slot_that_keeps_its_default_is_not_reported_as_seen() {
+    // The variant names a template this page does not have: the slot keeps its
+    // default, so the exposure event (sent for `present` slots) must not claim it.
+    let config = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": { "hero": { "selector": "#ep-test-hero" }, "offers": { "selector": "#ep-test-offers" } },
+      "experiences": [
+        { "id": "hero-missing", "slot": "hero", "content": { "template": "ep-test-no-such-template" } },
+        { "id": "offers-text", "slot": "offers", "content": { "text": "Set lunch" } }
+      ]
+    }"##;
+    let page = Fixture::new(
+        r#"<section id="ep-test-hero"><h1>Default hero</h1></section><p id="ep-test-offers">Default offers</p>"#,
+    );
+    let mut runtime = new_runtime(config);
+    let view = page_view(&mut runtime, "https://demo.example.ru/", "", None);
+    assert_eq!(slot(&view, "hero")["experience"], "hero-missing", "{view}");
+    let report = apply(&mut runtime);
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(report["present"], json!(["offers"]), "{report}");
+    assert_eq!(report["applied"], json!(["offers"]), "{report}");
+    assert_eq!(
+        page.one("#ep-test-hero").inner_html(),
+        "<h1>Default hero</h1>"
+    );
+    assert_eq!(
+        page.one("#ep-test-offers").text_content().as_deref(),
+        Some("Set lunch")
+    );
+}
+
 /// `$regex` cases on which the page's `RegExp` and the native engine must agree:
 /// (condition, attributes, expected).
 fn shared_regex_cases() -> Vec<(Value, Value, bool)> {

@@ -28,8 +28,9 @@ pub struct ApplyReport {
     pub applied: Vec<String>,
     /// Slots that keep their default because something was missing or refused.
     pub errors: Vec<String>,
-    /// Slots with at least one element on the page, changed or not: the slots whose
-    /// decision the visitor sees (exposure events go out for these only).
+    /// Slots with at least one element on the page that show their decision,
+    /// changed now or already: the slots whose decision the visitor sees (exposure
+    /// events go out for these only). A slot that failed to apply is not here.
     pub present: Vec<String>,
 }
 
@@ -54,12 +55,18 @@ impl DomState {
         let mut report = ApplyReport::default();
         self.forget_detached();
         for slot in &plan.slots {
-            if select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty()) {
-                report.present.push(slot.slot.clone());
-            }
+            let on_page =
+                select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty());
             match self.apply_slot(document, slot) {
-                Ok(0) => {}
-                Ok(_) => report.applied.push(slot.slot.clone()),
+                Ok(changed) => {
+                    if on_page {
+                        report.present.push(slot.slot.clone());
+                    }
+                    if changed > 0 {
+                        report.applied.push(slot.slot.clone());
+                    }
+                }
+                // Not exposed: the visitor sees the default, not the decision.
                 Err(error) => report.errors.push(format!(
                     "slot {:?} ({}): {error}; it keeps its default",
                     slot.slot, slot.selector

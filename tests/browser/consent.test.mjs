@@ -5,7 +5,7 @@
 // the site's own call (`edgePersona.push(['consent', …])`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, newContext, visit, cookie, events, CONFIG } from './harness.mjs';
+import { startDemo, launch, newContext, visit, cookie, events, sendFile, pkgFile, CONFIG } from './harness.mjs';
 
 const COOKIE = CONFIG.cookie?.name ?? 'ep';
 let server;
@@ -21,12 +21,16 @@ after(async () => {
   await server?.close();
 });
 
-/** Serves `/consent-source.js` with `body` and loads it before the loader on every page. */
-function withConsentSource(body) {
+/**
+ * Serves `/consent-source.js` with `body` and loads it before the loader on every
+ * page; `more` adds server settings (its `transform` sees the other requests).
+ */
+function withConsentSource(body, more = {}) {
   server.configure({
+    ...more,
     html: (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script src="/consent-source.js"></script>\n<script type="module" src="/ep/loader.js"'),
-    transform(urlPath, res) {
-      if (urlPath !== '/consent-source.js') return false;
+    transform(urlPath, res, req) {
+      if (urlPath !== '/consent-source.js') return more.transform ? more.transform(urlPath, res, req) : false;
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
       res.end(body);
       return true;
@@ -276,5 +280,30 @@ test('with consent but cookies that do not stick, SPA routes keep one visitor in
   assert.equal(later.visitorId, first.visitorId, 'one visitor id (the same variants) for the page life');
   assert.equal(later.pageViews, first.pageViews + 2, 'page views add up');
   assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
+test('Consent Mode: an update pushed while the wasm loads counts for the first decision', async () => {
+  // A CMP replaying the visitor's stored answer right after the page has parsed, while
+  // the wasm is still on its way (held back 600 ms here).
+  const source = `window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { personalization_storage: 'denied' });
+    document.addEventListener('DOMContentLoaded', function () {
+      setTimeout(function () { gtag('consent', 'update', { personalization_storage: 'granted' }); }, 50);
+    });`;
+  withConsentSource(source, {
+    budgetMs: 10_000,
+    transform(urlPath, res) {
+      if (urlPath !== '/ep/edge_persona_bg.wasm') return false;
+      setTimeout(() => sendFile(res, pkgFile('edge_persona_bg.wasm')), 600);
+      return true;
+    },
+  });
+  const { context, close } = await newContext(browser);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, true, outcome.decision.storage.reason);
+  assert.ok(await cookie(context, COOKIE), 'the first page view is stored');
   await close();
 });

@@ -55,6 +55,19 @@ test('without a focused field, the delayed popup opens on time', async () => {
   });
 });
 
+test('keyboard focus stays in a popup whose only control is its close button, forwards and backwards', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/book.html');
+    await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
+    const inDialog = () => page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null);
+    assert.ok(await inDialog(), 'the dialog has the focus');
+    for (const key of ['Shift+Tab', 'Shift+Tab', 'Tab', 'Tab', 'Shift+Tab']) {
+      await page.keyboard.press(key);
+      assert.ok(await inDialog(), `after ${key} the focus is still in the dialog`);
+    }
+  });
+});
+
 test('a refusal closes an open popup and cancels a pending one: popups come from the refused profile', async () => {
   await asConsentingVisitor(demo.browser, async (page) => {
     // Pending: refused before the delay is up, the popup never opens.
