@@ -91,9 +91,11 @@ export interface InitOptions {
    */
   consent?: ConsentLevel;
   /**
-   * The anti-flicker budget in milliseconds since navigation start, default 300:
-   * a first decision made later than this is not applied (the page keeps its
-   * default content). Keep it equal to the head snippet's animation delay.
+   * The anti-flicker budget in milliseconds, default 300 (or the head snippet's own
+   * delay). With the snippet on the page, a first decision made once the snippet has
+   * revealed a slot's default is not applied (the page keeps its default content);
+   * the browser's animations tell, or, without the Web Animations API, `budgetMs`
+   * since navigation start. Keep it equal to the head snippet's animation delay.
    */
   budgetMs?: number;
   /**

@@ -372,10 +372,11 @@ class Persona {
     this.startEngagement();
     let report = null;
     this.lastApply = null;
-    // Past the budget the head snippet has already revealed the defaults: swapping
-    // now would be the flicker it exists to prevent. Without the snippet (an app
-    // that renders variants itself, or calls init late) there is nothing to honour.
-    const late = first && !output.adopted && hideSnippetPresent() && performance.now() > this.options.budgetMs;
+    // Once the head snippet has revealed a default, swapping would be the flicker it
+    // exists to prevent. Without the snippet (an app that renders variants itself,
+    // or calls init late) there is nothing to honour.
+    const late = first && !output.adopted && hideSnippetPresent()
+      && (defaultsRevealed() ?? performance.now() > this.options.budgetMs);
     if (this.options.apply !== false && !late) report = this.apply();
     if (late) {
       this.lastApply = { report: null, late: true };
@@ -778,6 +779,25 @@ function edgeHandoff() {
 
 function hideSnippetPresent() {
   return document.getElementById('ep-hide') !== null;
+}
+
+/**
+ * Whether the head snippet has revealed some slot's default: the `ep-reveal`
+ * animation that ends a slot's hiding has finished on some element. Each slot's
+ * budget runs from when the browser first styled it, not from navigation start, so
+ * on a page that parses slowly the slots are still hidden well after `budgetMs` of
+ * page time: a decision then is still in time, and applying it does not flicker.
+ * Null when this cannot be told (no Web Animations API, no slot styled yet): the
+ * caller then goes by the clock.
+ */
+function defaultsRevealed() {
+  try {
+    if (typeof document.getAnimations !== 'function') return null;
+    const reveals = document.getAnimations().filter((animation) => animation.animationName === 'ep-reveal');
+    return reveals.length ? reveals.some((animation) => animation.playState === 'finished') : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

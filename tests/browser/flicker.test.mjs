@@ -14,11 +14,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CONFIG, RESULTS_DIR, SHIPPED_BUDGET_MS, TEST_BUDGET_MS, HOUR, startDemo, launch, newContext, visit, settle, stats,
-  withoutModule, withoutPreloads, defaultContents, shot,
+  withoutModule, withoutPreloads, defaultContents, shot, demoHtmlFile, DEFAULT_CSP,
 } from './harness.mjs';
 
 const LOADS = 10;
@@ -183,6 +183,37 @@ test(`as shipped (${SHIPPED_BUDGET_MS} ms budget): ${LOADS} loads, a default is 
     }
     assert.equal(r.swappedAfterDefault, false, `load ${i + 1}: no default painted then replaced`);
   }
+});
+
+test(`a body that streams in late (${SHIPPED_BUDGET_MS} ms budget as shipped): the slots' budget runs from when they are styled, so a decision past ${SHIPPED_BUDGET_MS} ms of page time is still applied, without a default frame`, async () => {
+  // The origin sends <head> at once and <body> 600 ms later (a slow backend
+  // streaming its page): the snippet starts hiding each slot when the slot arrives.
+  const STALL_MS = 600;
+  const { runs, summary } = await series('late body', STRATEGY_LOADS, {
+    budgetMs: null,
+    transform(urlPath, res) {
+      if (urlPath !== '/') return false;
+      const html = readFileSync(demoHtmlFile('/'), 'utf8');
+      const body = html.indexOf('<body');
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'Content-Security-Policy': DEFAULT_CSP });
+      res.write(html.slice(0, body));
+      setTimeout(() => res.end(html.slice(body)), STALL_MS);
+      return true;
+    },
+  });
+  results.runs.lateBody = { budgetMs: SHIPPED_BUDGET_MS, stallMs: STALL_MS, ...summary };
+  for (const [i, r] of runs.entries()) {
+    assert.ok(r.decision, `load ${i + 1}: a decision`);
+    assert.ok(r.decisionAt > STALL_MS, `load ${i + 1}: decided at ${r.decisionAt} ms, after the body arrived`);
+    if (r.decision.applied) {
+      assert.equal(r.defaultFrames, 0, `load ${i + 1} (applied at ${r.decisionAt.toFixed(0)} ms): no default frame before it`);
+    } else {
+      assert.equal(r.applied, null, `load ${i + 1}: late, so the page keeps its default`);
+    }
+    assert.equal(r.swappedAfterDefault, false, `load ${i + 1}: no default painted then replaced`);
+  }
+  // Counted from navigation start, every one of these decisions would be late.
+  assert.ok(runs.some((r) => r.decision.applied), `at least one load applied its decision (late: ${summary.late}/${runs.length})`);
 });
 
 test(`baseline: the same page without the module (${LOADS} loads)`, async () => {
