@@ -149,7 +149,8 @@ function instrument() {
     // the templates at the end of <body> are parsed.
     const slot = document.querySelector('[data-ep-slot="hero"]');
     const shows = slot ? slot.getAttribute('data-ep-applied') : null;
-    nav.heroShown = !nav.hero || nav.late ? null : !!shows && shows.split('/')[0] === nav.hero;
+    // A holdout visitor is meant to keep the default: nothing to show.
+    nav.heroShown = !nav.hero || nav.late || hero.holdout ? null : !!shows && shows.split('/')[0] === nav.hero;
     nav.readyState = document.readyState;
     // False when the demo's stored consent did not reach the runtime before it decided.
     nav.consented = !!(detail.storage && detail.storage.allowed);
