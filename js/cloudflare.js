@@ -102,6 +102,8 @@ function requestFacts(request) {
     acceptLanguage: h.get("accept-language"),
     referer: h.get("referer"),
     globalPrivacyControl: (h.get("sec-gpc") ?? "").trim() === "1",
+    fetchDest: h.get("sec-fetch-dest"),
+    purpose: h.get("sec-purpose") ?? h.get("purpose") ?? h.get("x-purpose") ?? h.get("x-moz"),
     geo: cf.country ? { country: cf.country, region: cf.region ?? null, city: cf.city ?? null } : null,
     utcOffsetMinutes: utcOffsetMinutes(cf.timezone),
     nowMs: Date.now(),

@@ -861,6 +861,7 @@ fn journeys_through_the_edge_decide_as_the_core_does() {
                     utc_offset_minutes: facts.utc_offset_minutes,
                     now_ms: facts.now_ms,
                     entropy: step.entropy,
+                    ..EdgeRequest::default()
                 };
                 let mut p = match edge.respond(&request, &html_head()) {
                     EdgeResponse::Personalize(p) => p,
@@ -999,4 +1000,64 @@ fn what_the_edge_writes_follows_the_pages_charset() {
     let out = run("text/html; charset=utf-8", page.as_bytes());
     let text = String::from_utf8(out).expect("UTF-8 out");
     assert!(text.contains("Здравствуйте, Аня!") && text.contains("Текст страницы"));
+}
+
+/// The `Set-Cookie` values a personalization adds.
+fn set_cookies(p: &Personalization) -> Vec<&str> {
+    p.headers
+        .set
+        .iter()
+        .chain(&p.headers.append)
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| value.as_str())
+        .collect()
+}
+
+#[test]
+fn a_prefetch_is_personalized_but_its_page_view_is_left_to_the_page() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let page = b"<html><body><nav>Menu</nav><h1>Hi</h1></body></html>";
+    for purpose in ["prefetch", "prefetch;prerender"] {
+        let prefetch = EdgeRequest {
+            fetch_dest: Some("document".into()),
+            purpose: Some(purpose.into()),
+            ..request(Some("name=Anna"), "")
+        };
+        let p = personalize(&engine, &prefetch);
+        assert_eq!(
+            set_cookies(&p),
+            Vec::<&str>::new(),
+            "{purpose}: nothing stored"
+        );
+        let out = String::from_utf8(rewrite(&engine, &prefetch, page, &[7])).expect("UTF-8");
+        assert!(
+            out.contains("Здравствуйте, Anna!"),
+            "{purpose}: personalized: {out}"
+        );
+        let handoff = handoff_json(&out);
+        assert_eq!(handoff["storage"]["allowed"], false, "{purpose}: {handoff}");
+        assert_eq!(
+            handoff["storage"]["withdrawn"], false,
+            "{purpose}: {handoff}"
+        );
+    }
+    // The same page as a navigation records the page view.
+    let navigation = EdgeRequest {
+        fetch_dest: Some("document".into()),
+        ..request(Some("name=Anna"), "")
+    };
+    assert_eq!(set_cookies(&personalize(&engine, &navigation)).len(), 1);
+}
+
+#[test]
+fn a_script_fetching_a_fragment_gets_it_untouched() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let fragment = EdgeRequest {
+        fetch_dest: Some("empty".into()),
+        ..request(Some("name=Anna"), "")
+    };
+    assert!(matches!(
+        engine.respond(&fragment, &html_head()),
+        EdgeResponse::PassThrough(PassReason::NotNavigation)
+    ));
 }

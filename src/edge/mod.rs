@@ -18,8 +18,9 @@ pub mod response;
 pub mod rewrite;
 
 use crate::core::config::{ConfigError, ConfigErrors, ConsentLevel, Content};
+use crate::core::consent::StorageVerdict;
 use crate::core::cookies::set_cookie_value;
-use crate::core::engine::{Engine, PageViewInput};
+use crate::core::engine::{CookieWrite, Engine, PageViewInput};
 use crate::core::html::escape_html;
 use crate::core::pattern::PatternEngine;
 use crate::core::plan::PagePlan;
@@ -147,6 +148,10 @@ impl EdgeEngine {
             Ok(charset) => charset,
             Err(reason) => return Decided::pass(reason),
         };
+        let prefetch = request.is_prefetch();
+        if !prefetch && !request.is_navigation() {
+            return Decided::pass(PassReason::NotNavigation);
+        }
         let site = &self.engine.config().site;
         let facts = request.facts(&site.read_cookies);
         let cookie = request.profile_cookie(&site.cookie.name);
@@ -168,7 +173,17 @@ impl EdgeEngine {
             keys: &self.keys,
             explain: false,
         };
-        let view = self.engine.page_view_decoded(input, decoded);
+        let mut view = self.engine.page_view_decoded(input, decoded);
+        if prefetch && view.storage.allowed {
+            // It may never be shown: nothing is stored now, and the hand-off tells the
+            // page's runtime that this page view is still to be recorded.
+            view.storage = StorageVerdict {
+                allowed: false,
+                reason: "fetched ahead of a navigation (prefetch): the page view is recorded when the page is shown",
+                withdrawn: false,
+            };
+            view.cookie = CookieWrite::Unchanged;
+        }
         let plan = PagePlan::from_decision(&view.decision);
         let summary = summarize(&plan);
         let nonce = head

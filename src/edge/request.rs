@@ -25,6 +25,11 @@ pub struct EdgeRequest {
     pub referer: Option<String>,
     /// `Sec-GPC: 1`: the visitor asks not to be tracked.
     pub global_privacy_control: bool,
+    /// The `Sec-Fetch-Dest` header: what the browser fetches the response for.
+    pub fetch_dest: Option<String>,
+    /// Why the browser fetched ahead of time, if it did: the `Sec-Purpose` header
+    /// (else the older `Purpose`, `X-Purpose` or `X-Moz`), e.g. `prefetch`.
+    pub purpose: Option<String>,
     /// Coarse location from the platform's IP lookup.
     pub geo: Option<Geo>,
     /// The visitor's UTC offset in minutes east of UTC, when the platform knows
@@ -42,6 +47,32 @@ impl EdgeRequest {
     /// True for `Sec-GPC` values that mean "on" (the spec's only value is `1`).
     pub fn gpc_header(value: Option<&str>) -> bool {
         value.is_some_and(|v| v.trim() == "1")
+    }
+
+    /// The browser fetched the page ahead of a navigation that may never happen
+    /// (`<link rel=prefetch>`, speculation rules' prefetch or prerender): it is
+    /// personalized, but its page view is left for when the page is shown.
+    pub fn is_prefetch(&self) -> bool {
+        self.purpose.as_deref().is_some_and(|purpose| {
+            purpose.split(';').any(|token| {
+                let token = token.trim();
+                token.eq_ignore_ascii_case("prefetch") || token.eq_ignore_ascii_case("preview")
+            })
+        })
+    }
+
+    /// Whether the response is for a document the visitor navigates to. A
+    /// `Sec-Fetch-Dest` other than a document or frame is a script's `fetch()` of a
+    /// fragment (htmx, Turbo, …): the page around it was personalized already, and
+    /// hand-off or popups in a fragment would land inside that page. Without the
+    /// header (older browsers, crawlers), a navigation.
+    pub fn is_navigation(&self) -> bool {
+        self.fetch_dest.as_deref().is_none_or(|dest| {
+            let dest = dest.trim();
+            ["document", "iframe", "frame", ""]
+                .iter()
+                .any(|kind| dest.eq_ignore_ascii_case(kind))
+        })
     }
 
     /// Minutes east of UTC from a ±HHMM number, as CDNs' geolocation gives it
@@ -198,6 +229,35 @@ mod tests {
             without_cookie(header, "ep").as_deref(),
             Some(&b"name=\xc0\xed\xff; b=\xff\xfe"[..])
         );
+    }
+
+    #[test]
+    fn prefetches_and_fragments_are_told_from_navigations() {
+        let request = |dest: Option<&str>, purpose: Option<&str>| EdgeRequest {
+            fetch_dest: dest.map(str::to_string),
+            purpose: purpose.map(str::to_string),
+            ..EdgeRequest::default()
+        };
+        assert!(request(Some("document"), None).is_navigation());
+        assert!(request(Some("IFrame"), None).is_navigation());
+        assert!(
+            request(None, None).is_navigation(),
+            "no header: a navigation"
+        );
+        assert!(
+            !request(Some("empty"), None).is_navigation(),
+            "a fetch() by htmx or Turbo"
+        );
+        assert!(!request(Some("script"), None).is_navigation());
+        assert!(!request(Some("document"), None).is_prefetch());
+        assert!(request(Some("document"), Some("prefetch")).is_prefetch());
+        assert!(request(Some("document"), Some("prefetch;prerender")).is_prefetch());
+        assert!(request(Some("empty"), Some("Prefetch")).is_prefetch());
+        assert!(
+            request(None, Some("preview")).is_prefetch(),
+            "X-Purpose: preview"
+        );
+        assert!(!request(None, Some("prerender-ish")).is_prefetch());
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub enum PassReason {
     NoTransform,
     /// The config could not be used (the error is logged without visitor data).
     Config,
+    /// Not a navigation: a script's `fetch()` of a fragment (`Sec-Fetch-Dest:
+    /// empty`), which lands inside a page that was personalized already.
+    NotNavigation,
 }
 
 impl PassReason {
@@ -57,6 +60,7 @@ impl PassReason {
             PassReason::Charset => "a character set the rewriter cannot handle",
             PassReason::NoTransform => "Cache-Control: no-transform",
             PassReason::Config => "no usable config",
+            PassReason::NotNavigation => "not a navigation (a fetch() of a fragment)",
         }
     }
 }

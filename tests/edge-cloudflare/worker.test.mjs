@@ -348,3 +348,32 @@ test('a windows-1251 page that names its encoding only in <meta charset> gets it
     }
   }
 });
+
+test('a prefetch is personalized without storing its page view; a script fetching a fragment gets it untouched', async () => {
+  const config = { consent: { mode: 'none' }, readCookies: ['name'], slots: { nav: { selector: 'nav' } },
+    greetings: [{ id: 'by-name', slot: 'nav', template: 'Здравствуйте, {cookies.name|гость}!' }] };
+  const corpusPage = CORPUS_PAGES[0];
+  const direct = Buffer.from(await (await fetch(new URL(`/corpus/${corpusPage}`, origin.url))).arrayBuffer());
+  for (const strategy of ['lol-html', 'htmlrewriter']) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const headers = { cookie: 'name=%D0%90%D0%BD%D1%8F', 'sec-fetch-dest': 'document' };
+      // Speculation rules' prefetch: the page may never be shown.
+      const prefetched = await get(worker, fresh('/'), { headers: { ...headers, 'sec-purpose': 'prefetch' } });
+      assert.ok(prefetched.text.includes('Здравствуйте, Аня!'), `${strategy}: personalized`);
+      assert.ok(!/\bep=/.test(prefetched.headers.get('set-cookie') ?? ''), `${strategy}: no page view stored`);
+      assert.equal(prefetched.headers.get('cache-control'), 'private, no-store', `${strategy}: still private`);
+      const decided = handoff(prefetched.text);
+      assert.equal(decided.storage.allowed, false, `${strategy}: the hand-off leaves the page view to the runtime`);
+      // The navigation itself stores it.
+      const navigated = await get(worker, fresh('/'), { headers });
+      assert.ok(/\bep=[^;]/.test(navigated.headers.get('set-cookie') ?? ''), `${strategy}: a navigation is stored`);
+      // htmx, Turbo and the like fetch fragments with Sec-Fetch-Dest: empty.
+      const fragment = await get(worker, `/corpus/${corpusPage}`, { headers: { ...headers, 'sec-fetch-dest': 'empty', 'hx-request': 'true' } });
+      assert.ok(fragment.body.equals(direct), `${strategy}: the fragment byte for byte`);
+      assert.equal(fragment.headers.get('set-cookie'), null, `${strategy}: nothing stored`);
+    } finally {
+      await worker.dispose();
+    }
+  }
+});

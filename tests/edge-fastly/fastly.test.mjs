@@ -448,3 +448,19 @@ test('geolocation: the visitor\'s local time follows Fastly\'s UTC offset, west 
     assert.equal(htmlTag.includes(`${CLASS_PREFIX}seg-from_us`), country === 'US', `${address}: the from_us segment (${htmlTag})`);
   }
 });
+
+test('a prefetch is personalized without storing its page view; a fetch() of a fragment passes through untouched', async () => {
+  const headers = { cookie: 'name=Anna', 'sec-fetch-dest': 'document' };
+  const prefetched = await get(viceroy.signed.base, fresh('/'), { headers: { ...headers, 'sec-purpose': 'prefetch;prerender' } });
+  assert.equal(prefetched.status, 200);
+  assert.equal(prefetched.headers['cache-control'], 'private, no-store');
+  assert.ok(!(prefetched.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${PROFILE_COOKIE}=`)), 'no page view stored');
+  assert.ok(prefetched.body.toString('utf8').includes('id="ep-handoff"'), 'personalized, with the hand-off');
+  const navigated = await get(viceroy.signed.base, fresh('/'), { headers });
+  assert.ok((navigated.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${PROFILE_COOKIE}=`)), 'a navigation is stored');
+  const url = fresh('/');
+  const direct = await get(originBase, url);
+  const fragment = await get(viceroy.signed.base, url, { headers: { ...headers, 'sec-fetch-dest': 'empty' } });
+  assert.ok(fragment.body.equals(direct.body), 'byte for byte');
+  assert.ok(!(fragment.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${PROFILE_COOKIE}=`)), 'nothing stored');
+});

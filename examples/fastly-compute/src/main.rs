@@ -354,6 +354,10 @@ fn edge_request(client: &Request) -> EdgeRequest {
                 .get_header_str_lossy(HeaderName::from_static("sec-gpc"))
                 .as_deref(),
         ),
+        fetch_dest: header(HeaderName::from_static("sec-fetch-dest")),
+        purpose: ["sec-purpose", "purpose", "x-purpose", "x-moz"]
+            .into_iter()
+            .find_map(|name| header(HeaderName::from_static(name))),
         geo: geo.map(|g| g.place),
         utc_offset_minutes,
         now_ms: now_ms(),
