@@ -267,7 +267,9 @@ export interface ConsentSettings {
   /**
    * `required` (default): store only after an explicit grant of `level`;
    * `implied`: store unless the visitor refused or sends Global Privacy Control;
-   * `none`: no consent needed (GPC is still honoured).
+   * `none`: no consent needed (GPC is still honoured). In every mode, a page whose
+   * Consent Mode `default` denies `personalization_storage` stores nothing until
+   * the visitor answers.
    */
   mode?: ConsentMode;
 }

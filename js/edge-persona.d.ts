@@ -380,6 +380,8 @@ export interface PageFacts {
   }>;
   /** `navigator.globalPrivacyControl`. */
   globalPrivacyControl?: boolean;
+  /** Consent Mode's `default` denies `personalization_storage` and no answer came yet. */
+  consentWithheld?: boolean;
 }
 
 /** What `Runtime.pageView` returns (JSON). */

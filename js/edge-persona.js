@@ -159,29 +159,33 @@ function tcfLevel(tcData) {
   return 'denied';
 }
 
-/** The latest `personalization_storage` of Consent Mode v2 found in a dataLayer. */
 /**
- * The latest `personalization_storage` of Consent Mode v2 found in a dataLayer. A
- * `default` of `denied` is the site's setting before the visitor answered, not a
- * refusal: it reads as "no answer" (nothing stored, nothing deleted); only an
- * `update` to `denied` is the visitor saying no. Region-specific defaults are
- * skipped (the visitor's region is not known here).
+ * Consent Mode v2's `personalization_storage` in a dataLayer: the latest answer
+ * (`level`), and whether a `default` of `denied` still stands (`withheld`). Such a
+ * default is the site's setting before the visitor answered, not a refusal: it
+ * reads as "no answer", and `withheld` makes the engine store nothing until an
+ * answer in every consent mode (nothing stored before is deleted). Only an `update`
+ * to `denied` is the visitor saying no. Region-specific defaults are skipped (the
+ * visitor's region is not known here).
  */
-function consentModeLevel(dataLayer) {
-  let level;
-  if (!Array.isArray(dataLayer)) return level;
+function consentModeState(dataLayer) {
+  const state = { level: undefined, withheld: false };
+  if (!Array.isArray(dataLayer)) return state;
   for (const entry of dataLayer) {
     if (!entry || entry[0] !== 'consent' || !entry[2] || entry[2].region) continue;
-    const state = entry[2].personalization_storage;
-    if (entry[1] === 'update') {
-      if (state === 'granted') level = 'personalization';
-      else if (state === 'denied') level = 'denied';
-    } else if (entry[1] === 'default') {
-      if (state === 'granted') level = 'personalization';
-      else if (state === 'denied') level = undefined;
-    }
+    const value = entry[2].personalization_storage;
+    if (value !== 'granted' && value !== 'denied') continue;
+    const isDefault = entry[1] === 'default';
+    if (!isDefault && entry[1] !== 'update') continue;
+    state.withheld = isDefault && value === 'denied';
+    state.level = value === 'granted' ? 'personalization' : isDefault ? undefined : 'denied';
   }
-  return level;
+  return state;
+}
+
+/** The latest Consent Mode answer in a dataLayer (see {@link consentModeState}). */
+function consentModeLevel(dataLayer) {
+  return consentModeState(dataLayer).level;
 }
 
 function globalPrivacyControl() {
@@ -345,6 +349,7 @@ class Persona {
       page: pageAnnotations(first ? this.options.page : undefined),
       events,
       globalPrivacyControl: globalPrivacyControl(),
+      consentWithheld: this.options.consentMode !== false && consentModeState(window[dataLayerName(this.options)]).withheld,
     };
   }
 
@@ -732,8 +737,7 @@ class Persona {
       } catch (error) { warn('the TCF API failed', error); }
     }
     if (this.options.consentMode !== false) {
-      const layerName = typeof this.options.dataLayer === 'string' ? this.options.dataLayer : 'dataLayer';
-      const layer = window[layerName];
+      const layer = window[dataLayerName(this.options)];
       if (Array.isArray(layer)) {
         const original = layer.push;
         const hook = (...entries) => {
@@ -767,8 +771,12 @@ function initialConsent(options) {
 /** Consent Mode's answer in the page's dataLayer so far (unless turned off). */
 function pageConsentMode(options) {
   if (options.consentMode === false) return undefined;
-  const layerName = typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
-  return consentModeLevel(window[layerName]);
+  return consentModeLevel(window[dataLayerName(options)]);
+}
+
+/** The dataLayer that Consent Mode is read from: `window.dataLayer` or the one the site names. */
+function dataLayerName(options) {
+  return typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
 }
 
 /** The text of the edge's hand-off element, if the edge personalized this page. */

@@ -16,7 +16,7 @@ mod dom;
 mod patterns;
 
 use crate::core::config::ConsentLevel;
-use crate::core::consent::{storage_verdict, StorageVerdict};
+use crate::core::consent::{storage_verdict, PrivacySignals, StorageVerdict};
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
@@ -193,7 +193,7 @@ impl Runtime {
     ) -> Result<String, JsError> {
         let (facts, profile_cookie, consent) = self.inputs(facts_json, cookie_header, consent)?;
         let site = &self.engine.config().site;
-        let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
+        let storage = storage_verdict(&site.consent, consent, PrivacySignals::of(&facts));
         let https = is_https(&facts.url);
         // A later page view of this page's life (SPA navigation) builds on the profile
         // held in memory when it cannot build on the cookie: without consent (the
@@ -307,7 +307,7 @@ impl Runtime {
         let consent = consent
             .or_else(|| ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0));
         let site = &self.engine.config().site;
-        let storage = storage_verdict(&site.consent, consent, facts.global_privacy_control);
+        let storage = storage_verdict(&site.consent, consent, PrivacySignals::of(&facts));
         // The edge stores a profile only under a consent the cookie remembers. When it
         // could not (a first visit, or a cookie from before consent) but the browser
         // knows the consent, this page view was not recorded: record it here, into
@@ -394,11 +394,8 @@ impl Runtime {
             }
             Basis::Memory(before) => {
                 let site = &self.engine.config().site;
-                let storage = storage_verdict(
-                    &site.consent,
-                    self.consent,
-                    last.facts.global_privacy_control,
-                );
+                let storage =
+                    storage_verdict(&site.consent, self.consent, PrivacySignals::of(&last.facts));
                 let mut profile = (**before).clone();
                 let decision = self.engine.visit(
                     &mut profile,
@@ -504,11 +501,12 @@ impl Runtime {
     /// withdrawing deletes the cookie. Returns the cookie assignment, if any.
     pub fn consent(&mut self, level: Option<String>) -> Result<Option<String>, JsError> {
         let level = parse_consent(level.as_deref())?;
-        let gpc = self
+        let privacy = self
             .last
             .as_ref()
-            .is_some_and(|l| l.facts.global_privacy_control);
-        let verdict = storage_verdict(&self.engine.config().site.consent, level, gpc);
+            .map(|l| PrivacySignals::of(&l.facts))
+            .unwrap_or_default();
+        let verdict = storage_verdict(&self.engine.config().site.consent, level, privacy);
         self.consent = level;
         let was_allowed = self.storage_allowed;
         self.storage_allowed = verdict.allowed;

@@ -1,6 +1,7 @@
 //! Whether this page view may store anything.
 
 use crate::core::config::{ConsentLevel, ConsentMode, ConsentSettings};
+use crate::core::context::RequestFacts;
 use serde::Serialize;
 
 /// The storage verdict for one page view, with its reason.
@@ -17,14 +18,34 @@ pub struct StorageVerdict {
     pub withdrawn: bool,
 }
 
+/// What the page view itself says about privacy, besides a consent answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrivacySignals {
+    /// Global Privacy Control: an opt-out of profiling in every mode.
+    pub gpc: bool,
+    /// The consent platform withholds storage until the visitor answers (Consent
+    /// Mode's `default: denied`): without an answer, nothing is stored in any mode,
+    /// but nothing stored before is deleted (it is not a refusal).
+    pub withheld: bool,
+}
+
+impl PrivacySignals {
+    /// The signals of a page view's facts.
+    pub fn of(facts: &RequestFacts) -> PrivacySignals {
+        PrivacySignals {
+            gpc: facts.global_privacy_control,
+            withheld: facts.consent_withheld,
+        }
+    }
+}
+
 /// Decides whether the profile may be stored.
 ///
-/// `signal` is what the consent platform said (`None`: it has not answered). Global
-/// Privacy Control (`gpc`) is an opt-out of profiling in every mode.
+/// `signal` is what the consent platform said (`None`: it has not answered).
 pub fn storage_verdict(
     settings: &ConsentSettings,
     signal: Option<ConsentLevel>,
-    gpc: bool,
+    privacy: PrivacySignals,
 ) -> StorageVerdict {
     let verdict = |allowed, reason| StorageVerdict {
         allowed,
@@ -36,11 +57,15 @@ pub fn storage_verdict(
         reason,
         withdrawn: true,
     };
-    if gpc {
+    if privacy.gpc {
         return refused("Global Privacy Control is on: no profiling");
     }
     match (settings.mode, signal) {
         (_, Some(ConsentLevel::Denied)) => refused("the visitor refused"),
+        (_, None) if privacy.withheld => verdict(
+            false,
+            "the consent platform withholds storage until the visitor answers",
+        ),
         (ConsentMode::None, _) => verdict(true, "the site needs no consent"),
         (_, Some(level)) if level >= settings.level => verdict(true, "the visitor consented"),
         (_, Some(_)) => refused("the visitor's consent does not cover personalization"),
@@ -77,11 +102,38 @@ mod tests {
             (M::None, None, true, false),
         ];
         for (mode, signal, gpc, allowed) in cases {
+            let privacy = PrivacySignals {
+                gpc,
+                withheld: false,
+            };
             assert_eq!(
-                storage_verdict(&settings(mode), signal, gpc).allowed,
+                storage_verdict(&settings(mode), signal, privacy).allowed,
                 allowed,
                 "{mode:?} {signal:?} gpc={gpc}"
             );
+        }
+    }
+
+    #[test]
+    fn a_withheld_default_stores_nothing_and_deletes_nothing_until_an_answer() {
+        use ConsentLevel::*;
+        let withheld = PrivacySignals {
+            gpc: false,
+            withheld: true,
+        };
+        for mode in [
+            ConsentMode::Required,
+            ConsentMode::Implied,
+            ConsentMode::None,
+        ] {
+            let verdict = storage_verdict(&settings(mode), None, withheld);
+            assert!(
+                !verdict.allowed && !verdict.withdrawn,
+                "{mode:?}: {verdict:?}"
+            );
+            // The visitor's own answer decides.
+            assert!(storage_verdict(&settings(mode), Some(Personalization), withheld).allowed);
+            assert!(storage_verdict(&settings(mode), Some(Denied), withheld).withdrawn);
         }
     }
 }

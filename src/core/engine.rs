@@ -5,7 +5,7 @@
 use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
-use crate::core::consent::{storage_verdict, StorageVerdict};
+use crate::core::consent::{storage_verdict, PrivacySignals, StorageVerdict};
 use crate::core::context::{Context, ContextNeeds, PageAnnotations, PageEvent, RequestFacts};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
@@ -158,7 +158,7 @@ impl Engine {
         let storage = storage_verdict(
             &site.consent,
             input.consent,
-            input.facts.global_privacy_control,
+            PrivacySignals::of(input.facts),
         );
         let (mut profile, cookie_status) = if storage.allowed {
             decoded.unwrap_or_else(|| {

@@ -5,7 +5,7 @@
 // the site's own call (`edgePersona.push(['consent', …])`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, newContext, visit, cookie, events, sendFile, pkgFile, CONFIG } from './harness.mjs';
+import { startDemo, launch, newContext, visit, cookie, events, sendFile, sendBody, pkgFile, CONFIG } from './harness.mjs';
 
 const COOKIE = CONFIG.cookie?.name ?? 'ep';
 let server;
@@ -305,5 +305,28 @@ test('Consent Mode: an update pushed while the wasm loads counts for the first d
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, true, outcome.decision.storage.reason);
   assert.ok(await cookie(context, COOKIE), 'the first page view is stored');
+  await close();
+});
+
+test('Consent Mode: a default of denied holds storage back even where the config implies consent, until the visitor answers', async () => {
+  const implied = { ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } };
+  withConsentSource(`window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { ad_storage: 'denied', personalization_storage: 'denied' });`, {
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 200, JSON.stringify(implied), { 'Content-Type': 'application/json' });
+      return true;
+    },
+  });
+  const { context, close } = await newContext(browser);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false, outcome.decision.storage.reason);
+  assert.equal(outcome.decision.storage.withdrawn, false, 'a default is not a refusal');
+  assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored');
+  await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'consent-mode' });
+  assert.ok(await cookie(context, COOKIE), 'the answer stores the profile');
   await close();
 });

@@ -169,6 +169,10 @@ pub struct RequestFacts {
     /// `navigator.globalPrivacyControl` or `Sec-GPC: 1`: the visitor asked not to be
     /// tracked, which the engine must honour.
     pub global_privacy_control: bool,
+    /// The page's consent platform withholds personalization storage until the
+    /// visitor answers (Google Consent Mode's `default` of `denied`): nothing is
+    /// stored, in any consent mode, and nothing is deleted either. Browser only.
+    pub consent_withheld: bool,
 }
 
 impl RequestFacts {
