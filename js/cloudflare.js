@@ -18,9 +18,12 @@
 //   hand-off tells it), since HTMLRewriter cannot look ahead. Workers only. A
 //   response whose Content-Type does not declare UTF-8 goes through "lol-html",
 //   which follows a `<meta charset>` and writes text in the page's own encoding.
-// - "auto" (default): "htmlrewriter" where it exists and the config has no
-//   `<template>` variants (measured faster in workerd, BENCHMARKS.md "Edge"),
-//   "lol-html" otherwise.
+//   Slot elements whose end tag a page may leave out (`<p>`, `<li>`, table cells)
+//   are left to the browser runtime: HTMLRewriter cannot tell where they end.
+// - "auto" (default): "htmlrewriter" where it exists, the config has no
+//   `<template>` variants and every slot's selector names an element with a
+//   required end tag (`h1`, `section.hero`; measured faster in workerd,
+//   BENCHMARKS.md "Edge"); "lol-html" otherwise.
 //
 // Nothing here breaks a response: a config that fails to load, a request that does
 // not parse, or a wasm failure means the origin's response goes out untouched.
@@ -202,9 +205,61 @@ function usesTemplates(config) {
   }
 }
 
+/**
+ * Elements whose end tag HTML lets a page leave out (`<p>…<p>`, `<li>…<li>`). Their
+ * end is then only known at an ancestor's end tag, and HTMLRewriter's
+ * setInnerContent, which removes the old content as it streams, would remove
+ * everything up to there. Our wasm holds a slot until its end and keeps the
+ * default (and the page) when the end tag was not its own.
+ */
+const END_TAG_OPTIONAL = new Set([
+  "p", "li", "dt", "dd", "option", "optgroup", "rb", "rt", "rtc", "rp",
+  "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption",
+]);
+
+/** The element name a selector's subject must have, or null (`.x`, `#id`, `[attr]`, `*`). */
+function subjectTag(text) {
+  // The subject is the last compound: after the last combinator outside brackets,
+  // parentheses and quotes.
+  const selector = text.trim();
+  let depth = 0;
+  let quote = null;
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "[" || c === "(") depth++;
+    else if (c === "]" || c === ")") depth--;
+    else if (depth === 0 && /[\s>]/.test(c)) start = i + 1;
+  }
+  const name = /^[A-Za-z][A-Za-z0-9-]*/.exec(selector.slice(start));
+  return name ? name[0].toLowerCase() : null;
+}
+
+/**
+ * Whether every slot's selector names an element whose end tag a page cannot leave
+ * out (`h1`, `section.hero`, `nav`): only then can HTMLRewriter swap every slot.
+ */
+function slotEndTagsCertain(config) {
+  try {
+    const site = typeof config === "string" ? JSON.parse(config) : config;
+    return Object.entries(site?.slots ?? {}).every(([name, slot]) =>
+      (slot?.selector ?? `[data-ep-slot="${name}"]`).split(",").every((one) => {
+        const tag = subjectTag(one);
+        return tag !== null && !END_TAG_OPTIONAL.has(tag);
+      }));
+  } catch {
+    return false;
+  }
+}
+
 function chooseStrategy(strategy, config) {
   if (strategy !== "auto") return strategy;
-  return typeof HTMLRewriter !== "undefined" && !usesTemplates(config) ? "htmlrewriter" : "lol-html";
+  const safe = typeof HTMLRewriter !== "undefined" && !usesTemplates(config) && slotEndTagsCertain(config);
+  return safe ? "htmlrewriter" : "lol-html";
 }
 
 /**
@@ -220,6 +275,9 @@ function chooseStrategy(strategy, config) {
 export function createPersonalizer(options) {
   const { config, wasm, keys, explainHeader = false } = options;
   const strategy = chooseStrategy(options.strategy ?? "auto", config);
+  // HTMLRewriter may have to leave a slot to the page's runtime (see END_TAG_OPTIONAL):
+  // then the snippet's hiding style stays, so that slot does not flicker.
+  const slotsMayWait = !slotEndTagsCertain(config);
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   let runtimeMarkers = [];
@@ -257,7 +315,7 @@ export function createPersonalizer(options) {
     if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
       return strategy === "htmlrewriter" && declaresUtf8(originResponse.headers.get("content-type"))
-        ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse)
+        ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse, slotsMayWait)
         : withLolHtml(worker, request, originResponse, onError);
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));
@@ -361,7 +419,7 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
-function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
+function withHtmlRewriter(worker, runtimeMarkers, request, originResponse, slotsMayWait) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
   const decision = worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
@@ -388,7 +446,8 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
   const swap = (selector, key, html) =>
     rewriter.on(selector, {
       element(el) {
-        if (templateDepth > 0) return;
+        // An element whose end tag the page may leave out: left to the runtime.
+        if (templateDepth > 0 || END_TAG_OPTIONAL.has(el.tagName.toLowerCase())) return;
         el.setInnerContent(html, { html: true });
         el.setAttribute("data-ep-applied", key);
         changes += 1;
@@ -418,10 +477,11 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
       },
     });
   }
-  // The page shows its decisions once parsed, unless a slot waits for the browser
-  // runtime (its variant is a page <template>): only then does the snippet's hiding
-  // style (the first marker) stay.
-  const keepHidingStyle = plan.slots.some((slot) => slot.content?.template);
+  // The page shows its decisions once parsed, unless a slot may wait for the
+  // browser runtime (its variant is a page <template>, or its element may be one
+  // whose end tag the page leaves out): only then does the snippet's hiding style
+  // (the first marker) stay.
+  const keepHidingStyle = slotsMayWait || plan.slots.some((slot) => slot.content?.template);
   runtimeMarkers.forEach((selector, index) => {
     rewriter.on(selector, {
       element(el) {

@@ -1061,3 +1061,49 @@ fn a_script_fetching_a_fragment_gets_it_untouched() {
         EdgeResponse::PassThrough(PassReason::NotNavigation)
     ));
 }
+
+#[test]
+fn a_slot_whose_end_tag_the_page_leaves_out_keeps_its_default_and_the_page_its_content() {
+    // HTML lets a page leave out `</p>` and `</li>`; lol-html then ends the element
+    // only at an ancestor's end tag, so a swap would replace everything up to it.
+    let config = json!({
+        "consent": { "mode": "none" },
+        "slots": {
+            "lead": { "selector": "p.lead" },
+            "item": { "selector": "li.offer" },
+            "closed": { "selector": "p.closed" }
+        },
+        "experiences": [
+            { "id": "lead-new", "slot": "lead", "content": { "text": "New lead" } },
+            { "id": "item-new", "slot": "item", "content": { "text": "New offer" } },
+            { "id": "closed-new", "slot": "closed", "content": { "text": "New closed" } }
+        ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<html><body><main><p class=lead>Old lead<p>Next paragraph</p><ul><li class=offer>Old offer<li>Second</ul></main>\
+                <p class=closed>Old closed</p><footer>end</footer></body></html>";
+    for sizes in [&[1][..], &[16], &[4096]] {
+        let out = String::from_utf8(rewrite(&engine, &request(None, ""), page.as_bytes(), sizes))
+            .expect("UTF-8");
+        for kept in [
+            "Old lead",
+            "Next paragraph",
+            "Old offer",
+            "<li>Second</ul></main>",
+            "<footer>end</footer>",
+        ] {
+            assert!(out.contains(kept), "{sizes:?}: {kept:?} is gone: {out}");
+        }
+        let markup = out
+            .split("<script type=\"application/json\" id=\"ep-handoff\"")
+            .next()
+            .unwrap_or("");
+        assert!(
+            !markup.contains("New lead") && !markup.contains("New offer"),
+            "{sizes:?}: {out}"
+        );
+        // An element that does end with its own end tag is swapped as usual.
+        assert!(out.contains(">New closed</p>"), "{sizes:?}: {out}");
+        assert!(!out.contains("Old closed"), "{sizes:?}: {out}");
+    }
+}

@@ -441,6 +441,24 @@ fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &C
     el.append(&markers.close, ContentType::Html);
     s.hold_from_next_output = true;
     s.changes += 1;
+    drop(s);
+    // lol-html ends an element at its own end tag, or, when the page leaves it out
+    // (`<p>…<p>`, `<li>…<li>`, which HTML allows), only at an ancestor's end tag: all
+    // that came between would be taken for the slot's default and replaced. A slot
+    // that did not end with its own end tag keeps its default, and the page its
+    // content.
+    let tag = el.tag_name();
+    let splicer = splicer.clone();
+    if let Some(handlers) = el.end_tag_handlers() {
+        handlers.push(Box::new(move |end| {
+            if !end.name().eq_ignore_ascii_case(&tag) {
+                if let Some(slot) = splicer.borrow_mut().slots.get_mut(n) {
+                    slot.failed = true;
+                }
+            }
+            Ok(())
+        }));
+    }
 }
 
 struct Markers {

@@ -377,3 +377,34 @@ test('a prefetch is personalized without storing its page view; a script fetchin
     }
   }
 });
+
+test('slot elements whose end tag the page leaves out (<p>, <li>): the page keeps all its content, with either strategy', async () => {
+  // HTMLRewriter would remove everything up to the ancestor's end tag; our wasm
+  // keeps such a slot's default; "auto" picks our wasm for selectors that may match one.
+  const config = {
+    consent: { mode: 'none' },
+    slots: { lead: { selector: 'p.lead' }, offer: { selector: 'li.offer' }, closed: { selector: 'p.closed' }, title: { selector: 'h1' } },
+    experiences: ['lead', 'offer', 'closed', 'title'].map((slot) => ({ id: `${slot}-new`, slot, content: { text: `New ${slot}` } })),
+  };
+  const expected = {
+    'lol-html': { closed: true, hidingStyle: false },
+    htmlrewriter: { closed: false, hidingStyle: true },
+    auto: { closed: true, hidingStyle: false },
+  };
+  for (const [strategy, expect] of Object.entries(expected)) {
+    const worker = startWorker(strategy === 'auto' ? undefined : strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const got = await get(worker, fresh('/omitted-end-tags'));
+      const markup = got.text.split('<script type="application/json" id="ep-handoff"')[0];
+      for (const kept of ['Old lead', 'Next paragraph', 'Old offer', '<li>Second</ul></main>', '<footer>end</footer>']) {
+        assert.ok(markup.includes(kept), `${strategy}: ${JSON.stringify(kept)} is gone: ${markup}`);
+      }
+      assert.ok(markup.includes('New title</h1>'), `${strategy}: a slot with a required end tag is swapped`);
+      assert.equal(markup.includes('New closed</p>'), expect.closed, `${strategy}: a closed <p> swapped at the edge`);
+      assert.equal(markup.includes('id="ep-hide"'), expect.hidingStyle, `${strategy}: the hiding style stays only while slots may wait for the runtime`);
+      assert.ok(handoff(got.text), `${strategy}: the hand-off, for the runtime to finish`);
+    } finally {
+      await worker.dispose();
+    }
+  }
+});

@@ -68,6 +68,14 @@ export function cp1251(text) {
     throw new Error(`cp1251: no byte for U+${code.toString(16)}`);
   }));
 }
+/**
+ * A page that leaves out end tags HTML lets it leave out (`</p>`, `</li>`), with the
+ * head snippet's hiding style, and slots of each kind.
+ */
+export const OMITTED_END_TAGS_PAGE = Buffer.from('<!doctype html><html><head>'
+  + '<style id="ep-hide">@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) :is(p.lead,li.offer,p.closed,h1){visibility:hidden;animation:ep-reveal 0s 300ms forwards}</style>'
+  + '</head><body><main><p class=lead>Old lead<p>Next paragraph</p><ul><li class=offer>Old offer<li>Second</ul></main>'
+  + '<p class=closed>Old closed</p><h1>Old title</h1><footer>end</footer></body></html>');
 /** A Russian page in windows-1251 that names its encoding only in `<meta charset>`. */
 export const CP1251_PAGE = cp1251('<!doctype html><html lang="ru"><head><meta charset="windows-1251"><title>Ресторан</title></head>'
   + '<body><nav>Меню</nav><h1>Добро пожаловать</h1><footer>Москва</footer></body></html>');
@@ -154,6 +162,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       res.end();
     };
     return next();
+  }
+  if (pathname === '/omitted-end-tags') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, OMITTED_END_TAGS_PAGE);
   }
   if (pathname === '/cp1251') {
     return send(200, { 'Content-Type': 'text/html', 'Cache-Control': 'no-cache' }, CP1251_PAGE);
