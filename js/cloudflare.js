@@ -19,7 +19,8 @@
 //   response whose Content-Type does not declare UTF-8 goes through "lol-html",
 //   which follows a `<meta charset>` and writes text in the page's own encoding.
 //   Slot elements whose end tag a page may leave out (`<p>`, `<li>`, table cells)
-//   are left to the browser runtime: HTMLRewriter cannot tell where they end.
+//   are left to the browser runtime, hidden until it applies them: HTMLRewriter
+//   cannot tell where they end.
 // - "auto" (default): "htmlrewriter" where it exists, the config has no
 //   `<template>` variants and every slot's selector names an element with a
 //   required end tag (`h1`, `section.hero`; measured faster in workerd,
@@ -256,6 +257,20 @@ function slotEndTagsCertain(config) {
   }
 }
 
+/** What the HTMLRewriter strategy marks the slots it leaves to the runtime with. */
+const PENDING_ATTRIBUTE = "data-ep-pending";
+
+/**
+ * The head snippet's hiding style, narrowed to the elements marked pending: the
+ * same keyframes and budget, so those stay hidden until the runtime has applied
+ * them or the CSS alone reveals them. Empty (the style goes) if it is not the
+ * snippet's own form.
+ */
+function onlyPending(css) {
+  const slots = /(html:not\(\.ep-ready\)\s*):is\((?:[^()]|\([^()]*\))*\)/;
+  return slots.test(css) ? css.replace(slots, `$1[${PENDING_ATTRIBUTE}]`) : "";
+}
+
 function chooseStrategy(strategy, config) {
   if (strategy !== "auto") return strategy;
   const safe = typeof HTMLRewriter !== "undefined" && !usesTemplates(config) && slotEndTagsCertain(config);
@@ -275,9 +290,6 @@ function chooseStrategy(strategy, config) {
 export function createPersonalizer(options) {
   const { config, wasm, keys, explainHeader = false } = options;
   const strategy = chooseStrategy(options.strategy ?? "auto", config);
-  // HTMLRewriter may have to leave a slot to the page's runtime (see END_TAG_OPTIONAL):
-  // then the snippet's hiding style stays, so that slot does not flicker.
-  const slotsMayWait = !slotEndTagsCertain(config);
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   let runtimeMarkers = [];
@@ -315,7 +327,7 @@ export function createPersonalizer(options) {
     if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
       return strategy === "htmlrewriter" && declaresUtf8(originResponse.headers.get("content-type"))
-        ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse, slotsMayWait)
+        ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse)
         : withLolHtml(worker, request, originResponse, onError);
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));
@@ -419,7 +431,7 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
-function withHtmlRewriter(worker, runtimeMarkers, request, originResponse, slotsMayWait) {
+function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
   const decision = worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
@@ -446,8 +458,14 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse, slots
   const swap = (selector, key, html) =>
     rewriter.on(selector, {
       element(el) {
-        // An element whose end tag the page may leave out: left to the runtime.
-        if (templateDepth > 0 || END_TAG_OPTIONAL.has(el.tagName.toLowerCase())) return;
+        if (templateDepth > 0) return;
+        if (END_TAG_OPTIONAL.has(el.tagName.toLowerCase())) {
+          // Its end tag may be missing: left to the runtime, hidden until it applies
+          // the hand-off (or the snippet's budget ends).
+          el.setAttribute(PENDING_ATTRIBUTE, key);
+          changes += 1;
+          return;
+        }
         el.setInnerContent(html, { html: true });
         el.setAttribute("data-ep-applied", key);
         changes += 1;
@@ -477,18 +495,22 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse, slots
       },
     });
   }
-  // The page shows its decisions once parsed, unless a slot may wait for the
-  // browser runtime (its variant is a page <template>, or its element may be one
-  // whose end tag the page leaves out): only then does the snippet's hiding style
-  // (the first marker) stay.
-  const keepHidingStyle = slotsMayWait || plan.slots.some((slot) => slot.content?.template);
+  // The page shows its decisions once parsed, unless a slot waits for the browser
+  // runtime (its variant is a page <template>): only then does the snippet's hiding
+  // style (the first marker) stay whole. Otherwise it is narrowed to the elements
+  // left to the runtime (PENDING_ATTRIBUTE), or goes if it is not the snippet's.
+  const keepHidingStyle = plan.slots.some((slot) => slot.content?.template);
+  let hidingCss = "";
   runtimeMarkers.forEach((selector, index) => {
-    rewriter.on(selector, {
-      element(el) {
-        runtimeOnPage = true;
-        if (index === 0 && !keepHidingStyle) el.remove();
-      },
-    });
+    const handlers = { element() { runtimeOnPage = true; } };
+    if (index === 0 && !keepHidingStyle) {
+      handlers.text = (chunk) => {
+        hidingCss += chunk.text;
+        if (chunk.lastInTextNode) chunk.replace(onlyPending(hidingCss));
+        else chunk.remove();
+      };
+    }
+    rewriter.on(selector, handlers);
   });
   rewriter.on("body", {
     element(el) {
