@@ -514,13 +514,23 @@ fn a_bail_out_passes_the_rest_through_and_never_truncates() {
     let expected_tail = format!(
         "<footer><p>Default footer</p><nav data-x=\"{huge}\"><p>after</p></nav></footer><p>tail</p></body></html>"
     );
+    let (page_part, after) = out
+        .split_once("</html>")
+        .expect("the whole page, then the hand-off");
     assert!(
-        out.ends_with(&expected_tail),
+        format!("{page_part}</html>").ends_with(&expected_tail),
         "{}",
         &out[..200.min(out.len())]
     );
     assert!(out.contains("<h1 data-ep-applied=\"headline-new\"><span"));
     assert!(!out.contains("<!--ep:"));
+    // The page changed before the bail-out, so the page's runtime still gets the
+    // decision (it would otherwise decide and count the page view again).
+    assert!(
+        after.starts_with("<script type=\"application/json\" id=\"ep-handoff\""),
+        "{after}"
+    );
+    assert_eq!(handoff_json(&out)["version"], 1);
 }
 
 #[test]

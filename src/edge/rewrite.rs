@@ -66,6 +66,8 @@ pub struct Insertions {
 pub struct StreamRewriter {
     rewriter: Option<HtmlRewriter<'static, SplicerSink>>,
     splicer: Rc<RefCell<Splicer>>,
+    /// The hand-off and popups until they are written.
+    closing: Rc<RefCell<Option<Insertions>>>,
     failure: Option<String>,
 }
 
@@ -156,13 +158,15 @@ impl StreamRewriter {
             wanted_templates,
         )));
         let mut failure = None;
-        let settings = build_settings(plan, insertions, selectors, &splicer, limits, &mut failure)
+        let closing = Rc::new(RefCell::new(Some(insertions)));
+        let settings = build_settings(plan, &closing, selectors, &splicer, limits, &mut failure)
             .with_encoding(encoding)
             // What the edge inserts is then written in the page's own encoding.
             .with_adjust_charset_on_meta_tag(!charset.declared);
         Ok(StreamRewriter {
             rewriter: Some(HtmlRewriter::new(settings, SplicerSink(splicer.clone()))),
             splicer,
+            closing,
             failure,
         })
     }
@@ -191,9 +195,21 @@ impl StreamRewriter {
                 self.fail(&error);
             }
         }
-        let mut splicer = self.splicer.borrow_mut();
-        splicer.settle_all();
-        std::mem::take(&mut splicer.ready)
+        self.splicer.borrow_mut().settle_all();
+        if self.failure.is_some() {
+            // Rewriting stopped early and the rest passed through: the hand-off still
+            // goes at the very end (a browser parses it into <body>), or the page's
+            // runtime would decide and count this page view again. Popups are left
+            // out: their markup would not be in the page's encoding.
+            let handoff = closing_markup(&self.closing, &self.splicer, false);
+            if let Some(handoff) = handoff {
+                self.splicer
+                    .borrow_mut()
+                    .ready
+                    .extend_from_slice(handoff.as_bytes());
+            }
+        }
+        std::mem::take(&mut self.splicer.borrow_mut().ready)
     }
 
     /// Why rewriting stopped early, if it did (the rest of the page passed through
@@ -217,7 +233,7 @@ type Handlers = ElementContentHandlers<'static>;
 
 fn build_settings<'s>(
     plan: &PagePlan,
-    insertions: Insertions,
+    closing: &Rc<RefCell<Option<Insertions>>>,
     selectors: &'s ParsedSelectors,
     splicer: &Rc<RefCell<Splicer>>,
     limits: RewriteLimits,
@@ -347,7 +363,6 @@ fn build_settings<'s>(
     // and only when the page changed or runs the browser runtime: a page without
     // the runtime that none of the plan's selectors matched leaves the edge byte
     // for byte as it came.
-    let closing = Rc::new(RefCell::new(Some(insertions)));
     let (c, s) = (closing.clone(), splicer.clone());
     add(
         "body",
@@ -355,16 +370,16 @@ fn build_settings<'s>(
         ElementContentHandlers::default().element(move |el: &mut Element| {
             let (c, s) = (c.clone(), s.clone());
             el.on_end_tag(Box::new(move |end| {
-                if let Some(markup) = closing_markup(&c, &s) {
+                if let Some(markup) = closing_markup(&c, &s, true) {
                     end.before(&markup, ContentType::Html);
                 }
                 Ok(())
             }))
         }),
     );
-    let s = splicer.clone();
+    let (c, s) = (closing.clone(), splicer.clone());
     let document_end = DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
-        if let Some(markup) = closing_markup(&closing, &s) {
+        if let Some(markup) = closing_markup(&c, &s, true) {
             end.append(&markup, ContentType::Html);
         }
         Ok(())
@@ -376,8 +391,10 @@ fn build_settings<'s>(
                 .with_max_allowed_memory_usage(limits.parser_bytes)
                 .with_graceful_bail_out_on_memory_limit_exceeded(true),
         )
-        // Non-strict: lol-html never refuses a page for markup whose parsing it
-        // cannot decide (`<select><xmp>…`); it passes it on byte for byte.
+        // Non-strict: on markup whose parsing lol-html cannot decide without a tree
+        // builder (`<select><xmp>…`), it goes on instead of stopping with an error
+        // that could cost bytes. Selectors may then match differently from the
+        // browser inside such markup; every byte not rewritten still passes as it came.
         .with_strict(false)
         .with_graceful_bail_out_on_content_handler_error(true)
         .append_document_content_handler(document_end);
@@ -387,17 +404,24 @@ fn build_settings<'s>(
     settings
 }
 
-/// The hand-off and popups, once, if the page changed or runs the browser runtime.
+/// The hand-off (and the popups, with `popups`), once, if the page changed or runs
+/// the browser runtime.
 fn closing_markup(
     insertions: &RefCell<Option<Insertions>>,
     splicer: &RefCell<Splicer>,
+    popups: bool,
 ) -> Option<String> {
     let splicer = splicer.borrow();
     if splicer.changes == 0 && !splicer.runtime_on_page {
         return None;
     }
     let insertions = insertions.borrow_mut().take()?;
-    Some(insertions.popups.concat() + insertions.handoff.as_deref().unwrap_or(""))
+    let handoff = insertions.handoff.unwrap_or_default();
+    Some(if popups {
+        insertions.popups.concat() + &handoff
+    } else {
+        handoff
+    })
 }
 
 /// Puts a slot's or greeting's new content in front of its default, between this
