@@ -60,6 +60,14 @@ function writeCookie(assignment) {
   try { document.cookie = assignment; } catch { /* cookies blocked (sandbox): nothing stored */ }
 }
 
+/** Runs `fn` now, or once a prerendered page is shown to the visitor (it may never be). */
+function whenShown(fn) {
+  let prerendering = false;
+  try { prerendering = document.prerendering === true; } catch { /* not supported */ }
+  if (prerendering) document.addEventListener('prerenderingchange', fn, { once: true });
+  else fn();
+}
+
 function emit(name, detail) {
   try {
     document.dispatchEvent(new CustomEvent(EVENT_PREFIX + name, { detail }));
@@ -370,7 +378,6 @@ class Persona {
       }
     }
     output ??= JSON.parse(this.runtime.pageView(facts, readCookieHeader(), this.consentLevel, high, low));
-    writeCookie(output.setCookie);
     this.decision = output.decision;
     this.storage = output.storage;
     this.referrer = location.href;
@@ -387,26 +394,33 @@ class Persona {
       this.lastApply = { report: null, late: true };
       warn(`decided after the ${this.options.budgetMs} ms flicker budget: the page keeps its defaults`);
     }
-    emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late, edge: !!output.adopted });
-    for (const event of events) {
-      if (event.kind === 'purchase' || event.kind === 'lead') {
-        this.announce('conversion', { event: event.kind, ...event, experiences: this.shownExperiences() });
-      }
-    }
-    // Popups overlay the page and never replace what was painted: they may open even
-    // when the slots were decided too late to swap.
-    if (report || late) this.schedulePopups();
-    if (report) {
-      // Only slots the visitor can see count as exposed: a config shared by many
-      // pages decides slots this page does not have.
-      for (const slot of output.decision.slots) {
-        if (slot.experience && report.present.includes(slot.slot)) {
-          this.announce('exposure', {
-            slot: slot.slot, experience: slot.experience, variant: slot.variant ?? null, holdout: slot.holdout,
-          });
+    // A prerendered page (speculation rules) may never be shown: its decision is
+    // applied now, so nothing changes when it is, but the page view is stored and
+    // announced only once the visitor sees the page.
+    whenShown(() => {
+      if (this.destroyed) return;
+      writeCookie(output.setCookie);
+      emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late, edge: !!output.adopted });
+      for (const event of events) {
+        if (event.kind === 'purchase' || event.kind === 'lead') {
+          this.announce('conversion', { event: event.kind, ...event, experiences: this.shownExperiences() });
         }
       }
-    }
+      // Popups overlay the page and never replace what was painted: they may open
+      // even when the slots were decided too late to swap.
+      if (report || late) this.schedulePopups();
+      if (report) {
+        // Only slots the visitor can see count as exposed: a config shared by many
+        // pages decides slots this page does not have.
+        for (const slot of output.decision.slots) {
+          if (slot.experience && report.present.includes(slot.slot)) {
+            this.announce('exposure', {
+              slot: slot.slot, experience: slot.experience, variant: slot.variant ?? null, holdout: slot.holdout,
+            });
+          }
+        }
+      }
+    });
   }
 
   shownExperiences() {

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, defaultContents,
+  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, defaultContents, assertClean,
 } from './harness.mjs';
 
 const LANDING = '/?utm_source=yandex&utm_medium=cpc&utm_campaign=spring';
@@ -200,5 +200,38 @@ test('sandboxed iframe (opaque origin), files served with CORS: the runtime runs
     await shot(page, 'environment-sandbox-cors');
   } finally {
     await context.close();
+  }
+});
+
+test('a prerendered page: decided and applied at once, its page view stored and announced only once it is shown', async () => {
+  server.configure({});
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    // Chromium prerenders pages that speculation rules name; here the page is told it
+    // is being prerendered, then shown (Document.prerendering, prerenderingchange).
+    await page.addInitScript(() => {
+      let prerendering = true;
+      Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
+      window.__activate = () => {
+        prerendering = false;
+        document.dispatchEvent(new Event('prerenderingchange'));
+      };
+    });
+    await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
+    const outcome = await settle(page);
+    assert.equal(outcome.ready, true);
+    const prefix = CONFIG.htmlClasses?.prefix ?? 'ep-';
+    assert.ok(await page.evaluate((p) => document.documentElement.className.split(/\s+/).some((c) => c.startsWith(p)), prefix), 'the decision is on the page');
+    assert.equal(outcome.decision, null, 'no decision announced while prerendering');
+    assert.equal(await cookie(session.context, CONFIG.cookie?.name ?? 'ep'), undefined, 'nothing stored while prerendering');
+
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    assert.ok(await cookie(session.context, CONFIG.cookie?.name ?? 'ep'), 'shown: the page view is stored');
+    assertClean(session.log);
+  } finally {
+    await session.context.close();
   }
 });
