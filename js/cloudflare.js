@@ -257,20 +257,6 @@ function slotEndTagsCertain(config) {
   }
 }
 
-/** What the HTMLRewriter strategy marks the slots it leaves to the runtime with. */
-const PENDING_ATTRIBUTE = "data-ep-pending";
-
-/**
- * The head snippet's hiding style, narrowed to the elements marked pending: the
- * same keyframes and budget, so those stay hidden until the runtime has applied
- * them or the CSS alone reveals them. Empty (the style goes) if it is not the
- * snippet's own form.
- */
-function onlyPending(css) {
-  const slots = /(html:not\(\.ep-ready\)\s*):is\((?:[^()]|\([^()]*\))*\)/;
-  return slots.test(css) ? css.replace(slots, `$1[${PENDING_ATTRIBUTE}]`) : "";
-}
-
 function chooseStrategy(strategy, config) {
   if (strategy !== "auto") return strategy;
   const safe = typeof HTMLRewriter !== "undefined" && !usesTemplates(config) && slotEndTagsCertain(config);
@@ -293,12 +279,14 @@ export function createPersonalizer(options) {
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   let runtimeMarkers = [];
+  let pendingAttribute = "data-ep-pending";
   try {
     loadWasm(wasm);
     const json = typeof config === "string" ? config : JSON.stringify(config ?? null);
     const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
     worker = new EdgeWorker(json, keysJson, explainHeader);
     runtimeMarkers = worker.runtimeMarkers();
+    pendingAttribute = worker.pendingAttribute();
   } catch (error) {
     onError(error instanceof Error ? error : new Error(String(error)));
   }
@@ -327,7 +315,7 @@ export function createPersonalizer(options) {
     if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
       return strategy === "htmlrewriter" && declaresUtf8(originResponse.headers.get("content-type"))
-        ? withHtmlRewriter(worker, runtimeMarkers, request, originResponse)
+        ? withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse)
         : withLolHtml(worker, request, originResponse, onError);
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));
@@ -431,7 +419,7 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
-function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
+function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
   const decision = worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
@@ -462,7 +450,7 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
         if (END_TAG_OPTIONAL.has(el.tagName.toLowerCase())) {
           // Its end tag may be missing: left to the runtime, hidden until it applies
           // the hand-off (or the snippet's budget ends).
-          el.setAttribute(PENDING_ATTRIBUTE, key);
+          el.setAttribute(pendingAttribute, key);
           changes += 1;
           return;
         }
@@ -498,7 +486,7 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
   // The page shows its decisions once parsed, unless a slot waits for the browser
   // runtime (its variant is a page <template>): only then does the snippet's hiding
   // style (the first marker) stay whole. Otherwise it is narrowed to the elements
-  // left to the runtime (PENDING_ATTRIBUTE), or goes if it is not the snippet's.
+  // left to the runtime (pendingAttribute), as our wasm's rewriter does.
   const keepHidingStyle = plan.slots.some((slot) => slot.content?.template);
   let hidingCss = "";
   runtimeMarkers.forEach((selector, index) => {
@@ -506,8 +494,14 @@ function withHtmlRewriter(worker, runtimeMarkers, request, originResponse) {
     if (index === 0 && !keepHidingStyle) {
       handlers.text = (chunk) => {
         hidingCss += chunk.text;
-        if (chunk.lastInTextNode) chunk.replace(onlyPending(hidingCss));
-        else chunk.remove();
+        if (!chunk.lastInTextNode) return chunk.remove();
+        let narrowed = "";
+        try {
+          narrowed = wasmFailed ? "" : worker.hidingStyleForPending(hidingCss);
+        } catch {
+          narrowed = ""; // the style then hides nothing
+        }
+        chunk.replace(narrowed);
       };
     }
     rewriter.on(selector, handlers);

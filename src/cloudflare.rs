@@ -9,7 +9,7 @@
 
 use crate::core::pattern::default_engine;
 use crate::core::profile::codec::SigningKey;
-use crate::core::snippet::RUNTIME_MARKERS;
+use crate::core::snippet::{hiding_style_for_pending, PENDING_ATTRIBUTE, RUNTIME_MARKERS};
 use crate::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, ResponseHead, StreamRewriter,
 };
@@ -107,6 +107,20 @@ impl EdgeWorker {
     #[wasm_bindgen(js_name = runtimeMarkers)]
     pub fn runtime_markers(&self) -> Vec<String> {
         RUNTIME_MARKERS.iter().map(|m| (*m).to_string()).collect()
+    }
+
+    /// The head snippet's hiding style (its text) narrowed to the slots the worker
+    /// leaves to the browser runtime, marked [`PENDING_ATTRIBUTE`]: see
+    /// [`hiding_style_for_pending`].
+    #[wasm_bindgen(js_name = hidingStyleForPending)]
+    pub fn hiding_style_for_pending(&self, css: &str) -> String {
+        hiding_style_for_pending(css)
+    }
+
+    /// The attribute that marks a slot left to the browser runtime.
+    #[wasm_bindgen(js_name = pendingAttribute)]
+    pub fn pending_attribute(&self) -> String {
+        PENDING_ATTRIBUTE.to_string()
     }
 
     /// The decision alone, for a worker that rewrites with Cloudflare's native

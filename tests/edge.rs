@@ -201,9 +201,14 @@ fn a_page_that_runs_the_browser_runtime_gets_the_handoff_even_when_nothing_chang
             out.contains("<body><h1>Hi</h1><script type=\"application/json\" id=\"ep-handoff\""),
             "{head}: the hand-off at the end of <body>, nothing else changed: {out}"
         );
-        // The hiding style goes (the page shows its decisions); the rest stays.
-        assert!(!out.contains("ep-hide"), "{head}: {out}");
-        if !head.contains("ep-hide") {
+        // The hiding style hides nothing any more (the page shows its decisions):
+        // this one is not the snippet's form, so it is emptied; the rest stays.
+        if head.contains("ep-hide") {
+            assert!(
+                out.contains("<style id=\"ep-hide\"></style>"),
+                "{head}: {out}"
+            );
+        } else {
             assert!(out.contains(head), "{head} kept: {out}");
         }
     }
@@ -431,7 +436,7 @@ fn templates_later_in_the_page_fill_their_slot_and_missing_ones_keep_the_default
             "{out}"
         );
         assert!(
-            out.contains("<section data-ep-slot=\"offers\"><p>Default offers</p></section>"),
+            out.contains("<section data-ep-slot=\"offers\" data-ep-pending=\"offers-missing\"><p>Default offers</p></section>"),
             "{out}"
         );
         // The template stays in the page for the browser runtime.
@@ -470,7 +475,7 @@ fn a_slot_held_past_the_hold_limit_keeps_its_default_and_the_stream_flows() {
     out.extend(p.rewriter.end());
     let out = String::from_utf8(out).expect("UTF-8");
     assert!(
-        out.contains("<div data-ep-slot=\"hero\">Default</div>"),
+        out.contains("<div data-ep-slot=\"hero\" data-ep-pending=\"hero-late\">Default</div>"),
         "{out}"
     );
     assert!(!out.contains("<!--ep:"));
@@ -512,7 +517,7 @@ fn a_bail_out_passes_the_rest_through_and_never_truncates() {
     let out = String::from_utf8(out).expect("UTF-8");
     // The footer keeps its whole default (never half-swapped); nothing is lost.
     let expected_tail = format!(
-        "<footer><p>Default footer</p><nav data-x=\"{huge}\"><p>after</p></nav></footer><p>tail</p></body></html>"
+        "<footer data-ep-pending=\"footer-text\"><p>Default footer</p><nav data-x=\"{huge}\"><p>after</p></nav></footer><p>tail</p></body></html>"
     );
     let (page_part, after) = out
         .split_once("</html>")
@@ -1090,8 +1095,12 @@ fn a_slot_whose_end_tag_the_page_leaves_out_keeps_its_default_and_the_page_its_c
         ]
     });
     let engine = engine(config, vec![], RewriteLimits::default());
-    let page = "<html><body><main><p class=lead>Old lead<p>Next paragraph</p><ul><li class=offer>Old offer<li>Second</ul></main>\
-                <p class=closed>Old closed</p><footer>end</footer></body></html>";
+    let hiding = "<style id=\"ep-hide\">@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) \
+                  :is(p.lead,li.offer,p.closed){visibility:hidden;animation:ep-reveal 0s 300ms forwards}</style>";
+    let page = format!(
+        "<html><head>{hiding}</head><body><main><p class=lead>Old lead<p>Next paragraph</p><ul><li class=offer>Old offer<li>Second</ul></main>\
+         <p class=closed>Old closed</p><footer>end</footer></body></html>"
+    );
     for sizes in [&[1][..], &[16], &[4096]] {
         let out = String::from_utf8(rewrite(&engine, &request(None, ""), page.as_bytes(), sizes))
             .expect("UTF-8");
@@ -1111,6 +1120,18 @@ fn a_slot_whose_end_tag_the_page_leaves_out_keeps_its_default_and_the_page_its_c
         assert!(
             !markup.contains("New lead") && !markup.contains("New offer"),
             "{sizes:?}: {out}"
+        );
+        // Left to the page's runtime, which knows where they end.
+        assert!(
+            markup.contains("<p class=lead data-ep-pending=\"lead-new\">Old lead")
+                && markup.contains("<li class=offer data-ep-pending=\"item-new\">Old offer"),
+            "{sizes:?}: {markup}"
+        );
+        // The hiding style now hides only those, for the same 300 ms at most.
+        assert!(
+            markup.contains("<style id=\"ep-hide\">@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) \
+                             [data-ep-pending]{visibility:hidden;animation:ep-reveal 0s 300ms forwards}</style>"),
+            "{sizes:?}: {markup}"
         );
         // An element that does end with its own end tag is swapped as usual.
         assert!(out.contains(">New closed</p>"), "{sizes:?}: {out}");

@@ -26,8 +26,8 @@ pub struct SnippetOptions<'a> {
 /// once it has applied its decision.
 pub const READY_CLASS: &str = "ep-ready";
 
-/// The id of the snippet's hiding `<style>`, which the edge removes from a page it
-/// personalized (the page already shows its decisions).
+/// The id of the snippet's hiding `<style>`, which the edge narrows on a page it
+/// personalized to the slots it left to the runtime (the page already shows the rest).
 pub const HIDING_STYLE_ID: &str = "ep-hide";
 
 /// [`HIDING_STYLE_ID`]'s element as a selector.
@@ -39,7 +39,7 @@ pub const HIDING_STYLE_SELECTOR: &str = "style#ep-hide";
 /// bundler may rewrite its script tags). On such a page the edge hands
 /// its decision over even when it changed nothing, so the runtime takes that page
 /// view instead of recording it a second time; a page without one keeps its bytes.
-/// The first is the hiding style, which the edge removes.
+/// The first is the hiding style, which the edge narrows ([`hiding_style_for_pending`]).
 pub const RUNTIME_MARKERS: [&str; 5] = [
     HIDING_STYLE_SELECTOR,
     "script#edge-persona-config",
@@ -47,6 +47,47 @@ pub const RUNTIME_MARKERS: [&str; 5] = [
     "script[data-config][src$=\"loader.js\"]",
     "meta[name=\"edge-persona\"]",
 ];
+
+/// The attribute the edge marks a slot with when it leaves the slot to the browser
+/// runtime (it could not apply it while streaming): the hiding style then keeps
+/// hiding only such elements, see [`hiding_style_for_pending`].
+pub const PENDING_ATTRIBUTE: &str = "data-ep-pending";
+
+/// The hiding style's text, narrowed to the elements the edge left to the runtime
+/// ([`PENDING_ATTRIBUTE`]): same keyframes, same budget, so they stay hidden until the
+/// runtime applies them or the CSS alone reveals them, and everything the edge
+/// personalized shows at once. Empty when the text is not the snippet's own form (the
+/// style then hides nothing).
+pub fn hiding_style_for_pending(css: &str) -> String {
+    let prefix = format!("html:not(.{READY_CLASS})");
+    let Some(at) = css.find(&prefix) else {
+        return String::new();
+    };
+    let list_start = css.len() - css[at + prefix.len()..].trim_start().len();
+    if !css[list_start..].starts_with(":is(") {
+        return String::new();
+    }
+    // The `:is(…)` list, parentheses inside it included.
+    let mut depth = 0usize;
+    for (offset, c) in css[list_start..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    let end = list_start + offset + 1;
+                    return format!(
+                        "{}{prefix} [{PENDING_ATTRIBUTE}]{}",
+                        &css[..at],
+                        &css[end..]
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    String::new()
+}
 
 /// The `<style>`, `<link rel=modulepreload>` and `<script type=module>` elements.
 pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> String {
@@ -103,6 +144,29 @@ mod tests {
             r#"<script type="module" src="/ep/loader.js" data-config="/config.json"></script>"#
         ));
         assert!(snippet.contains(r#"<link rel="modulepreload" href="/ep/edge-persona.js">"#));
+    }
+
+    #[test]
+    fn the_hiding_style_narrows_to_pending_elements() {
+        let loaded = config(r##"{"hero": {}, "odd": {"selector": "li:not(.a)"}}"##);
+        let options = SnippetOptions {
+            budget_ms: 250,
+            base_url: "/ep/",
+            config_url: "/config.json",
+        };
+        let snippet = head_snippet(&loaded, &options);
+        let css = snippet
+            .split_once("<style id=\"ep-hide\">")
+            .and_then(|(_, rest)| rest.split_once("</style>"))
+            .map(|(css, _)| css)
+            .expect("the hiding style");
+        assert_eq!(
+            hiding_style_for_pending(css),
+            "@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) [data-ep-pending]{visibility:hidden;animation:ep-reveal 0s 250ms forwards}"
+        );
+        // Not the snippet's form: nothing stays hidden.
+        assert_eq!(hiding_style_for_pending(".hero{visibility:hidden}"), "");
+        assert_eq!(hiding_style_for_pending("html:not(.ep-ready) :is(.a"), "");
     }
 
     #[test]

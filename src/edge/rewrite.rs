@@ -20,10 +20,12 @@
 use crate::core::config::Content;
 use crate::core::html::escape_html;
 use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
-use crate::core::snippet::{HIDING_STYLE_SELECTOR, RUNTIME_MARKERS};
+use crate::core::snippet::{
+    hiding_style_for_pending, HIDING_STYLE_SELECTOR, PENDING_ATTRIBUTE, RUNTIME_MARKERS,
+};
 use crate::edge::response::PageCharset;
 use lol_html::errors::RewritingError;
-use lol_html::html_content::{ContentType, DocumentEnd, Element};
+use lol_html::html_content::{ContentType, DocumentEnd, Element, TextChunk};
 use lol_html::{
     AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HtmlRewriter,
     MemorySettings, OutputSink, Selector, Settings,
@@ -323,21 +325,30 @@ fn build_settings<'s>(
     }
     // A page that runs the browser runtime gets the hand-off even if nothing on it
     // changed. It leaves the edge showing its decisions, so the head snippet's
-    // hiding style (if the page has one) goes: nothing needs to wait for the script.
+    // hiding style (if the page has one) is narrowed to the slots the edge leaves to
+    // the runtime (PENDING_ATTRIBUTE): everything else shows at once.
     for marker in RUNTIME_MARKERS {
         let s = splicer.clone();
-        let hiding_style = marker == HIDING_STYLE_SELECTOR;
-        add(
-            "the browser runtime's elements",
-            marker,
-            ElementContentHandlers::default().element(move |el: &mut Element| {
-                if hiding_style {
-                    el.remove();
+        let mut handlers = ElementContentHandlers::default().element(move |_: &mut Element| {
+            s.borrow_mut().runtime_on_page = true;
+            Ok(())
+        });
+        if marker == HIDING_STYLE_SELECTOR {
+            let mut css = String::new();
+            handlers = handlers.text(move |chunk: &mut TextChunk<'_>| {
+                css.push_str(chunk.as_str());
+                if chunk.last_in_text_node() {
+                    chunk.replace(
+                        &hiding_style_for_pending(&std::mem::take(&mut css)),
+                        ContentType::Html,
+                    );
+                } else {
+                    chunk.remove();
                 }
-                s.borrow_mut().runtime_on_page = true;
                 Ok(())
-            }),
-        );
+            });
+        }
+        add("the browser runtime's elements", marker, handlers);
     }
     if !plan.classes.is_empty() {
         let classes = plan.classes.join(" ");
@@ -895,7 +906,9 @@ impl Splicer {
     }
 
     /// Copies `text`, settling attribute markers: a slot that shows its new content
-    /// keeps `data-ep-applied="key"`; one that keeps its default loses the attribute.
+    /// keeps `data-ep-applied="key"`; one that keeps its default gets
+    /// `data-ep-pending="key"` instead, left to the browser runtime (which hides it
+    /// until then on a page with the head snippet).
     fn copy_resolving_attributes(&self, mut text: &[u8], out: &mut Vec<u8>) {
         while let Some(at) = find(text, &self.attribute_prefix) {
             out.extend_from_slice(&text[..at]);
@@ -909,14 +922,13 @@ impl Splicer {
                 .and_then(|n| self.slots.get(n))
                 .is_some_and(|s| self.shows_new(s));
             if !succeeded {
-                // Remove the whole ` data-ep-applied="key` written so far, and the
-                // closing quote that follows.
-                let attribute = format!(" {APPLIED_ATTRIBUTE}=\"");
-                if let Some(start) = rfind(out, attribute.as_bytes()) {
+                // ` data-ep-applied="key` written so far becomes ` data-ep-pending="key`.
+                let applied = format!(" {APPLIED_ATTRIBUTE}=\"");
+                if let Some(start) = rfind(out, applied.as_bytes()) {
+                    let key = out.split_off(start + applied.len());
                     out.truncate(start);
-                    if text.first() == Some(&b'"') {
-                        text = &text[1..];
-                    }
+                    out.extend_from_slice(format!(" {PENDING_ATTRIBUTE}=\"").as_bytes());
+                    out.extend_from_slice(&key);
                 }
             }
         }

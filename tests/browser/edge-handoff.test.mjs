@@ -59,11 +59,13 @@ test('the edge personalizes the HTML and the browser runtime takes its decision 
       greeting: document.querySelector('.greeting')?.textContent,
       hero: document.querySelector('[data-ep-slot="hero"]')?.getAttribute('data-ep-applied'),
       handoff: JSON.parse(document.getElementById('ep-handoff')?.textContent ?? 'null'),
-      hiding: !!document.getElementById('ep-hide'),
+      hidingCss: document.getElementById('ep-hide')?.textContent ?? null,
+      pending: document.querySelectorAll('[data-ep-pending]').length,
     }));
     assert.equal(parsed.greeting, 'Здравствуйте, Аня!');
     assert.ok(parsed.handoff?.decision, 'the hand-off element is there');
-    assert.equal(parsed.hiding, false, 'the edge removed the anti-flicker style: nothing waits for the script');
+    assert.match(parsed.hidingCss ?? '', /html:not\(\.ep-ready\)\s*\[data-ep-pending\]\{/, 'the anti-flicker style hides only what the edge left to the runtime');
+    assert.equal(parsed.pending, 0, 'and the edge left nothing: nothing waits for the script');
     const heroDecision = parsed.handoff.decision.slots.find((s) => s.slot === 'hero');
     assert.equal(parsed.hero ?? null, heroDecision.content ? appliedKey(heroDecision) : null);
 
@@ -194,5 +196,44 @@ test('a page view the edge stored without changing the page is counted once', as
     await close();
     await quietEdge.close();
     await site.close();
+  }
+});
+
+test('a slot the page leaves unclosed is left to the runtime, hidden until it applies it, and the page keeps all its content', async () => {
+  // The demo's greeting <p> without its </p>: the edge cannot tell where it ends.
+  demo.configure({ html: (html) => html.replace(/(<p class="greeting">[^<]*)<\/p>/, '$1') });
+  const { context, log, close } = await newContext(browser);
+  try {
+    await context.addCookies([{ name: 'name', value: encodeURIComponent('Аня'), url: edge.url }]);
+    // What the parser built, seen at DOMContentLoaded (before the runtime decides).
+    await context.addInitScript(() => {
+      document.addEventListener('DOMContentLoaded', () => {
+        const greeting = document.querySelector('.greeting');
+        window.__parsed = {
+          pending: greeting?.getAttribute('data-ep-pending'),
+          visibility: greeting && getComputedStyle(greeting).visibility,
+          text: greeting?.textContent,
+          hero: !!document.querySelector('[data-ep-slot="hero"]'),
+        };
+      }, { once: true });
+    });
+    const page = await context.newPage();
+    await page.goto(edge.url, { waitUntil: 'domcontentloaded' });
+    const outcome = await settle(page);
+    const parsed = await page.evaluate(() => window.__parsed);
+    assert.equal(parsed.pending, 'greet-by-name', 'left to the runtime');
+    assert.equal(parsed.visibility, 'hidden', 'and hidden until then');
+    assert.ok(parsed.text.startsWith('Лучшие рестораны'), `its default, untouched: ${parsed.text}`);
+    assert.ok(parsed.hero, 'the rest of the page is there');
+    assert.equal(outcome.decision.edge, true, 'the runtime took the edge decision over');
+    const shown = await page.evaluate(() => {
+      const greeting = document.querySelector('.greeting');
+      return { text: greeting.textContent, visibility: getComputedStyle(greeting).visibility };
+    });
+    assert.deepEqual(shown, { text: 'Здравствуйте, Аня!', visibility: 'visible' });
+    assertClean(log, 'an unclosed slot through the edge');
+  } finally {
+    demo.configure({});
+    await close();
   }
 });
