@@ -261,6 +261,15 @@ export interface PriceBand {
  */
 export interface ConsentSettings {
   /**
+   * The pages run a consent platform that the edge cannot see (Google Consent
+   * Mode, a TCF banner): under `implied` and `none`, the edge then stores nothing
+   * for a visitor who has no profile cookie yet, and the page's runtime records
+   * that page view once the platform allows it. Without it, the edge stores from
+   * a first response, even where the page's Consent Mode would withhold storage.
+   * (`required` already waits for a grant the runtime has recorded.) Default false.
+   */
+  consentOnPage?: boolean;
+  /**
    * The level storage needs. Default `personalization`.
    */
   level?: ConsentLevel;
@@ -269,7 +278,8 @@ export interface ConsentSettings {
    * `implied`: store unless the visitor refused or sends Global Privacy Control;
    * `none`: no consent needed (GPC is still honoured). In every mode, a page whose
    * Consent Mode `default` denies `personalization_storage` stores nothing until
-   * the visitor answers.
+   * the visitor answers (at the edge, which cannot see the page, only with
+   * `consentOnPage`).
    */
   mode?: ConsentMode;
 }

@@ -1065,6 +1065,52 @@ fn a_prefetch_is_personalized_but_its_page_view_is_left_to_the_page() {
 }
 
 #[test]
+fn with_consent_on_the_page_a_first_page_view_is_left_to_the_page() {
+    // The page's Consent Mode may withhold storage, which only its runtime can see:
+    // under `implied` or `none` the edge stores nothing for a visitor without a
+    // profile cookie, and tells the runtime to record the page view.
+    let page = b"<html><body><nav>Menu</nav><h1>Hi</h1></body></html>";
+    for mode in ["implied", "none"] {
+        let mut config = config_three_slots();
+        config["consent"] = json!({ "mode": mode, "consentOnPage": true });
+        let engine = engine(config, vec![], RewriteLimits::default());
+        let first = request(Some("name=Anna"), "");
+        assert_eq!(
+            set_cookies(&personalize(&engine, &first)),
+            Vec::<&str>::new(),
+            "{mode}: nothing stored on a first page view"
+        );
+        let out = String::from_utf8(rewrite(&engine, &first, page, &[7])).expect("UTF-8");
+        assert!(
+            out.contains("Здравствуйте, Anna!"),
+            "{mode}: personalized: {out}"
+        );
+        let handoff = handoff_json(&out);
+        assert_eq!(handoff["storage"]["allowed"], false, "{mode}: {handoff}");
+        assert_eq!(handoff["storage"]["withdrawn"], false, "{mode}: {handoff}");
+
+        // A profile the page's runtime stored (storage was allowed there) goes on
+        // at the edge.
+        let mut without = config_three_slots();
+        without["consent"] = json!({ "mode": mode });
+        let stored = set_cookies(&personalize(
+            &self::engine(without, vec![], RewriteLimits::default()),
+            &first,
+        ))
+        .first()
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+        .expect("without consentOnPage, the edge stores a first page view");
+        let returning = request(Some(&format!("{stored}; name=Anna")), "");
+        assert_eq!(
+            set_cookies(&personalize(&engine, &returning)).len(),
+            1,
+            "{mode}: a returning visitor's profile is updated"
+        );
+    }
+}
+
+#[test]
 fn a_script_fetching_a_fragment_gets_it_untouched() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
     let fragment = EdgeRequest {

@@ -82,6 +82,7 @@ mod tests {
         ConsentSettings {
             mode,
             level: ConsentLevel::Personalization,
+            consent_on_page: false,
         }
     }
 

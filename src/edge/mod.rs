@@ -174,12 +174,21 @@ impl EdgeEngine {
             explain: false,
         };
         let mut view = self.engine.page_view_decoded(input, decoded);
-        if prefetch && view.storage.allowed {
-            // It may never be shown: nothing is stored now, and the hand-off tells the
-            // page's runtime that this page view is still to be recorded.
+        // Storage left to the page's runtime: nothing is stored now, and the hand-off
+        // tells the runtime that this page view is still to be recorded.
+        let left_to_page = if prefetch {
+            // It may never be shown.
+            Some("fetched ahead of a navigation (prefetch): the page view is recorded when the page is shown")
+        } else if site.consent.consent_on_page && consent.is_none() {
+            // Only the page can see whether its consent platform allows storage.
+            Some("the page's consent platform decides: its runtime records the page view once storage is allowed")
+        } else {
+            None
+        };
+        if let Some(reason) = left_to_page.filter(|_| view.storage.allowed) {
             view.storage = StorageVerdict {
                 allowed: false,
-                reason: "fetched ahead of a navigation (prefetch): the page view is recorded when the page is shown",
+                reason,
                 withdrawn: false,
             };
             view.cookie = CookieWrite::Unchanged;

@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startDemoWithConfig, launch, newContext, settle, assertClean, shot, CONFIG, PKG_DIR, DEFAULT_CSP, appliedKey } from './harness.mjs';
+import { startDemo, startDemoWithConfig, launch, newContext, settle, assertClean, shot, cookie, sendBody, CONFIG, PKG_DIR, DEFAULT_CSP, appliedKey } from './harness.mjs';
 
 const TT_CSP = `${DEFAULT_CSP}; require-trusted-types-for 'script'; trusted-types 'none'`;
 import { startLocalEdge } from '../../scripts/local-edge.mjs';
@@ -195,6 +195,48 @@ test('a page view the edge stored without changing the page is counted once', as
   } finally {
     await close();
     await quietEdge.close();
+    await site.close();
+  }
+});
+
+test('with consentOnPage, the edge stores nothing the page\'s Consent Mode withholds; the visitor\'s answer stores it', async () => {
+  // The config implies consent, but the page's Consent Mode denies storage until the
+  // visitor answers, which only the page's runtime can see.
+  const config = { ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied', consentOnPage: true } };
+  const profileCookie = config.cookie?.name ?? 'ep';
+  const site = await startDemo();
+  site.configure({
+    html: (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script src="/consent-source.js"></script>\n<script type="module" src="/ep/loader.js"'),
+    transform(urlPath, res) {
+      if (urlPath === '/config.json') {
+        sendBody(res, 200, JSON.stringify(config), { 'Content-Type': 'application/json' });
+        return true;
+      }
+      if (urlPath !== '/consent-source.js') return false;
+      sendBody(res, 200, `window.dataLayer = window.dataLayer || [];
+        function gtag() { dataLayer.push(arguments); }
+        gtag('consent', 'default', { personalization_storage: 'denied' });`, { 'Content-Type': 'text/javascript' });
+      return true;
+    },
+  });
+  const consentEdge = await startLocalEdge({ port: 0, origin: site.url, config, pkgDir: PKG_DIR });
+  const { context, log, close } = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const response = await page.goto(new URL('/', consentEdge.url).toString(), { waitUntil: 'domcontentloaded' });
+    assert.equal(response.headers()['set-cookie'], undefined, 'the edge set no cookie');
+    const outcome = await settle(page);
+    assert.equal(outcome.decision.edge, true, 'the runtime adopted the edge\'s decision');
+    assert.equal(outcome.decision.storage.allowed, false, outcome.decision.storage.reason);
+    assert.equal(await cookie(context, profileCookie), undefined, 'nothing stored while Consent Mode withholds');
+    await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'consent'), null, { timeout: 10_000 });
+    assert.ok(await cookie(context, profileCookie), 'the answer stores the profile');
+    assert.equal((await page.evaluate(() => window.edgePersona.export())).pageViews, 1, 'that page view, once');
+    assertClean(log, 'consent on the page');
+  } finally {
+    await close();
+    await consentEdge.close();
     await site.close();
   }
 });

@@ -86,12 +86,21 @@ pub struct ConsentSettings {
     /// `implied`: store unless the visitor refused or sends Global Privacy Control;
     /// `none`: no consent needed (GPC is still honoured). In every mode, a page whose
     /// Consent Mode `default` denies `personalization_storage` stores nothing until
-    /// the visitor answers.
+    /// the visitor answers (at the edge, which cannot see the page, only with
+    /// `consentOnPage`).
     #[serde(default)]
     pub mode: ConsentMode,
     /// The level storage needs. Default `personalization`.
     #[serde(default = "ConsentLevel::personalization")]
     pub level: ConsentLevel,
+    /// The pages run a consent platform that the edge cannot see (Google Consent
+    /// Mode, a TCF banner): under `implied` and `none`, the edge then stores nothing
+    /// for a visitor who has no profile cookie yet, and the page's runtime records
+    /// that page view once the platform allows it. Without it, the edge stores from
+    /// a first response, even where the page's Consent Mode would withhold storage.
+    /// (`required` already waits for a grant the runtime has recorded.) Default false.
+    #[serde(default)]
+    pub consent_on_page: bool,
 }
 
 impl Default for ConsentSettings {
@@ -99,6 +108,7 @@ impl Default for ConsentSettings {
         ConsentSettings {
             mode: ConsentMode::default(),
             level: ConsentLevel::Personalization,
+            consent_on_page: false,
         }
     }
 }
