@@ -22,8 +22,9 @@
 //   are left to the browser runtime, hidden until it applies them: HTMLRewriter
 //   cannot tell where they end.
 // - "auto" (default): "htmlrewriter" where it exists, the config has no
-//   `<template>` variants and every slot's selector names an element with a
-//   required end tag (`h1`, `section.hero`; measured faster in workerd,
+//   `<template>` variants, no slot that sends its default along (`keepDefault`:
+//   HTMLRewriter cannot capture content) and every slot's selector names an element
+//   with a required end tag (`h1`, `section.hero`; measured faster in workerd,
 //   BENCHMARKS.md "Edge"); "lol-html" otherwise.
 //
 // Nothing here breaks a response: a config that fails to load, a request that does
@@ -257,9 +258,23 @@ function slotEndTagsCertain(config) {
   }
 }
 
+/**
+ * True when some slot sends its default along (`keepDefault`): only our wasm can
+ * capture a slot's content as it streams past.
+ */
+function keepsDefaults(config) {
+  try {
+    const site = typeof config === "string" ? JSON.parse(config) : config;
+    return Object.values(site?.slots ?? {}).some((slot) => slot?.keepDefault === true);
+  } catch {
+    return true;
+  }
+}
+
 function chooseStrategy(strategy, config) {
   if (strategy !== "auto") return strategy;
-  const safe = typeof HTMLRewriter !== "undefined" && !usesTemplates(config) && slotEndTagsCertain(config);
+  const safe = typeof HTMLRewriter !== "undefined" && !usesTemplates(config)
+    && !keepsDefaults(config) && slotEndTagsCertain(config);
   return safe ? "htmlrewriter" : "lol-html";
 }
 

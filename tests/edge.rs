@@ -1184,3 +1184,167 @@ fn a_slot_whose_end_tag_the_page_leaves_out_keeps_its_default_and_the_page_its_c
         assert!(!out.contains("Old closed"), "{sizes:?}: {out}");
     }
 }
+
+/// The `<template data-ep-default>` elements of `out`, in order: (the rest of the
+/// start tag, content).
+fn kept_defaults(out: &str) -> Vec<(String, String)> {
+    out.split("<template data-ep-default=")
+        .skip(1)
+        .map(|rest| {
+            let (tag, rest) = rest.split_once('>').expect("a whole start tag");
+            let content = rest.split("</template>").next().unwrap_or_default();
+            (tag.to_string(), content.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_slot_that_keeps_its_default_sends_it_along_inert_and_whole() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "readCookies": ["name"],
+        "slots": {
+            "hero": { "keepDefault": true },
+            "offers": {},
+            "greeting": { "selector": ".greeting", "keepDefault": true },
+            "promo": { "keepDefault": true }
+        },
+        "experiences": [
+            { "id": "hero-new", "slot": "hero", "content": { "html": "<h2>New hero</h2>" } },
+            { "id": "offers-new", "slot": "offers", "content": { "text": "New offers" } },
+            { "id": "promo-new", "slot": "promo", "content": { "text": "New promo" } }
+        ],
+        "greetings": [ { "id": "by-name", "slot": "greeting", "template": "Hi, {cookies.name}!" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><body>\
+        <div data-ep-slot=\"hero\"><p>Default <b>hero</b> &amp; more</p></div>\
+        <div data-ep-slot=\"hero\"><p>Second hero</p></div>\
+        <section data-ep-slot=\"offers\"><p>Default offers</p></section>\
+        <p class=\"greeting\">Hello, guest</p>\
+        <div data-ep-slot=\"promo\"><p>Promo</p><script>window.promo = 1</script></div>\
+        <div data-ep-slot=\"promo\"><span class=\"greeting\">Nested</span></div>\
+        </body></html>";
+    let visitor = request(Some("name=%3Cb%3EAnn%3C%2Fb%3E"), "");
+    let mut outputs = Vec::new();
+    for sizes in [vec![page.len()], vec![1], vec![5, 13]] {
+        let out =
+            String::from_utf8(rewrite(&engine, &visitor, page.as_bytes(), &sizes)).expect("UTF-8");
+        assert!(!out.contains("<!--ep:"), "a marker leaked: {out}");
+        outputs.push(out);
+    }
+    let out = &outputs[0];
+    assert!(
+        outputs.iter().all(|o| o == out),
+        "chunking changed the output"
+    );
+    // The slots show the decision; their defaults come after them, inert, before
+    // the hand-off, as the page had them.
+    assert!(
+        out.contains(
+            "<div data-ep-slot=\"hero\" data-ep-applied=\"hero-new\"><h2>New hero</h2></div>"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "<p class=\"greeting\" data-ep-applied=\"by-name\">Hi, &lt;b&gt;Ann&lt;/b&gt;!</p>"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        kept_defaults(out),
+        [
+            (
+                r#""hero" data-ep-key="hero-new" data-ep-nth="0""#,
+                "<p>Default <b>hero</b> &amp; more</p>",
+            ),
+            (
+                r#""hero" data-ep-key="hero-new" data-ep-nth="1""#,
+                "<p>Second hero</p>",
+            ),
+            (
+                r#""greeting" data-ep-key="by-name" data-ep-nth="0""#,
+                "Hello, guest",
+            ),
+        ]
+        .map(|(slot, content)| (slot.to_string(), content.to_string())),
+        "{out}"
+    );
+    let defaults_at = out.find("<template data-ep-default").expect("defaults");
+    let handoff_at = out.find("id=\"ep-handoff\"").expect("a hand-off");
+    let body_end = out.find("</body>").expect("</body>");
+    assert!(defaults_at < handoff_at && handoff_at < body_end, "{out}");
+    // Not sent: a slot without keepDefault, a default with a script (it would run
+    // again when put back) and one holding another slot (its content changed).
+    assert!(
+        !out.contains("<template data-ep-default=\"offers\""),
+        "{out}"
+    );
+    assert!(
+        !out.contains("<template data-ep-default=\"promo\""),
+        "{out}"
+    );
+    assert_eq!(out.matches("window.promo").count(), 0, "{out}");
+    assert_eq!(out.matches("Nested").count(), 0, "{out}");
+    assert_eq!(
+        out.matches("<div data-ep-slot=\"promo\" data-ep-applied=\"promo-new\">New promo</div>")
+            .count(),
+        2,
+        "{out}"
+    );
+}
+
+#[test]
+fn kept_defaults_are_the_pages_own_bytes_at_any_chunking() {
+    let mut config = config_three_slots();
+    for slot in ["headline", "footer", "nav"] {
+        config["slots"][slot]["keepDefault"] = json!(true);
+    }
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let req = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
+    let mut sent = 0;
+    for page in corpus_pages() {
+        let bytes = std::fs::read(&page).expect("readable page");
+        let whole = rewrite(&engine, &req, &bytes, &[bytes.len()]);
+        let one_byte = rewrite(&engine, &req, &bytes, &[1]);
+        assert!(
+            one_byte == whole,
+            "{}: 1-byte chunks differ",
+            page.display()
+        );
+        let original = String::from_utf8_lossy(&bytes);
+        let out = String::from_utf8_lossy(&whole);
+        let defaults = kept_defaults(&out);
+        for (slot, content) in &defaults {
+            assert!(
+                original.contains(content.as_str()),
+                "{}: the kept default of {slot} is not the page's own: {content}",
+                page.display()
+            );
+        }
+        // One per element swapped, unless refused (a script in it).
+        let swapped = out.matches(" data-ep-applied=\"").count();
+        assert!(defaults.len() <= swapped, "{}", page.display());
+        sent += defaults.len();
+    }
+    assert!(sent >= 12, "only {sent} defaults sent over the corpus");
+}
+
+#[test]
+fn kept_defaults_stay_in_the_pages_encoding() {
+    let mut config = config_three_slots();
+    config["slots"]["headline"]["keepDefault"] = json!(true);
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><head><meta charset=\"windows-1251\"></head>\
+                <body><h1>Старый заголовок</h1><p>Текст</p></body></html>";
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(page);
+    let out = rewrite(&engine, &request(None, ""), &cp1251, &[7]);
+    let (text, _, malformed) = encoding_rs::WINDOWS_1251.decode(&out);
+    assert!(!malformed);
+    assert!(
+        text.contains("data-ep-nth=\"0\">Старый заголовок</template>"),
+        "{text}"
+    );
+}

@@ -472,6 +472,53 @@ fn a_later_decision_without_the_changes_puts_the_originals_back() {
 }
 
 #[wasm_bindgen_test]
+fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
+    // As the edge leaves a page for a slot with `keepDefault`: the greeting shows
+    // the edge's text, and its default travels in a template at the end. A template
+    // for another element or key pairs with nothing.
+    let page = Fixture::new(
+        r#"<p class="ep-test-greeting" data-ep-applied="by-name">Привет, Anna!</p>
+        <section id="ep-test-promo"><h2>Default promo</h2></section>
+        <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="0">Default <b>greeting</b></template>
+        <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="3">Not this one</template>
+        <template data-ep-default="promo" data-ep-key="other" data-ep-nth="0">Nor this</template>"#,
+    );
+    let greeting = page.one(".ep-test-greeting");
+    let mut runtime = new_runtime(SPA_CONFIG);
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/sale",
+        "name=Anna",
+        None,
+    );
+    apply(&mut runtime);
+    assert_eq!(greeting.text_content().as_deref(), Some("Привет, Anna!"));
+    assert_eq!(
+        page.root
+            .query_selector_all("template[data-ep-default]")
+            .map(|list| list.length())
+            .ok(),
+        Some(0),
+        "the runtime took the sent defaults over"
+    );
+
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/menu",
+        "name=Anna",
+        None,
+    );
+    let report = apply(&mut runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(greeting.inner_html(), "Default <b>greeting</b>");
+    assert!(greeting.get_attribute("data-ep-applied").is_none());
+    assert_eq!(
+        page.one("#ep-test-promo").inner_html(),
+        "<h2>Default promo</h2>"
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_slot_that_keeps_its_default_is_not_reported_as_seen() {
     // The variant names a template this page does not have: the slot keeps its
     // default, so the exposure event (sent for `present` slots) must not claim it.

@@ -46,6 +46,8 @@ pub struct DomState {
     /// the element had no such attribute).
     attributes: Vec<(Element, String, Option<String>)>,
     classes: Vec<String>,
+    /// Whether the defaults the edge sent along were looked for (on the first apply).
+    edge_defaults_read: bool,
 }
 
 impl DomState {
@@ -53,6 +55,10 @@ impl DomState {
     /// element concerned keeps what it had.
     pub fn apply(&mut self, document: &Document, plan: &PagePlan) -> ApplyReport {
         let mut report = ApplyReport::default();
+        if !self.edge_defaults_read {
+            self.edge_defaults_read = true;
+            self.take_edge_defaults(document, plan);
+        }
         self.forget_detached();
         for slot in &plan.slots {
             let on_page =
@@ -257,6 +263,51 @@ impl DomState {
             let _ = list.add_1(class);
         }
         self.classes = classes.to_vec();
+    }
+
+    /// Takes over the defaults the edge sent along for slots it changed (`keepDefault`
+    /// in the config): `<template data-ep-default="<slot>" data-ep-key="<key>"
+    /// data-ep-nth="<n>">` holds what the `n`-th element (in document order) that
+    /// shows `key` had. They become those elements' saved defaults, so a later
+    /// decision puts them back, and leave the page.
+    fn take_edge_defaults(&mut self, document: &Document, plan: &PagePlan) {
+        let Ok(templates) = select_all(document, "template[data-ep-default]") else {
+            return;
+        };
+        for template in templates {
+            template.remove();
+            let key = template.get_attribute("data-ep-key").unwrap_or_default();
+            let nth = template.get_attribute("data-ep-nth");
+            let Some(nth) = nth.and_then(|n| n.parse::<usize>().ok()) else {
+                continue;
+            };
+            let selector = plan
+                .slots
+                .iter()
+                .find(|slot| slot.key.as_deref() == Some(key.as_str()))
+                .map(|slot| &slot.selector)
+                .or_else(|| {
+                    let greeting = plan.greetings.iter().find(|g| g.greeting == key);
+                    greeting.map(|g| &g.selector)
+                });
+            let Some(Ok(elements)) = selector.map(|s| select_all(document, s)) else {
+                continue;
+            };
+            let element = elements
+                .into_iter()
+                .filter(|e| e.get_attribute(APPLIED_ATTRIBUTE).as_deref() == Some(key.as_str()))
+                .nth(nth);
+            let (Some(element), Some(template)) =
+                (element, template.dyn_ref::<HtmlTemplateElement>())
+            else {
+                continue;
+            };
+            if self.saved_default(&element).is_none() {
+                if let Ok(copy) = clone_fragment(&template.content()) {
+                    self.defaults.push((element, copy));
+                }
+            }
+        }
     }
 
     fn saved_default(&self, element: &Element) -> Option<DocumentFragment> {

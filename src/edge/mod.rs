@@ -118,6 +118,15 @@ impl EdgeEngine {
         let insertions = Insertions {
             handoff: decided.handoff,
             popups: decided.popups,
+            default_slots: self
+                .engine
+                .config()
+                .site
+                .slots
+                .iter()
+                .filter(|(_, slot)| slot.keep_default)
+                .map(|(name, _)| name.clone())
+                .collect(),
         };
         // A second, independent nonce for the markers (the visitor id used the
         // entropy as it came).

@@ -62,7 +62,14 @@ pub struct Insertions {
     pub handoff: Option<String>,
     /// Popup contents as `<template data-ep-popup>` elements, appended to `<body>`.
     pub popups: Vec<String>,
+    /// The slots whose default content is sent along when the edge replaces it
+    /// (`keepDefault` in the config), as `<template data-ep-default>` elements.
+    pub default_slots: Vec<String>,
 }
+
+/// The largest default content sent along for one slot element; a larger one is
+/// not sent (the page would carry it twice).
+const MAX_KEPT_DEFAULT: usize = 64 * 1024;
 
 /// One response's rewriter: write the origin's chunks, take what comes out.
 pub struct StreamRewriter {
@@ -160,11 +167,20 @@ impl StreamRewriter {
             wanted_templates,
         )));
         let mut failure = None;
+        let default_slots = insertions.default_slots.clone();
         let closing = Rc::new(RefCell::new(Some(insertions)));
-        let settings = build_settings(plan, &closing, selectors, &splicer, limits, &mut failure)
-            .with_encoding(encoding)
-            // What the edge inserts is then written in the page's own encoding.
-            .with_adjust_charset_on_meta_tag(!charset.declared);
+        let settings = build_settings(
+            plan,
+            &default_slots,
+            &closing,
+            selectors,
+            &splicer,
+            limits,
+            &mut failure,
+        )
+        .with_encoding(encoding)
+        // What the edge inserts is then written in the page's own encoding.
+        .with_adjust_charset_on_meta_tag(!charset.declared);
         Ok(StreamRewriter {
             rewriter: Some(HtmlRewriter::new(settings, SplicerSink(splicer.clone()))),
             splicer,
@@ -235,6 +251,7 @@ type Handlers = ElementContentHandlers<'static>;
 
 fn build_settings<'s>(
     plan: &PagePlan,
+    default_slots: &[String],
     closing: &Rc<RefCell<Option<Insertions>>>,
     selectors: &'s ParsedSelectors,
     splicer: &Rc<RefCell<Splicer>>,
@@ -278,6 +295,7 @@ fn build_settings<'s>(
         let what = format!("slot {:?}", slot.slot);
         Some((
             what,
+            &slot.slot,
             &slot.selector,
             slot.key.clone()?,
             slot.content.clone()?,
@@ -289,15 +307,19 @@ fn build_settings<'s>(
             ..Content::default()
         };
         let what = format!("greeting {:?}", greeting.greeting);
-        (what, &greeting.selector, greeting.greeting.clone(), content)
+        let key = greeting.greeting.clone();
+        (what, &greeting.slot, &greeting.selector, key, content)
     });
-    for (what, selector, key, content) in slots.chain(greetings) {
+    for (what, slot, selector, key, content) in slots.chain(greetings) {
         let s = splicer.clone();
+        let keeps_default = default_slots
+            .contains(slot)
+            .then(|| (slot.clone(), key.clone()));
         add(
             &what,
             selector,
             ElementContentHandlers::default().element(move |el: &mut Element| {
-                swap(el, &s, &key, &content);
+                swap(el, &s, &key, &content, keeps_default.clone());
                 Ok(())
             }),
         );
@@ -415,21 +437,29 @@ fn build_settings<'s>(
     settings
 }
 
-/// The hand-off (and the popups, with `popups`), once, if the page changed or runs
-/// the browser runtime.
+/// The hand-off (and, with `popups`, the popups and the kept defaults), once, if the
+/// page changed or runs the browser runtime.
 fn closing_markup(
     insertions: &RefCell<Option<Insertions>>,
     splicer: &RefCell<Splicer>,
     popups: bool,
 ) -> Option<String> {
-    let splicer = splicer.borrow();
+    let mut splicer = splicer.borrow_mut();
     if splicer.changes == 0 && !splicer.runtime_on_page {
         return None;
     }
     let insertions = insertions.borrow_mut().take()?;
     let handoff = insertions.handoff.unwrap_or_default();
     Some(if popups {
-        insertions.popups.concat() + &handoff
+        // The kept defaults are the page's own bytes: the splicer puts them where
+        // this marker comes out, as they came (lol-html would encode text again).
+        let defaults = if insertions.default_slots.is_empty() {
+            String::new()
+        } else {
+            splicer.markers_in_flight += 1;
+            splicer.comment('d', 0)
+        };
+        defaults + &insertions.popups.concat() + &handoff
     } else {
         handoff
     })
@@ -437,7 +467,16 @@ fn closing_markup(
 
 /// Puts a slot's or greeting's new content in front of its default, between this
 /// response's markers; the [`Splicer`] keeps one of the two when the slot is done.
-fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &Content) {
+///
+/// `keeps_default` (the slot's name and `key`): the default is kept aside and sent
+/// along.
+fn swap(
+    el: &mut Element,
+    splicer: &Rc<RefCell<Splicer>>,
+    key: &str,
+    content: &Content,
+    keeps_default: Option<(String, String)>,
+) {
     let mut s = splicer.borrow_mut();
     if s.template_depth > 0 || !el.can_have_content() {
         return;
@@ -458,7 +497,7 @@ fn swap(el: &mut Element, splicer: &Rc<RefCell<Splicer>>, key: &str, content: &C
     if content.template.is_some() && template.is_none() {
         return;
     }
-    let n = s.open_slot(template);
+    let n = s.open_slot(template, keeps_default);
     let markers = s.markers(n);
     // The marker follows the key in the attribute's value and goes away when the
     // slot is settled (with the whole attribute if the default stays).
@@ -508,6 +547,8 @@ struct Markers {
 struct HeldSlot {
     /// The captured template it shows, or `None` for inline content.
     template: Option<usize>,
+    /// The slot's name and the key it shows, when its default content is sent along.
+    keeps_default: Option<(String, String)>,
     /// Its end marker has streamed past.
     closed: bool,
     /// It keeps its default (missing template, limits, bail-out).
@@ -555,6 +596,23 @@ struct Splicer {
     /// Markers inserted but not yet seen in the output. While there are none, the
     /// output cannot hold one and passes on without being searched (most of a page).
     markers_in_flight: usize,
+    /// The default contents of settled slots that keep theirs, in document order,
+    /// until the end of `<body>` sends them.
+    kept_defaults: Vec<KeptDefault>,
+    /// How many elements show each kept-default key so far: the next one's `nth`.
+    shown_with_default: std::collections::HashMap<String, usize>,
+}
+
+/// A slot element's default content, sent along as
+/// `<template data-ep-default="<slot>" data-ep-key="<key>" data-ep-nth="<n>">`: the
+/// `n`-th element (from 0, in document order) that shows `key` had it. The browser
+/// runtime pairs them the same way.
+#[derive(Debug)]
+struct KeptDefault {
+    slot: String,
+    key: String,
+    nth: usize,
+    bytes: Vec<u8>,
 }
 
 struct SplicerSink(Rc<RefCell<Splicer>>);
@@ -573,6 +631,8 @@ enum Mark {
     Close(usize),
     TemplateStart(usize),
     TemplateEnd(usize),
+    /// Where the kept defaults go (the end of `<body>`).
+    Defaults,
 }
 
 impl Splicer {
@@ -605,6 +665,8 @@ impl Splicer {
             in_new_part: None,
             carry: Vec::new(),
             markers_in_flight: 0,
+            kept_defaults: Vec::new(),
+            shown_with_default: std::collections::HashMap::new(),
         }
     }
 
@@ -628,11 +690,16 @@ impl Splicer {
         self.templates.iter().position(|t| t.name == name)
     }
 
-    fn open_slot(&mut self, template: Option<usize>) -> usize {
+    fn open_slot(
+        &mut self,
+        template: Option<usize>,
+        keeps_default: Option<(String, String)>,
+    ) -> usize {
         self.slots.push(HeldSlot {
             template,
             closed: false,
             failed: false,
+            keeps_default,
         });
         self.slots.len() - 1
     }
@@ -743,6 +810,19 @@ impl Splicer {
 
     fn on_mark(&mut self, mark: Mark, whole: &[u8]) {
         match mark {
+            Mark::Defaults => {
+                for kept in std::mem::take(&mut self.kept_defaults) {
+                    let start = format!(
+                        "<template data-ep-default=\"{}\" data-ep-key=\"{}\" data-ep-nth=\"{}\">",
+                        escape_html(&kept.slot),
+                        escape_html(&kept.key),
+                        kept.nth
+                    );
+                    self.emit(start.as_bytes());
+                    self.emit(&kept.bytes);
+                    self.emit(b"</template>");
+                }
+            }
             Mark::TemplateStart(index) => {
                 if self.capturing.is_none() {
                     self.capturing = Some((index, Vec::new()));
@@ -848,12 +928,14 @@ impl Splicer {
     }
 
     /// Sends the held bytes with each slot settled: its new content or its default,
-    /// never both, no markers.
+    /// never both, no markers. The default a slot replaced is kept aside when the
+    /// slot sends its default along.
     fn flush_held(&mut self) {
         let Some(held) = self.held.take() else {
             return;
         };
         let mut out = Vec::with_capacity(held.len());
+        let mut shown_with_default = std::mem::take(&mut self.shown_with_default);
         // Which regions are kept: (slot, in its new part?) for each open slot.
         let mut open: Vec<(usize, bool)> = Vec::new();
         let keep = |open: &[(usize, bool)]| {
@@ -861,12 +943,22 @@ impl Splicer {
                 new_part == self.slots.get(n).is_some_and(|s| self.shows_new(s))
             })
         };
+        // The default being kept aside: its slot, and its bytes while they are
+        // still sendable (no marker of another slot in them).
+        let mut aside: Option<(usize, usize, Option<Vec<u8>>)> = None;
+        let mut kept_defaults = Vec::new();
         let mut rest: &[u8] = &held;
         loop {
             let next = self.comment_finder.find(rest);
             let text = &rest[..next.unwrap_or(rest.len())];
             if keep(&open) {
                 self.copy_resolving_attributes(text, &mut out);
+            } else if let Some((_, _, Some(bytes))) = &mut aside {
+                if find(text, &self.attribute_prefix).is_some() {
+                    aside = aside.map(|(n, nth, _)| (n, nth, None));
+                } else {
+                    bytes.extend_from_slice(text);
+                }
             }
             let Some(at) = next else { break };
             let after = &rest[at + self.comment_prefix.len()..];
@@ -876,31 +968,59 @@ impl Splicer {
             };
             rest = &after[len..];
             match mark {
-                Mark::Open(n) => open.push((n, true)),
+                Mark::Open(n) => {
+                    // Another slot inside a default: that default is not sent.
+                    aside = aside.map(|(m, nth, _)| (m, nth, None));
+                    open.push((n, true));
+                }
                 Mark::Middle(n) => {
                     let new_part_kept = keep(&open);
                     if let Some(last) = open.last_mut().filter(|(m, _)| *m == n) {
                         last.1 = false;
                     }
                     // A template slot's new content is the captured template.
-                    let captured = self
-                        .slots
-                        .get(n)
+                    let slot = self.slots.get(n);
+                    let captured = slot
                         .and_then(|slot| slot.template)
                         .and_then(|t| self.templates.get(t)?.captured.as_ref());
                     if let (true, Some(bytes)) = (new_part_kept, captured) {
                         out.extend_from_slice(bytes);
+                    }
+                    // An element that shows its new content and sends its default:
+                    // its default is kept aside, numbered among those showing its key.
+                    let key = slot.and_then(|s| Some(s.keeps_default.as_ref()?.1.clone()));
+                    if let (true, Some(key)) = (new_part_kept, key) {
+                        let count = shown_with_default.entry(key).or_insert(0);
+                        if aside.is_none() {
+                            aside = Some((n, *count, Some(Vec::new())));
+                        }
+                        *count += 1;
                     }
                 }
                 Mark::Close(n) => {
                     if open.last().is_some_and(|(m, _)| *m == n) {
                         open.pop();
                     }
+                    if let Some((_, nth, bytes)) = aside.take_if(|(m, _, _)| *m == n) {
+                        let names = self.slots.get(n).and_then(|s| s.keeps_default.clone());
+                        if let (Some((slot, key)), Some(bytes)) = (names, bytes) {
+                            if sendable_default(&bytes) {
+                                kept_defaults.push(KeptDefault {
+                                    slot,
+                                    key,
+                                    nth,
+                                    bytes,
+                                });
+                            }
+                        }
+                    }
                 }
-                Mark::TemplateStart(_) | Mark::TemplateEnd(_) => {}
+                Mark::TemplateStart(_) | Mark::TemplateEnd(_) | Mark::Defaults => {}
             }
         }
         self.ready.extend_from_slice(&out);
+        self.kept_defaults.append(&mut kept_defaults);
+        self.shown_with_default = shown_with_default;
         // Settled slots are done; a slot given up before its end marker came stays
         // listed as failed so that its late markers are dropped.
     }
@@ -936,6 +1056,19 @@ impl Splicer {
     }
 }
 
+/// Whether a slot's default content can travel inside a `<template>` and come back
+/// as it was: not too big, and nothing that would run again when put back
+/// (`<script>`) or end the template early (`</template>`, `<plaintext>`).
+fn sendable_default(bytes: &[u8]) -> bool {
+    const REFUSED: [&[u8]; 4] = [b"<script", b"<template", b"</template", b"<plaintext"];
+    bytes.len() <= MAX_KEPT_DEFAULT
+        && !REFUSED.iter().any(|needle| {
+            bytes
+                .windows(needle.len())
+                .any(|window| window.eq_ignore_ascii_case(needle))
+        })
+}
+
 /// The longest mark after the prefix: a kind, up to 20 digits and `-->`.
 const MAX_MARK_LEN: usize = 24;
 
@@ -956,6 +1089,7 @@ fn parse_mark(bytes: &[u8]) -> Option<(Mark, usize)> {
         b'e' => Mark::Close(n),
         b't' => Mark::TemplateStart(n),
         b'u' => Mark::TemplateEnd(n),
+        b'd' => Mark::Defaults,
         _ => return None,
     };
     Some((mark, 1 + digits + 3))

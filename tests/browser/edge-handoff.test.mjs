@@ -279,3 +279,68 @@ test('a slot the page leaves unclosed is left to the runtime, hidden until it ap
     await close();
   }
 });
+
+test('an SPA route after the edge: slots that keep their default get the page\'s own content back', async () => {
+  // The edge fills the hero and greets by name on "/" only; the page then moves to
+  // another route with history.pushState and the runtime decides again. With
+  // `keepDefault` the edge sent the defaults along and the runtime puts them back;
+  // without it there is nothing to put back and the edge's content stays.
+  const home = { 'url.path': '/' };
+  const configWith = (keepDefault) => ({
+    ...CONFIG,
+    consent: { mode: 'none' },
+    slots: { ...CONFIG.slots, hero: { keepDefault }, greeting: { selector: '.greeting', keepDefault } },
+    experiences: [{ id: 'hero-home', slot: 'hero', when: home, content: { html: '<h2 class="home-hero">Главная</h2>' } }],
+    greetings: [{ id: 'greet-home', slot: 'greeting', when: home, template: 'Здравствуйте, {cookies.name}!' }],
+    popups: [],
+  });
+  const shown = (page) => page.evaluate(() => ({
+    hero: document.querySelector('[data-ep-slot="hero"]').innerHTML,
+    greeting: document.querySelector('.greeting').textContent,
+    applied: [...document.querySelectorAll('[data-ep-applied]')].map((e) => e.getAttribute('data-ep-applied')),
+    sentDefaults: document.querySelectorAll('template[data-ep-default]').length,
+  }));
+  for (const keepDefault of [true, false]) {
+    const config = configWith(keepDefault);
+    const site = await startDemoWithConfig(config);
+    const spaEdge = await startLocalEdge({ port: 0, origin: site.url, config, pkgDir: PKG_DIR });
+    const { context, log, close } = await newContext(browser, { javaScriptEnabled: true });
+    try {
+      const original = await (async () => {
+        const bare = await browser.newPage({ javaScriptEnabled: false });
+        try {
+          await bare.goto(site.href('/'));
+          return await shown(bare);
+        } finally {
+          await bare.close();
+        }
+      })();
+      await context.addCookies([{ name: 'name', value: encodeURIComponent('Аня'), url: spaEdge.url }]);
+      const page = await context.newPage();
+      await page.goto(spaEdge.url, { waitUntil: 'domcontentloaded' });
+      const outcome = await settle(page);
+      assert.equal(outcome.decision.edge, true, 'the runtime adopted the edge decision');
+      const atHome = await shown(page);
+      assert.equal(atHome.hero, '<h2 class="home-hero">Главная</h2>');
+      assert.equal(atHome.greeting, 'Здравствуйте, Аня!');
+      assert.equal(atHome.sentDefaults, 0, 'the runtime took the sent defaults over (none left in the page)');
+
+      await page.evaluate(() => history.pushState({}, '', '/another-route'));
+      await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+      const second = (await settle(page)).decision.decision;
+      assert.equal(second.slots.find((s) => s.slot === 'hero').experience ?? null, null, 'no hero experience off "/"');
+      assert.deepEqual(second.greetings, []);
+      const elsewhere = await shown(page);
+      if (keepDefault) {
+        assert.deepEqual(elsewhere, { ...original, sentDefaults: 0 }, 'the page\'s own hero and greeting are back');
+      } else {
+        assert.equal(elsewhere.hero, atHome.hero, 'without keepDefault the edge\'s hero stays');
+      }
+      assertClean(log, `keepDefault ${keepDefault}`);
+    } finally {
+      await close();
+      await spaEdge.close();
+      await site.close();
+    }
+  }
+});

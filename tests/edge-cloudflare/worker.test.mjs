@@ -430,3 +430,24 @@ test('slot elements whose end tag the page leaves out (<p>, <li>): the page keep
     }
   }
 });
+
+test('a slot that keeps its default: "auto" rewrites with our wasm, which sends the default along, inert', async () => {
+  // HTMLRewriter cannot capture what it replaces; with `keepDefault` "auto" picks
+  // our wasm, and the page's own heading travels in a <template> for the runtime.
+  const config = {
+    consent: { mode: 'none' },
+    slots: { title: { selector: 'h1', keepDefault: true } },
+    experiences: [{ id: 'title-new', slot: 'title', content: { text: 'New title' } }],
+  };
+  const worker = startWorker(undefined, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+  try {
+    const got = await get(worker, fresh('/omitted-end-tags'));
+    assert.ok(got.text.includes('<h1 data-ep-applied="title-new">New title</h1>'), got.text);
+    assert.ok(
+      got.text.includes('<template data-ep-default="title" data-ep-key="title-new" data-ep-nth="0">Old title</template>'),
+      `the default is sent along: ${got.text}`,
+    );
+  } finally {
+    await worker.dispose();
+  }
+});

@@ -551,6 +551,17 @@ pub struct SlotSettings {
     /// A CSS selector for existing markup. Default: `[data-ep-slot="<slot name>"]`.
     #[serde(default)]
     pub selector: Option<String>,
+    /// For single-page apps behind the edge. When the edge replaces this slot's
+    /// content (or greets in it), it also sends the page's own content along, inert,
+    /// in a `<template data-ep-default="<slot name>">` at the end of `<body>`. The
+    /// browser runtime takes it over, so a later decision on the same page (an SPA
+    /// route, `forget()`, consent withdrawn) that no longer changes the slot puts the
+    /// page's content back; without it, the edge's content stays. Costs the default's
+    /// bytes on each page the edge changes. Cloudflare's `htmlrewriter` strategy
+    /// cannot capture content, so `auto` rewrites with lol-html when a slot sets this.
+    /// A default that holds a `<script>` or another slot is not sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_default: bool,
 }
 
 /// What a slot shows instead of its default content.
