@@ -311,8 +311,9 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                     &exp.id,
                     Outcome::Holdout,
                     Some(format!(
-                        "bucket {n:.4} falls in the {:.0} % holdout",
-                        exp.holdout * 100.0
+                        "bucket {} falls in the {} % holdout",
+                        rounded(n, 1e4),
+                        rounded(exp.holdout * 100.0, 1e2)
                     )),
                 ));
                 continue;
@@ -556,4 +557,12 @@ fn html_classes<'c>(config: &'c LoadedConfig, c: &Classification<'c>) -> Vec<Cow
         )));
     }
     classes
+}
+
+/// `x` rounded to `1 / scale` (`1e4`: four decimals) and written as JavaScript
+/// would, for explanations (through the engine's one float formatter, not
+/// `core::fmt`'s precision formatting, which the browser build would carry for this
+/// alone).
+fn rounded(x: f64, scale: f64) -> String {
+    crate::core::condition::number_to_string((x * scale).round() / scale)
 }

@@ -43,6 +43,7 @@ use serde_json::Value;
 
 use crate::core::pattern::PatternEngine;
 use compile::{Clause, Compiler, CondObj};
+pub(crate) use js_value::number_to_string;
 use js_value::Actual;
 
 pub use crate::core::pattern::{default_engine, DefaultPatternEngine};
