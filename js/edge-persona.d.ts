@@ -512,9 +512,15 @@ export function decide(): Decision | null;
 export function apply(): ApplyReport | null;
 /** Records an event ({@link Persona.track}). */
 export function track(name: EventName, data?: TrackData): void;
-/** A consent answer from the site ({@link Persona.consent}). */
+/**
+ * A consent answer from the site ({@link Persona.consent}). Before `init`, it is kept
+ * and counts for `init`'s first decision (unless `init` gets a `consent` option).
+ */
 export function consent(level?: ConsentLevel | null): void;
-/** Forgets the visitor ({@link Persona.forget}); before `init`, only clears localStorage. */
+/**
+ * Forgets the visitor ({@link Persona.forget}). Before `init`, localStorage is cleared
+ * at once and the profile cookie when `init` has the config (it names the cookie).
+ */
 export function forget(): void;
 /** Why each slot shows what it shows ({@link Persona.explain}). */
 export function explain(): Explanation | null;

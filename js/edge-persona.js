@@ -513,12 +513,19 @@ class Persona {
     // A new page is a new path or query; a #fragment is the same page scrolled.
     const pageOf = (href) => href.split('#')[0];
     let lastPage = pageOf(location.href);
+    let scheduled = false;
     const changed = () => {
       if (pageOf(location.href) === lastPage) return;
       lastPage = pageOf(location.href);
-      if (this.destroyed) return;
-      // Let the router render the new route before reading its annotations.
-      requestAnimationFrame(() => this.navigate());
+      if (this.destroyed || scheduled) return;
+      // Let the router render the new route before reading its annotations. Routes
+      // pushed before that frame (a redirect through an intermediate route) make one
+      // page view, of where the visitor ends up.
+      scheduled = true;
+      requestAnimationFrame(() => {
+        scheduled = false;
+        this.navigate();
+      });
     };
     // replaceState is not a new page: scripts use it to strip UTM parameters or
     // to mirror a search box into the URL, and re-deciding there would count page
@@ -857,6 +864,9 @@ function revealSlots() {
 
 let current = null;
 let wasmReady = null;
+/** A `consent()` answer and a `forget()` call made before the first `init()`. */
+let answeredBeforeInit;
+let forgetBeforeInit = false;
 
 /**
  * Starts fetching and compiling the wasm, once; `init()` awaits the same promise. The
@@ -883,10 +893,15 @@ export function prepare(options = {}) {
  */
 export async function init(config, options = {}) {
   const settings = { ...options, budgetMs: options.budgetMs ?? snippetBudgetMs() ?? DEFAULT_BUDGET_MS };
+  // A consent answer given before init() (a banner that loads first) counts for the
+  // first decision, unless init() is told otherwise.
+  if (settings.consent === undefined && answeredBeforeInit !== undefined) settings.consent = answeredBeforeInit;
   if (current) current.destroy();
   const persona = new Persona(settings);
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
   persona.cookieName = cookieNameOf(config);
+  if (forgetBeforeInit) persona.deleteCookieWithoutRuntime();
+  [answeredBeforeInit, forgetBeforeInit] = [undefined, false];
   current = persona;
   try {
     await prepare(settings);
@@ -936,10 +951,20 @@ export function decide() { return current ? current.decide() : null; }
 export function apply() { return current ? current.apply() : null; }
 /** @see Persona#track */
 export function track(name, data) { if (current) current.track(name, data); }
-/** @see Persona#consent */
-export function consent(level) { if (current) current.consent(level); }
-/** @see Persona#forget */
-export function forget() { if (current) current.forget(); else safeStorage.clear(); }
+/** @see Persona#consent (before `init()`: kept for its first decision). */
+export function consent(level) {
+  if (current) current.consent(level);
+  else if (level == null || CONSENT_LEVELS.includes(level)) answeredBeforeInit = level ?? undefined;
+  else warn(`consent: unknown level ${JSON.stringify(level)}`);
+}
+/** @see Persona#forget (before `init()`: the cookie goes once `init()` knows its name). */
+export function forget() {
+  if (current) current.forget();
+  else {
+    safeStorage.clear();
+    forgetBeforeInit = true;
+  }
+}
 /** @see Persona#explain */
 export function explain() { return current ? current.explain() : null; }
 /** @see Persona#navigate */

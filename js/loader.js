@@ -15,7 +15,8 @@
 // `edgePersona.push([...])` runs at once, and `edgePersona.track(...)` etc. work too.
 //
 // If anything fails — the runtime or wasm cannot load, the config is invalid — the
-// page keeps its default content and the anti-flicker style is lifted at once.
+// page keeps its default content and the anti-flicker style is lifted at once. A
+// consent refusal or `forget` still deletes what an earlier page view stored.
 
 // This very script element: the one whose src is this module's URL (another vendor's
 // "loader.js" earlier in the page must not be taken for it).
@@ -29,18 +30,63 @@ const attr = (name) => (script ? script.getAttribute(name) : null);
 if (window.edgePersona == null) window.edgePersona = [];
 const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
 
+/** What `edgePersona.push([name, ...args])` may call. */
+const PUBLIC_API = ['decide', 'apply', 'track', 'consent', 'forget', 'export', 'explain', 'navigate'];
+
 function reveal() {
   document.documentElement.classList.add('ep-ready');
 }
 
+/** The config's text once it has loaded (for the profile cookie's name). */
+let configText = null;
+
 async function loadConfig() {
   const inline = document.getElementById('edge-persona-config');
-  if (inline) return inline.textContent;
+  if (inline) return (configText = inline.textContent);
   const url = attr('data-config');
   if (!url) throw new Error('no config: add data-config="/path/config.json" or an inline <script type="application/json" id="edge-persona-config">');
   const response = await fetch(url, { credentials: 'same-origin' });
   if (!response.ok) throw new Error(`config ${url}: HTTP ${response.status}`);
-  return response.text();
+  return (configText = await response.text());
+}
+
+/**
+ * The API when the runtime never started: nothing is decided, but a consent refusal
+ * or `forget` (queued or later) still deletes the profile cookie an earlier page view
+ * stored and this module's localStorage keys, as the runtime would. The cookie's name
+ * comes from the config when it loaded, else it is the default `ep`.
+ */
+function withoutRuntime() {
+  let name = 'ep';
+  try {
+    const configured = JSON.parse(configText || '{}')?.cookie?.name;
+    if (typeof configured === 'string' && /^[A-Za-z0-9_-]+$/.test(configured)) name = configured;
+  } catch { /* the default name */ }
+  const erase = () => {
+    try {
+      document.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Lax${location.protocol === 'https:' ? '; Secure' : ''}`;
+    } catch { /* cookies blocked */ }
+    try {
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const key = localStorage.key(i);
+        if (key && key.startsWith('edge-persona:') && key !== 'edge-persona:debug') localStorage.removeItem(key);
+      }
+    } catch { /* storage blocked */ }
+  };
+  const consent = (level) => { if (level === 'denied' || level === 'necessary') erase(); };
+  const run = (call) => {
+    if (Array.isArray(call) && call[0] === 'consent') consent(call[1]);
+    if (Array.isArray(call) && call[0] === 'forget') erase();
+  };
+  queue.forEach(run);
+  const nothing = () => null;
+  window.edgePersona = {
+    push: (...calls) => { calls.forEach(run); return 0; },
+    persona: null,
+    decide: nothing, apply: nothing, track: nothing, export: nothing, explain: nothing, navigate: nothing,
+    consent,
+    forget: erase,
+  };
 }
 
 /**
@@ -92,9 +138,16 @@ async function start() {
     tcf: attr('data-no-tcf') === null,
     debug: attr('data-debug-allowed') === null ? false : undefined,
   });
+  // Only the public API (not the runtime's internals), and a call that throws is
+  // reported without stopping the others.
   const run = (call) => {
-    if (!Array.isArray(call) || typeof persona[call[0]] !== 'function') return undefined;
-    return persona[call[0]](...call.slice(1));
+    if (!Array.isArray(call) || !PUBLIC_API.includes(call[0])) return undefined;
+    try {
+      return persona[call[0]](...call.slice(1));
+    } catch (error) {
+      try { console.warn(`[edge-persona] ${call[0]} failed:`, error); } catch { /* no console */ }
+      return undefined;
+    }
   };
   // Consent calls read above are already applied; those pushed while the wasm
   // loaded are not, and run in order with the rest.
@@ -119,6 +172,7 @@ async function start() {
 
 start().catch((error) => {
   reveal();
+  withoutRuntime();
   try { console.warn('[edge-persona] personalization is off for this page view:', error && error.message ? error.message : error); } catch { /* no console */ }
   document.dispatchEvent(new CustomEvent('edge-persona:error', { detail: { where: 'loader', message: String(error && error.message || error) } }));
 });

@@ -330,3 +330,84 @@ test('Consent Mode: a default of denied holds storage back even where the config
   assert.ok(await cookie(context, COOKIE), 'the answer stores the profile');
   await close();
 });
+
+test('the runtime cannot start (its config does not load): a refusal or forget() still deletes the stored profile', async () => {
+  server.configure({});
+  const { cookies } = await storedProfile();
+  for (const call of ['queued refusal', 'forget() after the failure']) {
+    server.configure({
+      transform(urlPath, res) {
+        if (urlPath !== '/config.json') return false;
+        sendBody(res, 404, 'gone', { 'Content-Type': 'text/plain' });
+        return true;
+      },
+    });
+    const { context, log, close } = await newContext(browser);
+    await context.addCookies(cookies);
+    if (call === 'queued refusal') {
+      // The site's banner replays the visitor's "no" before the loader has run.
+      await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['consent', 'denied']); });
+    }
+    const page = await context.newPage();
+    await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
+    if (call !== 'queued refusal') {
+      assert.ok(await cookie(context, COOKIE), `${call}: the profile is still there before the call`);
+      await page.evaluate(() => window.edgePersona.forget());
+    }
+    assert.equal(await cookie(context, COOKIE), undefined, `${call}: the profile cookie is deleted`);
+    assert.deepEqual(log.pageErrors, [], call);
+    await close();
+  }
+  server.configure({});
+});
+
+test('npm: consent() and forget() called before init() count for its first decision', async () => {
+  // The demo config in `implied` mode stores a profile unless the visitor says no.
+  const implied = { ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } };
+  const page = (before) => `<!doctype html><html><head><meta charset="utf-8"></head><body>
+    <script type="module">
+      import * as ep from '/ep/edge-persona.js';
+      ${before}
+      const persona = await ep.init(${JSON.stringify(JSON.stringify(implied))});
+      window.__result = { ready: persona.ready, level: persona.consentLevel ?? null };
+    </script></body></html>`;
+  const pages = { '/npm-plain.html': page(''), '/npm-denied.html': page("ep.consent('denied');"), '/npm-forget.html': page('ep.forget();') };
+  server.configure({
+    transform(urlPath, res) {
+      if (!pages[urlPath]) return false;
+      sendBody(res, 200, pages[urlPath], { 'Content-Type': 'text/html; charset=utf-8' });
+      return true;
+    },
+  });
+  const { context, log, close } = await newContext(browser);
+  try {
+    const tab = await context.newPage();
+    const run = async (path) => {
+      await tab.goto(server.href(path));
+      await tab.waitForFunction(() => window.__result);
+      return tab.evaluate(() => window.__result);
+    };
+    assert.deepEqual(await run('/npm-plain.html'), { ready: true, level: null });
+    const stored = await cookie(context, COOKIE);
+    assert.ok(stored, 'implied consent stores a profile (so the cases below can fail)');
+    assert.deepEqual(await run('/npm-denied.html'), { ready: true, level: 'denied' });
+    assert.equal(await cookie(context, COOKIE), undefined, 'a "no" before init(): the stored profile is deleted, nothing new stored');
+    await run('/npm-plain.html');
+    const views = (await tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()))).pageViews;
+    assert.equal(views, 1, 'a fresh profile after the refusal');
+    await run('/npm-plain.html');
+    assert.equal((await tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()))).pageViews, 2);
+    await run('/npm-forget.html');
+    assert.equal((await tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()))).pageViews, 1,
+      'forget() before init(): the first decision starts from nothing');
+    assertNoErrors(log);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
+
+function assertNoErrors(log) {
+  assert.deepEqual(log.pageErrors, []);
+}

@@ -96,3 +96,21 @@ describe('later decisions', () => {
     });
   });
 });
+
+test('routes pushed before the next frame (a redirect through a route) make one page view, of the last', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/');
+    const viewsBefore = (await page.evaluate(() => window.edgePersona.export())).pageViews;
+    await page.evaluate(() => {
+      history.pushState({}, '', '/?route=a');
+      history.pushState({}, '', '/?route=b');
+    });
+    await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+    // Two more frames: a second decision, if one were coming, would be out by then.
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    const decisions = (await settle(page)).decisions;
+    assert.equal(decisions.length, 2, 'the first page view and one for the new route');
+    const after = await page.evaluate(() => window.edgePersona.export());
+    assert.equal(after.pageViews, viewsBefore + 1);
+  });
+});
