@@ -593,6 +593,11 @@ export interface DecisionEventDetail {
   late: boolean;
   /** Whether the edge made it (the page's `#ep-handoff`); the browser did not decide again. */
   edge: boolean;
+  /**
+   * Set when a new `init()` on the page this document last recorded (a framework
+   * remounting) resumed that page view: nothing was counted or announced again.
+   */
+  resumed?: true;
 }
 
 /** `edge-persona:exposure` for a slot: the page has the slot and its decision (an experience or its holdout) was applied (one event per slot). */

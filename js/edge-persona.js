@@ -261,6 +261,7 @@ class Persona {
   forget() {
     this.withdrawPopups();
     safeStorage.clear();
+    lastView = null;
     if (!this.runtime) {
       this.deleteCookieWithoutRuntime();
       return;
@@ -363,13 +364,21 @@ class Persona {
 
   /** One page view: decide, store, apply (within the flicker budget), announce. */
   pageView(first) {
-    const events = first ? [...declaredPageEvents(), ...(this.options.events || []).map((e) => pageEvent(e.name || e.kind, e))] : declaredPageEvents();
+    // A new init() on the page this document last recorded (a framework remounting,
+    // React's StrictMode) resumes that page view: the same decision, nothing counted
+    // or announced again.
+    const resumed = first && lastView && lastView.page === pageOf(location.href) && lastView.config === this.configJson
+      ? lastView.handoff : null;
+    const events = resumed ? []
+      : first ? [...declaredPageEvents(), ...(this.options.events || []).map((e) => pageEvent(e.name || e.kind, e))] : declaredPageEvents();
     const [high, low] = entropy();
     const facts = JSON.stringify(this.facts(events, first));
     // A page the edge personalized carries its decision: take it over instead of
-    // deciding again (the page already shows it, so nothing flickers).
+    // deciding again (the page already shows it, so nothing flickers). It is the
+    // decision for the URL the document was loaded with, so only the document's
+    // first page view takes it.
     let output = null;
-    const handoff = first ? edgeHandoff() : null;
+    const handoff = resumed ?? (first && !lastView ? edgeHandoff() : null);
     if (handoff) {
       try {
         output = JSON.parse(this.runtime.adopt(handoff, facts, readCookieHeader(), this.consentLevel, high, low));
@@ -378,6 +387,11 @@ class Persona {
       }
     }
     output ??= JSON.parse(this.runtime.pageView(facts, readCookieHeader(), this.consentLevel, high, low));
+    lastView = {
+      page: pageOf(location.href),
+      config: this.configJson,
+      handoff: JSON.stringify({ version: 1, decision: output.decision, storage: output.storage, cookieStatus: output.cookieStatus }),
+    };
     this.decision = output.decision;
     this.storage = output.storage;
     this.referrer = location.href;
@@ -400,7 +414,12 @@ class Persona {
     whenShown(() => {
       if (this.destroyed) return;
       writeCookie(output.setCookie);
-      emit('decision', { decision: output.decision, storage: output.storage, applied: !!report, late, edge: !!output.adopted });
+      // Resumed: the decision again for whoever listens now, but exposures and
+      // conversions were announced by the page view it resumes.
+      emit('decision', {
+        decision: output.decision, storage: output.storage, applied: !!report, late,
+        edge: !!output.adopted && !resumed, ...(resumed ? { resumed: true } : {}),
+      });
       for (const event of events) {
         if (event.kind === 'purchase' || event.kind === 'lead') {
           this.announce('conversion', { event: event.kind, ...event, experiences: this.shownExperiences() });
@@ -409,7 +428,7 @@ class Persona {
       // Popups overlay the page and never replace what was painted: they may open
       // even when the slots were decided too late to swap.
       if (report || late) this.schedulePopups();
-      if (report) {
+      if (report && !resumed) {
         // Only slots the visitor can see count as exposed: a config shared by many
         // pages decides slots this page does not have.
         for (const slot of output.decision.slots) {
@@ -510,8 +529,6 @@ class Persona {
   }
 
   watchHistory() {
-    // A new page is a new path or query; a #fragment is the same page scrolled.
-    const pageOf = (href) => href.split('#')[0];
     let lastPage = pageOf(location.href);
     let scheduled = false;
     const changed = () => {
@@ -801,6 +818,11 @@ function dataLayerName(options) {
 }
 
 /** The text of the edge's hand-off element, if the edge personalized this page. */
+/** A page is its URL without the #fragment (which only scrolls the same page). */
+function pageOf(href) {
+  return href.split('#')[0];
+}
+
 function edgeHandoff() {
   const element = document.getElementById('ep-handoff');
   return element && element.type === 'application/json' ? element.textContent : null;
@@ -864,6 +886,12 @@ function revealSlots() {
 
 let current = null;
 let wasmReady = null;
+/**
+ * The last page view this document recorded, through any `init()`: its page, the
+ * config text, and its decision in the edge's hand-off form, which a later `init()`
+ * on the same page adopts instead of recording the page view again.
+ */
+let lastView = null;
 /** A `consent()` answer and a `forget()` call made before the first `init()`. */
 let answeredBeforeInit;
 let forgetBeforeInit = false;
@@ -900,6 +928,7 @@ export async function init(config, options = {}) {
   const persona = new Persona(settings);
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
   persona.cookieName = cookieNameOf(config);
+  persona.configJson = typeof config === 'string' ? config : JSON.stringify(config);
   if (forgetBeforeInit) persona.deleteCookieWithoutRuntime();
   [answeredBeforeInit, forgetBeforeInit] = [undefined, false];
   current = persona;
@@ -914,8 +943,7 @@ export async function init(config, options = {}) {
       const level = pageConsentMode(settings);
       if (level) [persona.consentLevel, persona.consentSource] = [level, 'consent-mode'];
     }
-    const json = typeof config === 'string' ? config : JSON.stringify(config);
-    persona.runtime = new Runtime(json);
+    persona.runtime = new Runtime(persona.configJson);
     persona.listenForConsent();
     persona.pageView(true);
     persona.observe();

@@ -114,3 +114,48 @@ test('routes pushed before the next frame (a redirect through a route) make one 
     assert.equal(after.pageViews, viewsBefore + 1);
   });
 });
+
+test('npm: a framework remounting (destroy, then init again on the same page) resumes the page view instead of counting it twice', async () => {
+  // React's StrictMode mounts, unmounts and mounts again. The page declares a
+  // purchase, whose conversion must be announced once.
+  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+    <p class="greeting">Hello</p><span data-ep-page-event="purchase" data-ep-value="4200"></span>
+    <script type="module">
+      import * as ep from '/ep/edge-persona.js';
+      window.__seen = { decision: [], conversion: [] };
+      for (const name of ['decision', 'conversion']) {
+        document.addEventListener('edge-persona:' + name, (e) => window.__seen[name].push(e.detail));
+      }
+      const config = await (await fetch('/config.json')).text();
+      await ep.init(config, { consent: 'personalization' });
+      ep.instance().destroy();
+      const persona = await ep.init(config, { consent: 'personalization' });
+      window.__result = { ready: persona.ready, profile: persona.export() };
+    </script></body></html>`;
+  demo.server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/remount.html') return false;
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(html);
+      return true;
+    },
+  });
+  const page = await demo.browser.newPage();
+  try {
+    await page.context().addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: demo.server.url }]);
+    await page.goto(demo.server.href('/remount.html'));
+    await page.waitForFunction(() => window.__result && window.__seen.decision.length >= 2);
+    const { result, seen, greeting } = await page.evaluate(() => ({
+      result: window.__result, seen: window.__seen, greeting: document.querySelector('.greeting').textContent,
+    }));
+    assert.equal(result.ready, true);
+    assert.equal(result.profile.pageViews, 1, 'one page view');
+    assert.equal(seen.conversion.length, 1, 'the purchase announced once');
+    assert.deepEqual(seen.decision.map((d) => [d.applied, d.late, d.resumed ?? false]), [[true, false, false], [true, false, true]],
+      'the remount gets the decision again, applied, not late');
+    assert.equal(greeting, 'Здравствуйте, Анна!');
+  } finally {
+    await page.close();
+    demo.server.configure({});
+  }
+});
