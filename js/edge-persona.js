@@ -291,7 +291,10 @@ class Persona {
     if (refused) this.withdrawPopups();
     if (!this.runtime && refused) this.deleteCookieWithoutRuntime();
     this.guard('consent', () => {
-      writeCookie(this.runtime.consent(level ?? undefined));
+      // On a prerendered page, after the page view's own write (queued the same
+      // way): a refusal while prerendering is the last word once the page is shown.
+      const assignment = this.runtime.consent(level ?? undefined);
+      whenShown(() => writeCookie(assignment));
       if (level !== 'personalization') safeStorage.clear();
       emit('consent', { level, source });
     });

@@ -203,6 +203,36 @@ test('sandboxed iframe (opaque origin), files served with CORS: the runtime runs
   }
 });
 
+test('a prerendered page: a refusal while prerendering is the last word once it is shown', async () => {
+  // The page view under the stored consent would store a profile when shown; the
+  // consent platform says no before that. Nothing may be stored, before or after.
+  server.configure({});
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    await page.addInitScript(() => {
+      let prerendering = true;
+      Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
+      window.__activate = () => {
+        prerendering = false;
+        document.dispatchEvent(new Event('prerenderingchange'));
+      };
+    });
+    await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
+    assert.equal((await settle(page)).ready, true);
+    await page.evaluate(() => window.edgePersona.consent('denied'));
+    const name = CONFIG.cookie?.name ?? 'ep';
+    assert.equal(await cookie(session.context, name), undefined, 'nothing stored while prerendering');
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    assert.equal(await cookie(session.context, name), undefined, 'shown: the refusal holds');
+    assertClean(session.log);
+  } finally {
+    await session.context.close();
+  }
+});
+
 test('a prerendered page: decided and applied at once, its page view stored and announced only once it is shown', async () => {
   server.configure({});
   const session = await newContext(browser);
