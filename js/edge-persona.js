@@ -764,6 +764,11 @@ class Persona {
       try {
         window.__tcfapi('addEventListener', 2, (tcData, success) => {
           if (!success || !tcData) return;
+          if (this.destroyed) {
+            // destroy() ran before the CMP's first answer named this listener.
+            try { window.__tcfapi('removeEventListener', 2, () => {}, tcData.listenerId); } catch { /* CMP gone */ }
+            return;
+          }
           if (tcData.listenerId != null && !this.tcfListener) {
             this.tcfListener = tcData.listenerId;
             this.cleanups.push(() => {

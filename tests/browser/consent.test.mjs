@@ -411,3 +411,26 @@ test('npm: consent() and forget() called before init() count for its first decis
 function assertNoErrors(log) {
   assert.deepEqual(log.pageErrors, []);
 }
+
+test('TCF: destroy() before the CMP first answers removes the listener once it is named', async () => {
+  withConsentSource(`window.__tcfCalls = [];
+    window.__tcfapi = function (command, version, callback, parameter) {
+      window.__tcfCalls.push(command + (parameter === undefined ? '' : ':' + parameter));
+      if (command !== 'addEventListener') return;
+      setTimeout(function () {
+        callback({ listenerId: 7, eventStatus: 'tcloaded', gdprApplies: true, purpose: { consents: { 1: true, 5: true, 6: true } } }, true);
+      }, 400);
+    };`);
+  const { context, log, close } = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await visit(page, server, '/');
+    await page.evaluate(() => window.edgePersona.persona.destroy());
+    await page.waitForFunction(() => window.__tcfCalls.includes('removeEventListener:7'), null, { timeout: 5_000 });
+    assert.equal(await cookie(context, COOKIE), undefined, 'the destroyed runtime stored nothing on the late answer');
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
