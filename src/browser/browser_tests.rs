@@ -461,14 +461,14 @@ fn a_later_decision_without_the_changes_puts_the_originals_back() {
     assert_eq!(page.root.inner_html(), original);
 
     // And back to /sale: the changes come back.
-    page_view(
-        &mut runtime,
-        "https://demo.example.ru/sale",
-        "name=Anna",
-        None,
-    );
-    apply(&mut runtime);
+    show_sale_to_anna(&mut runtime);
     assert_eq!(greeting.text_content().as_deref(), Some("Привет, Anna!"));
+}
+
+/// The SPA config's `/sale` page view for a visitor named Anna, applied.
+fn show_sale_to_anna(runtime: &mut Runtime) {
+    page_view(runtime, "https://demo.example.ru/sale", "name=Anna", None);
+    apply(runtime);
 }
 
 #[wasm_bindgen_test]
@@ -485,13 +485,7 @@ fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
     );
     let greeting = page.one(".ep-test-greeting");
     let mut runtime = new_runtime(SPA_CONFIG);
-    page_view(
-        &mut runtime,
-        "https://demo.example.ru/sale",
-        "name=Anna",
-        None,
-    );
-    apply(&mut runtime);
+    show_sale_to_anna(&mut runtime);
     assert_eq!(greeting.text_content().as_deref(), Some("Привет, Anna!"));
     assert_eq!(
         page.root

@@ -203,6 +203,20 @@ test('sandboxed iframe (opaque origin), files served with CORS: the runtime runs
   }
 });
 
+/**
+ * An init script: Chromium prerenders pages that speculation rules name; here the
+ * page is told it is being prerendered (`Document.prerendering`) until the test calls
+ * `window.__activate()`, which shows it (`prerenderingchange`).
+ */
+function prerendered() {
+  let prerendering = true;
+  Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
+  window.__activate = () => {
+    prerendering = false;
+    document.dispatchEvent(new Event('prerenderingchange'));
+  };
+}
+
 test('a prerendered page: a refusal while prerendering is the last word once it is shown', async () => {
   // The page view under the stored consent would store a profile when shown; the
   // consent platform says no before that. Nothing may be stored, before or after.
@@ -211,14 +225,7 @@ test('a prerendered page: a refusal while prerendering is the last word once it 
   try {
     await session.storedConsent();
     const page = await session.context.newPage();
-    await page.addInitScript(() => {
-      let prerendering = true;
-      Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
-      window.__activate = () => {
-        prerendering = false;
-        document.dispatchEvent(new Event('prerenderingchange'));
-      };
-    });
+    await page.addInitScript(prerendered);
     await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
     assert.equal((await settle(page)).ready, true);
     await page.evaluate(() => window.edgePersona.consent('denied'));
@@ -239,16 +246,7 @@ test('a prerendered page: decided and applied at once, its page view stored and 
   try {
     await session.storedConsent();
     const page = await session.context.newPage();
-    // Chromium prerenders pages that speculation rules name; here the page is told it
-    // is being prerendered, then shown (Document.prerendering, prerenderingchange).
-    await page.addInitScript(() => {
-      let prerendering = true;
-      Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
-      window.__activate = () => {
-        prerendering = false;
-        document.dispatchEvent(new Event('prerenderingchange'));
-      };
-    });
+    await page.addInitScript(prerendered);
     await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
     const outcome = await settle(page);
     assert.equal(outcome.ready, true);
