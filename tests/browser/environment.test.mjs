@@ -217,30 +217,11 @@ function prerendered() {
   };
 }
 
-test('a prerendered page: a refusal while prerendering is the last word once it is shown', async () => {
-  // The page view under the stored consent would store a profile when shown; the
-  // consent platform says no before that. Nothing may be stored, before or after.
-  server.configure({});
-  const session = await newContext(browser);
-  try {
-    await session.storedConsent();
-    const page = await session.context.newPage();
-    await page.addInitScript(prerendered);
-    await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
-    assert.equal((await settle(page)).ready, true);
-    await page.evaluate(() => window.edgePersona.consent('denied'));
-    const name = CONFIG.cookie?.name ?? 'ep';
-    assert.equal(await cookie(session.context, name), undefined, 'nothing stored while prerendering');
-    await page.evaluate(() => window.__activate());
-    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
-    assert.equal(await cookie(session.context, name), undefined, 'shown: the refusal holds');
-    assertClean(session.log);
-  } finally {
-    await session.context.close();
-  }
-});
-
-test('a prerendered page: decided and applied at once, its page view stored and announced only once it is shown', async () => {
+/**
+ * A consenting visitor's landing page, prerendered: `run(page, session, outcome)` gets
+ * it settled and not yet shown; the page must throw nothing.
+ */
+async function prerenderedLanding(run) {
   server.configure({});
   const session = await newContext(browser);
   try {
@@ -250,16 +231,36 @@ test('a prerendered page: decided and applied at once, its page view stored and 
     await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
     const outcome = await settle(page);
     assert.equal(outcome.ready, true);
-    const prefix = CONFIG.htmlClasses?.prefix ?? 'ep-';
-    assert.ok(await page.evaluate((p) => document.documentElement.className.split(/\s+/).some((c) => c.startsWith(p)), prefix), 'the decision is on the page');
-    assert.equal(outcome.decision, null, 'no decision announced while prerendering');
-    assert.equal(await cookie(session.context, CONFIG.cookie?.name ?? 'ep'), undefined, 'nothing stored while prerendering');
-
-    await page.evaluate(() => window.__activate());
-    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
-    assert.ok(await cookie(session.context, CONFIG.cookie?.name ?? 'ep'), 'shown: the page view is stored');
+    await run(page, session, outcome);
     assertClean(session.log);
   } finally {
     await session.context.close();
   }
+}
+
+const PROFILE_COOKIE = CONFIG.cookie?.name ?? 'ep';
+
+test('a prerendered page: a refusal while prerendering is the last word once it is shown', async () => {
+  // The page view under the stored consent would store a profile when shown; the
+  // consent platform says no before that. Nothing may be stored, before or after.
+  await prerenderedLanding(async (page, session) => {
+    await page.evaluate(() => window.edgePersona.consent('denied'));
+    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'shown: the refusal holds');
+  });
+});
+
+test('a prerendered page: decided and applied at once, its page view stored and announced only once it is shown', async () => {
+  await prerenderedLanding(async (page, session, outcome) => {
+    const prefix = CONFIG.htmlClasses?.prefix ?? 'ep-';
+    assert.ok(await page.evaluate((p) => document.documentElement.className.split(/\s+/).some((c) => c.startsWith(p)), prefix), 'the decision is on the page');
+    assert.equal(outcome.decision, null, 'no decision announced while prerendering');
+    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
+
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    assert.ok(await cookie(session.context, PROFILE_COOKIE), 'shown: the page view is stored');
+  });
 });
