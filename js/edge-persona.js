@@ -681,9 +681,11 @@ class Persona {
       const element = this.runtime.buildPopup(popup.popup, closeLabel);
       const dialog = element.querySelector('[role="dialog"]');
       const previousFocus = document.activeElement;
+      // Open only once it is in the page: a failed insertion must not block every
+      // later popup.
+      document.body.appendChild(element);
       this.popupsShown.add(popup.popup);
       this.popupOpen = { id: popup.popup, element, previousFocus };
-      document.body.appendChild(element);
       writeCookie(this.runtime.interaction(popup.popup, 'shown', Date.now()));
       this.announce('exposure', { popup: popup.popup });
 
