@@ -19,9 +19,13 @@
 // consent refusal or `forget` still deletes what an earlier page view stored.
 
 // This very script element: the one whose src is this module's URL (another vendor's
-// "loader.js" earlier in the page must not be taken for it).
+// "loader.js" earlier in the page must not be taken for it), else the one marked
+// `data-edge-persona`, else — the URL was redirected, as a CDN does from a version
+// range (`edge-persona@1/…`) to a version — the module `loader.js` with a
+// `data-config`, the snippet's form.
 const script = Array.from(document.scripts).find((s) => s.src === import.meta.url)
-  || document.querySelector('script[data-edge-persona]');
+  || document.querySelector('script[data-edge-persona]')
+  || document.querySelector('script[type="module"][src$="/loader.js"][data-config]');
 const attr = (name) => (script ? script.getAttribute(name) : null);
 // The command queue. When this script runs before the page has made one (it usually
 // does: it comes first in <head>), it publishes an empty array so that scripts running

@@ -143,6 +143,30 @@ test('a site script after the loader that arrives late still gets its queued con
   }
 });
 
+test('a loader URL that redirects (a CDN resolving a version range) still finds its script tag and config', async () => {
+  server.configure({
+    html: (html) => html.replace('src="/ep/loader.js"', 'src="/cdn/edge-persona@1/loader.js"'),
+    transform(urlPath, res) {
+      if (urlPath !== '/cdn/edge-persona@1/loader.js') return false;
+      res.writeHead(302, { Location: '/ep/loader.js', 'Cache-Control': 'no-store' });
+      res.end();
+      return true;
+    },
+  });
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    const outcome = await visit(page, server, '/');
+    assert.equal(outcome.ready, true, `the runtime started (errors: ${JSON.stringify(outcome.errors)})`);
+    assert.ok(outcome.decision, 'and decided');
+    assert.deepEqual(session.log.pageErrors, []);
+  } finally {
+    await session.close();
+    server.configure({});
+  }
+});
+
 /** A page of the same server framing the landing page in a sandboxed iframe. */
 function sandboxHost(urlPath, res) {
   if (urlPath !== '/__sandbox.html') return false;
