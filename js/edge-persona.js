@@ -892,6 +892,12 @@ function cookieNameOf(config) {
 
 function revealSlots() {
   try { document.documentElement.classList.add(READY_CLASS); } catch { /* no document element */ }
+  // The head snippet's hiding style has done its work: off, so that a framework that
+  // later rewrites <html class> (dropping ep-ready) cannot hide the slots again.
+  try {
+    const style = document.getElementById('ep-hide');
+    if (style) style.disabled = true;
+  } catch { /* not a <style> */ }
 }
 
 let current = null;

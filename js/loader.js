@@ -39,6 +39,9 @@ const PUBLIC_API = ['decide', 'apply', 'track', 'consent', 'forget', 'export', '
 
 function reveal() {
   document.documentElement.classList.add('ep-ready');
+  // Off for good, as the runtime does once it has decided.
+  const style = document.getElementById('ep-hide');
+  if (style) style.disabled = true;
 }
 
 /** The config's text once it has loaded (for the profile cookie's name). */

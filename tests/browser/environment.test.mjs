@@ -167,6 +167,25 @@ test('a loader URL that redirects (a CDN resolving a version range) still finds 
   }
 });
 
+test('a framework that rewrites <html class> after the decision (dropping ep-ready) does not hide the slots again', async () => {
+  server.configure({});
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    assert.equal((await visit(page, server, '/')).ready, true);
+    const visibility = () => page.evaluate(() => new Promise((resolve) => {
+      document.documentElement.className = 'app-theme';
+      requestAnimationFrame(() => resolve(['[data-ep-slot="hero"]', '.greeting']
+        .map((selector) => getComputedStyle(document.querySelector(selector)).visibility)));
+    }));
+    assert.deepEqual(await visibility(), ['visible', 'visible']);
+    assert.deepEqual(session.log.pageErrors, []);
+  } finally {
+    await session.close();
+  }
+});
+
 /** A page of the same server framing the landing page in a sandboxed iframe. */
 function sandboxHost(urlPath, res) {
   if (urlPath !== '/__sandbox.html') return false;
