@@ -1348,3 +1348,63 @@ fn kept_defaults_stay_in_the_pages_encoding() {
         "{text}"
     );
 }
+
+#[test]
+fn a_default_that_would_not_read_back_the_same_or_is_not_the_pages_own_is_not_sent() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "readCookies": ["name"],
+        "slots": {
+            "title": { "selector": "title", "keepDefault": true },
+            "hero": { "keepDefault": true },
+            "promo": { "keepDefault": true },
+            "greeting": { "selector": ".greeting", "keepDefault": true }
+        },
+        "experiences": [
+            { "id": "title-new", "slot": "title", "content": { "text": "New title" } },
+            { "id": "hero-new", "slot": "hero", "content": { "text": "New hero" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "data-who", "value": "{cookies.name}" } ] },
+            { "id": "promo-late", "slot": "promo", "content": { "template": "never-there" } }
+        ],
+        "greetings": [ { "id": "by-name", "slot": "greeting", "template": "Hi, {cookies.name}!" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    // The title's text would start a <style> inside a template; the hero's default
+    // carries the visitor's name in an attribute the edge set; the promo waits to the
+    // end for a template that never comes, so everything after it (the greeting and
+    // </body>) is still held when </body> passes.
+    let page = "<!doctype html><html><head><title>Using <style> well</title></head><body>\
+        <div data-ep-slot=\"hero\"><a id=\"cta\" href=\"/book\">Book</a></div>\
+        <div data-ep-slot=\"promo\"><p>Promo</p></div>\
+        <p class=\"greeting\">Hello, guest</p>\
+        </body></html>";
+    let visitor = request(Some("name=Ann"), "");
+    for sizes in [vec![page.len()], vec![1], vec![3, 11]] {
+        let out =
+            String::from_utf8(rewrite(&engine, &visitor, page.as_bytes(), &sizes)).expect("UTF-8");
+        assert!(
+            out.contains("<title data-ep-applied=\"title-new\">New title</title>"),
+            "{out}"
+        );
+        assert_eq!(
+            kept_defaults(&out),
+            [(
+                r#""greeting" data-ep-key="by-name" data-ep-nth="0""#.to_string(),
+                "Hello, guest".to_string()
+            )],
+            "only the greeting's own default is sent: {out}"
+        );
+        assert!(
+            out.contains("data-ep-pending=\"promo-late\"><p>Promo</p>"),
+            "{out}"
+        );
+        assert!(!out.contains("<!--ep:"), "a marker leaked: {out}");
+        let handoff_at = out.find("id=\"ep-handoff\"").expect("a hand-off");
+        assert!(
+            out.find("data-ep-default")
+                .is_some_and(|at| at < handoff_at),
+            "{out}"
+        );
+    }
+}

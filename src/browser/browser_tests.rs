@@ -473,14 +473,16 @@ fn show_sale_to_anna(runtime: &mut Runtime) {
 
 #[wasm_bindgen_test]
 fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
-    // As the edge leaves a page for a slot with `keepDefault`: the greeting shows
-    // the edge's text, and its default travels in a template at the end. A template
-    // for another element or key pairs with nothing.
+    // As the edge leaves a page for slots with `keepDefault`: the greeting shows the
+    // edge's text and the promo a variant this runtime will not decide (the edge's
+    // decision was not taken over); their defaults travel in templates at the end. A
+    // template for another element or key pairs with nothing.
     let page = Fixture::new(
         r#"<p class="ep-test-greeting" data-ep-applied="by-name">Привет, Anna!</p>
-        <section id="ep-test-promo"><h2>Default promo</h2></section>
+        <section id="ep-test-promo" data-ep-applied="edge-only"><p>Edge promo</p></section>
         <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="0">Default <b>greeting</b></template>
         <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="3">Not this one</template>
+        <template data-ep-default="promo" data-ep-key="edge-only" data-ep-nth="0"><h2>Default promo</h2></template>
         <template data-ep-default="promo" data-ep-key="other" data-ep-nth="0">Nor this</template>"#,
     );
     let greeting = page.one(".ep-test-greeting");

@@ -46,8 +46,6 @@ pub struct DomState {
     /// the element had no such attribute).
     attributes: Vec<(Element, String, Option<String>)>,
     classes: Vec<String>,
-    /// Whether the defaults the edge sent along were looked for (on the first apply).
-    edge_defaults_read: bool,
 }
 
 impl DomState {
@@ -55,10 +53,7 @@ impl DomState {
     /// element concerned keeps what it had.
     pub fn apply(&mut self, document: &Document, plan: &PagePlan) -> ApplyReport {
         let mut report = ApplyReport::default();
-        if !self.edge_defaults_read {
-            self.edge_defaults_read = true;
-            self.take_edge_defaults(document, plan);
-        }
+        self.take_edge_defaults(document);
         self.forget_detached();
         for slot in &plan.slots {
             let on_page =
@@ -267,44 +262,37 @@ impl DomState {
 
     /// Takes over the defaults the edge sent along for slots it changed (`keepDefault`
     /// in the config): `<template data-ep-default="<slot>" data-ep-key="<key>"
-    /// data-ep-nth="<n>">` holds what the `n`-th element (in document order) that
-    /// shows `key` had. They become those elements' saved defaults, so a later
-    /// decision puts them back, and leave the page.
-    fn take_edge_defaults(&mut self, document: &Document, plan: &PagePlan) {
-        let Ok(templates) = select_all(document, "template[data-ep-default]") else {
-            return;
+    /// data-ep-nth="<n>">` holds what the `n`-th element (in document order) marked
+    /// `data-ep-applied="<key>"` had, which is how the edge numbered them. They become
+    /// those elements' saved defaults, whatever this runtime decides (so a later
+    /// decision can put them back), and leave the page. Looked for on every apply (none
+    /// is there after the first that found them), so a page still parsing its end
+    /// when the first apply ran loses nothing.
+    fn take_edge_defaults(&mut self, document: &Document) {
+        let templates = match select_all(document, "template[data-ep-default]") {
+            Ok(templates) if !templates.is_empty() => templates,
+            _ => return,
         };
+        let marked = select_all(document, &format!("[{APPLIED_ATTRIBUTE}]")).unwrap_or_default();
         for template in templates {
             template.remove();
-            let key = template.get_attribute("data-ep-key").unwrap_or_default();
+            let key = template.get_attribute("data-ep-key");
             let nth = template.get_attribute("data-ep-nth");
             let Some(nth) = nth.and_then(|n| n.parse::<usize>().ok()) else {
                 continue;
             };
-            let selector = plan
-                .slots
+            let element = marked
                 .iter()
-                .find(|slot| slot.key.as_deref() == Some(key.as_str()))
-                .map(|slot| &slot.selector)
-                .or_else(|| {
-                    let greeting = plan.greetings.iter().find(|g| g.greeting == key);
-                    greeting.map(|g| &g.selector)
-                });
-            let Some(Ok(elements)) = selector.map(|s| select_all(document, s)) else {
-                continue;
-            };
-            let element = elements
-                .into_iter()
-                .filter(|e| e.get_attribute(APPLIED_ATTRIBUTE).as_deref() == Some(key.as_str()))
+                .filter(|e| e.get_attribute(APPLIED_ATTRIBUTE) == key)
                 .nth(nth);
             let (Some(element), Some(template)) =
                 (element, template.dyn_ref::<HtmlTemplateElement>())
             else {
                 continue;
             };
-            if self.saved_default(&element).is_none() {
+            if self.saved_default(element).is_none() {
                 if let Ok(copy) = clone_fragment(&template.content()) {
-                    self.defaults.push((element, copy));
+                    self.defaults.push((element.clone(), copy));
                 }
             }
         }

@@ -71,6 +71,22 @@ pub struct Insertions {
 /// not sent (the page would carry it twice).
 const MAX_KEPT_DEFAULT: usize = 64 * 1024;
 
+/// Elements whose content the parser reads as text (raw text, RCDATA, or markup
+/// only without scripting): their default would read back differently inside a
+/// `<template>`, so it is not sent.
+const TEXT_CONTENT_ELEMENTS: [&str; 10] = [
+    "title",
+    "textarea",
+    "style",
+    "script",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+];
+
 /// One response's rewriter: write the origin's chunks, take what comes out.
 pub struct StreamRewriter {
     rewriter: Option<HtmlRewriter<'static, SplicerSink>>,
@@ -338,7 +354,16 @@ fn build_settings<'s>(
                         .set_attribute(&name, &value.replace('&', "&amp;"))
                         .is_ok()
                     {
-                        s.borrow_mut().changes += 1;
+                        let mut s = s.borrow_mut();
+                        s.changes += 1;
+                        // The slots around it no longer hold the page's own default.
+                        let inside = std::mem::take(&mut s.parsing_inside);
+                        for &n in &inside {
+                            if let Some(slot) = s.slots.get_mut(n) {
+                                slot.default_changed = true;
+                            }
+                        }
+                        s.parsing_inside = inside;
                     }
                 }
                 Ok(())
@@ -497,6 +522,13 @@ fn swap(
     if content.template.is_some() && template.is_none() {
         return;
     }
+    // A default travels as markup inside a <template>: only the content of an HTML
+    // element that parses as markup reads back the same there (not the text of a
+    // <title> or <textarea>, nor SVG or MathML content).
+    let keeps_default = keeps_default.filter(|_| {
+        el.namespace_uri() == "http://www.w3.org/1999/xhtml"
+            && !TEXT_CONTENT_ELEMENTS.contains(&el.tag_name().to_ascii_lowercase().as_str())
+    });
     let n = s.open_slot(template, keeps_default);
     let markers = s.markers(n);
     // The marker follows the key in the attribute's value and goes away when the
@@ -515,6 +547,7 @@ fn swap(
     el.append(&markers.close, ContentType::Html);
     s.hold_from_next_output = true;
     s.changes += 1;
+    s.parsing_inside.push(n);
     drop(s);
     // lol-html ends an element at its own end tag, or, when the page leaves it out
     // (`<p>…<p>`, `<li>…<li>`, which HTML allows), only at an ancestor's end tag: all
@@ -525,8 +558,12 @@ fn swap(
     let splicer = splicer.clone();
     if let Some(handlers) = el.end_tag_handlers() {
         handlers.push(Box::new(move |end| {
+            let mut s = splicer.borrow_mut();
+            if let Some(at) = s.parsing_inside.iter().rposition(|&m| m == n) {
+                s.parsing_inside.remove(at);
+            }
             if !end.name().eq_ignore_ascii_case(&tag) {
-                if let Some(slot) = splicer.borrow_mut().slots.get_mut(n) {
+                if let Some(slot) = s.slots.get_mut(n) {
                     slot.failed = true;
                 }
             }
@@ -549,6 +586,9 @@ struct HeldSlot {
     template: Option<usize>,
     /// The slot's name and the key it shows, when its default content is sent along.
     keeps_default: Option<(String, String)>,
+    /// An attribute change was made inside its default content: the default as it
+    /// streamed is no longer the page's own, and is not sent.
+    default_changed: bool,
     /// Its end marker has streamed past.
     closed: bool,
     /// It keeps its default (missing template, limits, bail-out).
@@ -601,6 +641,8 @@ struct Splicer {
     kept_defaults: Vec<KeptDefault>,
     /// How many elements show each kept-default key so far: the next one's `nth`.
     shown_with_default: std::collections::HashMap<String, usize>,
+    /// The slots whose content lol-html is parsing now (outermost first).
+    parsing_inside: Vec<usize>,
 }
 
 /// A slot element's default content, sent along as
@@ -613,6 +655,21 @@ struct KeptDefault {
     key: String,
     nth: usize,
     bytes: Vec<u8>,
+}
+
+impl KeptDefault {
+    /// The `<template>` element that carries it.
+    fn write_to(&self, out: &mut Vec<u8>) {
+        let start = format!(
+            "<template data-ep-default=\"{}\" data-ep-key=\"{}\" data-ep-nth=\"{}\">",
+            escape_html(&self.slot),
+            escape_html(&self.key),
+            self.nth
+        );
+        out.extend_from_slice(start.as_bytes());
+        out.extend_from_slice(&self.bytes);
+        out.extend_from_slice(b"</template>");
+    }
 }
 
 struct SplicerSink(Rc<RefCell<Splicer>>);
@@ -667,6 +724,7 @@ impl Splicer {
             markers_in_flight: 0,
             kept_defaults: Vec::new(),
             shown_with_default: std::collections::HashMap::new(),
+            parsing_inside: Vec::new(),
         }
     }
 
@@ -700,6 +758,7 @@ impl Splicer {
             closed: false,
             failed: false,
             keeps_default,
+            default_changed: false,
         });
         self.slots.len() - 1
     }
@@ -811,17 +870,21 @@ impl Splicer {
     fn on_mark(&mut self, mark: Mark, whole: &[u8]) {
         match mark {
             Mark::Defaults => {
-                for kept in std::mem::take(&mut self.kept_defaults) {
-                    let start = format!(
-                        "<template data-ep-default=\"{}\" data-ep-key=\"{}\" data-ep-nth=\"{}\">",
-                        escape_html(&kept.slot),
-                        escape_html(&kept.key),
-                        kept.nth
-                    );
-                    self.emit(start.as_bytes());
-                    self.emit(&kept.bytes);
-                    self.emit(b"</template>");
+                if self.hold_from_next_output && self.held.is_none() {
+                    self.held = Some(Vec::new());
+                    self.hold_from_next_output = false;
                 }
+                if let Some(held) = &mut self.held {
+                    // Slots before it are still held: the defaults go out where the
+                    // marker is, once they are settled (`flush_held`).
+                    held.extend_from_slice(whole);
+                    return;
+                }
+                let mut templates = Vec::new();
+                for kept in std::mem::take(&mut self.kept_defaults) {
+                    kept.write_to(&mut templates);
+                }
+                self.emit(&templates);
             }
             Mark::TemplateStart(index) => {
                 if self.capturing.is_none() {
@@ -936,6 +999,8 @@ impl Splicer {
         };
         let mut out = Vec::with_capacity(held.len());
         let mut shown_with_default = std::mem::take(&mut self.shown_with_default);
+        // Defaults kept before this flush and in it, until the end of <body> sends them.
+        let mut kept_defaults = std::mem::take(&mut self.kept_defaults);
         // Which regions are kept: (slot, in its new part?) for each open slot.
         let mut open: Vec<(usize, bool)> = Vec::new();
         let keep = |open: &[(usize, bool)]| {
@@ -946,7 +1011,6 @@ impl Splicer {
         // The default being kept aside: its slot, and its bytes while they are
         // still sendable (no marker of another slot in them).
         let mut aside: Option<(usize, usize, Option<Vec<u8>>)> = None;
-        let mut kept_defaults = Vec::new();
         let mut rest: &[u8] = &held;
         loop {
             let next = self.comment_finder.find(rest);
@@ -1003,8 +1067,13 @@ impl Splicer {
                     }
                     if let Some((_, nth, bytes)) = aside.take_if(|(m, _, _)| *m == n) {
                         let names = self.slots.get(n).and_then(|s| s.keeps_default.clone());
+                        let tainted = self.slots.get(n).is_some_and(|s| s.default_changed);
+                        let kept_bytes: usize = kept_defaults.iter().map(|k| k.bytes.len()).sum();
                         if let (Some((slot, key)), Some(bytes)) = (names, bytes) {
-                            if sendable_default(&bytes) {
+                            if !tainted
+                                && kept_bytes + bytes.len() <= self.hold_limit
+                                && sendable_default(&bytes)
+                            {
                                 kept_defaults.push(KeptDefault {
                                     slot,
                                     key,
@@ -1015,7 +1084,14 @@ impl Splicer {
                         }
                     }
                 }
-                Mark::TemplateStart(_) | Mark::TemplateEnd(_) | Mark::Defaults => {}
+                Mark::Defaults => {
+                    if keep(&open) {
+                        for kept in kept_defaults.drain(..) {
+                            kept.write_to(&mut out);
+                        }
+                    }
+                }
+                Mark::TemplateStart(_) | Mark::TemplateEnd(_) => {}
             }
         }
         self.ready.extend_from_slice(&out);
@@ -1060,7 +1136,17 @@ impl Splicer {
 /// as it was: not too big, and nothing that would run again when put back
 /// (`<script>`) or end the template early (`</template>`, `<plaintext>`).
 fn sendable_default(bytes: &[u8]) -> bool {
-    const REFUSED: [&[u8]; 4] = [b"<script", b"<template", b"</template", b"<plaintext"];
+    // `<noscript>` (and `<noembed>`, `<noframes>`) content is text in the page but
+    // markup inside a template, where an unclosed `<style>` in it would run on.
+    const REFUSED: [&[u8]; 7] = [
+        b"<script",
+        b"<template",
+        b"</template",
+        b"<plaintext",
+        b"<noscript",
+        b"<noembed",
+        b"<noframes",
+    ];
     bytes.len() <= MAX_KEPT_DEFAULT
         && !REFUSED.iter().any(|needle| {
             bytes
