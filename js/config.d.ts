@@ -606,7 +606,9 @@ export interface SlotSettings {
    * page's content back; without it, the edge's content stays. Costs the default's
    * bytes on each page the edge changes. Cloudflare's `htmlrewriter` strategy
    * cannot capture content, so `auto` rewrites with lol-html when a slot sets this.
-   * A default that holds a `<script>` or another slot is not sent.
+   * A default is not sent when it holds a `<script>` or another slot, when the edge
+   * changed an attribute in it, when it is text (`<title>`, `<textarea>`) or SVG,
+   * or over 64 KB.
    */
   keepDefault?: boolean;
   /**
