@@ -48,6 +48,8 @@ pub struct EdgeEngine {
     selectors: rewrite::ParsedSelectors,
     keys: Vec<SigningKey>,
     options: EdgeOptions,
+    /// The slots with `keepDefault`, read from the config once.
+    default_slots: Vec<String>,
 }
 
 /// What to do with one origin response.
@@ -89,11 +91,20 @@ impl EdgeEngine {
             return Err(ConfigErrors(problems));
         }
         let selectors = rewrite::ParsedSelectors::new(config_selectors(&engine).map(|(_, s)| s));
+        let default_slots = engine
+            .config()
+            .site
+            .slots
+            .iter()
+            .filter(|(_, slot)| slot.keep_default)
+            .map(|(name, _)| name.clone())
+            .collect();
         Ok(EdgeEngine {
             engine,
             selectors,
             keys,
             options,
+            default_slots,
         })
     }
 
@@ -118,15 +129,7 @@ impl EdgeEngine {
         let insertions = Insertions {
             handoff: decided.handoff,
             popups: decided.popups,
-            default_slots: self
-                .engine
-                .config()
-                .site
-                .slots
-                .iter()
-                .filter(|(_, slot)| slot.keep_default)
-                .map(|(name, _)| name.clone())
-                .collect(),
+            default_slots: self.default_slots.clone(),
         };
         // A second, independent nonce for the markers (the visitor id used the
         // entropy as it came).

@@ -355,15 +355,19 @@ fn build_settings<'s>(
                         .is_ok()
                     {
                         let mut s = s.borrow_mut();
-                        s.changes += 1;
+                        let Splicer {
+                            changes,
+                            slots,
+                            parsing_inside,
+                            ..
+                        } = &mut *s;
+                        *changes += 1;
                         // The slots around it no longer hold the page's own default.
-                        let inside = std::mem::take(&mut s.parsing_inside);
-                        for &n in &inside {
-                            if let Some(slot) = s.slots.get_mut(n) {
+                        for &n in parsing_inside.iter() {
+                            if let Some(slot) = slots.get_mut(n) {
                                 slot.default_changed = true;
                             }
                         }
-                        s.parsing_inside = inside;
                     }
                 }
                 Ok(())
@@ -844,9 +848,7 @@ impl Splicer {
                 self.capturing = None;
             }
         }
-        if self.hold_from_next_output && self.held.is_none() {
-            self.held = Some(Vec::new());
-        }
+        self.start_holding_if_due();
         self.hold_from_next_output = false;
         match &mut self.held {
             Some(held) => {
@@ -854,6 +856,14 @@ impl Splicer {
                 self.check_hold_limit();
             }
             None => self.ready.extend_from_slice(bytes),
+        }
+    }
+
+    /// A slot opened since the last output and nothing is held: holding starts now.
+    fn start_holding_if_due(&mut self) {
+        if self.hold_from_next_output && self.held.is_none() {
+            self.held = Some(Vec::new());
+            self.hold_from_next_output = false;
         }
     }
 
@@ -870,10 +880,7 @@ impl Splicer {
     fn on_mark(&mut self, mark: Mark, whole: &[u8]) {
         match mark {
             Mark::Defaults => {
-                if self.hold_from_next_output && self.held.is_none() {
-                    self.held = Some(Vec::new());
-                    self.hold_from_next_output = false;
-                }
+                self.start_holding_if_due();
                 if let Some(held) = &mut self.held {
                     // Slots before it are still held: the defaults go out where the
                     // marker is, once they are settled (`flush_held`).
@@ -903,10 +910,7 @@ impl Splicer {
                 self.settle_if_ready();
             }
             Mark::Open(n) | Mark::Middle(n) | Mark::Close(n) => {
-                if self.hold_from_next_output && self.held.is_none() {
-                    self.held = Some(Vec::new());
-                    self.hold_from_next_output = false;
-                }
+                self.start_holding_if_due();
                 let Some(held) = &mut self.held else {
                     // Its slot was already given up and flushed: the marker goes.
                     return;
@@ -1066,12 +1070,11 @@ impl Splicer {
                         open.pop();
                     }
                     if let Some((_, nth, bytes)) = aside.take_if(|(m, _, _)| *m == n) {
-                        let names = self.slots.get(n).and_then(|s| s.keeps_default.clone());
-                        let tainted = self.slots.get(n).is_some_and(|s| s.default_changed);
+                        let slot = self.slots.get(n).filter(|s| !s.default_changed);
+                        let names = slot.and_then(|s| s.keeps_default.clone());
                         let kept_bytes: usize = kept_defaults.iter().map(|k| k.bytes.len()).sum();
                         if let (Some((slot, key)), Some(bytes)) = (names, bytes) {
-                            if !tainted
-                                && kept_bytes + bytes.len() <= self.hold_limit
+                            if kept_bytes + bytes.len() <= self.hold_limit
                                 && sendable_default(&bytes)
                             {
                                 kept_defaults.push(KeptDefault {
