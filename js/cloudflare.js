@@ -15,22 +15,23 @@
 //   honoured, and a rewriter that bails out passes the rest through.
 // - "htmlrewriter": Cloudflare's native HTMLRewriter applies the wasm's plan. Slots
 //   whose variant is a page `<template>` are left to the browser runtime (the
-//   hand-off tells it), since HTMLRewriter cannot look ahead. Workers only. A
-//   response whose Content-Type does not declare UTF-8 goes through "lol-html",
-//   which follows a `<meta charset>` and writes text in the page's own encoding.
-//   Slot elements whose end tag a page may leave out (`<p>`, `<li>`, table cells)
-//   are left to the browser runtime, hidden until it applies them: HTMLRewriter
-//   cannot tell where they end.
-// - "auto" (default): "htmlrewriter" where it exists, the config has no
-//   `<template>` variants, no slot that sends its default along (`keepDefault`:
-//   HTMLRewriter cannot capture content) and every slot's selector names an element
-//   with a required end tag (`h1`, `section.hero`; measured faster in workerd,
-//   BENCHMARKS.md "Edge"); "lol-html" otherwise.
+//   hand-off tells it), since HTMLRewriter cannot look ahead; nor can it capture
+//   content, so no slot's default is sent along (`keepDefault`). Workers only. A response whose
+//   Content-Type does not declare UTF-8 goes through "lol-html", which follows a
+//   `<meta charset>` and writes text in the page's own encoding. Slot elements whose
+//   end tag a page may leave out (`<p>`, `<li>`, table cells) are left to the browser
+//   runtime, hidden until it applies them: HTMLRewriter cannot tell where they end.
+//   Markup that HTMLRewriter's strict parser refuses (a `<style>` in a `<select>`)
+//   is carried around it by ambiguity-guard.js, which costs a JavaScript stream on
+//   each side of it.
+// - "auto" (default): "lol-html", measured faster than "htmlrewriter" with its guard
+//   (BENCHMARKS.md, "Edge").
 //
 // Nothing here breaks a response: a config that fails to load, a request that does
 // not parse, or a wasm failure means the origin's response goes out untouched.
 
 import { initSync, EdgeWorker } from "./edge_persona_edge.js";
+import { rewriteAroundAmbiguity } from "./ambiguity-guard.js";
 
 let wasmLoaded = false;
 /**
@@ -196,17 +197,6 @@ export function declaresUtf8(contentType) {
   }
 }
 
-/** True when some experience of the config shows a page `<template>`. */
-function usesTemplates(config) {
-  try {
-    const site = typeof config === "string" ? JSON.parse(config) : config;
-    return (site?.experiences ?? []).some((e) =>
-      e?.content?.template || (e?.variants ?? []).some((v) => v?.content?.template));
-  } catch {
-    return true;
-  }
-}
-
 /**
  * Elements whose end tag HTML lets a page leave out (`<p>…<p>`, `<li>…<li>`). Their
  * end is then only known at an ancestor's end tag, and HTMLRewriter's
@@ -219,63 +209,14 @@ const END_TAG_OPTIONAL = new Set([
   "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption",
 ]);
 
-/** The element name a selector's subject must have, or null (`.x`, `#id`, `[attr]`, `*`). */
-function subjectTag(text) {
-  // The subject is the last compound: after the last combinator outside brackets,
-  // parentheses and quotes.
-  const selector = text.trim();
-  let depth = 0;
-  let quote = null;
-  let start = 0;
-  for (let i = 0; i < selector.length; i++) {
-    const c = selector[i];
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === "[" || c === "(") depth++;
-    else if (c === "]" || c === ")") depth--;
-    else if (depth === 0 && /[\s>]/.test(c)) start = i + 1;
-  }
-  const name = /^[A-Za-z][A-Za-z0-9-]*/.exec(selector.slice(start));
-  return name ? name[0].toLowerCase() : null;
-}
-
 /**
- * Whether every slot's selector names an element whose end tag a page cannot leave
- * out (`h1`, `section.hero`, `nav`): only then can HTMLRewriter swap every slot.
+ * "auto" is our wasm. HTMLRewriter alone measured faster in workerd, but it stops with
+ * an error on markup its strict parser refuses, and the guard that prevents that
+ * (ambiguity-guard.js) costs more than the whole of our wasm's rewriting
+ * (BENCHMARKS.md, "Edge").
  */
-function slotEndTagsCertain(config) {
-  try {
-    const site = typeof config === "string" ? JSON.parse(config) : config;
-    return Object.entries(site?.slots ?? {}).every(([name, slot]) =>
-      (slot?.selector ?? `[data-ep-slot="${name}"]`).split(",").every((one) => {
-        const tag = subjectTag(one);
-        return tag !== null && !END_TAG_OPTIONAL.has(tag);
-      }));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * True when some slot sends its default along (`keepDefault`): only our wasm can
- * capture a slot's content as it streams past.
- */
-function keepsDefaults(config) {
-  try {
-    const site = typeof config === "string" ? JSON.parse(config) : config;
-    return Object.values(site?.slots ?? {}).some((slot) => slot?.keepDefault === true);
-  } catch {
-    return true;
-  }
-}
-
-function chooseStrategy(strategy, config) {
-  if (strategy !== "auto") return strategy;
-  const safe = typeof HTMLRewriter !== "undefined" && !usesTemplates(config)
-    && !keepsDefaults(config) && slotEndTagsCertain(config);
-  return safe ? "htmlrewriter" : "lol-html";
+function chooseStrategy(strategy) {
+  return strategy === "auto" ? "lol-html" : strategy;
 }
 
 /**
@@ -290,7 +231,7 @@ function chooseStrategy(strategy, config) {
  */
 export function createPersonalizer(options) {
   const { config, wasm, keys, explainHeader = false } = options;
-  const strategy = chooseStrategy(options.strategy ?? "auto", config);
+  const strategy = chooseStrategy(options.strategy ?? "auto");
   const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
   let worker = null;
   let runtimeMarkers = [];
@@ -536,8 +477,10 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
     },
   });
   const headers = changedHeaders(originResponse.headers, decided.headers);
-  const rewritten = rewriter.transform(originResponse);
-  return new Response(rewritten.body, { status: originResponse.status, statusText: originResponse.statusText, headers });
+  // Markup that would stop HTMLRewriter's strict parser goes around it, untouched.
+  const body = originResponse.body && rewriteAroundAmbiguity(originResponse.body,
+    (input) => rewriter.transform(new Response(input, { headers: originResponse.headers })).body);
+  return new Response(body, { status: originResponse.status, statusText: originResponse.statusText, headers });
 }
 
 /**

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, cp1251 } from '../edge-shared/origin.mjs';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, AMBIGUOUS_PAGES, cp1251 } from '../edge-shared/origin.mjs';
 
 const PKG = path.join(REPO, 'pkg', 'npm');
 const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
@@ -398,7 +398,7 @@ test('a prefetch is personalized without storing its page view; a script fetchin
 
 test('slot elements whose end tag the page leaves out (<p>, <li>): the page keeps all its content, with either strategy', async () => {
   // HTMLRewriter would remove everything up to the ancestor's end tag; our wasm
-  // keeps such a slot's default; "auto" picks our wasm for selectors that may match one.
+  // keeps such a slot's default; "auto" is our wasm.
   const config = {
     consent: { mode: 'none' },
     slots: { lead: { selector: 'p.lead' }, offer: { selector: 'li.offer' }, closed: { selector: 'p.closed' }, title: { selector: 'h1' } },
@@ -431,9 +431,52 @@ test('slot elements whose end tag the page leaves out (<p>, <li>): the page keep
   }
 });
 
+test('markup that strict HTMLRewriter refuses (a <style> in a <select>, an unclosed <select>): the page arrives whole, with either strategy', async () => {
+  // workerd's HTMLRewriter throws on such markup and the response would end there;
+  // js/ambiguity-guard.js carries those elements around it.
+  const config = {
+    consent: { mode: 'none' },
+    slots: { title: { selector: 'h1' }, nav: { selector: 'nav' }, footer: { selector: 'footer' } },
+    experiences: ['title', 'nav', 'footer'].map((slot) => ({ id: `${slot}-new`, slot, content: { text: `New ${slot}` } })),
+  };
+  // What must come back as the origin sent it, and the slots swapped at the edge.
+  const expected = {
+    'select-style': {
+      kept: ['<form><select name=guests><option>2<style>option{color:red}</style><option>4<noscript><b>no</b></noscript></select></form>'],
+      swapped: ['title', 'nav', 'footer'],
+    },
+    'unclosed-select': {
+      kept: ['<select name=guests><option>2<option>4</form>', '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-X" height="0" width="0"></iframe></noscript>'],
+      swapped: ['title', 'nav', 'footer'],
+    },
+    plaintext: { kept: ['<select><plaintext><footer>end</footer></body></html>'], swapped: ['title', 'nav'] },
+  };
+  for (const strategy of ['htmlrewriter', 'lol-html', undefined]) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      for (const [page, expect] of Object.entries(expected)) {
+        const at = `${strategy ?? 'auto'}, ${page}`;
+        const got = await get(worker, fresh(`/ambiguous/${page}`));
+        assert.equal(got.status, 200, at);
+        for (const kept of expect.kept) assert.ok(got.text.includes(kept), `${at}: ${JSON.stringify(kept)} did not come back whole: ${got.text}`);
+        for (const slot of expect.swapped) assert.ok(got.text.includes(`New ${slot}</`), `${at}: ${slot} not swapped: ${got.text}`);
+        assert.ok(!got.text.includes('ep-carried'), `${at}: a marker of the guard is left: ${got.text}`);
+        assert.ok(got.text.includes('id="ep-handoff"'), `${at}: no hand-off`);
+        // Nothing of the origin's page is lost: with the swapped slots' content taken
+        // out on both sides, and the hand-off and <html> classes, the rest is the page.
+        const unswapped = (html) => html.replace(/(<(h1|nav|footer)\b[^>]*>)[^<]*(?=<\/\2>)/g, '$1')
+          .replace(/ data-ep-applied="[^"]*"/g, '').replace(/<html class="[^"]*">/, '<html>').replace(/<script type="application\/json" id="ep-handoff"[^>]*>[^<]*<\/script>/, '');
+        if (page !== 'plaintext') assert.equal(unswapped(got.text), unswapped(AMBIGUOUS_PAGES[page].toString()), at);
+      }
+    } finally {
+      await worker.dispose();
+    }
+  }
+});
+
 test('a slot that keeps its default: "auto" rewrites with our wasm, which sends the default along, inert', async () => {
-  // HTMLRewriter cannot capture what it replaces; with `keepDefault` "auto" picks
-  // our wasm, and the page's own heading travels in a <template> for the runtime.
+  // HTMLRewriter cannot capture what it replaces; "auto" is our wasm, and with
+  // `keepDefault` the page's own heading travels in a <template> for the runtime.
   const config = {
     consent: { mode: 'none' },
     slots: { title: { selector: 'h1', keepDefault: true } },

@@ -80,6 +80,24 @@ export const OMITTED_END_TAGS_PAGE = Buffer.from('<!doctype html><html><head>'
 export const CP1251_PAGE = cp1251('<!doctype html><html lang="ru"><head><meta charset="windows-1251"><title>Ресторан</title></head>'
   + '<body><nav>Меню</nav><h1>Добро пожаловать</h1><footer>Москва</footer></body></html>');
 
+/**
+ * Pages with markup that lol-html's strict mode (workerd's HTMLRewriter) refuses: a
+ * text-parsing element inside `<select>`, an unclosed `<select>` before Google Tag
+ * Manager's `<noscript><iframe>`, and `<plaintext>` inside `<select>` (the rest of
+ * the page is its text). Each has slots (`h1`, `nav`, `footer`) before and after it.
+ */
+export const AMBIGUOUS_PAGES = {
+  'select-style': Buffer.from('<!doctype html><html><head><title>Booking</title></head><body><h1>Old title</h1>'
+    + '<form><select name=guests><option>2<style>option{color:red}</style><option>4<noscript><b>no</b></noscript></select></form>'
+    + '<nav>Menu</nav><footer>end</footer></body></html>'),
+  'unclosed-select': Buffer.from('<!doctype html><html><head><title>Booking</title></head><body><h1>Old title</h1>'
+    + '<form><select name=guests><option>2<option>4</form><nav>Menu</nav>'
+    + '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-X" height="0" width="0"></iframe></noscript>'
+    + '<footer>end</footer></body></html>'),
+  plaintext: Buffer.from('<!doctype html><html><body><h1>Old title</h1><nav>Menu</nav>'
+    + '<select><plaintext><footer>end</footer></body></html>'),
+};
+
 const etag = (bytes) => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
 
 /**
@@ -162,6 +180,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       res.end();
     };
     return next();
+  }
+  if (pathname.startsWith('/ambiguous/') && AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]) {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]);
   }
   if (pathname === '/omitted-end-tags') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, OMITTED_END_TAGS_PAGE);

@@ -558,7 +558,7 @@ pub struct SlotSettings {
     /// route, `forget()`, consent withdrawn) that no longer changes the slot puts the
     /// page's content back; without it, the edge's content stays. Costs the default's
     /// bytes on each page the edge changes. Cloudflare's `htmlrewriter` strategy
-    /// cannot capture content, so `auto` rewrites with lol-html when a slot sets this.
+    /// cannot capture content and sends no default.
     /// A default is not sent when it holds a `<script>` or another slot, when the edge
     /// changed an attribute in it, when it is text (`<title>`, `<textarea>`) or SVG,
     /// or over 64 KB.

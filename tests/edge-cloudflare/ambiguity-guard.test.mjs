@@ -1,0 +1,167 @@
+// js/ambiguity-guard.js, the guard that keeps workerd's strict HTMLRewriter from
+// stopping mid-page, in Node with stand-in rewriters (worker.test.mjs runs it in
+// workerd with the real one):
+//
+//   node --test tests/edge-cloudflare/ambiguity-guard.test.mjs
+//
+// Whatever the chunking, the page comes out byte for byte, and the rewriter never
+// reads a text-parsing tag where strict mode refuses one.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { rewriteAroundAmbiguity } from '../../js/ambiguity-guard.js';
+import { AMBIGUOUS_PAGES, CORPUS_DIR, CORPUS_PAGES } from '../edge-shared/origin.mjs';
+
+/** Small deterministic PRNG (mulberry32), so that a failing chunking can be replayed. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `bytes` cut at `size` bytes, or at random sizes (1–`size`) from `seed`. */
+function chunked(bytes, size, seed = null) {
+  const next = seed === null ? () => size : ((r) => () => 1 + Math.floor(r() * size))(random(seed));
+  const chunks = [];
+  for (let at = 0; at < bytes.length;) {
+    const end = Math.min(bytes.length, at + next());
+    chunks.push(bytes.slice(at, end));
+    at = end;
+  }
+  return chunks;
+}
+
+function streamOf(chunks) {
+  return new ReadableStream({
+    start(controller) {
+      for (const c of chunks) controller.enqueue(c);
+      controller.close();
+    },
+  });
+}
+
+async function collect(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A rewriter that changes nothing and records its input; it passes each chunk on as
+ * it comes, cut again at `outputSize` (so that markers reach the guard in pieces).
+ */
+function identity(record, outputSize) {
+  return (input) => input.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      record.push(Buffer.from(chunk));
+      for (const piece of chunked(chunk, outputSize)) controller.enqueue(piece);
+    },
+  }));
+}
+
+/**
+ * The page through the guard and a rewriter that changes nothing: `{ out, seen }`.
+ * The rewriter's output comes in pieces of 1–5 bytes unless `outputSize` says otherwise.
+ */
+async function throughGuard(bytes, chunks, outputSize = 1 + (chunks.length % 5)) {
+  const record = [];
+  const out = await collect(rewriteAroundAmbiguity(streamOf(chunks), identity(record, outputSize)));
+  return { out, seen: Buffer.concat(record).toString('latin1') };
+}
+
+const CHUNKINGS = [[1], [2], [3], [7], [13], [64], [4096], [1 << 30], [17, 1], [300, 2], [9, 3]];
+
+/** Tricky pages beyond the origin's: where a `<select` is not a select, case, templates. */
+const PAGES = {
+  ...Object.fromEntries(Object.entries(AMBIGUOUS_PAGES).map(([name, bytes]) => [name, bytes])),
+  'select-in-script': Buffer.from('<body><script>let s = "<select><style>";</script><style>p{}</style><h1>x</h1></body>'),
+  'select-in-comment': Buffer.from('<body><!-- <select> --><style>p{}</style><noscript>n</noscript><h1>x</h1></body>'),
+  'upper-case': Buffer.from('<BODY><SELECT NAME=a><OPTION>1<STYLE>p{}</STYLE></SELECT><TITLE>t</TITLE><h1>x</h1></BODY>'),
+  'template-in-select': Buffer.from('<body><select><template><script>1</script><textarea>t</textarea></template></select><script>2</script></body>'),
+  frameset: Buffer.from('<html><frameset><frame src=a></frameset><noframes><p>x</p></noframes><script>1</script></html>'),
+  'unterminated-style': Buffer.from('<body><select><style>p{} and no end tag'),
+  'non-ascii': Buffer.from('<body><select><option>Привет €<iframe src=x>ü</iframe></select><h1>Ж</h1></body>'),
+  'tag-name-prefix': Buffer.from('<body><select><styles>not style</styles><titles>x</titles><option>1</select></body>'),
+};
+
+/** For the corpus (682 KB), fewer: a byte at a time through Web Streams takes minutes. */
+const CORPUS_CHUNKINGS = [[1 << 30], [4096], [1000, 4], [64, 5]];
+
+test('every page comes out byte for byte, at every chunking', async () => {
+  const pages = [
+    ...Object.entries(PAGES).map(([name, bytes]) => [name, bytes, CHUNKINGS, undefined]),
+    ...CORPUS_PAGES.map((f) => [f, readFileSync(path.join(CORPUS_DIR, f)), CORPUS_CHUNKINGS, 4096]),
+  ];
+  for (const [name, bytes, chunkings, outputSize] of pages) {
+    for (const [size, seed = null] of chunkings) {
+      const { out } = await throughGuard(bytes, chunked(bytes, size, seed), outputSize);
+      assert.ok(out.equals(bytes), `${name}, chunks of ${size}${seed === null ? '' : ` (seed ${seed})`}: output differs from the page`);
+    }
+  }
+});
+
+test('the rewriter reads no text-parsing tag where strict mode refuses one, and everything else', async () => {
+  // What each page's rewriter must not read, and what it must.
+  const expected = {
+    'select-style': { hidden: ['<style', '<noscript', 'color:red'], seen: ['<h1>Old title</h1>', '<select name=guests>', '<option>4', '</select>', '<nav>Menu</nav>', '<footer>end</footer>'] },
+    'unclosed-select': { hidden: ['<noscript', '<iframe'], seen: ['<h1>Old title</h1>', '<nav>Menu</nav>', '<footer>end</footer>', '<title>Booking</title>'] },
+    plaintext: { hidden: ['<plaintext', '<footer>'], seen: ['<h1>Old title</h1>', '<nav>Menu</nav>', '<select>'] },
+    'select-in-script': { hidden: [], seen: ['<style>p{}</style>', '<h1>x</h1>'] },
+    'select-in-comment': { hidden: [], seen: ['<style>p{}</style>', '<noscript>n</noscript>'] },
+    'upper-case': { hidden: ['<STYLE'], seen: ['<TITLE>t</TITLE>', '<h1>x</h1>', '</SELECT>'] },
+    'template-in-select': { hidden: ['<script>1', '<textarea'], seen: ['<template>', '</select><script>2</script>'] },
+    frameset: { hidden: ['<noframes', '<script'], seen: ['<frameset>', '<frame src=a>'] },
+    'unterminated-style': { hidden: ['<style'], seen: ['<select>'] },
+    'non-ascii': { hidden: ['<iframe'], seen: ['<h1>'] },
+    'tag-name-prefix': { hidden: [], seen: ['<styles>not style</styles>', '<titles>x</titles>'] },
+  };
+  for (const [name, { hidden, seen }] of Object.entries(expected)) {
+    const bytes = PAGES[name];
+    for (const [size, seed = null] of CHUNKINGS) {
+      const { seen: input } = await throughGuard(bytes, chunked(bytes, size, seed));
+      const at = `${name}, chunks of ${size}${seed === null ? '' : ` (seed ${seed})`}`;
+      for (const s of hidden) assert.ok(!input.includes(s), `${at}: the rewriter read ${JSON.stringify(s)}: ${input}`);
+      for (const s of seen) assert.ok(input.includes(Buffer.from(s).toString('latin1')), `${at}: the rewriter did not read ${JSON.stringify(s)}: ${input}`);
+    }
+  }
+});
+
+test('an element carried inside content the rewriter removes goes with it; one that never ends still comes out', async () => {
+  // A stand-in for a slot swap: the rewriter drops everything between <h1> and </h1>.
+  const emptiesH1 = (input) => {
+    let inside = false;
+    return input.pipeThrough(new TransformStream({
+      transform(chunk, controller) {
+        let text = Buffer.from(chunk).toString('latin1');
+        let kept = '';
+        while (text) {
+          const at = text.search(inside ? /<\/h1>/ : /<h1>/);
+          if (at < 0) {
+            if (!inside) kept += text;
+            break;
+          }
+          kept += inside ? '' : text.slice(0, at + 4);
+          text = text.slice(at + (inside ? 0 : 4));
+          if (inside) kept += '</h1>';
+          if (inside) text = text.slice(5);
+          inside = !inside;
+        }
+        controller.enqueue(Buffer.from(kept, 'latin1'));
+      },
+    }));
+  };
+  const swallowed = Buffer.from('<body><select><h1>old<style>a{}</style>title</h1><nav>n</nav></select></body>');
+  const out = await collect(rewriteAroundAmbiguity(streamOf([swallowed]), emptiesH1));
+  assert.equal(out.toString(), '<body><select><h1></h1><nav>n</nav></select></body>');
+
+  const neverEnds = Buffer.from('<body><h1>old<select><plaintext>rest of the page</h1></body>');
+  const kept = await collect(rewriteAroundAmbiguity(streamOf([neverEnds]), emptiesH1));
+  assert.equal(kept.toString(), '<body><h1><plaintext>rest of the page</h1></body>');
+});
