@@ -20,10 +20,13 @@
 // - passthrough:        the body read as it is (no rewriting);
 // - native3:            Cloudflare's HTMLRewriter doing the three swaps of the config
 //                       (setInnerContent + setAttribute on h1, footer, nav), no decision;
+// - js-stream:          the body through an identity TransformStream, no rewriting:
+//                       the floor of any rewriting driven from JavaScript;
 // - ours-lolhtml:       createPersonalizer({strategy: "lol-html"}).personalize: the full
 //                       path (profile cookie decode, classify, decide, our wasm streams
 //                       the body through lol-html, three slots, set-cookie);
-// - ours-htmlrewriter:  the same decision, applied by Cloudflare's HTMLRewriter.
+// - ours-htmlrewriter:  the same decision, applied by Cloudflare's HTMLRewriter (with
+//                       js/ambiguity-guard.js, a JavaScript stream on each side).
 // Every request carries the visitor's `name` cookie and a valid profile cookie that a
 // first response of the same worker set. Each request runs its variant `--repeat`
 // times (default 16) inside the worker and is timed from Node around dispatchFetch
@@ -47,7 +50,7 @@ const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
 const MODULE = path.join(PKG, 'cloudflare.js');
 const BUILD_COMMAND = 'python3 scripts/build web cloudflare npm';
 const SITE = 'https://shop.example';
-export const VARIANTS = ['passthrough', 'native3', 'ours-lolhtml', 'ours-htmlrewriter'];
+export const VARIANTS = ['passthrough', 'native3', 'js-stream', 'ours-lolhtml', 'ours-htmlrewriter'];
 const OURS = ['ours-lolhtml', 'ours-htmlrewriter'];
 
 /** The bench worker's source; `edge-persona/cloudflare` and the wasm are resolved at bundling. */
@@ -80,6 +83,9 @@ function native3(response) {
 const VARIANTS = {
   passthrough: (request, response) => response,
   native3: (request, response) => native3(response),
+  // The floor of any rewriting driven from JavaScript: the body through a stream
+  // that changes nothing.
+  'js-stream': (request, response) => new Response(response.body.pipeThrough(new TransformStream()), response),
   'ours-lolhtml': (request, response) => ours('lol-html').personalize(request, response),
   'ours-htmlrewriter': (request, response) => ours('htmlrewriter').personalize(request, response),
 };
@@ -188,6 +194,7 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
     }
     cookies.passthrough = cookies['ours-lolhtml'];
     cookies.native3 = cookies['ours-lolhtml'];
+    cookies['js-stream'] = cookies['ours-lolhtml'];
 
     // What each variant does to each page, checked once before timing.
     const checks = [];
@@ -197,7 +204,7 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
         const probe = await request(variant, page.name, cookies[variant], true);
         page.out[variant] = { bytes: probe.bytes, applied: appliedKeys(probe.text) };
         if (probe.errors.length) checks.push(`${variant}/${page.name}: ${probe.errors.join('; ')}`);
-        if (variant === 'passthrough' && probe.bytes !== page.bytes.length) checks.push(`passthrough/${page.name}: ${probe.bytes} bytes, not ${page.bytes.length}`);
+        if ((variant === 'passthrough' || variant === 'js-stream') && probe.bytes !== page.bytes.length) checks.push(`passthrough/${page.name}: ${probe.bytes} bytes, not ${page.bytes.length}`);
         if (OURS.includes(variant)) {
           const status = handoffCookieStatus(probe.text)?.status;
           if (status !== 'valid') checks.push(`${variant}/${page.name}: profile cookie ${status ?? 'not reported'} (expected valid)`);
@@ -253,20 +260,20 @@ const signed = (x) => `${x < 0 ? '−' : '+'}${num(Math.abs(x))}`;
 
 export function markdown(r) {
   const rows = [
-    '| page | KB | passthrough | native3 | net | ours-lolhtml | net | ours-htmlrewriter | net | ours-lolhtml net / native3 net |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| page | KB | passthrough | native3 | net | js-stream | net | ours-lolhtml | net | ours-htmlrewriter | net | ours-lolhtml net / native3 net |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const p of r.pages) {
     const m = p.medians;
-    rows.push(`| ${p.name} | ${kb(p.size)} | ${us(m.passthrough)} | ${us(m.native3)} | ${signed(p.net.native3)} | ${us(m['ours-lolhtml'])} | ${signed(p.net['ours-lolhtml'])} | ${us(m['ours-htmlrewriter'])} | ${signed(p.net['ours-htmlrewriter'])} | ${netRatio(p.net['ours-lolhtml'], p.net.native3)} |`);
+    rows.push(`| ${p.name} | ${kb(p.size)} | ${us(m.passthrough)} | ${us(m.native3)} | ${signed(p.net.native3)} | ${us(m['js-stream'])} | ${signed(p.net['js-stream'])} | ${us(m['ours-lolhtml'])} | ${signed(p.net['ours-lolhtml'])} | ${us(m['ours-htmlrewriter'])} | ${signed(p.net['ours-htmlrewriter'])} | ${netRatio(p.net['ours-lolhtml'], p.net.native3)} |`);
   }
   const t = r.totals;
   const size = r.pages.reduce((s, p) => s + p.size, 0);
-  rows.push(`| **total (${r.pages.length} pages)** | **${kb(size)}** | **${us(t.medians.passthrough)}** | **${us(t.medians.native3)}** | **${signed(t.net.native3)}** | **${us(t.medians['ours-lolhtml'])}** | **${signed(t.net['ours-lolhtml'])}** | **${us(t.medians['ours-htmlrewriter'])}** | **${signed(t.net['ours-htmlrewriter'])}** | **${netRatio(t.net['ours-lolhtml'], t.net.native3)}** |`);
+  rows.push(`| **total (${r.pages.length} pages)** | **${kb(size)}** | **${us(t.medians.passthrough)}** | **${us(t.medians.native3)}** | **${signed(t.net.native3)}** | **${us(t.medians['js-stream'])}** | **${signed(t.net['js-stream'])}** | **${us(t.medians['ours-lolhtml'])}** | **${signed(t.net['ours-lolhtml'])}** | **${us(t.medians['ours-htmlrewriter'])}** | **${signed(t.net['ours-htmlrewriter'])}** | **${netRatio(t.net['ours-lolhtml'], t.net.native3)}** |`);
   const verdict = (met, name, pagesSlower) => `${name} ${signed(t.net[name])} µs against native3 ${signed(t.net.native3)} µs over the corpus: **${met ? 'met' : 'NOT met'}**${pagesSlower.length ? ` (slower than native3 on ${pagesSlower.length} of ${r.pages.length} pages)` : ''}`;
   const notes = [
     '',
-    `${r.machine}, Miniflare ${r.miniflare} (workerd ${r.workerd}); ${r.iterations} requests per page per variant after ${r.warmup} warm-up rounds, variants in turn, each request running its variant ${r.repeat} times in the worker. µs per run (request time / ${r.repeat}), medians; *net*: the variant's median minus the passthrough median of the same page (what the rewriting adds to reading the body). Each request is timed from Node around Miniflare's \`dispatchFetch\` (loopback HTTP to workerd; the worker builds the origin response from the page in memory, runs the variant, reads the whole body, ${r.repeat} times, and answers \`{"bytes"}\`), so *passthrough* is building and reading the response plus 1/${r.repeat} of that fixed cost; a net time below zero is noise, and the ratio is shown only when both net times are above zero. *native3*: Cloudflare's HTMLRewriter setting the inner content of h1 (markup), footer and nav (text) and a \`data-ep-applied\` attribute, no decision; *ours-lolhtml*: \`createPersonalizer({strategy: "lol-html"})\`, the full path (profile cookie decode, classify, decide, our wasm rewrites the three slots through lol-html, hand-off, set-cookie) for a returning visitor with a \`name\` cookie; *ours-htmlrewriter*: the same decision applied by HTMLRewriter. Config: \`benches/edge/config.mjs\`.`,
+    `${r.machine}, Miniflare ${r.miniflare} (workerd ${r.workerd}); ${r.iterations} requests per page per variant after ${r.warmup} warm-up rounds, variants in turn, each request running its variant ${r.repeat} times in the worker. µs per run (request time / ${r.repeat}), medians; *net*: the variant's median minus the passthrough median of the same page (what the rewriting adds to reading the body). Each request is timed from Node around Miniflare's \`dispatchFetch\` (loopback HTTP to workerd; the worker builds the origin response from the page in memory, runs the variant, reads the whole body, ${r.repeat} times, and answers \`{"bytes"}\`), so *passthrough* is building and reading the response plus 1/${r.repeat} of that fixed cost; a net time below zero is noise, and the ratio is shown only when both net times are above zero. *native3*: Cloudflare's HTMLRewriter setting the inner content of h1 (markup), footer and nav (text) and a \`data-ep-applied\` attribute, no decision; *js-stream*: the body through an identity \`TransformStream\`, no rewriting (what any rewriting driven from JavaScript pays before it does anything: ours-lolhtml runs through one such stream, ours-htmlrewriter through two, around HTMLRewriter, for the guard against markup its strict parser refuses); *ours-lolhtml*: \`createPersonalizer({strategy: "lol-html"})\`, the full path (profile cookie decode, classify, decide, our wasm rewrites the three slots through lol-html, hand-off, set-cookie) for a returning visitor with a \`name\` cookie; *ours-htmlrewriter*: the same decision applied by HTMLRewriter. Config: \`benches/edge/config.mjs\`.`,
     '',
     `**Target: our full path no slower than native HTMLRewriter alone.** ${verdict(r.target.met, 'ours-lolhtml', r.target.slowerPages)}; ${verdict(r.target.htmlrewriterMet, 'ours-htmlrewriter', r.target.slowerPagesHtmlrewriter)}.`,
   ];
