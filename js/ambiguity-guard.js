@@ -16,41 +16,86 @@
 // arrive, and the rewriter gets nothing more until its end tag has passed. The price
 // is a JavaScript stream on each side of the rewriter (BENCHMARKS.md, "Edge").
 //
-// It skips comments and the content of text-parsing elements, as the tokenizer does.
-// What it cannot know, since it reads bytes and not a tree:
-// - a `<select` inside an attribute value also counts, so some elements may be
-//   carried around the rewriter without need (their bytes are the same either way);
-// - a carried element inside a slot that the rewriter empties goes with the slot's
-//   old content, as it would have; only one that never ends (`<plaintext>`, or a
-//   `<style>` with no end tag) and is emptied that way still comes out, at the end
-//   of the page, so that no byte of the origin's is lost.
+// It reads the page as the HTML tokenizer does where that matters (tags and their
+// quoted attribute values, comments, bogus comments, the content of text-parsing
+// elements) and follows lol-html's own ambiguity state machine
+// (`tree_builder_simulator/ambiguity_guard.rs`): in select, in a template in a
+// select, in or after a frameset. What it does not model, which lol-html does:
+// - script data's escaped states (`<script><!--<script>…`), where a `</script>` does
+//   not end the script;
+// - SVG and MathML, where a `<style>` holds markup, not text.
+// A page with a `<select>` or `<frameset>` and one of those may still stop
+// HTMLRewriter; the default strategy (our wasm, non-strict) has no such limit.
+// A carried element inside a slot that the rewriter empties goes with the slot's old
+// content, as it would have; only one that never ends (`<plaintext>`, or a `<style>`
+// with no end tag) and is emptied that way still comes out, at the end of the page,
+// so that no byte of the origin's is lost. Markup appended at the end of the page
+// (the hand-off) then lands in that element's text, as it would with any rewriter.
 
+/** Elements whose content the tokenizer reads as text, up to their end tag. */
+const TEXT_PARSING = new Set(["textarea", "title", "plaintext", "script", "style", "iframe", "xmp", "noembed", "noframes", "noscript"]);
+/** Start tags that end "in select" without an error (lol-html's list). */
+const LEAVE_SELECT = new Set(["select", "textarea", "input", "keygen"]);
 /**
- * Elements whose content is text to the HTML parser, which strict mode refuses inside
- * `<select>` (a `<textarea>` closes the select there and a `<script>` is allowed)…
+ * Where the tokenizer may see something that matters, in text: a comment, a bogus
+ * comment (`<!x`, `<?x`, `</ x`), or a start or end tag and its name.
  */
-const REFUSED_IN_SELECT = new Set(["style", "title", "noscript", "iframe", "xmp", "noembed", "noframes", "plaintext"]);
-/** …and, with these two, inside a `<template>` in a `<select>` and after `<frameset>`. */
-const TEXT_PARSING = [...REFUSED_IN_SELECT, "textarea", "script"];
-/** What may follow a tag name: the HTML tokenizer's end of the name. */
-const NAME_END = "(?=[\\t\\n\\f\\r />])";
-/**
- * What the guard reads: comments, and the start and end tags of `<select>`,
- * `<frameset>`, `<template>` and the text-parsing elements.
- */
-const TAG = new RegExp(`<(?:(!--)|(/?)(select|frameset|template|${TEXT_PARSING.join("|")})${NAME_END})`, "gi");
-const COMMENT_END = /-->/g;
+const MARKUP = /<(?:(!--)|[!?]|(\/?)([A-Za-z][^\t\n\f\r />]*)|\/)/g;
+const SPACE = /[\t\n\f\r ]/;
 /** Never matches: `<plaintext>` has no end tag, the rest of the page is its text. */
 const NO_END = /(?!)/g;
+const COMMENT_END = /--!?>/g;
 const endTags = new Map();
 
-/** The pattern of `name`'s end tag (sticky to no position: used with `lastIndex`). */
+/** The pattern of `name`'s end tag (used with `lastIndex`). */
 function endTag(name) {
   if (name === "plaintext") return NO_END;
   let pattern = endTags.get(name);
-  if (!pattern) endTags.set(name, (pattern = new RegExp(`</${name}${NAME_END}`, "gi")));
+  if (!pattern) endTags.set(name, (pattern = new RegExp(`</${name}(?=[\\t\\n\\f\\r />])`, "gi")));
   return pattern;
 }
+
+/**
+ * lol-html's ambiguity state machine: "default", "select", "template" (in a
+ * template in a select, `depth` deep) or "frameset" (in or after one).
+ */
+class AmbiguityState {
+  constructor() {
+    this.state = "default";
+    this.depth = 0;
+  }
+
+  /** Tracks a start tag; true when strict mode would refuse it here. */
+  refusesStart(name) {
+    switch (this.state) {
+      case "default":
+        if (name === "select") this.state = "select";
+        else if (name === "frameset") this.state = "frameset";
+        return false;
+      case "select":
+        if (LEAVE_SELECT.has(name)) this.state = "default";
+        else if (name === "template") [this.state, this.depth] = ["template", 1];
+        else return name !== "script" && TEXT_PARSING.has(name);
+        return false;
+      case "template":
+        if (name === "template") this.depth += 1;
+        else return TEXT_PARSING.has(name);
+        return false;
+      default: // "frameset"
+        return name !== "noframes" && TEXT_PARSING.has(name);
+    }
+  }
+
+  /** Tracks an end tag. */
+  end(name) {
+    if (this.state === "select" && name === "select") this.state = "default";
+    else if (this.state === "template" && name === "template") {
+      this.depth -= 1;
+      if (this.depth === 0) this.state = "select";
+    }
+  }
+}
+
 /** Long enough for every tag the guard looks for, with the character after its name. */
 const LONGEST_TAG = 12;
 /** Byte-for-character text: offsets in the string are offsets in the bytes. */
@@ -85,12 +130,14 @@ export function rewriteAroundAmbiguity(body, rewrite) {
 
   // The way in: what the rewriter reads.
   let carry = new Uint8Array(0); // the end of the last chunk, if it may start a tag
-  let inSelect = false;
-  let templateInSelect = false;
-  let afterFrameset = false;
-  // The comment or text-parsing element being read, with the pattern of its end;
-  // `element` is set when it is carried around the rewriter.
-  let open = null;
+  const ambiguity = new AmbiguityState();
+  // Where the tokenizer is: "data" (text and markup), "tag" (inside a tag, until its
+  // `>`), "comment", "bogus" (a bogus comment, until `>`) or "text" (the content of a
+  // text-parsing element, until `end`).
+  let mode = "data";
+  let tag = null; // in "tag": { quote, afterEquals, textEnd } (textEnd: what follows it)
+  let end = null; // in "comment" and "text": the pattern of its end
+  let carrying = null; // the carried element the bytes now go to, or null
 
   const append = (element, bytes) => {
     if (!bytes.length) return;
@@ -108,6 +155,26 @@ export function rewriteAroundAmbiguity(body, rewrite) {
     }
   };
 
+  /**
+   * In "tag" from `at`: the index after the tag's `>`, or -1 if it goes on past
+   * `limit` (`tag` then says where in it the next chunk starts).
+   */
+  const tagEnd = (text, at, limit) => {
+    for (let i = at; i < limit; i += 1) {
+      const c = text[i];
+      if (tag.quote) {
+        if (c === tag.quote) [tag.quote, tag.afterEquals] = [null, false];
+      } else if (c === ">") {
+        return i + 1;
+      } else if ((c === '"' || c === "'") && tag.afterEquals) {
+        tag.quote = c;
+      } else {
+        tag.afterEquals = c === "=" || (tag.afterEquals && SPACE.test(c));
+      }
+    }
+    return -1;
+  };
+
   /** Reads `bytes` (the carry and a new chunk); `last` at the end of the body. */
   const read = (bytes, last, controller) => {
     const text = bytesAsText.decode(bytes);
@@ -118,58 +185,84 @@ export function rewriteAroundAmbiguity(body, rewrite) {
     const passUpTo = (to) => {
       if (to <= from) return;
       const part = from === 0 && to === bytes.length ? bytes : bytes.slice(from, to);
-      if (open?.element) append(open.element, part);
+      if (carrying) append(carrying, part);
       else controller.enqueue(part);
       from = to;
     };
     let at = 0;
     while (at < limit) {
-      if (open) {
-        // Inside a comment or a text-parsing element: only its end counts.
-        open.end.lastIndex = at;
-        const end = open.end.exec(text);
-        if (!end || end.index >= limit) {
+      if (mode === "tag") {
+        const after = tagEnd(text, at, limit);
+        if (after < 0) {
+          at = limit;
+          break;
+        }
+        at = after;
+        [mode, end] = tag.textEnd ? ["text", tag.textEnd] : ["data", null];
+        tag = null;
+        continue;
+      }
+      if (mode === "bogus") {
+        const after = text.indexOf(">", at);
+        if (after < 0 || after >= limit) {
+          at = limit;
+          break;
+        }
+        at = after + 1;
+        mode = "data";
+        continue;
+      }
+      if (mode === "comment" || mode === "text") {
+        end.lastIndex = at;
+        const found = end.exec(text);
+        if (!found || found.index >= limit) {
           // Its end may begin in the last few bytes (`--` of `-->`).
           if (!last) stop = Math.max(at, limit - LONGEST_TAG);
           break;
         }
-        at = end.index + end[0].length;
-        if (open.element) {
+        at = found.index + found[0].length;
+        if (mode === "text" && carrying) {
           passUpTo(at);
-          finish(open.element);
+          finish(carrying);
+          carrying = null;
         }
-        open = null;
+        [mode, end] = ["data", null];
         continue;
       }
-      TAG.lastIndex = at;
-      const tag = TAG.exec(text);
-      if (!tag || tag.index >= limit) break;
-      const [, comment, closing, rawName] = tag;
-      const name = rawName?.toLowerCase();
+      MARKUP.lastIndex = at;
+      const found = MARKUP.exec(text);
+      if (!found || found.index >= limit) break;
+      const [whole, comment, closing, rawName] = found;
+      at = found.index + whole.length;
       if (comment) {
-        open = { element: null, end: COMMENT_END };
-      } else if (name === "select") {
-        inSelect = !closing;
-        templateInSelect = false;
-      } else if (name === "frameset") {
-        afterFrameset ||= !closing;
-      } else if (name === "template") {
-        templateInSelect ||= inSelect && !closing;
-      } else if (!closing) {
-        const end = endTag(name);
-        if (afterFrameset || templateInSelect || (inSelect && REFUSED_IN_SELECT.has(name))) {
-          // Where strict mode would throw: carried around the rewriter, a marker in its place.
-          passUpTo(tag.index);
-          const element = { marker: carried.length, parts: [], done: false, drained: false, toEnd: false };
-          carried.push(element);
-          controller.enqueue(encoder.encode(`${markerStart}${element.marker}-->`));
-          open = { element, end };
-        } else {
-          // Its content is text: a `<select` in a script is not a select.
-          open = { element: null, end };
-        }
+        // `<!-->` and `<!--->` end at once; otherwise at `-->` or `--!>`.
+        const abrupt = /^-?>/.exec(text.slice(at, at + 2));
+        if (abrupt) at += abrupt[0].length;
+        else [mode, end] = ["comment", COMMENT_END];
+        continue;
       }
-      at = tag.index + tag[0].length;
+      if (!rawName) {
+        mode = "bogus";
+        continue;
+      }
+      const name = rawName.toLowerCase();
+      let textEnd = null;
+      if (closing) {
+        ambiguity.end(name);
+      } else if (ambiguity.refusesStart(name)) {
+        // Where strict mode would throw: carried around the rewriter, a marker in its place.
+        passUpTo(found.index);
+        const element = { marker: carried.length, parts: [], done: false, drained: false, toEnd: false };
+        carried.push(element);
+        controller.enqueue(encoder.encode(`${markerStart}${element.marker}-->`));
+        carrying = element;
+        textEnd = endTag(name);
+      } else if (TEXT_PARSING.has(name)) {
+        // Its content is text: a `<select` in a script is not a select.
+        textEnd = endTag(name);
+      }
+      mode = "tag";
+      tag = { quote: null, afterEquals: false, textEnd };
     }
     passUpTo(stop);
     carry = bytes.slice(stop);
@@ -182,10 +275,11 @@ export function rewriteAroundAmbiguity(body, rewrite) {
     },
     flush(controller) {
       if (carry.length) read(carry, true, controller);
-      if (open) {
-        open.element.toEnd = true;
-        finish(open.element);
-        open = null;
+      // A carried element the page never ended: its bytes run to the end.
+      if (carrying) {
+        carrying.toEnd = true;
+        finish(carrying);
+        carrying = null;
       }
     },
   });
@@ -225,7 +319,9 @@ export function rewriteAroundAmbiguity(body, rewrite) {
       at = found.index + found[0].length;
       const element = carried[Number(found[1])];
       if (!element || element.drained) continue;
-      // Elements before it whose markers never came out went with a slot's old content.
+      // Elements before it whose markers never came out went with a slot's old
+      // content (each had ended before the next began): their bytes are not needed.
+      for (let i = scanFrom; i < element.marker; i += 1) carried[i].parts = [];
       scanFrom = Math.max(scanFrom, element.marker + 1);
       element.drained = true;
       for (const part of element.parts) output.enqueue(part);
