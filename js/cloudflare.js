@@ -375,6 +375,20 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
+/**
+ * The page's own value of an attribute about to change, kept beside it for the
+ * browser runtime, as our wasm keeps it (`ORIGINAL_ATTRIBUTES` in src/core/plan.rs):
+ * the names in `data-ep-was`, each value in `data-ep-was-<name>`. Values come as the
+ * page wrote them (entities undecoded) and go back the same way.
+ */
+function keepOriginalAttribute(el, name) {
+  const names = el.getAttribute("data-ep-was") ?? "";
+  if (names.split(/\s+/).includes(name)) return;
+  const original = el.getAttribute(name);
+  if (original !== null) el.setAttribute(`data-ep-was-${name}`, original);
+  el.setAttribute("data-ep-was", names ? `${names} ${name}` : name);
+}
+
 function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
@@ -425,6 +439,7 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
     rewriter.on(change.selector, {
       element(el) {
         if (templateDepth > 0) return;
+        keepOriginalAttribute(el, change.attribute);
         el.setAttribute(change.attribute, change.value.replace(/&/g, "&amp;"));
         changes += 1;
       },

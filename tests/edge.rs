@@ -1408,3 +1408,73 @@ fn a_default_that_would_not_read_back_the_same_or_is_not_the_pages_own_is_not_se
         );
     }
 }
+
+/// An attribute the edge changes keeps the page's own value beside it, for the
+/// browser runtime to put back on a later decision (an SPA route) that no longer
+/// changes it; an element that had no such attribute is marked as such. The value is
+/// the one the browser reads from the page (entities and quotes as written there).
+#[test]
+fn an_attribute_the_edge_changes_keeps_the_pages_own_value_beside_it() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "slots": { "hero": { "selector": "h1" }, "note": { "selector": "p.note" } },
+        "experiences": [
+            { "id": "hero", "slot": "hero", "content": { "text": "New" },
+              "setAttributes": [
+                  { "selector": "#cta", "attribute": "href", "value": "/premium" },
+                  { "selector": "#cta", "attribute": "title", "value": "Premium" },
+                  { "selector": "a.more", "attribute": "title", "value": "More" }
+              ] },
+            { "id": "second", "slot": "note", "content": { "text": "Other" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "/second" } ] }
+        ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><body><h1>Old</h1>\
+        <a id=cta href='/book?a=1&amp;b=\"2\"&lt;' title=\"\">Book</a><a class=more href=/more>More</a><p class=note>n</p></body></html>";
+    let outputs: Vec<Vec<u8>> = [vec![1], vec![7, 3], vec![4096]]
+        .iter()
+        .map(|sizes| rewrite(&engine, &request(None, ""), page.as_bytes(), sizes))
+        .collect();
+    assert!(
+        outputs.windows(2).all(|w| w[0] == w[1]),
+        "the same at every chunking"
+    );
+    let out = String::from_utf8(outputs[0].clone()).expect("UTF-8");
+    let document = Html::parse_document(&out);
+    let element = |s: &str| {
+        document
+            .select(&Selector::parse(s).expect("valid"))
+            .next()
+            .expect("on the page")
+            .value()
+            .clone()
+    };
+    let cta = element("#cta");
+    assert_eq!(cta.attr("href"), Some("/second"), "the later change: {out}");
+    assert_eq!(cta.attr("title"), Some("Premium"));
+    assert_eq!(
+        cta.attr("data-ep-was"),
+        Some("href title"),
+        "each name once: {out}"
+    );
+    assert_eq!(
+        cta.attr("data-ep-was-href"),
+        Some("/book?a=1&b=\"2\"<"),
+        "the page's, not the first change's: {out}"
+    );
+    assert_eq!(
+        cta.attr("data-ep-was-title"),
+        Some(""),
+        "an empty value is a value"
+    );
+    let more = element("a.more");
+    assert_eq!(more.attr("title"), Some("More"));
+    assert_eq!(more.attr("data-ep-was"), Some("title"));
+    assert_eq!(
+        more.attr("data-ep-was-title"),
+        None,
+        "it had no title: {out}"
+    );
+    assert_eq!(more.attr("href"), Some("/more"), "untouched");
+}

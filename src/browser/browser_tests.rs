@@ -515,6 +515,70 @@ fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
 }
 
 #[wasm_bindgen_test]
+fn attribute_values_the_edge_kept_are_put_back_by_a_later_decision() {
+    // As the edge leaves a page: the CTA's href changed for /sale, the page's own
+    // value kept beside it. Markers the config could not have produced (`onclick`; an
+    // element no change selects) must set nothing.
+    let page = Fixture::new(
+        r#"<a id="ep-test-cta" href="https://demo.example.ru/sale?from=promo" data-ep-was="href" data-ep-was-href="/catalog">Catalog</a>
+        <a id="ep-test-other" href="/x" data-ep-was="onclick href" data-ep-was-onclick="alert(1)" data-ep-was-href="javascript:alert(2)">Other</a>"#,
+    );
+    let cta = page.one("#ep-test-cta");
+    let other = page.one("#ep-test-other");
+    let mut runtime = new_runtime(SPA_CONFIG);
+    show_sale_to_anna(&mut runtime);
+    assert_eq!(
+        cta.get_attribute("href").as_deref(),
+        Some("https://demo.example.ru/sale?from=promo"),
+        "the same decision keeps the edge's value"
+    );
+    for element in [&cta, &other] {
+        for marker in ["data-ep-was", "data-ep-was-href", "data-ep-was-onclick"] {
+            assert!(
+                element.get_attribute(marker).is_none(),
+                "{marker} left the page"
+            );
+        }
+    }
+    assert!(other.get_attribute("onclick").is_none());
+
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/menu",
+        "name=Anna",
+        None,
+    );
+    let report = apply(&mut runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(
+        cta.get_attribute("href").as_deref(),
+        Some("/catalog"),
+        "the page's own again"
+    );
+    assert_eq!(
+        other.get_attribute("href").as_deref(),
+        Some("/x"),
+        "never changed"
+    );
+    assert!(other.get_attribute("onclick").is_none());
+    drop(page);
+
+    // An element that had no such attribute loses it again.
+    let page = Fixture::new(
+        r#"<a id="ep-test-cta" href="https://demo.example.ru/sale?from=promo" data-ep-was="href">Catalog</a>"#,
+    );
+    let mut runtime = new_runtime(SPA_CONFIG);
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/menu",
+        "name=Anna",
+        None,
+    );
+    apply(&mut runtime);
+    assert!(page.one("#ep-test-cta").get_attribute("href").is_none());
+}
+
+#[wasm_bindgen_test]
 fn a_slot_that_keeps_its_default_is_not_reported_as_seen() {
     // The variant names a template this page does not have: the slot keeps its
     // default, so the exposure event (sent for `present` slots) must not claim it.

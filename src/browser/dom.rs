@@ -10,12 +10,15 @@
 //!   attribute records what a slot shows), and nothing here watches the DOM, so a
 //!   framework that re-renders a slot is never fought over in a loop;
 //! - what the page had before is kept (a slot's or greeting's children, an
-//!   attribute's value), so a later decision that no longer has a change (an SPA
-//!   route, `forget()`, consent withdrawn) puts it back; records of elements that
-//!   left the document are dropped.
+//!   attribute's value, and what the edge sent along for what it changed), so a
+//!   later decision that no longer has a change (an SPA route, `forget()`, consent
+//!   withdrawn) puts it back; records of elements that left the document are dropped.
 
 use crate::core::config::Content;
-use crate::core::plan::{AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE};
+use crate::core::config::LoadedConfig;
+use crate::core::plan::{
+    AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES,
+};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, DocumentFragment, Element, HtmlElement, HtmlTemplateElement};
@@ -46,14 +49,33 @@ pub struct DomState {
     /// the element had no such attribute).
     attributes: Vec<(Element, String, Option<String>)>,
     classes: Vec<String>,
+    /// Every attribute change the config declares (selector, attribute): the only
+    /// ones whose original value, kept on the page by the edge, is taken over.
+    changeable: Vec<(String, String)>,
 }
 
 impl DomState {
+    /// The DOM side for `config`'s runtime.
+    pub fn new(config: &LoadedConfig) -> DomState {
+        let changeable = config
+            .site
+            .experiences
+            .iter()
+            .flat_map(|e| &e.set_attributes)
+            .map(|c| (c.selector.clone(), c.attribute.clone()))
+            .collect();
+        DomState {
+            changeable,
+            ..DomState::default()
+        }
+    }
+
     /// Applies `plan` to `document`. Never throws: every problem is reported and the
     /// element concerned keeps what it had.
     pub fn apply(&mut self, document: &Document, plan: &PagePlan) -> ApplyReport {
         let mut report = ApplyReport::default();
         self.take_edge_defaults(document);
+        self.take_edge_attributes(document);
         self.forget_detached();
         for slot in &plan.slots {
             let on_page =
@@ -293,6 +315,37 @@ impl DomState {
             if self.saved_default(element).is_none() {
                 if let Ok(copy) = clone_fragment(&template.content()) {
                     self.defaults.push((element.clone(), copy));
+                }
+            }
+        }
+    }
+
+    /// Takes over the page's own attribute values that the edge kept beside the ones
+    /// it changed ([`ORIGINAL_ATTRIBUTES`] and `data-ep-was-<name>`): they become the
+    /// originals a later decision puts back, whatever this runtime decides. A name
+    /// counts only where a change the config declares may set it on that element, so
+    /// the page's markup cannot make the runtime set any other attribute. The markers
+    /// leave the page. Looked for on every apply, like the sent defaults.
+    fn take_edge_attributes(&mut self, document: &Document) {
+        let elements = match select_all(document, &format!("[{ORIGINAL_ATTRIBUTES}]")) {
+            Ok(elements) if !elements.is_empty() => elements,
+            _ => return,
+        };
+        for element in elements {
+            let names = element
+                .get_attribute(ORIGINAL_ATTRIBUTES)
+                .unwrap_or_default();
+            let _ = element.remove_attribute(ORIGINAL_ATTRIBUTES);
+            for name in names.split_ascii_whitespace() {
+                let marker = format!("{ORIGINAL_ATTRIBUTES}-{name}");
+                let original = element.get_attribute(&marker);
+                let _ = element.remove_attribute(&marker);
+                let changeable = self.changeable.iter().any(|(selector, attribute)| {
+                    attribute == name && element.matches(selector).unwrap_or(false)
+                });
+                if changeable && !self.keeps_original(&element, name) {
+                    self.attributes
+                        .push((element.clone(), name.to_owned(), original));
                 }
             }
         }

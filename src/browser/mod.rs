@@ -141,6 +141,7 @@ impl Runtime {
     pub fn new(config_json: &str) -> Result<Runtime, JsError> {
         let engine = Engine::from_json(config_json, &JsPatternEngine)
             .map_err(|errors| JsError::new(errors.to_string().trim_end()))?;
+        let dom = DomState::new(engine.config());
         Ok(Runtime {
             engine,
             profile: Profile::new(0, 0),
@@ -148,7 +149,7 @@ impl Runtime {
             consent: None,
             storage_allowed: false,
             plan: PagePlan::default(),
-            dom: DomState::default(),
+            dom,
         })
     }
 

@@ -11,6 +11,12 @@ use serde::{Deserialize, Serialize};
 /// browser layer and by the edge, read by the browser layer to stay idempotent.
 pub const APPLIED_ATTRIBUTE: &str = "data-ep-applied";
 
+/// On an element whose attributes the edge changed: their names, space-separated. The
+/// page's own value of each is in `data-ep-was-<name>` (absent when the element had
+/// none), so that the browser layer can put it back when a later decision no longer
+/// changes it.
+pub const ORIGINAL_ATTRIBUTES: &str = "data-ep-was";
+
 /// What a decision does to the page, owned so it outlives the decision.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PagePlan {

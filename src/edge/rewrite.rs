@@ -19,7 +19,7 @@
 
 use crate::core::config::Content;
 use crate::core::html::escape_html;
-use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE};
+use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES};
 use crate::core::snippet::{
     hiding_style_for_pending, HIDING_STYLE_SELECTOR, PENDING_ATTRIBUTE, RUNTIME_MARKERS,
 };
@@ -348,6 +348,7 @@ fn build_settings<'s>(
             &change.selector,
             ElementContentHandlers::default().element(move |el: &mut Element| {
                 if s.borrow().template_depth == 0 {
+                    keep_original_attribute(el, &name);
                     // lol-html escapes only `"` in values; `&` is escaped here so the
                     // browser reads back exactly `value`.
                     if el
@@ -464,6 +465,28 @@ fn build_settings<'s>(
         settings = settings.append_element_content_handler(handler);
     }
     settings
+}
+
+/// Keeps the page's own value of an attribute the edge is about to change, for the
+/// browser runtime to put back when a later decision on the page (an SPA route,
+/// `forget()`) no longer changes it: the names changed go in
+/// [`ORIGINAL_ATTRIBUTES`], each original value in `data-ep-was-<name>` (none when the
+/// element had no such attribute). Only the first change of an attribute keeps it.
+/// lol-html hands over values as written in the page (entities undecoded) and escapes
+/// only `"` when writing one, so the browser reads back the original value.
+fn keep_original_attribute(el: &mut Element, name: &str) {
+    let mut names = el.get_attribute(ORIGINAL_ATTRIBUTES).unwrap_or_default();
+    if names.split_ascii_whitespace().any(|n| n == name) {
+        return;
+    }
+    if let Some(original) = el.get_attribute(name) {
+        let _ = el.set_attribute(&format!("{ORIGINAL_ATTRIBUTES}-{name}"), &original);
+    }
+    if !names.is_empty() {
+        names.push(' ');
+    }
+    names.push_str(name);
+    let _ = el.set_attribute(ORIGINAL_ATTRIBUTES, &names);
 }
 
 /// The hand-off (and, with `popups`, the popups and the kept defaults), once, if the

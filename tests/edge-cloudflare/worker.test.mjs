@@ -474,6 +474,36 @@ test('markup that strict HTMLRewriter refuses (a <style> in a <select>, an unclo
   }
 });
 
+test('an attribute the edge changes keeps the page\'s own value beside it for the runtime, with either strategy', async () => {
+  const config = {
+    consent: { mode: 'none' },
+    slots: { title: { selector: 'h1' } },
+    experiences: [{
+      id: 'title-new', slot: 'title', content: { text: 'New title' },
+      setAttributes: [
+        { selector: '#cta', attribute: 'href', value: '/premium' },
+        { selector: 'a.more', attribute: 'title', value: 'More' },
+      ],
+    }],
+  };
+  for (const strategy of ['lol-html', 'htmlrewriter']) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const got = await get(worker, fresh('/attributes'));
+      const cta = /<a id=cta[^>]*>/.exec(got.text)?.[0] ?? '';
+      assert.ok(cta.includes('href="/premium"'), `${strategy}: ${cta}`);
+      assert.ok(cta.includes('data-ep-was="href"'), `${strategy}: ${cta}`);
+      // As the page wrote it, so that the browser reads back the page's own value.
+      assert.ok(cta.includes('data-ep-was-href="/book?a=1&amp;b=&quot;2&quot;"'), `${strategy}: ${cta}`);
+      const more = /<a class=more[^>]*>/.exec(got.text)?.[0] ?? '';
+      assert.ok(more.includes('title="More"') && more.includes('data-ep-was="title"'), `${strategy}: ${more}`);
+      assert.ok(!more.includes('data-ep-was-title'), `${strategy}: it had no title: ${more}`);
+    } finally {
+      await worker.dispose();
+    }
+  }
+});
+
 test('a slot that keeps its default: "auto" rewrites with our wasm, which sends the default along, inert', async () => {
   // HTMLRewriter cannot capture what it replaces; "auto" is our wasm, and with
   // `keepDefault` the page's own heading travels in a <template> for the runtime.

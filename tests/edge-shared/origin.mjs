@@ -98,6 +98,10 @@ export const AMBIGUOUS_PAGES = {
     + '<select><plaintext><footer>end</footer></body></html>'),
 };
 
+/** Links whose attributes a config changes: one with a value in quotes and entities. */
+export const ATTRIBUTES_PAGE = Buffer.from('<!doctype html><html><body><h1>Old title</h1>'
+  + '<a id=cta href=\'/book?a=1&amp;b="2"\'>Book</a><a class=more href=/more>More</a></body></html>');
+
 const etag = (bytes) => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
 
 /**
@@ -183,6 +187,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   }
   if (pathname.startsWith('/ambiguous/') && AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]) {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]);
+  }
+  if (pathname === '/attributes') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, ATTRIBUTES_PAGE);
   }
   if (pathname === '/omitted-end-tags') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, OMITTED_END_TAGS_PAGE);
