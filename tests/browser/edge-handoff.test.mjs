@@ -280,17 +280,21 @@ test('a slot the page leaves unclosed is left to the runtime, hidden until it ap
   }
 });
 
-test('an SPA route after the edge: slots that keep their default get the page\'s own content back', async () => {
-  // The edge fills the hero and greets by name on "/" only; the page then moves to
-  // another route with history.pushState and the runtime decides again. With
-  // `keepDefault` the edge sent the defaults along and the runtime puts them back;
-  // without it there is nothing to put back and the edge's content stays.
+test('an SPA route after the edge: slots that keep their default, and changed links, get the page\'s own back', async () => {
+  // The edge fills the hero, greets by name and changes the booking link on "/" only;
+  // the page then moves to another route with history.pushState and the runtime
+  // decides again. With `keepDefault` the edge sent the defaults along and the runtime
+  // puts them back; without it there is nothing to put back and the edge's content
+  // stays. The link's own href travels beside it either way.
   const home = { 'url.path': '/' };
   const configWith = (keepDefault) => ({
     ...CONFIG,
     consent: { mode: 'none' },
     slots: { ...CONFIG.slots, hero: { keepDefault }, greeting: { selector: '.greeting', keepDefault } },
-    experiences: [{ id: 'hero-home', slot: 'hero', when: home, content: { html: '<h2 class="home-hero">Главная</h2>' } }],
+    experiences: [{
+      id: 'hero-home', slot: 'hero', when: home, content: { html: '<h2 class="home-hero">Главная</h2>' },
+      setAttributes: [{ selector: '#book-cta', attribute: 'href', value: '/book?promo=home' }],
+    }],
     greetings: [{ id: 'greet-home', slot: 'greeting', when: home, template: 'Здравствуйте, {cookies.name}!' }],
     popups: [],
   });
@@ -299,6 +303,8 @@ test('an SPA route after the edge: slots that keep their default get the page\'s
     greeting: document.querySelector('.greeting').textContent,
     applied: [...document.querySelectorAll('[data-ep-applied]')].map((e) => e.getAttribute('data-ep-applied')),
     sentDefaults: document.querySelectorAll('template[data-ep-default]').length,
+    cta: document.querySelector('#book-cta').getAttribute('href'),
+    keptAttributes: document.querySelectorAll('[data-ep-was]').length,
   }));
   for (const keepDefault of [true, false]) {
     const config = configWith(keepDefault);
@@ -324,6 +330,8 @@ test('an SPA route after the edge: slots that keep their default get the page\'s
       assert.equal(atHome.hero, '<h2 class="home-hero">Главная</h2>');
       assert.equal(atHome.greeting, 'Здравствуйте, Аня!');
       assert.equal(atHome.sentDefaults, 0, 'the runtime took the sent defaults over (none left in the page)');
+      assert.equal(atHome.cta, '/book?promo=home');
+      assert.equal(atHome.keptAttributes, 0, 'the runtime took the link\'s own href over');
 
       await page.evaluate(() => history.pushState({}, '', '/another-route'));
       await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
@@ -335,6 +343,7 @@ test('an SPA route after the edge: slots that keep their default get the page\'s
         assert.deepEqual(elsewhere, { ...original, sentDefaults: 0 }, 'the page\'s own hero and greeting are back');
       } else {
         assert.equal(elsewhere.hero, atHome.hero, 'without keepDefault the edge\'s hero stays');
+        assert.equal(elsewhere.cta, original.cta, 'the link\'s own href is back');
       }
       assertClean(log, `keepDefault ${keepDefault}`);
     } finally {
