@@ -471,6 +471,14 @@ fn show_sale_to_anna(runtime: &mut Runtime) {
     apply(runtime);
 }
 
+/// An SPA route off the sale: the runtime decides again for /menu and applies it,
+/// with no errors.
+fn move_to_the_menu(runtime: &mut Runtime) {
+    page_view(runtime, "https://demo.example.ru/menu", "name=Anna", None);
+    let report = apply(runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+}
+
 #[wasm_bindgen_test]
 fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
     // As the edge leaves a page for slots with `keepDefault`: the greeting shows the
@@ -498,14 +506,7 @@ fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
         "the runtime took the sent defaults over"
     );
 
-    page_view(
-        &mut runtime,
-        "https://demo.example.ru/menu",
-        "name=Anna",
-        None,
-    );
-    let report = apply(&mut runtime);
-    assert_eq!(report["errors"], json!([]), "{report}");
+    move_to_the_menu(&mut runtime);
     assert_eq!(greeting.inner_html(), "Default <b>greeting</b>");
     assert!(greeting.get_attribute("data-ep-applied").is_none());
     assert_eq!(
@@ -542,14 +543,7 @@ fn attribute_values_the_edge_kept_are_put_back_by_a_later_decision() {
     }
     assert!(other.get_attribute("onclick").is_none());
 
-    page_view(
-        &mut runtime,
-        "https://demo.example.ru/menu",
-        "name=Anna",
-        None,
-    );
-    let report = apply(&mut runtime);
-    assert_eq!(report["errors"], json!([]), "{report}");
+    move_to_the_menu(&mut runtime);
     assert_eq!(
         cta.get_attribute("href").as_deref(),
         Some("/catalog"),
@@ -568,13 +562,7 @@ fn attribute_values_the_edge_kept_are_put_back_by_a_later_decision() {
         r#"<a id="ep-test-cta" href="https://demo.example.ru/sale?from=promo" data-ep-was="href">Catalog</a>"#,
     );
     let mut runtime = new_runtime(SPA_CONFIG);
-    page_view(
-        &mut runtime,
-        "https://demo.example.ru/menu",
-        "name=Anna",
-        None,
-    );
-    apply(&mut runtime);
+    move_to_the_menu(&mut runtime);
     assert!(page.one("#ep-test-cta").get_attribute("href").is_none());
 }
 
