@@ -375,6 +375,9 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
+/** The longest attribute value kept beside the one written (as in our wasm). */
+const MAX_KEPT_ATTRIBUTE = 2048;
+
 /**
  * The page's own value of an attribute about to change, kept beside it for the
  * browser runtime, as our wasm keeps it (`ORIGINAL_ATTRIBUTES` in src/core/plan.rs):
@@ -383,8 +386,9 @@ function withLolHtml(worker, request, originResponse, onError) {
  */
 function keepOriginalAttribute(el, name) {
   const names = el.getAttribute("data-ep-was") ?? "";
-  if (names.split(/\s+/).includes(name)) return;
+  if (names.split(/[\t\n\f\r ]+/).includes(name)) return;
   const original = el.getAttribute(name);
+  if (original !== null && original.length > MAX_KEPT_ATTRIBUTE) return;
   if (original !== null) el.setAttribute(`data-ep-was-${name}`, original);
   el.setAttribute("data-ep-was", names ? `${names} ${name}` : name);
 }

@@ -387,7 +387,8 @@ export interface Content {
  */
 export interface AttributeChange {
   /**
-   * Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`.
+   * Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`
+   * (not `data-ep-*`: edge-persona's own markers).
    */
   attribute: string;
   /**

@@ -1423,7 +1423,8 @@ fn an_attribute_the_edge_changes_keeps_the_pages_own_value_beside_it() {
               "setAttributes": [
                   { "selector": "#cta", "attribute": "href", "value": "/premium" },
                   { "selector": "#cta", "attribute": "title", "value": "Premium" },
-                  { "selector": "a.more", "attribute": "title", "value": "More" }
+                  { "selector": "a.more", "attribute": "title", "value": "More" },
+                  { "selector": "img", "attribute": "src", "value": "/premium.png" }
               ] },
             { "id": "second", "slot": "note", "content": { "text": "Other" },
               "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "/second" } ] }
@@ -1431,7 +1432,12 @@ fn an_attribute_the_edge_changes_keeps_the_pages_own_value_beside_it() {
     });
     let engine = engine(config, vec![], RewriteLimits::default());
     let page = "<!doctype html><html><body><h1>Old</h1>\
-        <a id=cta href='/book?a=1&amp;b=\"2\"&lt;' title=\"\">Book</a><a class=more href=/more>More</a><p class=note>n</p></body></html>";
+        <a id=cta href='/book?a=1&amp;b=\"2\"&lt;' title=\"\">Book</a><a class=more href=/more>More</a><p class=note>n</p>";
+    // An inline image is too big to keep twice: the edge's value then stays.
+    let page = format!(
+        "{page}<img src=\"data:image/png;base64,{}\"></body></html>",
+        "A".repeat(4000)
+    );
     let outputs: Vec<Vec<u8>> = [vec![1], vec![7, 3], vec![4096]]
         .iter()
         .map(|sizes| rewrite(&engine, &request(None, ""), page.as_bytes(), sizes))
@@ -1477,4 +1483,7 @@ fn an_attribute_the_edge_changes_keeps_the_pages_own_value_beside_it() {
         "it had no title: {out}"
     );
     assert_eq!(more.attr("href"), Some("/more"), "untouched");
+    let image = element("img");
+    assert_eq!(image.attr("src"), Some("/premium.png"));
+    assert_eq!(image.attr("data-ep-was"), None, "not kept: {}", out.len());
 }

@@ -564,6 +564,22 @@ fn attribute_values_the_edge_kept_are_put_back_by_a_later_decision() {
     let mut runtime = new_runtime(SPA_CONFIG);
     move_to_the_menu(&mut runtime);
     assert!(page.one("#ep-test-cta").get_attribute("href").is_none());
+    drop(page);
+
+    // Markers are page markup: a forged one on the very element a change selects (as
+    // user content that keeps `id` and `data-*` could carry) never brings script.
+    let page = Fixture::new(
+        r#"<a id="ep-test-cta" href="/catalog" data-ep-was="href" data-ep-was-href="java&#9;script:alert(1)">Catalog</a>"#,
+    );
+    let mut runtime = new_runtime(SPA_CONFIG);
+    move_to_the_menu(&mut runtime);
+    let cta = page.one("#ep-test-cta");
+    assert_eq!(
+        cta.get_attribute("href").as_deref(),
+        Some("/catalog"),
+        "left as it was"
+    );
+    assert!(cta.get_attribute("data-ep-was-href").is_none());
 }
 
 #[wasm_bindgen_test]

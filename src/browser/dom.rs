@@ -16,6 +16,7 @@
 
 use crate::core::config::Content;
 use crate::core::config::LoadedConfig;
+use crate::core::links::{attribute_is_url, page_url_may_be_restored};
 use crate::core::plan::{
     AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES,
 };
@@ -322,10 +323,12 @@ impl DomState {
 
     /// Takes over the page's own attribute values that the edge kept beside the ones
     /// it changed ([`ORIGINAL_ATTRIBUTES`] and `data-ep-was-<name>`): they become the
-    /// originals a later decision puts back, whatever this runtime decides. A name
-    /// counts only where a change the config declares may set it on that element, so
-    /// the page's markup cannot make the runtime set any other attribute. The markers
-    /// leave the page. Looked for on every apply, like the sent defaults.
+    /// originals a later decision puts back, whatever this runtime decides. The
+    /// markers are page markup, which anyone who can put `data-*` attributes on the
+    /// page can write, so a name counts only where a change the config declares may
+    /// set it on that element, and a URL only if it could not run script
+    /// ([`page_url_may_be_restored`]); otherwise the value now shown stays. The
+    /// markers leave the page. Looked for on every apply, like the sent defaults.
     fn take_edge_attributes(&mut self, document: &Document) {
         let elements = match select_all(document, &format!("[{ORIGINAL_ATTRIBUTES}]")) {
             Ok(elements) if !elements.is_empty() => elements,
@@ -343,7 +346,9 @@ impl DomState {
                 let changeable = self.changeable.iter().any(|(selector, attribute)| {
                     attribute == name && element.matches(selector).unwrap_or(false)
                 });
-                if changeable && !self.keeps_original(&element, name) {
+                let harmless = !attribute_is_url(name)
+                    || original.as_deref().is_none_or(page_url_may_be_restored);
+                if changeable && harmless && !self.keeps_original(&element, name) {
                     self.attributes
                         .push((element.clone(), name.to_owned(), original));
                 }

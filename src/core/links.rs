@@ -4,13 +4,16 @@
 use crate::core::config::LinkPolicy;
 
 /// Attributes an experience may set. Event handlers, `style`, `srcdoc` and the like
-/// are never writable: they would turn config or visitor data into script.
+/// are never writable: they would turn config or visitor data into script. Nor are
+/// `data-ep-*`, the markers edge-persona itself writes and reads (what a slot shows,
+/// the page's own values the edge kept).
 pub fn attribute_is_writable(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
         "href" | "src" | "title" | "alt" | "aria-label" | "placeholder"
     ) || (name.starts_with("data-")
+        && !name.starts_with("data-ep-")
         && name.len() > 5
         && name[5..]
             .bytes()
@@ -29,29 +32,9 @@ pub fn attribute_is_url(name: &str) -> bool {
 /// characters, whitespace or a backslash is refused, since browsers repair such URLs
 /// in surprising ways (`java\tscript:`).
 pub fn url_is_allowed(url: &str, policy: &LinkPolicy) -> Result<(), String> {
-    if url.is_empty() {
-        return Err("the URL is empty".into());
-    }
-    if url
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
-    {
-        return Err("the URL holds whitespace, a control character or a backslash".into());
-    }
-    if url.starts_with("//") {
-        return Err("protocol-relative URLs (`//host`) are not allowed; write the scheme".into());
-    }
-    let scheme_end = url.find(':');
-    let first_delimiter = url.find(['/', '?', '#']);
-    let scheme = match (scheme_end, first_delimiter) {
-        (Some(colon), Some(delim)) if colon < delim => Some(&url[..colon]),
-        (Some(colon), None) => Some(&url[..colon]),
-        _ => None,
-    };
-    let Some(scheme) = scheme else {
+    let Some(scheme) = plain_url_scheme(url)? else {
         return Ok(()); // relative
     };
-    let scheme = scheme.to_ascii_lowercase();
     if !policy
         .schemes
         .iter()
@@ -78,6 +61,49 @@ pub fn url_is_allowed(url: &str, policy: &LinkPolicy) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether a page's own URL, which the edge kept beside the one it wrote, may be put
+/// back into `href` / `src` by the browser layer: a relative URL or one of the
+/// default link schemes (`https`, `http`, `mailto`, `tel`), never `javascript:` or
+/// `data:`. Any host: it is the page's, not the config's. The value comes from page
+/// markup, which the runtime must not let turn into script.
+pub fn page_url_may_be_restored(url: &str) -> bool {
+    match plain_url_scheme(url) {
+        Ok(None) => true,
+        Ok(Some(scheme)) => LinkPolicy::default()
+            .schemes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&scheme)),
+        Err(_) => false,
+    }
+}
+
+/// The URL's scheme, lowercased (`None` for a relative URL), after the checks every
+/// written URL passes: not empty, no whitespace, control character or backslash
+/// (browsers repair such URLs in surprising ways: `java\tscript:`), not
+/// protocol-relative.
+fn plain_url_scheme(url: &str) -> Result<Option<String>, String> {
+    if url.is_empty() {
+        return Err("the URL is empty".into());
+    }
+    if url
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return Err("the URL holds whitespace, a control character or a backslash".into());
+    }
+    if url.starts_with("//") {
+        return Err("protocol-relative URLs (`//host`) are not allowed; write the scheme".into());
+    }
+    let scheme_end = url.find(':');
+    let first_delimiter = url.find(['/', '?', '#']);
+    let scheme = match (scheme_end, first_delimiter) {
+        (Some(colon), Some(delim)) if colon < delim => Some(&url[..colon]),
+        (Some(colon), None) => Some(&url[..colon]),
+        _ => None,
+    };
+    Ok(scheme.map(str::to_ascii_lowercase))
 }
 
 fn host_is_allowed(host: &str, allowed: &[String]) -> bool {
@@ -142,5 +168,41 @@ mod tests {
         assert!(!attribute_is_writable("srcdoc"));
         assert!(!attribute_is_writable("data-"));
         assert!(!attribute_is_writable("data-X\""));
+        // edge-persona's own markers: a config must not forge what the page kept.
+        for own in [
+            "data-ep-applied",
+            "data-ep-was",
+            "data-ep-was-href",
+            "DATA-EP-PENDING",
+        ] {
+            assert!(!attribute_is_writable(own), "{own}");
+        }
+    }
+
+    #[test]
+    fn a_pages_own_url_is_put_back_unless_it_could_run_script() {
+        for ok in [
+            "/book",
+            "#menu",
+            "book.html",
+            "https://partner.example.com/x",
+            "http://a.b",
+            "mailto:a@b.ru",
+            "tel:+7",
+        ] {
+            assert!(page_url_may_be_restored(ok), "{ok}");
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:x",
+            "//evil.example/",
+            "",
+        ] {
+            assert!(!page_url_may_be_restored(refused), "{refused:?}");
+        }
     }
 }

@@ -467,11 +467,16 @@ fn build_settings<'s>(
     settings
 }
 
+/// The longest attribute value the edge keeps beside the one it writes.
+const MAX_KEPT_ATTRIBUTE: usize = 2048;
+
 /// Keeps the page's own value of an attribute the edge is about to change, for the
 /// browser runtime to put back when a later decision on the page (an SPA route,
 /// `forget()`) no longer changes it: the names changed go in
 /// [`ORIGINAL_ATTRIBUTES`], each original value in `data-ep-was-<name>` (none when the
-/// element had no such attribute). Only the first change of an attribute keeps it.
+/// element had no such attribute). Only the first change of an attribute keeps it. A
+/// value over [`MAX_KEPT_ATTRIBUTE`] bytes (an inline `data:` image) is not kept: the
+/// edge's value then stays, as it would without this.
 /// lol-html hands over values as written in the page (entities undecoded) and escapes
 /// only `"` when writing one, so the browser reads back the original value.
 fn keep_original_attribute(el: &mut Element, name: &str) {
@@ -480,6 +485,9 @@ fn keep_original_attribute(el: &mut Element, name: &str) {
         return;
     }
     if let Some(original) = el.get_attribute(name) {
+        if original.len() > MAX_KEPT_ATTRIBUTE {
+            return;
+        }
         let _ = el.set_attribute(&format!("{ORIGINAL_ATTRIBUTES}-{name}"), &original);
     }
     if !names.is_empty() {

@@ -644,7 +644,8 @@ pub struct Variant {
 pub struct AttributeChange {
     /// CSS selector of the element(s).
     pub selector: String,
-    /// Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`.
+    /// Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`
+    /// (not `data-ep-*`: edge-persona's own markers).
     pub attribute: String,
     /// New value; may hold `{placeholders}` (values are percent-encoded in URLs).
     pub value: String,
