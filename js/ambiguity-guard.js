@@ -41,7 +41,6 @@ const LEAVE_SELECT = new Set(["select", "textarea", "input", "keygen"]);
  * comment (`<!x`, `<?x`, `</ x`), or a start or end tag and its name.
  */
 const MARKUP = /<(?:(!--)|[!?]|(\/?)([A-Za-z][^\t\n\f\r />]*)|\/)/g;
-const SPACE = /[\t\n\f\r ]/;
 /** Never matches: `<plaintext>` has no end tag, the rest of the page is its text. */
 const NO_END = /(?!)/g;
 const COMMENT_END = /--!?>/g;
@@ -135,7 +134,10 @@ export function rewriteAroundAmbiguity(body, rewrite) {
   // `>`), "comment", "bogus" (a bogus comment, until `>`) or "text" (the content of a
   // text-parsing element, until `end`).
   let mode = "data";
-  let tag = null; // in "tag": { quote, afterEquals, textEnd } (textEnd: what follows it)
+  // In "tag": { state, textEnd, finishes }: where in the tag the reading is, the end
+  // of the element's text if it is a text-parsing start tag, and the carried element
+  // this end tag finishes.
+  let tag = null;
   let end = null; // in "comment" and "text": the pattern of its end
   let carrying = null; // the carried element the bytes now go to, or null
 
@@ -157,21 +159,64 @@ export function rewriteAroundAmbiguity(body, rewrite) {
 
   /**
    * In "tag" from `at`: the index after the tag's `>`, or -1 if it goes on past
-   * `limit` (`tag` then says where in it the next chunk starts).
+   * `limit` (`tag.state` then says where in it the next chunk starts). The states are
+   * lol-html's (and the HTML tokenizer's) from the tag name to the tag's end: a quote
+   * opens a value only right after `=`, before anything else of the value.
    */
   const tagEnd = (text, at, limit) => {
+    let state = tag.state;
     for (let i = at; i < limit; i += 1) {
       const c = text[i];
-      if (tag.quote) {
-        if (c === tag.quote) [tag.quote, tag.afterEquals] = [null, false];
-      } else if (c === ">") {
-        return i + 1;
-      } else if ((c === '"' || c === "'") && tag.afterEquals) {
-        tag.quote = c;
-      } else {
-        tag.afterEquals = c === "=" || (tag.afterEquals && SPACE.test(c));
+      const space = c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f";
+      if (state === "selfClosing") {
+        if (c === ">") return i + 1;
+        state = "beforeName";
+      }
+      switch (state) {
+        case "tagName":
+          if (space) state = "beforeName";
+          else if (c === "/") state = "selfClosing";
+          else if (c === ">") return i + 1;
+          break;
+        case "beforeName":
+          if (c === "/") state = "selfClosing";
+          else if (c === ">") return i + 1;
+          else if (!space) state = "name";
+          break;
+        case "name":
+          if (space) state = "afterName";
+          else if (c === "=") state = "beforeValue";
+          else if (c === "/") state = "selfClosing";
+          else if (c === ">") return i + 1;
+          break;
+        case "afterName":
+          if (c === "/") state = "selfClosing";
+          else if (c === "=") state = "beforeValue";
+          else if (c === ">") return i + 1;
+          else if (!space) state = "name";
+          break;
+        case "beforeValue":
+          if (c === '"') state = "doubleQuoted";
+          else if (c === "'") state = "singleQuoted";
+          else if (c === ">") {
+            // lol-html's quirk: after `src=>` it goes on in markup, not in the
+            // element's text (a carried element is out of its sight anyway).
+            if (!carrying) tag.textEnd = null;
+            return i + 1;
+          } else if (!space) state = "unquoted";
+          break;
+        case "doubleQuoted":
+          if (c === '"') state = "beforeName";
+          break;
+        case "singleQuoted":
+          if (c === "'") state = "beforeName";
+          break;
+        default: // "unquoted"
+          if (space) state = "beforeName";
+          else if (c === ">") return i + 1;
       }
     }
+    tag.state = state;
     return -1;
   };
 
@@ -199,6 +244,11 @@ export function rewriteAroundAmbiguity(body, rewrite) {
         }
         at = after;
         [mode, end] = tag.textEnd ? ["text", tag.textEnd] : ["data", null];
+        if (tag.finishes) {
+          passUpTo(at);
+          finish(tag.finishes);
+          carrying = null;
+        }
         tag = null;
         continue;
       }
@@ -221,12 +271,14 @@ export function rewriteAroundAmbiguity(body, rewrite) {
           break;
         }
         at = found.index + found[0].length;
-        if (mode === "text" && carrying) {
-          passUpTo(at);
-          finish(carrying);
-          carrying = null;
+        if (mode === "text") {
+          // The end tag goes on to its `>`, attributes and all, as lol-html reads it;
+          // a carried element ends there.
+          [mode, end] = ["tag", null];
+          tag = { state: "tagName", textEnd: null, finishes: carrying };
+        } else {
+          [mode, end] = ["data", null];
         }
-        [mode, end] = ["data", null];
         continue;
       }
       MARKUP.lastIndex = at;
@@ -262,7 +314,7 @@ export function rewriteAroundAmbiguity(body, rewrite) {
         textEnd = endTag(name);
       }
       mode = "tag";
-      tag = { quote: null, afterEquals: false, textEnd };
+      tag = { state: "tagName", textEnd, finishes: null };
     }
     passUpTo(stop);
     carry = bytes.slice(stop);
