@@ -583,6 +583,32 @@ fn attribute_values_the_edge_kept_are_put_back_by_a_later_decision() {
 }
 
 #[wasm_bindgen_test]
+fn a_runtime_started_again_on_the_page_puts_back_what_the_first_took_over() {
+    // A framework remounts (init → destroy → init): the first runtime took over what
+    // the edge sent along (and removed it from the page); the second must still be
+    // able to put the page's own content and link back.
+    let page = Fixture::new(
+        r#"<p class="ep-test-greeting" data-ep-applied="by-name">Привет, Anna!</p>
+        <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="0">Default <b>greeting</b></template>
+        <a id="ep-test-cta" href="https://demo.example.ru/sale?from=promo" data-ep-was="href" data-ep-was-href="/catalog">Catalog</a>"#,
+    );
+    let mut first = new_runtime(SPA_CONFIG);
+    show_sale_to_anna(&mut first);
+    drop(first);
+
+    let mut second = new_runtime(SPA_CONFIG);
+    move_to_the_menu(&mut second);
+    assert_eq!(
+        page.one(".ep-test-greeting").inner_html(),
+        "Default <b>greeting</b>"
+    );
+    assert_eq!(
+        page.one("#ep-test-cta").get_attribute("href").as_deref(),
+        Some("/catalog")
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_slot_that_keeps_its_default_is_not_reported_as_seen() {
     // The variant names a template this page does not have: the slot keeps its
     // default, so the exposure event (sent for `present` slots) must not claim it.

@@ -71,6 +71,17 @@ impl DomState {
         }
     }
 
+    /// Takes over what an earlier runtime on this document kept (a framework
+    /// remounted): the defaults, greetings, original attribute values and `<html>`
+    /// classes it recorded. Elements that have left the document are dropped at the
+    /// next apply; which attribute changes count stays this config's.
+    pub fn take_over(&mut self, earlier: DomState) {
+        self.defaults = earlier.defaults;
+        self.greeted = earlier.greeted;
+        self.attributes = earlier.attributes;
+        self.classes = earlier.classes;
+    }
+
     /// Applies `plan` to `document`. Never throws: every problem is reported and the
     /// element concerned keeps what it had.
     pub fn apply(&mut self, document: &Document, plan: &PagePlan) -> ApplyReport {

@@ -32,6 +32,15 @@ use wasm_bindgen::prelude::*;
 
 pub use patterns::JsPatternEngine as BrowserPatternEngine;
 
+thread_local! {
+    /// What the last runtime to be freed kept of the page: defaults, originals,
+    /// classes. A framework that remounts (`init → destroy → init`, React's
+    /// StrictMode) starts a new runtime on the same document after the first has
+    /// taken over what the edge sent along; the new one takes this over instead of
+    /// starting with nothing to put back.
+    static LEFT_BEHIND: std::cell::Cell<Option<DomState>> = const { std::cell::Cell::new(None) };
+}
+
 /// One page's runtime: the loaded config, the visitor's profile in memory, and what
 /// the last decision did to the page.
 #[wasm_bindgen]
@@ -44,6 +53,13 @@ pub struct Runtime {
     storage_allowed: bool,
     plan: PagePlan,
     dom: DomState,
+}
+
+impl Drop for Runtime {
+    /// Leaves what this runtime kept of the page for the next one (see `LEFT_BEHIND`).
+    fn drop(&mut self) {
+        LEFT_BEHIND.set(Some(std::mem::take(&mut self.dom)));
+    }
 }
 
 struct LastPageView {
@@ -141,7 +157,10 @@ impl Runtime {
     pub fn new(config_json: &str) -> Result<Runtime, JsError> {
         let engine = Engine::from_json(config_json, &JsPatternEngine)
             .map_err(|errors| JsError::new(errors.to_string().trim_end()))?;
-        let dom = DomState::new(engine.config());
+        let mut dom = DomState::new(engine.config());
+        if let Some(earlier) = LEFT_BEHIND.take() {
+            dom.take_over(earlier);
+        }
         Ok(Runtime {
             engine,
             profile: Profile::new(0, 0),

@@ -115,7 +115,7 @@ test('routes pushed before the next frame (a redirect through a route) make one 
   });
 });
 
-test('npm: a framework remounting (destroy, then init again on the same page) resumes the page view instead of counting it twice', async () => {
+test('npm: a framework remounting (destroy, then init again on the same page) resumes the page view instead of counting it twice, and can still put defaults back', async () => {
   // React's StrictMode mounts, unmounts and mounts again. The page declares a
   // purchase, whose conversion must be announced once.
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
@@ -131,6 +131,12 @@ test('npm: a framework remounting (destroy, then init again on the same page) re
       ep.instance().destroy();
       const persona = await ep.init(config, { consent: 'personalization' });
       window.__result = { ready: persona.ready, profile: persona.export() };
+      window.__greeted = document.querySelector('.greeting').textContent;
+      window.__conversions = window.__seen.conversion.length;
+      // A later decision that no longer greets (the visitor's name is gone, a new
+      // route) puts the page's own text back, though the runtime that saved it is gone.
+      document.cookie = 'name=; Max-Age=0; Path=/';
+      history.pushState({}, '', '/remount.html?route=next');
     </script></body></html>`;
   demo.server.configure({
     transform(urlPath, res) {
@@ -145,15 +151,18 @@ test('npm: a framework remounting (destroy, then init again on the same page) re
     await page.context().addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: demo.server.url }]);
     await page.goto(demo.server.href('/remount.html'));
     await page.waitForFunction(() => window.__result && window.__seen.decision.length >= 2);
-    const { result, seen, greeting } = await page.evaluate(() => ({
-      result: window.__result, seen: window.__seen, greeting: document.querySelector('.greeting').textContent,
+    await page.waitForFunction(() => window.__seen.decision.length >= 3);
+    const { result, seen, greeted, conversions, greeting } = await page.evaluate(() => ({
+      result: window.__result, seen: window.__seen, greeted: window.__greeted, conversions: window.__conversions,
+      greeting: document.querySelector('.greeting').textContent,
     }));
     assert.equal(result.ready, true);
     assert.equal(result.profile.pageViews, 1, 'one page view');
-    assert.equal(seen.conversion.length, 1, 'the purchase announced once');
-    assert.deepEqual(seen.decision.map((d) => [d.applied, d.late, d.resumed ?? false]), [[true, false, false], [true, false, true]],
+    assert.equal(conversions, 1, 'the purchase announced once by the page view and its remount');
+    assert.deepEqual(seen.decision.slice(0, 2).map((d) => [d.applied, d.late, d.resumed ?? false]), [[true, false, false], [true, false, true]],
       'the remount gets the decision again, applied, not late');
-    assert.equal(greeting, 'Здравствуйте, Анна!');
+    assert.equal(greeted, 'Здравствуйте, Анна!');
+    assert.equal(greeting, 'Hello', 'a route without a greeting after the remount: the page\'s own text is back');
   } finally {
     await page.close();
     demo.server.configure({});
