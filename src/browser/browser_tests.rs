@@ -583,6 +583,34 @@ fn attribute_values_the_edge_kept_are_put_back_by_a_later_decision() {
 }
 
 #[wasm_bindgen_test]
+fn a_kept_value_is_put_back_when_the_rule_tests_the_attribute_it_changes() {
+    // The rule selects the link by the very value it changes: once the edge has
+    // changed it, the selector no longer matches what the page shows, but it matched
+    // the page's own value, which the runtime must still be able to put back.
+    let config = SPA_CONFIG.replace(
+        r##""selector": "#ep-test-cta""##,
+        r#""selector": "nav > a[href='/catalog']""#,
+    );
+    let page = Fixture::new(
+        r#"<nav><a id="ep-test-cta" href="https://demo.example.ru/sale?from=promo" data-ep-was="href" data-ep-was-href="/catalog">Catalog</a></nav>
+        <nav><a id="ep-test-other" href="https://demo.example.ru/sale?from=promo" data-ep-was="href" data-ep-was-href="/elsewhere">Other</a></nav>"#,
+    );
+    let mut runtime = new_runtime(&config);
+    show_sale_to_anna(&mut runtime);
+    move_to_the_menu(&mut runtime);
+    assert_eq!(
+        page.one("#ep-test-cta").get_attribute("href").as_deref(),
+        Some("/catalog"),
+        "the page's own again"
+    );
+    assert_eq!(
+        page.one("#ep-test-other").get_attribute("href").as_deref(),
+        Some("https://demo.example.ru/sale?from=promo"),
+        "a value no rule could have changed stays"
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_runtime_started_again_on_the_page_puts_back_what_the_first_took_over() {
     // A framework remounts (init → destroy → init): the first runtime took over what
     // the edge sent along (and removed it from the page); the second must still be

@@ -355,7 +355,15 @@ impl DomState {
                 let original = element.get_attribute(&marker);
                 let _ = element.remove_attribute(&marker);
                 let changeable = self.changeable.iter().any(|(selector, attribute)| {
-                    attribute == name && element.matches(selector).unwrap_or(false)
+                    attribute == name
+                        && (element.matches(selector).unwrap_or(false)
+                            || matched_before_the_edge(
+                                document,
+                                &element,
+                                selector,
+                                name,
+                                original.as_deref(),
+                            ))
                 });
                 let harmless = !attribute_is_url(name)
                     || original.as_deref().is_none_or(page_url_may_be_restored);
@@ -622,4 +630,50 @@ fn js_error(error: JsValue) -> String {
                 .map(|e| String::from(e.message()))
         })
         .unwrap_or_else(|| "the browser refused the change".to_string())
+}
+
+/// Whether `selector` matches `element` as the page had it before the edge set `name`
+/// (to `original`; `None`: the page had no such attribute). A rule may test the very
+/// attribute it changes (`a[href="/book"]`), and then no longer matches what the
+/// edge sent. Tried on shallow copies of the element and its ancestors in an inert
+/// document, so that nothing on the page changes and no `src` loads; a selector that
+/// looks at siblings (`+`, `~`, `:nth-child`) cannot match there.
+fn matched_before_the_edge(
+    document: &Document,
+    element: &Element,
+    selector: &str,
+    name: &str,
+    original: Option<&str>,
+) -> bool {
+    let copy = || -> Result<bool, JsValue> {
+        let inert = document.implementation()?.create_html_document()?;
+        let mut chain = vec![element.clone()];
+        while let Some(parent) = chain.last().and_then(|e| e.parent_element()) {
+            chain.push(parent);
+        }
+        let mut parent: Option<Element> = None;
+        let mut copied = None;
+        for original_element in chain.iter().rev() {
+            let node = inert.import_node_with_deep(original_element, false)?;
+            match &parent {
+                Some(parent) => parent.append_child(&node)?,
+                None => match inert.document_element() {
+                    Some(root) => inert.replace_child(&node, &root)?,
+                    None => inert.append_child(&node)?,
+                },
+            };
+            let node: Element = node.dyn_into()?;
+            copied = Some(node.clone());
+            parent = Some(node);
+        }
+        let Some(copy) = copied else {
+            return Ok(false);
+        };
+        match original {
+            Some(value) => copy.set_attribute(name, value)?,
+            None => copy.remove_attribute(name)?,
+        }
+        copy.matches(selector)
+    };
+    copy().unwrap_or(false)
 }
