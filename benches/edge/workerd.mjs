@@ -27,6 +27,16 @@
 //                       the body through lol-html, three slots, set-cookie);
 // - ours-htmlrewriter:  the same decision, applied by Cloudflare's HTMLRewriter (with
 //                       js/ambiguity-guard.js, a JavaScript stream on each side).
+// The same variants, and two that take the full path apart, also run on MINIMAL_PAGE
+// (the three slots and nothing else, ≈0.1 KB): what each costs per request whatever
+// the page's size:
+// - js-callbacks:       the body through a TransformStream whose transform() passes
+//                       each chunk on (what a stream that calls into JavaScript, as
+//                       ours-lolhtml's does, pays before doing anything);
+// - ours-wasm:          our wasm alone, no stream: the request's facts as JSON,
+//                       EdgeWorker.respond (profile cookie decode, classify, decide,
+//                       the rewriter set up), write (the minimal page's bytes: the three
+//                       slots) and end (the hand-off), the headers read, free.
 // Every request carries the visitor's `name` cookie and a valid profile cookie that a
 // first response of the same worker set. Each request runs its variant `--repeat`
 // times (default 16) inside the worker and is timed from Node around dispatchFetch
@@ -51,12 +61,20 @@ const MODULE = path.join(PKG, 'cloudflare.js');
 const BUILD_COMMAND = 'python3 scripts/build web cloudflare npm';
 const SITE = 'https://shop.example';
 export const VARIANTS = ['passthrough', 'native3', 'js-stream', 'ours-lolhtml', 'ours-htmlrewriter'];
+/** The variants timed on MINIMAL_PAGE: the page's ones and the parts of ours-lolhtml. */
+export const FIXED_COST_VARIANTS = [...VARIANTS, 'js-callbacks', 'ours-wasm'];
+/** A page with the three slots and nothing else: the cost of a request itself. */
+const MINIMAL_PAGE = {
+  name: 'minimal',
+  text: '<!doctype html><html><head><title>t</title></head><body><nav>n</nav><h1>h</h1><footer>f</footer></body></html>',
+};
 const OURS = ['ours-lolhtml', 'ours-htmlrewriter'];
 
 /** The bench worker's source; `edge-persona/cloudflare` and the wasm are resolved at bundling. */
 function workerSource() {
   return `import wasm from './edge_persona_edge_bg.wasm';
 import { createPersonalizer } from 'edge-persona/cloudflare';
+import { EdgeWorker } from 'edge-persona/cloudflare-glue';
 import PAGES from './pages.json';
 
 const CONFIG = ${JSON.stringify(BENCH_CONFIG)};
@@ -88,7 +106,37 @@ const VARIANTS = {
   'js-stream': (request, response) => new Response(response.body.pipeThrough(new TransformStream()), response),
   'ours-lolhtml': (request, response) => ours('lol-html').personalize(request, response),
   'ours-htmlrewriter': (request, response) => ours('htmlrewriter').personalize(request, response),
+  'js-callbacks': (request, response) => new Response(response.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) { controller.enqueue(chunk); },
+    flush() {},
+  })), response),
+  // Only on the minimal page, whose bytes it rewrites (the response passes untouched).
+  'ours-wasm': (request, response) => {
+    ours('lol-html'); // loads the wasm
+    wasmWorker ??= new EdgeWorker(JSON.stringify(CONFIG), undefined, false);
+    const session = wasmWorker.respond(JSON.stringify(facts(request)), HEAD, 1, 2);
+    session.write(MINIMAL_BYTES);
+    session.end();
+    JSON.parse(session.headers);
+    session.free();
+    return response;
+  },
 };
+
+let wasmWorker;
+const MINIMAL_BYTES = new TextEncoder().encode(PAGES.minimal);
+const HEAD = JSON.stringify({ status: 200, contentType: 'text/html; charset=utf-8' });
+/** The request's facts as cloudflare.js hands them to the wasm. */
+function facts(request) {
+  const h = request.headers;
+  const cf = request.cf ?? {};
+  return {
+    method: request.method, url: request.url, cookie: h.get('cookie'), userAgent: h.get('user-agent'),
+    acceptLanguage: h.get('accept-language'), referer: h.get('referer'), globalPrivacyControl: false,
+    geo: cf.country ? { country: cf.country, region: cf.region ?? null, city: cf.city ?? null } : null,
+    utcOffsetMinutes: 180, nowMs: Date.now(),
+  };
+}
 
 export default {
   async fetch(request) {
@@ -145,6 +193,7 @@ async function bundleWorker(dir, pages) {
       setup(b) {
         b.onResolve({ filter: /^\.\/edge_persona_edge_bg\.wasm$/ }, () => ({ path: './edge_persona_edge_bg.wasm', external: true }));
         b.onResolve({ filter: /^edge-persona\/cloudflare$/ }, () => ({ path: MODULE }));
+        b.onResolve({ filter: /^edge-persona\/cloudflare-glue$/ }, () => ({ path: path.join(PKG, 'edge_persona_edge.js') }));
       },
     }],
   });
@@ -164,7 +213,7 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-bench-workerd-'));
   let mf;
   try {
-    await bundleWorker(dir, pages);
+    await bundleWorker(dir, [...pages, MINIMAL_PAGE]);
     mf = new Miniflare({
       scriptPath: path.join(dir, 'worker.js'),
       modules: true,
@@ -226,6 +275,28 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
       time: async (variant, page) => (await request(variant, page.name, cookies[variant])).ms * 1000,
     });
 
+    // The cost of a request itself: every variant on the minimal page.
+    const minimal = { ...MINIMAL_PAGE, out: {} };
+    for (const variant of OURS.concat('native3')) {
+      const probe = await request(variant, minimal.name, cookies[variant], true);
+      minimal.out[variant] = appliedKeys(probe.text).join(',');
+      if (probe.errors.length) checks.push(`${variant}/${minimal.name}: ${probe.errors.join('; ')}`);
+    }
+    for (const variant of OURS) {
+      if (minimal.out[variant] !== minimal.out.native3) checks.push(`${variant}/${minimal.name}: applied [${minimal.out[variant]}] where native3 applied [${minimal.out.native3}]`);
+    }
+    cookies['js-callbacks'] = cookies['ours-lolhtml'];
+    cookies['ours-wasm'] = cookies['ours-lolhtml'];
+    const fixedTimes = await timeInTurns({
+      pages: [minimal], names: FIXED_COST_VARIANTS, warmup, iterations, log,
+      time: async (variant, page) => (await request(variant, page.name, cookies[variant])).ms * 1000,
+    });
+    const fixedMedians = Object.fromEntries(FIXED_COST_VARIANTS.map((v) => [v, median(fixedTimes.get(minimal.name)[v])]));
+    const fixedCost = {
+      medians: fixedMedians,
+      net: Object.fromEntries(FIXED_COST_VARIANTS.slice(1).map((v) => [v, fixedMedians[v] - fixedMedians.passthrough])),
+    };
+
     const results = pages.map((page) => {
       const medians = Object.fromEntries(VARIANTS.map((v) => [v, median(times.get(page.name)[v])]));
       const net = Object.fromEntries(VARIANTS.slice(1).map((v) => [v, medians[v] - medians.passthrough]));
@@ -245,7 +316,7 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
     };
     return {
       machine: machineLine(), miniflare: versionIn(ROOT, 'miniflare'), workerd: versionIn(ROOT, 'workerd'),
-      iterations, warmup, repeat, corpusPages: loadCorpus().length, pages: results, totals, target, checks,
+      iterations, warmup, repeat, corpusPages: loadCorpus().length, pages: results, totals, target, fixedCost, checks,
     };
   } finally {
     await mf?.dispose();
@@ -257,6 +328,34 @@ const us = (x) => num(x);
 /** a / b when both are above the noise floor (positive), else "–". */
 const netRatio = (a, b) => (a > 0 && b > 0 ? ratio(a, b) : '–');
 const signed = (x) => `${x < 0 ? '−' : '+'}${num(Math.abs(x))}`;
+
+const FIXED_COST_NOTES = {
+  passthrough: 'the body read as it is',
+  native3: "Cloudflare's HTMLRewriter, the three swaps",
+  'js-stream': 'an identity `TransformStream` (no JavaScript called per chunk)',
+  'ours-lolhtml': 'our full path (lol-html in our wasm)',
+  'ours-htmlrewriter': 'our decision applied by HTMLRewriter, behind the guard',
+  'js-callbacks': 'a `TransformStream` whose `transform()` passes each chunk on: the stream ours-lolhtml runs its wasm in, doing nothing',
+  'ours-wasm': 'our wasm alone on the page\'s bytes, no stream: facts as JSON, `EdgeWorker.respond` (cookie, classify, decide, rewriter set up), `write` (the three slots), `end` (hand-off), headers, `free`',
+};
+
+/** The table of what a request costs on the minimal page, whatever the page's size. */
+function fixedCostMarkdown(fixed) {
+  if (!fixed) return [];
+  const rows = [
+    '',
+    `**Per request, whatever the page: the same variants on a ${MINIMAL_PAGE.text.length}-byte page with the three slots and nothing else**`,
+    '',
+    '| variant | µs per run | net | what |',
+    '|---|---:|---:|---|',
+  ];
+  for (const [name, median] of Object.entries(fixed.medians)) {
+    rows.push(`| ${name} | ${us(median)} | ${name === 'passthrough' ? '' : signed(fixed.net[name])} | ${FIXED_COST_NOTES[name] ?? ''} |`);
+  }
+  const n = fixed.net;
+  rows.push('', `On it, native3 adds ${signed(n.native3)} µs and our full path ${signed(n['ours-lolhtml'])} µs; of ours, the stream that calls into JavaScript alone adds ${signed(n['js-callbacks'])} µs and our wasm alone (decision, rewriting, hand-off; no stream) ${signed(n['ours-wasm'])} µs. Same method, units and runs as above.`);
+  return rows;
+}
 
 export function markdown(r) {
   const rows = [
@@ -276,6 +375,7 @@ export function markdown(r) {
     `${r.machine}, Miniflare ${r.miniflare} (workerd ${r.workerd}); ${r.iterations} requests per page per variant after ${r.warmup} warm-up rounds, variants in turn, each request running its variant ${r.repeat} times in the worker. µs per run (request time / ${r.repeat}), medians; *net*: the variant's median minus the passthrough median of the same page (what the rewriting adds to reading the body). Each request is timed from Node around Miniflare's \`dispatchFetch\` (loopback HTTP to workerd; the worker builds the origin response from the page in memory, runs the variant, reads the whole body, ${r.repeat} times, and answers \`{"bytes"}\`), so *passthrough* is building and reading the response plus 1/${r.repeat} of that fixed cost; a net time below zero is noise, and the ratio is shown only when both net times are above zero. *native3*: Cloudflare's HTMLRewriter setting the inner content of h1 (markup), footer and nav (text) and a \`data-ep-applied\` attribute, no decision; *js-stream*: the body through an identity \`TransformStream\`, no rewriting (what any rewriting driven from JavaScript pays before it does anything: ours-lolhtml runs through one such stream, ours-htmlrewriter through two, around HTMLRewriter, for the guard against markup its strict parser refuses); *ours-lolhtml*: \`createPersonalizer({strategy: "lol-html"})\`, the full path (profile cookie decode, classify, decide, our wasm rewrites the three slots through lol-html, hand-off, set-cookie) for a returning visitor with a \`name\` cookie; *ours-htmlrewriter*: the same decision applied by HTMLRewriter. Config: \`benches/edge/config.mjs\`.`,
     '',
     `**Target: our full path no slower than native HTMLRewriter alone.** ${verdict(r.target.met, 'ours-lolhtml', r.target.slowerPages)}; ${verdict(r.target.htmlrewriterMet, 'ours-htmlrewriter', r.target.slowerPagesHtmlrewriter)}.`,
+    ...fixedCostMarkdown(r.fixedCost),
   ];
   return tableWithNotes(rows, notes, r);
 }
