@@ -596,7 +596,14 @@ fn a_kept_value_is_put_back_when_the_rule_tests_the_attribute_it_changes() {
         <nav><a id="ep-test-other" href="https://demo.example.ru/sale?from=promo" data-ep-was="href" data-ep-was-href="/elsewhere">Other</a></nav>"#,
     );
     let mut runtime = new_runtime(&config);
-    show_sale_to_anna(&mut runtime);
+    for _ in 0..2 {
+        show_sale_to_anna(&mut runtime);
+        assert_eq!(
+            page.one("#ep-test-cta").get_attribute("href").as_deref(),
+            Some("https://demo.example.ru/sale?from=promo"),
+            "the same decision keeps the edge's value, however often applied"
+        );
+    }
     move_to_the_menu(&mut runtime);
     assert_eq!(
         page.one("#ep-test-cta").get_attribute("href").as_deref(),
@@ -608,6 +615,38 @@ fn a_kept_value_is_put_back_when_the_rule_tests_the_attribute_it_changes() {
         Some("https://demo.example.ru/sale?from=promo"),
         "a value no rule could have changed stays"
     );
+}
+
+#[wasm_bindgen_test]
+fn a_rule_that_tests_the_attribute_it_changes_holds_across_applies() {
+    // No edge: the runtime changes the link itself. Its rule's selector no longer
+    // matches the changed link, yet applying the same decision again must keep the
+    // change, and only a decision without it puts the page's value back. The
+    // selector looks at the link's siblings too, which the page as it was must keep.
+    let config = SPA_CONFIG.replace(
+        r##""selector": "#ep-test-cta""##,
+        r#""selector": "a[href='/intro'] + a[href='/catalog']:nth-child(2)""#,
+    );
+    let page = Fixture::new(
+        r#"<nav><a href="/intro">Intro</a><a id="ep-test-cta" href="/catalog">Catalog</a></nav>
+        <nav><a href="/elsewhere">Else</a><a id="ep-test-other" href="/catalog">Catalog</a></nav>"#,
+    );
+    let cta = page.one("#ep-test-cta");
+    let mut runtime = new_runtime(&config);
+    for _ in 0..3 {
+        show_sale_to_anna(&mut runtime);
+        assert_eq!(
+            cta.get_attribute("href").as_deref(),
+            Some("https://demo.example.ru/sale?from=promo")
+        );
+    }
+    assert_eq!(
+        page.one("#ep-test-other").get_attribute("href").as_deref(),
+        Some("/catalog"),
+        "its sibling does not match"
+    );
+    move_to_the_menu(&mut runtime);
+    assert_eq!(cta.get_attribute("href").as_deref(), Some("/catalog"));
 }
 
 #[wasm_bindgen_test]

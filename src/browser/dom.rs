@@ -15,8 +15,9 @@
 //!   withdrawn) puts it back; records of elements that left the document are dropped.
 
 use crate::core::config::Content;
+use crate::core::config::LinkPolicy;
 use crate::core::config::LoadedConfig;
-use crate::core::links::{attribute_is_url, page_url_may_be_restored};
+use crate::core::links::{attribute_is_url, page_url_may_be_restored, url_is_allowed};
 use crate::core::plan::{
     AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES,
 };
@@ -53,6 +54,8 @@ pub struct DomState {
     /// Every attribute change the config declares (selector, attribute): the only
     /// ones whose original value, kept on the page by the edge, is taken over.
     changeable: Vec<(String, String)>,
+    /// The config's link policy, for kept URLs that only the page as it was selects.
+    links: LinkPolicy,
 }
 
 impl DomState {
@@ -67,6 +70,7 @@ impl DomState {
             .collect();
         DomState {
             changeable,
+            links: config.site.links.clone(),
             ..DomState::default()
         }
     }
@@ -179,7 +183,25 @@ impl DomState {
         change: &AttributePlan,
         changed_now: &mut Vec<(Element, String)>,
     ) -> Result<(), String> {
-        for element in select_all(document, &change.selector)? {
+        let mut selected = select_all(document, &change.selector)?;
+        // A rule may select by the very value it changes (`a[href="/book"]`): once
+        // changed, an element no longer matches, yet the change still holds for it.
+        let mut as_it_was = PageAsItWas::default();
+        for (element, name, original) in &self.attributes {
+            if *name == change.attribute
+                && !selected.iter().any(|e| e.is_same_node(Some(element)))
+                && as_it_was.matched(
+                    document,
+                    element,
+                    &change.selector,
+                    name,
+                    original.as_deref(),
+                )
+            {
+                selected.push(element.clone());
+            }
+        }
+        for element in selected {
             if !self.keeps_original(&element, &change.attribute) {
                 let original = element.get_attribute(&change.attribute);
                 self.attributes
@@ -341,6 +363,7 @@ impl DomState {
     /// ([`page_url_may_be_restored`]); otherwise the value now shown stays. The
     /// markers leave the page. Looked for on every apply, like the sent defaults.
     fn take_edge_attributes(&mut self, document: &Document) {
+        let mut as_it_was = PageAsItWas::default();
         let elements = match select_all(document, &format!("[{ORIGINAL_ATTRIBUTES}]")) {
             Ok(elements) if !elements.is_empty() => elements,
             _ => return,
@@ -354,19 +377,27 @@ impl DomState {
                 let marker = format!("{ORIGINAL_ATTRIBUTES}-{name}");
                 let original = element.get_attribute(&marker);
                 let _ = element.remove_attribute(&marker);
+                let is_url = attribute_is_url(name);
+                let original_url_allowed = || {
+                    original
+                        .as_deref()
+                        .is_none_or(|url| url_is_allowed(url, &self.links).is_ok())
+                };
                 let changeable = self.changeable.iter().any(|(selector, attribute)| {
                     attribute == name
                         && (element.matches(selector).unwrap_or(false)
-                            || matched_before_the_edge(
-                                document,
-                                &element,
-                                selector,
-                                name,
-                                original.as_deref(),
-                            ))
+                            // The marker itself then makes the element selected:
+                            // a URL must also be one the config could write.
+                            || ((!is_url || original_url_allowed())
+                                && as_it_was.matched(
+                                    document,
+                                    &element,
+                                    selector,
+                                    name,
+                                    original.as_deref(),
+                                )))
                 });
-                let harmless = !attribute_is_url(name)
-                    || original.as_deref().is_none_or(page_url_may_be_restored);
+                let harmless = !is_url || original.as_deref().is_none_or(page_url_may_be_restored);
                 if changeable && harmless && !self.keeps_original(&element, name) {
                     self.attributes
                         .push((element.clone(), name.to_owned(), original));
@@ -632,48 +663,89 @@ fn js_error(error: JsValue) -> String {
         .unwrap_or_else(|| "the browser refused the change".to_string())
 }
 
-/// Whether `selector` matches `element` as the page had it before the edge set `name`
-/// (to `original`; `None`: the page had no such attribute). A rule may test the very
-/// attribute it changes (`a[href="/book"]`), and then no longer matches what the
-/// edge sent. Tried on shallow copies of the element and its ancestors in an inert
-/// document, so that nothing on the page changes and no `src` loads; a selector that
-/// looks at siblings (`+`, `~`, `:nth-child`) cannot match there.
-fn matched_before_the_edge(
-    document: &Document,
-    element: &Element,
-    selector: &str,
-    name: &str,
-    original: Option<&str>,
-) -> bool {
-    let copy = || -> Result<bool, JsValue> {
-        let inert = document.implementation()?.create_html_document()?;
-        let mut chain = vec![element.clone()];
-        while let Some(parent) = chain.last().and_then(|e| e.parent_element()) {
-            chain.push(parent);
+/// The page copied whole into an inert document, made on first use, to ask whether
+/// a selector matched an element as the page had it before one of its attributes
+/// changed. A rule may select by the very value it changes (`a[href="/book"]`), and
+/// then no longer matches the element it changed. The copy keeps the page's structure
+/// (siblings, children, ancestors), so structural selectors read it as the page; in
+/// an inert document nothing loads or runs, and the page itself never changes.
+#[derive(Default)]
+struct PageAsItWas {
+    /// The copy's root element (`None` until first use, or if the copy failed).
+    root: Option<Element>,
+    tried: bool,
+}
+
+impl PageAsItWas {
+    /// Whether `selector` matches `element` with its attribute `name` set to
+    /// `original` (`None`: without it). False if the page cannot be copied.
+    fn matched(
+        &mut self,
+        document: &Document,
+        element: &Element,
+        selector: &str,
+        name: &str,
+        original: Option<&str>,
+    ) -> bool {
+        if !self.tried {
+            self.tried = true;
+            self.root = copy_into_inert_document(document).ok();
         }
-        let mut parent: Option<Element> = None;
-        let mut copied = None;
-        for original_element in chain.iter().rev() {
-            let node = inert.import_node_with_deep(original_element, false)?;
-            match &parent {
-                Some(parent) => parent.append_child(&node)?,
-                None => match inert.document_element() {
-                    Some(root) => inert.replace_child(&node, &root)?,
-                    None => inert.append_child(&node)?,
-                },
-            };
-            let node: Element = node.dyn_into()?;
-            copied = Some(node.clone());
-            parent = Some(node);
-        }
-        let Some(copy) = copied else {
-            return Ok(false);
+        let Some(copy) = self
+            .root
+            .as_ref()
+            .and_then(|root| counterpart(root, element))
+        else {
+            return false;
         };
-        match original {
-            Some(value) => copy.set_attribute(name, value)?,
-            None => copy.remove_attribute(name)?,
-        }
-        copy.matches(selector)
+        let now = copy.get_attribute(name);
+        let set_to = |value: Option<&str>| match value {
+            Some(value) => copy.set_attribute(name, value),
+            None => copy.remove_attribute(name),
+        };
+        let matched = set_to(original).is_ok() && copy.matches(selector).unwrap_or(false);
+        // Put the copy back as the page shows it, for the next question.
+        let _ = set_to(now.as_deref());
+        matched
+    }
+}
+
+/// A deep copy of the page's root element, as the root of a new inert document.
+fn copy_into_inert_document(document: &Document) -> Result<Element, JsValue> {
+    let page_root = document
+        .document_element()
+        .ok_or_else(|| JsValue::from_str("no root element"))?;
+    let inert = document.implementation()?.create_html_document()?;
+    let copy = inert.import_node_with_deep(&page_root, true)?;
+    match inert.document_element() {
+        Some(empty_root) => inert.replace_child(&copy, &empty_root)?,
+        None => inert.append_child(&copy)?,
     };
-    copy().unwrap_or(false)
+    copy.dyn_into::<Element>().map_err(JsValue::from)
+}
+
+/// The element of the copy at the same place as `element` in the page.
+fn counterpart(copy_root: &Element, element: &Element) -> Option<Element> {
+    let mut positions = Vec::new();
+    let mut at = element.clone();
+    while let Some(parent) = at.parent_element() {
+        let mut position = 0;
+        let mut before = at.previous_element_sibling();
+        while let Some(sibling) = before {
+            position += 1;
+            before = sibling.previous_element_sibling();
+        }
+        positions.push(position);
+        at = parent;
+    }
+    positions
+        .iter()
+        .rev()
+        .try_fold(copy_root.clone(), |parent, &position| {
+            let mut child = parent.first_element_child();
+            for _ in 0..position {
+                child = child?.next_element_sibling();
+            }
+            child
+        })
 }
