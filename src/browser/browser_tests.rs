@@ -650,6 +650,28 @@ fn a_rule_that_tests_the_attribute_it_changes_holds_across_applies() {
 }
 
 #[wasm_bindgen_test]
+fn only_selectors_that_test_an_attribute_are_asked_of_the_page_as_it_was() {
+    use super::dom::selector_tests_attribute;
+    for selector in [
+        "a[href='/x']",
+        "nav > a[ HREF ^= '/x' ]",
+        "a[*|href]",
+        ":is(a[href$=x], b)",
+    ] {
+        assert!(selector_tests_attribute(selector, "href"), "{selector}");
+    }
+    for selector in [
+        "#cta",
+        "a[hreflang=ru]",
+        "a[data-href]",
+        "[title=href]",
+        "a[",
+    ] {
+        assert!(!selector_tests_attribute(selector, "href"), "{selector}");
+    }
+}
+
+#[wasm_bindgen_test]
 fn a_runtime_started_again_on_the_page_puts_back_what_the_first_took_over() {
     // A framework remounts (init → destroy → init): the first runtime took over what
     // the edge sent along (and removed it from the page); the second must still be

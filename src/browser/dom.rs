@@ -687,6 +687,11 @@ impl PageAsItWas {
         name: &str,
         original: Option<&str>,
     ) -> bool {
+        // A selector that does not test the attribute answers as it does on the page
+        // (which the caller asked first): no copy needed.
+        if !selector_tests_attribute(selector, name) {
+            return false;
+        }
         if !self.tried {
             self.tried = true;
             self.root = copy_into_inert_document(document).ok();
@@ -748,4 +753,25 @@ fn counterpart(copy_root: &Element, element: &Element) -> Option<Element> {
             }
             child
         })
+}
+
+/// Whether `selector` has an attribute test on `name` (`[href…]`, `[ HREF…]`,
+/// `[*|href…]`): only then can changing that attribute change whether it matches.
+/// Attribute names in HTML selectors are ASCII case-insensitive.
+pub(crate) fn selector_tests_attribute(selector: &str, name: &str) -> bool {
+    selector.split('[').skip(1).any(|test| {
+        let test = test.trim_start();
+        let test = test
+            .strip_prefix("*|")
+            .or_else(|| test.strip_prefix('|'))
+            .unwrap_or(test)
+            .as_bytes();
+        let named = test
+            .get(..name.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(name.as_bytes()));
+        let ends = test
+            .get(name.len())
+            .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        named && ends
+    })
 }
