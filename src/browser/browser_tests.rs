@@ -104,6 +104,13 @@ export function alert_calls() { return alerts; }
 export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 export function set_document_cookie(value) { document.cookie = value; }
 export function document_cookie() { return document.cookie; }
+let observer = null;
+export function observe_attributes(root) {
+  observer?.disconnect();
+  observer = new MutationObserver(() => {});
+  observer.observe(root, { attributes: true, subtree: true });
+}
+export function attribute_mutations() { return observer ? observer.takeRecords().length : 0; }
 "#)]
 extern "C" {
     /// Makes `document.cookie` (read and write), `localStorage` and
@@ -124,6 +131,10 @@ extern "C" {
     fn sleep(ms: u32) -> web_sys::js_sys::Promise;
     fn set_document_cookie(value: &str);
     fn document_cookie() -> String;
+    /// Starts recording attribute changes under `root` (a new recording each call).
+    fn observe_attributes(root: &Element);
+    /// Attribute changes recorded since the last call.
+    fn attribute_mutations() -> u32;
 }
 
 fn document() -> Document {
@@ -650,15 +661,20 @@ fn a_rule_that_tests_the_attribute_it_changes_holds_across_applies() {
 }
 
 #[wasm_bindgen_test]
-fn only_selectors_that_test_an_attribute_are_asked_of_the_page_as_it_was() {
-    use super::dom::selector_tests_attribute;
+fn only_selectors_that_may_read_an_attribute_are_asked_of_the_page_as_it_was() {
+    use super::dom::selector_may_test_attribute;
     for selector in [
         "a[href='/x']",
         "nav > a[ HREF ^= '/x' ]",
         "a[*|href]",
+        "a[|href]",
         ":is(a[href$=x], b)",
+        "a:not([href])",
+        "ul,\n a[href]",
+        "a[hr\\65 f]",
+        "a:not(:ANY-LINK)",
     ] {
-        assert!(selector_tests_attribute(selector, "href"), "{selector}");
+        assert!(selector_may_test_attribute(selector, "href"), "{selector}");
     }
     for selector in [
         "#cta",
@@ -666,8 +682,55 @@ fn only_selectors_that_test_an_attribute_are_asked_of_the_page_as_it_was() {
         "a[data-href]",
         "[title=href]",
         "a[",
+        "input:placeholder-shown",
     ] {
-        assert!(!selector_tests_attribute(selector, "href"), "{selector}");
+        assert!(!selector_may_test_attribute(selector, "href"), "{selector}");
+    }
+    assert!(selector_may_test_attribute(
+        "input:placeholder-shown",
+        "placeholder"
+    ));
+}
+
+#[wasm_bindgen_test]
+fn rules_that_select_by_values_other_rules_change_hold_and_write_nothing_again() {
+    // Two rules select the link by the href one of them changes; whichever comes
+    // first, both hold on every apply of the same decision, a repeated apply writes
+    // no attribute at all, and a decision without them puts both values back.
+    let title = r#"{ "selector": "a[href='/catalog']", "attribute": "title", "value": "Sale" }"#;
+    let href = r#"{ "selector": "a[href='/catalog']", "attribute": "href",
+                    "value": "https://demo.example.ru/sale?from=promo" }"#;
+    for rules in [format!("{title}, {href}"), format!("{href}, {title}")] {
+        let start = SPA_CONFIG.find(r#""setAttributes": ["#).unwrap_or_default();
+        let end = start + SPA_CONFIG[start..].find("} ] }").unwrap_or_default() + 3;
+        let config = format!(
+            "{}\"setAttributes\": [ {rules} ]{}",
+            &SPA_CONFIG[..start],
+            &SPA_CONFIG[end..]
+        );
+        let page =
+            Fixture::new(r#"<a id="ep-test-cta" href="/catalog" title="Our menu">Catalog</a>"#);
+        let cta = page.one("#ep-test-cta");
+        let mut runtime = new_runtime(&config);
+        show_sale_to_anna(&mut runtime);
+        observe_attributes(&page.root);
+        for _ in 0..3 {
+            show_sale_to_anna(&mut runtime);
+            assert_eq!(
+                cta.get_attribute("title").as_deref(),
+                Some("Sale"),
+                "{rules}"
+            );
+            assert_eq!(
+                cta.get_attribute("href").as_deref(),
+                Some("https://demo.example.ru/sale?from=promo"),
+                "{rules}"
+            );
+        }
+        assert_eq!(attribute_mutations(), 0, "a repeated apply wrote: {rules}");
+        move_to_the_menu(&mut runtime);
+        assert_eq!(cta.get_attribute("title").as_deref(), Some("Our menu"));
+        assert_eq!(cta.get_attribute("href").as_deref(), Some("/catalog"));
     }
 }
 

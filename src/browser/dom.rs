@@ -128,15 +128,7 @@ impl DomState {
                 .errors
                 .push(format!("restoring a greeting's default: {error}"));
         }
-        let mut changed_now = Vec::new();
-        for change in &plan.attributes {
-            if let Err(error) = self.set_attributes(document, change, &mut changed_now) {
-                report.errors.push(format!(
-                    "attribute {} on {}: {error}",
-                    change.attribute, change.selector
-                ));
-            }
-        }
+        let changed_now = self.apply_attributes(document, &plan.attributes, &mut report);
         if let Err(error) = self.restore_other_attributes(&changed_now) {
             report
                 .errors
@@ -175,44 +167,52 @@ impl DomState {
         Ok(())
     }
 
-    /// Sets one attribute change on every element it selects, keeping each original
-    /// value the first time.
-    fn set_attributes(
+    /// Sets the plan's attribute changes, keeping each original value the first
+    /// time. Every rule's elements are found before anything is written, on the page
+    /// as it was before the attribute changes made so far ([`PageAsItWas`]): a rule
+    /// may select by a value a change writes (`a[href="/book"]`) and must go on
+    /// selecting what it changed. Each (element, attribute) is then written once, the
+    /// last rule's value winning, and only if it differs: a repeated apply writes
+    /// nothing. Returns what this decision changes.
+    fn apply_attributes(
         &mut self,
         document: &Document,
-        change: &AttributePlan,
-        changed_now: &mut Vec<(Element, String)>,
-    ) -> Result<(), String> {
-        let mut selected = select_all(document, &change.selector)?;
-        // A rule may select by the very value it changes (`a[href="/book"]`): once
-        // changed, an element no longer matches, yet the change still holds for it.
-        let mut as_it_was = PageAsItWas::default();
-        for (element, name, original) in &self.attributes {
-            if *name == change.attribute
-                && !selected.iter().any(|e| e.is_same_node(Some(element)))
-                && as_it_was.matched(
-                    document,
-                    element,
-                    &change.selector,
-                    name,
-                    original.as_deref(),
-                )
-            {
-                selected.push(element.clone());
+        changes: &[AttributePlan],
+        report: &mut ApplyReport,
+    ) -> Vec<(Element, String)> {
+        let mut as_it_was = PageAsItWas::new(self.attributes.clone());
+        let mut targets: Vec<(Element, &str, &str)> = Vec::new();
+        for change in changes {
+            match as_it_was.select(document, &change.selector) {
+                Ok(elements) => {
+                    for element in elements {
+                        targets.retain(|(e, name, _)| {
+                            *name != change.attribute || !e.is_same_node(Some(&element))
+                        });
+                        targets.push((element, &change.attribute, &change.value));
+                    }
+                }
+                Err(error) => report.errors.push(format!(
+                    "attribute {} on {}: {error}",
+                    change.attribute, change.selector
+                )),
             }
         }
-        for element in selected {
-            if !self.keeps_original(&element, &change.attribute) {
-                let original = element.get_attribute(&change.attribute);
+        let mut changed_now = Vec::new();
+        for (element, name, value) in targets {
+            if !self.keeps_original(&element, name) {
+                let original = element.get_attribute(name);
                 self.attributes
-                    .push((element.clone(), change.attribute.clone(), original));
+                    .push((element.clone(), name.to_owned(), original));
             }
-            if element.get_attribute(&change.attribute).as_deref() != Some(&change.value) {
-                set(&element, &change.attribute, &change.value)?;
+            if element.get_attribute(name).as_deref() != Some(value) {
+                if let Err(error) = set(&element, name, value) {
+                    report.errors.push(format!("attribute {name}: {error}"));
+                }
             }
-            changed_now.push((element, change.attribute.clone()));
+            changed_now.push((element, name.to_owned()));
         }
-        Ok(())
+        changed_now
     }
 
     /// Attributes changed earlier that this decision no longer changes go back to
@@ -363,11 +363,12 @@ impl DomState {
     /// ([`page_url_may_be_restored`]); otherwise the value now shown stays. The
     /// markers leave the page. Looked for on every apply, like the sent defaults.
     fn take_edge_attributes(&mut self, document: &Document) {
-        let mut as_it_was = PageAsItWas::default();
         let elements = match select_all(document, &format!("[{ORIGINAL_ATTRIBUTES}]")) {
             Ok(elements) if !elements.is_empty() => elements,
             _ => return,
         };
+        // Every marker is read first: the page as it was has all their values back.
+        let mut kept: Vec<(Element, String, Option<String>)> = Vec::new();
         for element in elements {
             let names = element
                 .get_attribute(ORIGINAL_ATTRIBUTES)
@@ -377,31 +378,35 @@ impl DomState {
                 let marker = format!("{ORIGINAL_ATTRIBUTES}-{name}");
                 let original = element.get_attribute(&marker);
                 let _ = element.remove_attribute(&marker);
-                let is_url = attribute_is_url(name);
-                let original_url_allowed = || {
-                    original
-                        .as_deref()
-                        .is_none_or(|url| url_is_allowed(url, &self.links).is_ok())
-                };
-                let changeable = self.changeable.iter().any(|(selector, attribute)| {
-                    attribute == name
-                        && (element.matches(selector).unwrap_or(false)
-                            // The marker itself then makes the element selected:
-                            // a URL must also be one the config could write.
-                            || ((!is_url || original_url_allowed())
-                                && as_it_was.matched(
-                                    document,
-                                    &element,
-                                    selector,
-                                    name,
-                                    original.as_deref(),
-                                )))
-                });
-                let harmless = !is_url || original.as_deref().is_none_or(page_url_may_be_restored);
-                if changeable && harmless && !self.keeps_original(&element, name) {
-                    self.attributes
-                        .push((element.clone(), name.to_owned(), original));
+                if !kept
+                    .iter()
+                    .any(|(e, n, _)| n == name && e.is_same_node(Some(&element)))
+                {
+                    kept.push((element.clone(), name.to_owned(), original));
                 }
+            }
+        }
+        let mut as_it_was =
+            PageAsItWas::new(self.attributes.iter().chain(&kept).cloned().collect());
+        for (element, name, original) in kept {
+            let is_url = attribute_is_url(&name);
+            let harmless = !is_url || original.as_deref().is_none_or(page_url_may_be_restored);
+            if !harmless || self.keeps_original(&element, &name) {
+                continue;
+            }
+            // On the page as it was, the marker itself makes the element selected: a
+            // URL must then also be one the config could write.
+            let allowed_as_it_was = !is_url
+                || original
+                    .as_deref()
+                    .is_none_or(|url| url_is_allowed(url, &self.links).is_ok());
+            let changeable = self.changeable.iter().any(|(selector, attribute)| {
+                *attribute == name
+                    && (element.matches(selector).unwrap_or(false)
+                        || (allowed_as_it_was && as_it_was.matches(document, &element, selector)))
+            });
+            if changeable {
+                self.attributes.push((element, name, original));
             }
         }
     }
@@ -663,77 +668,123 @@ fn js_error(error: JsValue) -> String {
         .unwrap_or_else(|| "the browser refused the change".to_string())
 }
 
-/// The page copied whole into an inert document, made on first use, to ask whether
-/// a selector matched an element as the page had it before one of its attributes
-/// changed. A rule may select by the very value it changes (`a[href="/book"]`), and
-/// then no longer matches the element it changed. The copy keeps the page's structure
-/// (siblings, children, ancestors), so structural selectors read it as the page; in
-/// an inert document nothing loads or runs, and the page itself never changes.
-#[derive(Default)]
+/// The page as it was before the attribute changes made so far (by this runtime or
+/// the edge): what a rule's selector is asked of, since a rule may select by a value
+/// a change writes (`a[href="/book"]`). Only for a selector that may look at a
+/// changed attribute is the page copied (once, deeply, into an inert document,
+/// where nothing loads or runs) and the original values put back on the copy;
+/// otherwise the page itself answers, as it would. The copy has the page's
+/// structure and attributes; state pseudo-classes (`:hover`, `:checked`,
+/// `:defined`) may read differently there.
 struct PageAsItWas {
-    /// The copy's root element (`None` until first use, or if the copy failed).
-    root: Option<Element>,
-    tried: bool,
+    /// The changed attributes: element, name, the page's own value (`None`: none).
+    originals: Vec<(Element, String, Option<String>)>,
+    /// The copy with the originals back (made on first need; `None` inside if the
+    /// page could not be copied).
+    copy: Option<Option<Element>>,
 }
 
 impl PageAsItWas {
-    /// Whether `selector` matches `element` with its attribute `name` set to
-    /// `original` (`None`: without it). False if the page cannot be copied.
-    fn matched(
-        &mut self,
-        document: &Document,
-        element: &Element,
-        selector: &str,
-        name: &str,
-        original: Option<&str>,
-    ) -> bool {
-        // A selector that does not test the attribute answers as it does on the page
-        // (which the caller asked first): no copy needed.
-        if !selector_tests_attribute(selector, name) {
+    fn new(originals: Vec<(Element, String, Option<String>)>) -> PageAsItWas {
+        PageAsItWas {
+            originals,
+            copy: None,
+        }
+    }
+
+    /// Whether `selector` could read differently on the page as it was.
+    fn needed_for(&self, selector: &str) -> bool {
+        self.originals
+            .iter()
+            .any(|(_, name, _)| selector_may_test_attribute(selector, name))
+    }
+
+    /// The copy's root element, made on first call.
+    fn copy_root(&mut self, page: &Document) -> Option<Element> {
+        let originals = &self.originals;
+        self.copy
+            .get_or_insert_with(|| copy_as_it_was(page, originals).ok())
+            .clone()
+    }
+
+    /// The page's elements that `selector` selects on the page as it was.
+    fn select(&mut self, page: &Document, selector: &str) -> Result<Vec<Element>, String> {
+        let roots = if self.needed_for(selector) {
+            self.copy_root(page).zip(page.document_element())
+        } else {
+            None
+        };
+        let Some((copy_root, page_root)) = roots else {
+            return select_all(page, selector);
+        };
+        let found = copy_root
+            .query_selector_all(selector)
+            .map_err(|_| format!("{selector:?} is not a selector this browser accepts"))?;
+        // The root itself is not among what `querySelectorAll` on it returns.
+        let mut selected: Vec<Element> = copy_root
+            .matches(selector)
+            .unwrap_or(false)
+            .then(|| page_root.clone())
+            .into_iter()
+            .collect();
+        selected.extend(
+            (0..found.length())
+                .filter_map(|i| found.item(i))
+                .filter_map(|node| node.dyn_into::<Element>().ok())
+                .filter_map(|copied| counterpart(&copy_root, &copied, &page_root)),
+        );
+        Ok(selected)
+    }
+
+    /// Whether `selector` matches the page's `element` on the page as it was (false
+    /// when it cannot read differently there: the caller asks the page first).
+    fn matches(&mut self, page: &Document, element: &Element, selector: &str) -> bool {
+        if !self.needed_for(selector) {
             return false;
         }
-        if !self.tried {
-            self.tried = true;
-            self.root = copy_into_inert_document(document).ok();
-        }
-        let Some(copy) = self
-            .root
-            .as_ref()
-            .and_then(|root| counterpart(root, element))
+        let (Some(copy_root), Some(page_root)) = (self.copy_root(page), page.document_element())
         else {
             return false;
         };
-        let now = copy.get_attribute(name);
-        let set_to = |value: Option<&str>| match value {
-            Some(value) => copy.set_attribute(name, value),
-            None => copy.remove_attribute(name),
-        };
-        let matched = set_to(original).is_ok() && copy.matches(selector).unwrap_or(false);
-        // Put the copy back as the page shows it, for the next question.
-        let _ = set_to(now.as_deref());
-        matched
+        counterpart(&page_root, element, &copy_root)
+            .is_some_and(|copied| copied.matches(selector).unwrap_or(false))
     }
 }
 
-/// A deep copy of the page's root element, as the root of a new inert document.
-fn copy_into_inert_document(document: &Document) -> Result<Element, JsValue> {
-    let page_root = document
+/// A deep copy of the page's root element in a new inert document, with the
+/// `originals` put back; returns the copy's root.
+fn copy_as_it_was(
+    page: &Document,
+    originals: &[(Element, String, Option<String>)],
+) -> Result<Element, JsValue> {
+    let page_root = page
         .document_element()
         .ok_or_else(|| JsValue::from_str("no root element"))?;
-    let inert = document.implementation()?.create_html_document()?;
+    let inert = page.implementation()?.create_html_document()?;
     let copy = inert.import_node_with_deep(&page_root, true)?;
     match inert.document_element() {
         Some(empty_root) => inert.replace_child(&copy, &empty_root)?,
         None => inert.append_child(&copy)?,
     };
-    copy.dyn_into::<Element>().map_err(JsValue::from)
+    let copy_root = copy.dyn_into::<Element>().map_err(JsValue::from)?;
+    for (element, name, original) in originals {
+        if let Some(copied) = counterpart(&page_root, element, &copy_root) {
+            let _ = match original {
+                Some(value) => copied.set_attribute(name, value),
+                None => copied.remove_attribute(name),
+            };
+        }
+    }
+    Ok(copy_root)
 }
 
-/// The element of the copy at the same place as `element` in the page.
-fn counterpart(copy_root: &Element, element: &Element) -> Option<Element> {
+/// The element at the same place under `to_root` as `element` under `from_root`
+/// (the page and its copy have the same element tree). `None` if `element` is not
+/// under `from_root` (detached, in a shadow tree) or the place does not exist.
+fn counterpart(from_root: &Element, element: &Element, to_root: &Element) -> Option<Element> {
     let mut positions = Vec::new();
     let mut at = element.clone();
-    while let Some(parent) = at.parent_element() {
+    while !at.is_same_node(Some(from_root)) {
         let mut position = 0;
         let mut before = at.previous_element_sibling();
         while let Some(sibling) = before {
@@ -741,12 +792,12 @@ fn counterpart(copy_root: &Element, element: &Element) -> Option<Element> {
             before = sibling.previous_element_sibling();
         }
         positions.push(position);
-        at = parent;
+        at = at.parent_element()?;
     }
     positions
         .iter()
         .rev()
-        .try_fold(copy_root.clone(), |parent, &position| {
+        .try_fold(to_root.clone(), |parent, &position| {
             let mut child = parent.first_element_child();
             for _ in 0..position {
                 child = child?.next_element_sibling();
@@ -755,11 +806,13 @@ fn counterpart(copy_root: &Element, element: &Element) -> Option<Element> {
         })
 }
 
-/// Whether `selector` has an attribute test on `name` (`[href…]`, `[ HREF…]`,
-/// `[*|href…]`): only then can changing that attribute change whether it matches.
-/// Attribute names in HTML selectors are ASCII case-insensitive.
-pub(crate) fn selector_tests_attribute(selector: &str, name: &str) -> bool {
-    selector.split('[').skip(1).any(|test| {
+/// Whether `selector` may read the attribute `name`: an attribute test on it
+/// (`[href…]`, `[ HREF…]`, `[*|href…]`; names are ASCII case-insensitive in HTML),
+/// a pseudo-class that depends on it (`:any-link`, `:placeholder-shown`, …), or an
+/// escape this does not decode (`[hr\65 f]`), to be safe. Only such a selector can
+/// select differently once the attribute changed.
+pub(crate) fn selector_may_test_attribute(selector: &str, name: &str) -> bool {
+    let tested = selector.split('[').skip(1).any(|test| {
         let test = test.trim_start();
         let test = test
             .strip_prefix("*|")
@@ -773,5 +826,12 @@ pub(crate) fn selector_tests_attribute(selector: &str, name: &str) -> bool {
             .get(name.len())
             .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         named && ends
-    })
+    });
+    let lowered = selector.to_ascii_lowercase();
+    let pseudo_classes: &[&str] = match name.to_ascii_lowercase().as_str() {
+        "href" => &[":any-link", ":link", ":visited", ":local-link"],
+        "placeholder" => &[":placeholder-shown"],
+        _ => &[],
+    };
+    tested || selector.contains('\\') || pseudo_classes.iter().any(|p| lowered.contains(p))
 }
