@@ -1487,3 +1487,143 @@ fn an_attribute_the_edge_changes_keeps_the_pages_own_value_beside_it() {
     assert_eq!(image.attr("src"), Some("/premium.png"));
     assert_eq!(image.attr("data-ep-was"), None, "not kept: {}", out.len());
 }
+
+#[test]
+fn a_slot_closed_by_another_slots_end_tag_loses_no_page_bytes() {
+    // `</div>` ends both the hero and the greeting inside it, whose `</p>` the page
+    // left out; the hero waits for a template further down. Nothing between may
+    // be lost and no marker may leak, at any chunking.
+    let config = json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "readCookies": ["name"],
+        "slots": { "hero": { "selector": "div.hero" }, "greeting": { "selector": "p.greeting" } },
+        "experiences": [ { "id": "hero-late", "slot": "hero", "content": { "template": "late" } } ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Hello, {cookies.name|guest}!" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<html><body><div class=hero><p class=greeting>Hi</div>\
+        <section id=middle><p>Middle of the page</p></section>\
+        <template data-ep-variant=\"late\"><h2>Late hero</h2></template>\
+        <footer>end</footer></body></html>";
+    for sizes in [vec![page.len()], vec![1], vec![7, 3]] {
+        let out = String::from_utf8(rewrite(
+            &engine,
+            &request(None, ""),
+            page.as_bytes(),
+            &sizes,
+        ))
+        .expect("UTF-8");
+        for kept in [
+            "<section id=middle><p>Middle of the page</p></section>",
+            "<template data-ep-variant=\"late\"><h2>Late hero</h2></template>",
+            "<footer>end</footer>",
+        ] {
+            assert!(out.contains(kept), "{sizes:?}: {kept:?} is gone: {out}");
+        }
+        assert!(
+            !out.contains("<!--ep:"),
+            "{sizes:?}: a marker leaked: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_slot_given_up_as_it_opens_shows_its_default_or_its_content_never_both() {
+    // A slot waits for a template further down, so everything after it is held; the
+    // hold limit may run out at any byte, including as the next slot opens.
+    let config = json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "slots": { "hero": { "selector": "div.hero" }, "promo": { "selector": "div.promo" } },
+        "experiences": [
+            { "id": "hero-late", "slot": "hero", "content": { "template": "late" } },
+            { "id": "promo-new", "slot": "promo", "content": { "text": "NEW PROMO" } }
+        ]
+    });
+    let limits = RewriteLimits {
+        hold_bytes: 256,
+        ..RewriteLimits::default()
+    };
+    let engine = engine(config, vec![], limits);
+    for filler_len in 0..330 {
+        let filler = "x".repeat(filler_len);
+        let page = format!(
+            "<html><body><div class=hero>Default hero</div><p>{filler}</p>\
+             <div class=promo>OLD PROMO</div><p>after</p>\
+             <template data-ep-variant=\"late\">Late</template></body></html>"
+        );
+        for sizes in [vec![page.len()], vec![1], vec![64]] {
+            let out = String::from_utf8(rewrite(
+                &engine,
+                &request(None, ""),
+                page.as_bytes(),
+                &sizes,
+            ))
+            .expect("UTF-8");
+            let markup = out
+                .split("<script type=\"application/json\" id=\"ep-handoff\"")
+                .next()
+                .unwrap_or("");
+            assert!(
+                !(markup.contains("NEW PROMO") && markup.contains("OLD PROMO")),
+                "filler {filler_len}, {sizes:?}: both shown: {markup}"
+            );
+            assert!(
+                markup.contains(&filler) && markup.contains("<p>after</p>"),
+                "{markup}"
+            );
+            assert!(
+                !out.contains("<!--ep:"),
+                "filler {filler_len}, {sizes:?}: a marker leaked: {out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_self_closed_template_in_svg_does_not_stop_the_rewriting() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let page = "<html><body><svg><template/><circle r=\"1\"/></svg>\
+        <h1 data-ep-slot=\"headline\">Old headline</h1></body></html>";
+    let plain = String::from_utf8(rewrite(
+        &engine,
+        &request(None, ""),
+        page.as_bytes(),
+        &[page.len()],
+    ))
+    .expect("UTF-8");
+    let after_svg = plain.split("</svg>").nth(1).unwrap_or_default();
+    assert!(after_svg.contains("Добро пожаловать"), "{plain}");
+    assert!(!after_svg.contains("Old headline"), "{plain}");
+}
+
+#[test]
+fn a_hiding_style_too_long_to_be_the_snippets_goes_out_as_the_page_wrote_it() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let css = format!(
+        "html:not(.ep-ready) h1{{visibility:hidden}}/*{}*/",
+        "x".repeat(40_000)
+    );
+    let page = format!(
+        "<html><head><style id=\"ep-hide\">{css}</style></head><body>\
+         <h1 data-ep-slot=\"headline\">Old headline</h1></body></html>"
+    );
+    for sizes in [vec![page.len()], vec![1000]] {
+        let out = String::from_utf8(rewrite(
+            &engine,
+            &request(None, ""),
+            page.as_bytes(),
+            &sizes,
+        ))
+        .expect("UTF-8");
+        assert!(
+            out.contains(&format!("<style id=\"ep-hide\">{css}</style>")),
+            "{sizes:?}"
+        );
+        assert!(
+            !out.contains("Old headline"),
+            "{sizes:?}: the page is still rewritten"
+        );
+    }
+}

@@ -287,6 +287,10 @@ fn build_settings<'s>(
         "templates",
         "template",
         ElementContentHandlers::default().element(move |el: &mut Element| {
+            // `<svg><template/>`: foreign content, no content and no end tag to wait for.
+            if !el.can_have_content() {
+                return Ok(());
+            }
             let capture = {
                 let mut splicer = s.borrow_mut();
                 splicer.template_depth += 1;
@@ -387,13 +391,22 @@ fn build_settings<'s>(
         });
         if marker == HIDING_STYLE_SELECTOR {
             let mut css = String::new();
+            let mut too_long = false;
             handlers = handlers.text(move |chunk: &mut TextChunk<'_>| {
+                if too_long {
+                    return Ok(());
+                }
                 css.push_str(chunk.as_str());
                 if chunk.last_in_text_node() {
                     chunk.replace(
                         &hiding_style_for_pending(&std::mem::take(&mut css)),
                         ContentType::Html,
                     );
+                } else if css.len() > MAX_HIDING_STYLE {
+                    // Not the head snippet's: it goes out as the page wrote it, and
+                    // what is held here stays bounded.
+                    chunk.replace(&std::mem::take(&mut css), ContentType::Html);
+                    too_long = true;
                 } else {
                     chunk.remove();
                 }
@@ -466,6 +479,10 @@ fn build_settings<'s>(
     }
     settings
 }
+
+/// The longest `<style id="ep-hide">` text the edge narrows to the slots it leaves
+/// to the runtime (the head snippet's is well under 1 KB).
+const MAX_HIDING_STYLE: usize = 16 * 1024;
 
 /// The longest attribute value the edge keeps beside the one it writes.
 const MAX_KEPT_ATTRIBUTE: usize = 2048;
@@ -579,7 +596,6 @@ fn swap(
         &format!("{}{inline}{}", markers.open, markers.middle),
         ContentType::Html,
     );
-    el.append(&markers.close, ContentType::Html);
     s.hold_from_next_output = true;
     s.changes += 1;
     s.parsing_inside.push(n);
@@ -589,10 +605,16 @@ fn swap(
     // that came between would be taken for the slot's default and replaced. A slot
     // that did not end with its own end tag keeps its default, and the page its
     // content.
+    // The close marker goes in front of the end tag from its handler, not through
+    // `el.append`: one end tag can end several elements (`<div><p>…</div>`), and
+    // lol-html gives each its own `append`s by replacing the end tag's, so an inner
+    // slot's close marker would be lost; handlers' insertions add up, innermost first.
     let tag = el.tag_name();
     let splicer = splicer.clone();
+    let close = markers.close;
     if let Some(handlers) = el.end_tag_handlers() {
         handlers.push(Box::new(move |end| {
+            end.before(&close, ContentType::Html);
             let mut s = splicer.borrow_mut();
             if let Some(at) = s.parsing_inside.iter().rposition(|&m| m == n) {
                 s.parsing_inside.remove(at);
@@ -665,6 +687,9 @@ struct Splicer {
     /// markers): the hold limit waits until it is complete, so a given-up slot never
     /// shows part of it.
     in_new_part: Option<usize>,
+    /// A slot given up before its open marker came: its new content, up to its
+    /// middle marker, is dropped as it streams (its default shows).
+    dropping_new_part: Option<usize>,
     /// The end of the last chunk when it may be the start of a marker split across
     /// chunks (lol-html's encoder may split inserted content).
     carry: Vec<u8>,
@@ -755,6 +780,7 @@ impl Splicer {
             changes: 0,
             runtime_on_page: false,
             in_new_part: None,
+            dropping_new_part: None,
             carry: Vec::new(),
             markers_in_flight: 0,
             kept_defaults: Vec::new(),
@@ -869,13 +895,15 @@ impl Splicer {
     }
 
     fn emit(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
+        if bytes.is_empty() || self.dropping_new_part.is_some() {
             return;
         }
         if let Some((index, captured)) = &mut self.capturing {
             captured.extend_from_slice(bytes);
             if captured.len() > self.hold_limit {
-                self.templates[*index].unusable = true;
+                if let Some(template) = self.templates.get_mut(*index) {
+                    template.unusable = true;
+                }
                 self.capturing = None;
             }
         }
@@ -943,7 +971,18 @@ impl Splicer {
             Mark::Open(n) | Mark::Middle(n) | Mark::Close(n) => {
                 self.start_holding_if_due();
                 let Some(held) = &mut self.held else {
-                    // Its slot was already given up and flushed: the marker goes.
+                    // Its slot was already given up and flushed (the hold limit ran
+                    // out as its start tag went by): the marker goes, and so does the
+                    // new content after an open marker, so that the default shows alone.
+                    match mark {
+                        Mark::Open(n) if self.slots.get(n).is_some_and(|s| s.failed) => {
+                            self.dropping_new_part = Some(n);
+                        }
+                        Mark::Middle(n) if self.dropping_new_part == Some(n) => {
+                            self.dropping_new_part = None;
+                        }
+                        _ => {}
+                    }
                     return;
                 };
                 held.extend_from_slice(whole);
@@ -1008,6 +1047,9 @@ impl Splicer {
 
     /// The end of the document or of rewriting: settle everything.
     fn settle_all(&mut self) {
+        // Whatever comes now is the page's (what lol-html passes through after a
+        // bail-out): nothing more is dropped.
+        self.dropping_new_part = None;
         let carried = std::mem::take(&mut self.carry);
         self.emit(&carried);
         self.capturing = None;
@@ -1097,8 +1139,9 @@ impl Splicer {
                     }
                 }
                 Mark::Close(n) => {
-                    if open.last().is_some_and(|(m, _)| *m == n) {
-                        open.pop();
+                    // Slots opened inside it and never closed end with it.
+                    if let Some(at) = open.iter().rposition(|(m, _)| *m == n) {
+                        open.truncate(at);
                     }
                     if let Some((_, nth, bytes)) = aside.take_if(|(m, _, _)| *m == n) {
                         let slot = self.slots.get(n).filter(|s| !s.default_changed);
