@@ -222,6 +222,12 @@ impl Runtime {
         // count across routes.
         let builds_on_memory =
             self.last.is_some() && (!storage.allowed || profile_cookie.is_none());
+        // A refusal (the visitor's "no", or Global Privacy Control) opts out of
+        // profiling, in memory too: each route starts from no history, with the
+        // same id (so the same variants).
+        if builds_on_memory && storage.withdrawn {
+            self.profile = Profile::new(self.profile.visitor_id, self.profile.last_seen);
+        }
         let json = match &self.last {
             Some(last) if builds_on_memory => {
                 let entropy = last.entropy;
