@@ -217,6 +217,12 @@ class Persona {
     this.storage = null;
     this.consentLevel = undefined;
     this.consentSource = null;
+    /** The consent level the config asks for (`consent.level`), read leniently. */
+    this.requiredLevel = 'personalization';
+    /** Whether a TCF CMP has answered (`tcloaded` / `useractioncomplete`). */
+    this.tcfAnswered = false;
+    /** The consent platforms listened to so far (one may appear after init). */
+    this.listening = { tcf: false, consentMode: false };
     this.referrer = document.referrer || undefined;
     this.popupOpen = null;
     this.popupsShown = new Set();
@@ -278,6 +284,11 @@ class Persona {
     writeCookie(`${this.cookieName}=; Max-Age=0; Path=/; SameSite=Lax${secure}`);
   }
 
+  /** Whether consent at `level` covers what the config asks for (`consent.level`). */
+  covers(level) {
+    return CONSENT_LEVELS.indexOf(level) >= CONSENT_LEVELS.indexOf(this.requiredLevel);
+  }
+
   /** A consent answer from the site: `denied`, `necessary` or `personalization`. */
   consent(level, source = 'site') {
     if (level != null && !CONSENT_LEVELS.includes(level)) {
@@ -286,7 +297,7 @@ class Persona {
     }
     this.consentLevel = level ?? undefined;
     this.consentSource = source;
-    const refused = level === 'denied' || level === 'necessary';
+    const refused = level != null && !this.covers(level);
     // Popups come from the stored profile: none may open once it is refused.
     if (refused) this.withdrawPopups();
     if (!this.runtime && refused) this.deleteCookieWithoutRuntime();
@@ -295,7 +306,7 @@ class Persona {
       // way): a refusal while prerendering is the last word once the page is shown.
       const assignment = this.runtime.consent(level ?? undefined);
       whenShown(() => writeCookie(assignment));
-      if (level !== 'personalization') safeStorage.clear();
+      if (!this.covers(level)) safeStorage.clear();
       emit('consent', { level, source });
     });
   }
@@ -361,12 +372,17 @@ class Persona {
       page: pageAnnotations(first ? this.options.page : undefined),
       events,
       globalPrivacyControl: globalPrivacyControl(),
-      consentWithheld: this.options.consentMode !== false && consentModeState(window[dataLayerName(this.options)]).withheld,
+      // No answer yet from a consent platform on the page means no consent: Consent
+      // Mode's default of denied, or a TCF CMP that has not answered.
+      consentWithheld: (this.options.consentMode !== false && consentModeState(window[dataLayerName(this.options)]).withheld)
+        || (this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered),
     };
   }
 
   /** One page view: decide, store, apply (within the flicker budget), announce. */
   pageView(first) {
+    // A consent platform that came after init is heard from the next page view on.
+    if (!first) this.listenForConsent();
     // A new init() on the page this document last recorded (a framework remounting,
     // React's StrictMode) resumes that page view: the same decision, nothing counted
     // or announced again.
@@ -761,8 +777,22 @@ class Persona {
   // -------------------------------------------------------------------------------
   // Consent platforms.
 
+  /** Listens again once the page has loaded: a CMP or dataLayer may come after init. */
+  listenForLateConsent() {
+    if (document.readyState === 'complete') return;
+    const late = () => this.listenForConsent();
+    window.addEventListener('load', late, { once: true });
+    this.cleanups.push(() => window.removeEventListener('load', late));
+  }
+
+  /**
+   * Listens to the consent platforms on the page; called again at each page view
+   * and once the page has loaded, for a CMP or a dataLayer that comes after init.
+   */
   listenForConsent() {
-    if (this.options.tcf !== false && typeof window.__tcfapi === 'function') {
+    if (this.destroyed) return;
+    if (!this.listening.tcf && this.options.tcf !== false && typeof window.__tcfapi === 'function') {
+      this.listening.tcf = true;
       try {
         window.__tcfapi('addEventListener', 2, (tcData, success) => {
           if (!success || !tcData) return;
@@ -771,22 +801,24 @@ class Persona {
             try { window.__tcfapi('removeEventListener', 2, () => {}, tcData.listenerId); } catch { /* CMP gone */ }
             return;
           }
-          if (tcData.listenerId != null && !this.tcfListener) {
+          if (tcData.listenerId != null && this.tcfListener == null) {
             this.tcfListener = tcData.listenerId;
             this.cleanups.push(() => {
               try { window.__tcfapi('removeEventListener', 2, () => {}, this.tcfListener); } catch { /* CMP gone */ }
             });
           }
           if (tcData.eventStatus === 'tcloaded' || tcData.eventStatus === 'useractioncomplete') {
+            this.tcfAnswered = true;
             const level = tcfLevel(tcData);
             if (level && level !== this.consentLevel) this.consent(level, 'tcf');
           }
         });
       } catch (error) { warn('the TCF API failed', error); }
     }
-    if (this.options.consentMode !== false) {
+    if (!this.listening.consentMode && this.options.consentMode !== false) {
       const layer = window[dataLayerName(this.options)];
       if (Array.isArray(layer)) {
+        this.listening.consentMode = true;
         const original = layer.push;
         const hook = (...entries) => {
           const result = original.apply(layer, entries);
@@ -879,15 +911,25 @@ function snippetBudgetMs() {
   return null;
 }
 
-/** The profile cookie's name from a config (object or JSON text), for deleting it without the wasm. */
-function cookieNameOf(config) {
+/** The config as an object (from an object or JSON text), or null; read leniently. */
+function parsedConfig(config) {
   try {
-    const parsed = typeof config === 'string' ? JSON.parse(config) : config;
-    const name = parsed && parsed.cookie && parsed.cookie.name;
-    return typeof name === 'string' && /^[A-Za-z0-9_-]+$/.test(name) ? name : 'ep';
+    return typeof config === 'string' ? JSON.parse(config) : config;
   } catch {
-    return 'ep';
+    return null;
   }
+}
+
+/** The profile cookie's name from a config, for deleting it without the wasm. */
+function cookieNameOf(config) {
+  const name = config && config.cookie && config.cookie.name;
+  return typeof name === 'string' && /^[A-Za-z0-9_-]+$/.test(name) ? name : 'ep';
+}
+
+/** The consent level a config asks for (`consent.level`, default `personalization`). */
+function requiredLevelOf(config) {
+  const level = config && config.consent && config.consent.level;
+  return CONSENT_LEVELS.includes(level) && level !== 'denied' ? level : 'personalization';
 }
 
 function revealSlots() {
@@ -943,7 +985,9 @@ export async function init(config, options = {}) {
   if (current) current.destroy();
   const persona = new Persona(settings);
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
-  persona.cookieName = cookieNameOf(config);
+  const lenient = parsedConfig(config);
+  persona.cookieName = cookieNameOf(lenient);
+  persona.requiredLevel = requiredLevelOf(lenient);
   persona.configJson = typeof config === 'string' ? config : JSON.stringify(config);
   if (forgetBeforeInit) persona.deleteCookieWithoutRuntime();
   [answeredBeforeInit, forgetBeforeInit] = [undefined, false];
@@ -963,9 +1007,15 @@ export async function init(config, options = {}) {
     persona.listenForConsent();
     persona.pageView(true);
     persona.observe();
+    persona.listenForLateConsent();
   } catch (error) {
     persona.runtime = null;
     persona.error = error;
+    // No runtime, but a refusal known now or later still deletes the stored profile.
+    if (persona.consentLevel !== undefined && !persona.covers(persona.consentLevel)) persona.deleteCookieWithoutRuntime();
+    if (globalPrivacyControl()) persona.deleteCookieWithoutRuntime();
+    persona.listenForConsent();
+    persona.listenForLateConsent();
     warn('personalization is off for this page view', error);
     emit('error', { where: 'init', message: String(error && error.message || error) });
   } finally {

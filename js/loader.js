@@ -133,10 +133,14 @@ async function start() {
   await runtime.prepare().catch(() => {});
   let consent = attr('data-consent') || undefined;
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
+  const isForget = (call) => Array.isArray(call) && call[0] === 'forget';
   const read = queue.length;
   for (const call of queue.slice(0, read)) {
     if (isConsent(call)) consent = call[1];
   }
+  // A "forget me" queued before the first decision comes before it: that decision
+  // must not read, or store again, the profile the visitor asked to be forgotten.
+  if (queue.slice(0, read).some(isForget)) runtime.forget();
   const persona = await runtime.init(config, {
     consent,
     budgetMs: Number.isFinite(budget) && budget > 0 ? budget : undefined,
@@ -156,10 +160,10 @@ async function start() {
       return undefined;
     }
   };
-  // Consent calls read above are already applied; those pushed while the wasm
-  // loaded are not, and run in order with the rest.
+  // Consent and forget calls read above are already applied; those pushed while
+  // the wasm loaded are not, and run in order with the rest.
   queue.forEach((call, index) => {
-    if (!(index < read && isConsent(call))) run(call);
+    if (!(index < read && (isConsent(call) || isForget(call)))) run(call);
   });
   const api = {
     push: (...calls) => { calls.forEach(run); return 0; },

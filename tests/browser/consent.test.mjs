@@ -434,3 +434,147 @@ test('TCF: destroy() before the CMP first answers removes the listener once it i
     server.configure({});
   }
 });
+
+test('the runtime cannot start (its config fails validation): a queued refusal or GPC still deletes the stored profile', async () => {
+  server.configure({});
+  const { cookies } = await storedProfile();
+  const broken = { ...CONFIG, slots: { hero: { selector: 42 } } };
+  for (const how of ['queued refusal', 'Global Privacy Control', 'a later refusal from the CMP']) {
+    withConsentSource(how === 'a later refusal from the CMP' ? tcfStub({ eventStatus: 'useractioncomplete', gdprApplies: true, purpose: { consents: {} } }, 300) : '', {
+      transform(urlPath, res) {
+        if (urlPath !== '/config.json') return false;
+        sendBody(res, 200, JSON.stringify(broken), { 'Content-Type': 'application/json' });
+        return true;
+      },
+    });
+    const { context, log, close } = await newContext(browser);
+    await context.addCookies(cookies);
+    if (how === 'queued refusal') {
+      await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['consent', 'denied']); });
+    }
+    if (how === 'Global Privacy Control') {
+      await context.addInitScript(() => {
+        Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+      });
+    }
+    const page = await context.newPage();
+    await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'init'));
+    if (how === 'a later refusal from the CMP') {
+      await page.waitForFunction(() => !document.cookie.includes('ep='), null, { timeout: 5_000 }).catch(() => {});
+    }
+    assert.equal(await cookie(context, COOKIE), undefined, `${how}: the profile cookie is deleted`);
+    assert.deepEqual(log.pageErrors, [], how);
+    await close();
+  }
+  server.configure({});
+});
+
+test('TCF: where the config implies consent, a CMP that has not answered yet holds storage back', async () => {
+  const implied = { ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } };
+  withConsentSource(tcfStub({ eventStatus: 'tcloaded', gdprApplies: true, purpose: { consents: { 1: true, 5: true, 6: true } } }, 1500), {
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 200, JSON.stringify(implied), { 'Content-Type': 'application/json' });
+      return true;
+    },
+  });
+  const { context, close } = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const outcome = await visit(page, server, '/');
+    assert.equal(outcome.decision.storage.allowed, false, outcome.decision.storage.reason);
+    assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored before the CMP answers');
+    assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'tcf' });
+    assert.ok(await cookie(context, COOKIE), 'the answer stores the profile');
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
+
+test('Global Privacy Control: SPA routes start from no history each time (no profiling in memory either)', async () => {
+  server.configure({});
+  const { context, close } = await newContext(browser);
+  await context.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+  });
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const before = await page.evaluate(() => window.edgePersona.export());
+  for (const [n, path] of [[2, '/?route=1'], [3, '/?route=2']]) {
+    await page.evaluate((p) => history.pushState({}, '', p), path);
+    await decisions(page, n);
+  }
+  const after = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(after.visitorId, before.visitorId, 'the same visitor id: the same variants');
+  assert.equal(after.pageViews, 1, 'each route counts from nothing');
+  assert.equal(await cookie(context, COOKIE), undefined);
+  await close();
+});
+
+test('a queued forget() comes before the first decision: it neither reads nor stores the old profile', async () => {
+  server.configure({});
+  const { profile, cookies } = await storedProfile();
+  const { context, storedConsent, close } = await newContext(browser);
+  await storedConsent();
+  await context.addCookies(cookies);
+  await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['forget']); });
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const now = await page.evaluate(() => window.edgePersona.export());
+  assert.notEqual(now.visitorId, profile.visitorId, 'a new visitor');
+  assert.equal(now.pageViews, 1, 'the first decision started from nothing');
+  await close();
+});
+
+test('TCF: a CMP whose first listener id is 0 is asked to remove it once, on destroy', async () => {
+  withConsentSource(`window.__tcfCalls = [];
+    window.__tcfapi = function (command, version, callback, parameter) {
+      window.__tcfCalls.push(command + (parameter === undefined ? '' : ':' + parameter));
+      if (command !== 'addEventListener') return;
+      var answer = function (status) {
+        callback({ listenerId: 0, eventStatus: status, gdprApplies: true, purpose: { consents: { 1: true, 5: true, 6: true } } }, true);
+      };
+      setTimeout(function () { answer('tcloaded'); answer('useractioncomplete'); answer('useractioncomplete'); }, 30);
+    };`);
+  const { context, log, close } = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await visit(page, server, '/');
+    await waitForConsentEvent(page);
+    await page.evaluate(() => window.edgePersona.persona.destroy());
+    const calls = await page.evaluate(() => window.__tcfCalls.filter((c) => c.startsWith('removeEventListener')));
+    assert.deepEqual(calls, ['removeEventListener:0']);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
+
+test('a config that asks only for "necessary" consent: that answer is a yes, even when the runtime cannot start', async () => {
+  server.configure({});
+  const { cookies } = await storedProfile();
+  const broken = { ...CONFIG, consent: { ...CONFIG.consent, level: 'necessary' }, slots: { hero: { selector: 42 } } };
+  server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 200, JSON.stringify(broken), { 'Content-Type': 'application/json' });
+      return true;
+    },
+  });
+  const { context, log, close } = await newContext(browser);
+  await context.addCookies(cookies);
+  await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['consent', 'necessary']); });
+  const page = await context.newPage();
+  await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'init'));
+  await page.evaluate(() => window.edgePersona.consent('necessary'));
+  assert.ok(await cookie(context, COOKIE), 'the profile the visitor agreed to is kept');
+  await page.evaluate(() => window.edgePersona.consent('denied'));
+  assert.equal(await cookie(context, COOKIE), undefined, 'a "no" still deletes it');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+  server.configure({});
+});
