@@ -10,11 +10,12 @@ use serde::Serialize;
 ///   changes);
 /// - `Accept-Ranges` (a part of a personalized body cannot be asked for again);
 /// - `Expires`, which would contradict `no-store` for old caches;
-/// - the CDN-targeted cache directives (RFC 9213 `CDN-Cache-Control`, Cloudflare's and
-///   Fastly's own): a CDN in front of the edge obeys them over `Cache-Control`, so
-///   leaving them would let it store one visitor's page for the next;
+/// - the CDN-targeted cache directives (RFC 9213 `CDN-Cache-Control`, Cloudflare's,
+///   Fastly's and Akamai's own, nginx's `X-Accel-Expires`): a cache in front of the
+///   edge obeys them over `Cache-Control`, so leaving them would let it store one
+///   visitor's page for the next;
 /// - digests of the origin's body, which the rewritten body no longer matches.
-pub const REMOVED_HEADERS: [&str; 12] = [
+pub const REMOVED_HEADERS: [&str; 14] = [
     "etag",
     "last-modified",
     "content-length",
@@ -23,6 +24,8 @@ pub const REMOVED_HEADERS: [&str; 12] = [
     "cdn-cache-control",
     "cloudflare-cdn-cache-control",
     "surrogate-control",
+    "edge-control",
+    "x-accel-expires",
     "content-md5",
     "content-digest",
     "repr-digest",

@@ -156,6 +156,8 @@ for (const strategy of ['lol-html', 'htmlrewriter']) {
     assert.equal(page.headers.get('last-modified'), null);
     assert.equal(page.headers.get('cdn-cache-control'), null, 'a CDN in front must not store it either');
     assert.equal(page.headers.get('surrogate-control'), null);
+    assert.equal(page.headers.get('edge-control'), null);
+    assert.equal(page.headers.get('x-accel-expires'), null);
     // Consent is required and was not given: nothing is stored.
     assert.ok(!(page.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`));
     const data = handoff(page.text);

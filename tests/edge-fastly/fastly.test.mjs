@@ -187,7 +187,7 @@ test('the demo home page comes back personalized, private, and without a cookie 
   // Cache safety: private, no validators, no length, no Expires; no profile cookie
   // before consent (the origin's own cookie passes).
   assert.equal(page.headers['cache-control'], 'private, no-store');
-  for (const header of ['etag', 'last-modified', 'expires', 'accept-ranges', 'cdn-cache-control', 'surrogate-control']) {
+  for (const header of ['etag', 'last-modified', 'expires', 'accept-ranges', 'cdn-cache-control', 'surrogate-control', 'edge-control', 'x-accel-expires']) {
     assert.equal(page.headers[header], undefined, header);
   }
   assert.deepEqual(page.headers['set-cookie'], ['origin_session=1; Path=/; HttpOnly']);

@@ -215,6 +215,7 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       'Set-Cookie': 'origin_session=1; Path=/; HttpOnly',
       // Directives a CDN in front of the edge obeys over Cache-Control (RFC 9213).
       'CDN-Cache-Control': 'max-age=600', 'Surrogate-Control': 'max-age=600',
+      'Edge-Control': 'max-age=600', 'X-Accel-Expires': '600',
     };
     if (name.endsWith('.html')) {
       headers['Content-Security-Policy'] = `default-src 'self'; script-src 'self' 'nonce-${NONCE}' 'wasm-unsafe-eval'`;
