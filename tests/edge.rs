@@ -1627,3 +1627,41 @@ fn a_hiding_style_too_long_to_be_the_snippets_goes_out_as_the_page_wrote_it() {
         );
     }
 }
+
+#[test]
+fn a_slot_whose_page_spells_the_applied_attribute_in_capitals_is_marked_itself() {
+    // lol-html keeps the page's spelling of an attribute it changes: a slot that
+    // keeps its default must still be the one marked pending, not an earlier one.
+    let config = json!({
+        "consent": { "mode": "none" },
+        "htmlClasses": { "enabled": false },
+        "slots": { "a": { "selector": "#a" }, "b": { "selector": "#b" } },
+        "experiences": [
+            { "id": "a-new", "slot": "a", "content": { "text": "New A" } },
+            { "id": "b-missing", "slot": "b", "content": { "template": "absent" } }
+        ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<html><body><div id=a>Old A</div><div id=b DATA-EP-APPLIED=\"old\">Old B</div></body></html>";
+    for sizes in [vec![page.len()], vec![1]] {
+        let out = String::from_utf8(rewrite(
+            &engine,
+            &request(None, ""),
+            page.as_bytes(),
+            &sizes,
+        ))
+        .expect("UTF-8");
+        assert!(
+            out.contains("<div id=a data-ep-applied=\"a-new\">New A</div>"),
+            "{sizes:?}: {out}"
+        );
+        assert!(
+            out.contains("data-ep-pending=\"b-missing\">Old B</div>"),
+            "{sizes:?}: {out}"
+        );
+        assert!(
+            !out.contains("<!--ep:") && !out.contains("ep:"),
+            "{sizes:?}: a marker leaked: {out}"
+        );
+    }
+}

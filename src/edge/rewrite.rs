@@ -1195,9 +1195,11 @@ impl Splicer {
                 .and_then(|n| self.slots.get(n))
                 .is_some_and(|s| self.shows_new(s));
             if !succeeded {
-                // ` data-ep-applied="key` written so far becomes ` data-ep-pending="key`.
+                // ` data-ep-applied="key` written so far becomes ` data-ep-pending="key`
+                // (in any case: lol-html keeps the page's spelling of an attribute
+                // it changes, `DATA-EP-APPLIED`).
                 let applied = format!(" {APPLIED_ATTRIBUTE}=\"");
-                if let Some(start) = rfind(out, applied.as_bytes()) {
+                if let Some(start) = rfind_ignoring_ascii_case(out, applied.as_bytes()) {
                     let key = out.split_off(start + applied.len());
                     out.truncate(start);
                     out.extend_from_slice(format!(" {PENDING_ATTRIBUTE}=\"").as_bytes());
@@ -1262,6 +1264,13 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
 
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::rfind(haystack, needle)
+/// The last `needle` in `haystack`, ASCII letters in any case.
+fn rfind_ignoring_ascii_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    (0..=haystack.len().checked_sub(needle.len())?)
+        .rev()
+        .find(|&at| {
+            haystack
+                .get(at..at + needle.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+        })
 }
