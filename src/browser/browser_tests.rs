@@ -735,6 +735,54 @@ fn rules_that_select_by_values_other_rules_change_hold_and_write_nothing_again()
 }
 
 #[wasm_bindgen_test]
+fn a_default_kept_after_a_greeting_inside_it_comes_back_without_the_greeting() {
+    // /a greets by name and retitles a link inside the promo; /b swaps the promo
+    // (keeping its default while both are still in it); /c puts the default back:
+    // the page's own greeting and title, never the visitor's name, untracked and
+    // left for good.
+    let config = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "readCookies": ["name"],
+      "slots": {
+        "promo": { "selector": "#ep-test-promo" },
+        "greeting": { "selector": ".ep-test-greeting" },
+        "other": { "selector": "#ep-test-nowhere" }
+      },
+      "experiences": [
+        { "id": "title-a", "slot": "other", "when": { "url.path": "/a" },
+          "content": { "text": "-" },
+          "setAttributes": [ { "selector": "#ep-test-cta", "attribute": "title", "value": "For Anna" } ] },
+        { "id": "promo-b", "slot": "promo", "when": { "url.path": "/b" },
+          "content": { "text": "Promo for /b" } }
+      ],
+      "greetings": [
+        { "id": "by-name", "slot": "greeting", "when": { "url.path": "/a" },
+          "template": "Привет, {cookies.name}!" }
+      ]
+    }"##;
+    let page = Fixture::new(
+        r#"<section id="ep-test-promo"><p class="ep-test-greeting">Default <b>greeting</b></p><a id="ep-test-cta" title="Menu">Menu</a></section>"#,
+    );
+    let mut runtime = new_runtime(config);
+    for path in ["/a", "/b", "/c"] {
+        page_view(
+            &mut runtime,
+            &format!("https://demo.example.ru{path}"),
+            "name=Anna",
+            None,
+        );
+        let report = apply(&mut runtime);
+        assert_eq!(report["errors"], json!([]), "{path}: {report}");
+    }
+    let promo = page.one("#ep-test-promo");
+    assert_eq!(
+        promo.inner_html(),
+        r#"<p class="ep-test-greeting">Default <b>greeting</b></p><a id="ep-test-cta" title="Menu">Menu</a>"#
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_runtime_started_again_on_the_page_puts_back_what_the_first_took_over() {
     // A framework remounts (init → destroy → init): the first runtime took over what
     // the edge sent along (and removed it from the page); the second must still be

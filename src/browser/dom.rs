@@ -431,8 +431,39 @@ impl DomState {
                 copy.append_child(&cloned).map_err(js_error)?;
             }
         }
+        self.undo_changes_inside(element, &copy);
         self.defaults.push((element.clone(), copy));
         Ok(())
+    }
+
+    /// Undoes, in `copy` (a copy of `element`'s children), what this runtime changed
+    /// inside `element`: a default kept now must be the page's own, not hold a
+    /// greeting (a visitor's name), another slot's content or a changed attribute,
+    /// which would come back with it, no longer tracked, and stay for good.
+    fn undo_changes_inside(&self, element: &Element, copy: &DocumentFragment) {
+        let copy_of = |changed: &Element| {
+            if changed.is_same_node(Some(element)) || !element.contains(Some(changed)) {
+                return None;
+            }
+            let path = path_below(element, changed)?;
+            descend(copy.first_element_child(), &path)
+        };
+        for (changed, default) in &self.defaults {
+            if let Some(copied) = copy_of(changed) {
+                if let Ok(original) = clone_fragment(default) {
+                    let _ = replace_children(&copied, &original);
+                }
+                let _ = copied.remove_attribute(APPLIED_ATTRIBUTE);
+            }
+        }
+        for (changed, name, original) in &self.attributes {
+            if let Some(copied) = copy_of(changed) {
+                let _ = match original {
+                    Some(value) => copied.set_attribute(name, value),
+                    None => copied.remove_attribute(name),
+                };
+            }
+        }
     }
 
     /// Builds a popup: a fixed backdrop holding a labelled dialog with a close button
@@ -782,9 +813,19 @@ fn copy_as_it_was(
 /// (the page and its copy have the same element tree). `None` if `element` is not
 /// under `from_root` (detached, in a shadow tree) or the place does not exist.
 fn counterpart(from_root: &Element, element: &Element, to_root: &Element) -> Option<Element> {
+    let path = path_below(from_root, element)?;
+    if path.is_empty() {
+        return Some(to_root.clone());
+    }
+    descend(to_root.first_element_child(), &path)
+}
+
+/// The element-sibling positions from `root` down to `element`, top first (empty:
+/// `element` is `root`); `None` if `element` is not under `root`.
+fn path_below(root: &Element, element: &Element) -> Option<Vec<usize>> {
     let mut positions = Vec::new();
     let mut at = element.clone();
-    while !at.is_same_node(Some(from_root)) {
+    while !at.is_same_node(Some(root)) {
         let mut position = 0;
         let mut before = at.previous_element_sibling();
         while let Some(sibling) = before {
@@ -794,16 +835,24 @@ fn counterpart(from_root: &Element, element: &Element, to_root: &Element) -> Opt
         positions.push(position);
         at = at.parent_element()?;
     }
-    positions
-        .iter()
-        .rev()
-        .try_fold(to_root.clone(), |parent, &position| {
-            let mut child = parent.first_element_child();
-            for _ in 0..position {
-                child = child?.next_element_sibling();
-            }
-            child
-        })
+    positions.reverse();
+    Some(positions)
+}
+
+/// The element at `path` (non-empty) below a node whose first element child is
+/// `first`.
+fn descend(first: Option<Element>, path: &[usize]) -> Option<Element> {
+    let mut children = first;
+    let mut found = None;
+    for &position in path {
+        let mut child = children?;
+        for _ in 0..position {
+            child = child.next_element_sibling()?;
+        }
+        children = child.first_element_child();
+        found = Some(child);
+    }
+    found
 }
 
 /// Whether `selector` may read the attribute `name`: an attribute test on it
