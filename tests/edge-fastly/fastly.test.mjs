@@ -138,6 +138,12 @@ before(async () => {
       backend: originBase,
       store: { config: JSON.stringify(brokenConfig), signing_keys: `[{"id":"K1!","secret":"${BAD_KEY_SECRET}"}]`, explain_header: 'true' },
     }),
+    // A usable config, but signing keys that cannot be read: no signature checks
+    // would let forged profile cookies in, so everything passes through instead.
+    startViceroy('badkeys', tmp, {
+      backend: originBase,
+      store: { config: JSON.stringify(signedConfig), signing_keys: `[{"id":"k1","secret":"${BAD_KEY_SECRET}"}, 42]` },
+    }),
     startViceroy('bare', tmp, { backend: `http://127.0.0.1:${closedPort}` }),
     startViceroy('geo', tmp, {
       backend: originBase,
@@ -414,8 +420,20 @@ test('an unusable config: everything passes through untouched but the profile co
   const log = viceroy.broken.output;
   assert.match(log, /the config cannot be used/);
   assert.match(log, /slots\.hero\.selector/);
-  assert.match(log, /signing_keys ignored/);
+  assert.match(log, /signing_keys cannot be used/);
   assert.ok(!log.includes(BAD_KEY_SECRET) && !log.includes('Secret') && !log.includes('session=abc'), log);
+});
+
+test('signing keys that cannot be used: the site passes through untouched, never unsigned', async () => {
+  const url = fresh('/');
+  const direct = await get(originBase, url);
+  const edge = await get(viceroy.badkeys.base, url, { headers: { cookie: `${PROFILE_COOKIE}=1sk1.AAAA` } });
+  assert.equal(edge.status, 200);
+  assert.ok(edge.body.equals(direct.body), 'byte for byte');
+  assert.deepEqual(edge.headers['set-cookie'], direct.headers['set-cookie'], 'no profile cookie written');
+  const log = viceroy.badkeys.output;
+  assert.match(log, /signing_keys cannot be used/);
+  assert.ok(!log.includes(BAD_KEY_SECRET), log);
 });
 
 test('no Config Store: the demo config built in; an origin that is down gives a 502', async () => {

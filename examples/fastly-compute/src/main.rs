@@ -61,6 +61,9 @@ struct Settings {
     config: Option<String>,
     signing_keys: Option<String>,
     explain_header: bool,
+    /// A key that could not be read (a lookup error, not a missing key): the
+    /// settings are not the site's, so requests pass through.
+    unreadable: Option<String>,
 }
 
 impl Settings {
@@ -74,22 +77,27 @@ impl Settings {
                 None
             }
         };
+        let unreadable = std::cell::RefCell::new(None);
         let get = |key: &str| -> Option<String> {
             let store = store.as_ref()?;
             match store.try_get(key) {
                 Ok(value) => value,
                 Err(error) => {
-                    log(&format!(
+                    *unreadable.borrow_mut() = Some(format!(
                         "config store {CONFIG_STORE:?}, key {key:?}: {error}"
                     ));
                     None
                 }
             }
         };
+        let config = get("config").filter(|c| !c.trim().is_empty());
+        let signing_keys = get("signing_keys").filter(|k| !k.trim().is_empty());
+        let explain_header = get("explain_header").is_some_and(|v| v.trim() == "true");
         Settings {
-            config: get("config").filter(|c| !c.trim().is_empty()),
-            signing_keys: get("signing_keys").filter(|k| !k.trim().is_empty()),
-            explain_header: get("explain_header").is_some_and(|v| v.trim() == "true"),
+            config,
+            signing_keys,
+            explain_header,
+            unreadable: unreadable.into_inner(),
         }
     }
 
@@ -99,19 +107,40 @@ impl Settings {
     }
 }
 
-/// The engine for this request, or `None` (logged) when the config cannot be used.
+/// The engine for this request, or `None` (logged) when the config, or the signing
+/// keys it is given, cannot be used: a store that could not be read must not mean
+/// the demo config, nor signing keys that cannot be read mean no signature checks.
 fn load_engine(settings: &Settings) -> Option<EdgeEngine> {
-    let keys = settings
-        .signing_keys
-        .as_deref()
-        .map(signing_keys)
-        .unwrap_or_default();
+    if let Some(problem) = &settings.unreadable {
+        log(&format!(
+            "{problem}: every request passes through untouched"
+        ));
+        return None;
+    }
+    let keys = match settings.signing_keys.as_deref().map(signing_keys) {
+        None => Some(Vec::new()),
+        Some(Ok(keys)) => Some(keys),
+        Some(Err(error)) => {
+            // The message names the rule a key breaks, never a secret.
+            log(&format!(
+                "signing_keys cannot be used ({error}): every request passes through untouched"
+            ));
+            None
+        }
+    };
     let options = EdgeOptions {
         explain_header: settings.explain_header,
         ..EdgeOptions::default()
     };
-    match EdgeEngine::from_json(settings.config_json(), default_engine(), keys, options) {
-        Ok(engine) => Some(engine),
+    // The config is checked even when the keys failed, so that the log names both.
+    let engine = EdgeEngine::from_json(
+        settings.config_json(),
+        default_engine(),
+        keys.clone().unwrap_or_default(),
+        options,
+    );
+    match engine {
+        Ok(engine) => keys.map(|_| engine),
         Err(errors) => {
             log(&format!(
                 "the config cannot be used, every request passes through untouched: {errors}"
@@ -121,10 +150,10 @@ fn load_engine(settings: &Settings) -> Option<EdgeEngine> {
     }
 }
 
-/// The signing keys of `[{"id":"k1","secret":"…"}]`; a list that does not parse, or
-/// a bad key in it, is logged and the whole list ignored (a half-applied key list
-/// would reject cookies signed with the missing keys).
-fn signing_keys(json: &str) -> Vec<SigningKey> {
+/// The signing keys of `[{"id":"k1","secret":"…"}]`, or why the list cannot be used
+/// (it does not parse, or a key in it is bad): all of them or none, since a
+/// half-applied key list would reject cookies signed with the missing keys.
+fn signing_keys(json: &str) -> Result<Vec<SigningKey>, String> {
     let parsed: Result<Vec<SigningKey>, String> = serde_json::from_str::<serde_json::Value>(json)
         .map_err(|e| format!("not JSON: {e}"))
         .and_then(|value| {
@@ -144,14 +173,7 @@ fn signing_keys(json: &str) -> Vec<SigningKey> {
                 })
                 .collect()
         });
-    match parsed {
-        Ok(keys) => keys,
-        Err(error) => {
-            // The message names the rule a key breaks, never a secret.
-            log(&format!("signing_keys ignored: {error}"));
-            Vec::new()
-        }
-    }
+    parsed
 }
 
 /// No usable config: the response passes through untouched, and the request too but
