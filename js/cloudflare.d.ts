@@ -19,8 +19,9 @@ export interface EdgeOptions {
    * `"lol-html"` (our wasm), `"htmlrewriter"` (Cloudflare's native rewriter driven by our
    * decisions; page `<template>` variants and slot elements whose end tag a page may
    * leave out, such as `<p>` and `<li>`, are left to the browser runtime, no default is
-   * sent along (`keepDefault`), and markup its strict parser refuses is carried around
-   * it), or
+   * sent along (`keepDefault`), markup its strict parser refuses is carried around
+   * it, and a slot on another element whose end tag the page leaves out, such as an
+   * unclosed `<div>`, loses the page's content up to its parent's end tag), or
    * `"auto"` (default): `"lol-html"`, measured the faster of the two in workerd. With
    * `"htmlrewriter"`, a response whose `Content-Type` does not declare UTF-8 is still
    * rewritten by `"lol-html"`, which follows the page's `<meta charset>`.
@@ -58,6 +59,8 @@ export function createHandler(
 ): { fetch(request: Request, env?: Record<string, string>, ctx?: unknown): Promise<Response> };
 
 /** The UTC offset in minutes east of UTC of an IANA time zone (`Europe/Moscow` → 180). */
+/** The origin's URL for a request: its path and query on `origin`, never another host. */
+export function originUrl(url: URL, origin: string | URL): string;
 export function utcOffsetMinutes(timeZone: string | undefined, at?: Date): number;
 
 /**

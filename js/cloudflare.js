@@ -271,10 +271,12 @@ export function createPersonalizer(options) {
     if (!worker || wasmFailed || !originResponse.body) return originResponse;
     try {
       return strategy === "htmlrewriter" && declaresUtf8(originResponse.headers.get("content-type"))
-        ? withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse)
+        ? withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse, onError)
         : withLolHtml(worker, request, originResponse, onError);
     } catch (error) {
-      onError(error instanceof Error ? error : new Error(String(error)));
+      // A trap (out of memory, a bug) leaves the wasm's memory unusable: no more of it.
+      if (error instanceof WebAssembly.RuntimeError) wasmFailure(error, onError);
+      else onError(error instanceof Error ? error : new Error(String(error)));
       return originResponse;
     }
   }
@@ -375,6 +377,23 @@ function withLolHtml(worker, request, originResponse, onError) {
   });
 }
 
+/**
+ * Registers `handler` for the element's end tag; false if it can have none (a void
+ * element, or a self-closed one in SVG or MathML), where HTMLRewriter's onEndTag
+ * throws. (workerd's Element has no `canHaveContent`.)
+ */
+function whenItEnds(el, handler) {
+  try {
+    el.onEndTag(handler);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The longest `<style id="ep-hide">` text narrowed to the pending slots (as in our wasm). */
+const MAX_HIDING_STYLE = 16 * 1024;
+
 /** The longest attribute value kept beside the one written (as in our wasm). */
 const MAX_KEPT_ATTRIBUTE = 2048;
 
@@ -393,7 +412,7 @@ function keepOriginalAttribute(el, name) {
   el.setAttribute("data-ep-was", names ? `${names} ${name}` : name);
 }
 
-function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse) {
+function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request, originResponse, onError) {
   if (typeof HTMLRewriter === "undefined") throw new Error("the htmlrewriter strategy needs Cloudflare's HTMLRewriter");
   const [hi, lo] = entropy();
   const decision = worker.decide(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
@@ -413,14 +432,16 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
   const escapeText = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const rewriter = new HTMLRewriter().on("template", {
     element(el) {
+      // `<svg><template/>` has no end tag: onEndTag throws, and it holds nothing.
+      if (!whenItEnds(el, () => { templateDepth -= 1; })) return;
       templateDepth += 1;
-      el.onEndTag(() => { templateDepth -= 1; });
     },
   });
   const swap = (selector, key, html) =>
     rewriter.on(selector, {
       element(el) {
-        if (templateDepth > 0) return;
+        // Inside a template, or an element with no content (`<img>`): as our wasm does.
+        if (templateDepth > 0 || !whenItEnds(el, () => {})) return;
         if (END_TAG_OPTIONAL.has(el.tagName.toLowerCase())) {
           // Its end tag may be missing: left to the runtime, hidden until it applies
           // the hand-off (or the snippet's budget ends).
@@ -467,23 +488,35 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
   runtimeMarkers.forEach((selector, index) => {
     const handlers = { element() { runtimeOnPage = true; } };
     if (index === 0 && !keepHidingStyle) {
+      let tooLong = false;
       handlers.text = (chunk) => {
+        if (tooLong) return;
         hidingCss += chunk.text;
-        if (!chunk.lastInTextNode) return chunk.remove();
+        if (!chunk.lastInTextNode) {
+          if (hidingCss.length <= MAX_HIDING_STYLE) return chunk.remove();
+          // Not the head snippet's: it goes out as the page wrote it (as in our wasm).
+          chunk.replace(hidingCss, { html: true });
+          hidingCss = "";
+          tooLong = true;
+          return;
+        }
         let narrowed = "";
         try {
           narrowed = wasmFailed ? "" : worker.hidingStyleForPending(hidingCss);
-        } catch {
+        } catch (error) {
+          if (error instanceof WebAssembly.RuntimeError) wasmFailure(error, onError);
           narrowed = ""; // the style then hides nothing
         }
-        chunk.replace(narrowed);
+        hidingCss = "";
+        // Style text is raw: as text, HTMLRewriter would escape its `>` and `&`.
+        chunk.replace(narrowed, { html: true });
       };
     }
     rewriter.on(selector, handlers);
   });
   rewriter.on("body", {
     element(el) {
-      el.onEndTag((end) => {
+      whenItEnds(el, (end) => {
         const markup = closing();
         if (markup) end.before(markup, { html: true });
       });
@@ -500,6 +533,20 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
   const body = originResponse.body && rewriteAroundAmbiguity(originResponse.body,
     (input) => rewriter.transform(new Response(input, { headers: originResponse.headers })).body);
   return new Response(body, { status: originResponse.status, statusText: originResponse.statusText, headers });
+}
+
+/**
+ * The origin's URL for a request: the request's path and query on `origin`. Set as
+ * a path, never resolved as a URL reference, so that a path like `//evil.example/`
+ * stays a path on the origin instead of naming another host.
+ * @param {URL} url  the request's URL
+ * @param {string|URL} origin
+ */
+export function originUrl(url, origin) {
+  const target = new URL(origin);
+  target.pathname = url.pathname;
+  target.search = url.search;
+  return target.toString();
 }
 
 /**
@@ -526,7 +573,7 @@ export function createHandler(options) {
       });
       const url = new URL(request.url);
       const origin = options.origin ?? env?.EDGE_PERSONA_ORIGIN;
-      const target = origin ? new URL(url.pathname + url.search, origin).toString() : request.url;
+      const target = origin ? originUrl(url, origin) : request.url;
       let response;
       try {
         response = await fetch(personalizer.originRequest(request, target));

@@ -34,7 +34,13 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
  */
 export async function startLocalEdge({ port = 8081, host = "127.0.0.1", origin, config, pkgDir = path.join(REPO_ROOT, "pkg/npm"), strategy = "lol-html", explainHeader = false, keys, onError }) {
   if (!origin) throw new Error("startLocalEdge: `origin` (a base URL) is required");
-  const { createPersonalizer } = await import(pathToFileURL(path.join(pkgDir, "cloudflare.js")).href);
+  const { createPersonalizer, originUrl } = await import(pathToFileURL(path.join(pkgDir, "cloudflare.js")).href);
+  // Node's `req.url` is the request target as sent: `//evil.example/x` is a path here,
+  // never a host (see originUrl).
+  const pathAndQuery = (target) => {
+    const query = target.indexOf("?");
+    return { pathname: query < 0 ? target : target.slice(0, query), search: query < 0 ? "" : target.slice(query) };
+  };
   const wasm = await readFile(path.join(pkgDir, "edge_persona_edge_bg.wasm"));
   const personalizer = createPersonalizer({ config, wasm, keys, strategy, explainHeader, onError });
 
@@ -47,13 +53,13 @@ export async function startLocalEdge({ port = 8081, host = "127.0.0.1", origin, 
         headers.set(name, Array.isArray(value) ? value.join(", ") : value);
       }
       const hasBody = !["GET", "HEAD"].includes(req.method);
-      const request = new Request(new URL(req.url, self), {
+      const request = new Request(originUrl(pathAndQuery(req.url), self), {
         method: req.method,
         headers,
         body: hasBody ? Readable.toWeb(req) : undefined,
         duplex: hasBody ? "half" : undefined,
       });
-      const target = new URL(req.url, origin).toString();
+      const target = originUrl(pathAndQuery(req.url), origin);
       const response = personalizer.personalize(request, await fetch(personalizer.originRequest(request, target)));
       const out = {};
       response.headers.forEach((value, name) => {

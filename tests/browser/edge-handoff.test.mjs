@@ -353,3 +353,27 @@ test('an SPA route after the edge: slots that keep their default, and changed li
     }
   }
 });
+
+test('the local edge sends a path that looks like another host (`//evil.example/x`) to its origin, as a path', async () => {
+  const http = await import('node:http');
+  const seen = [];
+  const site = http.createServer((req, res) => {
+    seen.push(req.url);
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not here');
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const siteUrl = `http://127.0.0.1:${site.address().port}/`;
+  const pathEdge = await startLocalEdge({ port: 0, origin: siteUrl, config: CONFIG, pkgDir: PKG_DIR });
+  try {
+    const status = await new Promise((resolve, reject) => {
+      const { port } = new URL(pathEdge.url);
+      http.get({ host: '127.0.0.1', port, path: '//evil.example/x?q=1' }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', reject);
+    });
+    assert.equal(status, 404, 'the origin answered');
+    assert.deepEqual(seen, ['//evil.example/x?q=1']);
+  } finally {
+    await pathEdge.close();
+    await new Promise((resolve) => site.close(resolve));
+  }
+});

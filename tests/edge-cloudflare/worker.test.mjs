@@ -476,6 +476,35 @@ test('markup that strict HTMLRewriter refuses (a <style> in a <select>, an unclo
   }
 });
 
+test('a self-closed SVG template, a slot with no content and a style with ">" are handled as our wasm does, with either strategy', async () => {
+  const config = {
+    consent: { mode: 'none' },
+    slots: { title: { selector: 'h1' }, hero: { selector: 'img.hero' }, nav: { selector: 'nav' }, footer: { selector: 'footer' } },
+    experiences: ['title', 'hero', 'nav', 'footer'].map((slot) => ({ id: `${slot}-new`, slot, content: { text: `New ${slot}` } })),
+  };
+  for (const strategy of ['htmlrewriter', 'lol-html']) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const got = await get(worker, fresh('/edge-cases'));
+      assert.equal(got.status, 200, strategy);
+      assert.ok(got.text.includes('<svg><template/><circle r="1"/></svg>'), `${strategy}: ${got.text}`);
+      for (const slot of ['title', 'nav', 'footer']) assert.ok(got.text.includes(`New ${slot}</`), `${strategy}: ${slot} not swapped after the SVG: ${got.text}`);
+      assert.ok(got.text.includes('<img class="hero" src="/image.png">'), `${strategy}: the <img> is marked or changed: ${got.text}`);
+      assert.ok(/<style id="ep-hide">[^<]*main>\.x\{color:red\}<\/style>/.test(got.text), `${strategy}: the style's CSS is not as written: ${got.text}`);
+      assert.ok(got.text.includes('id="ep-handoff"') && got.text.endsWith('</body></html>'), `${strategy}: the page is cut short: ${got.text}`);
+    } finally {
+      await worker.dispose();
+    }
+  }
+});
+
+test('a path that looks like another host (`//evil.example/x`) stays a path on the origin', async () => {
+  const before = origin.received.length;
+  const got = await get(workers['lol-html'], '//evil.example/x');
+  assert.notEqual(got.status, 502, 'the request was sent to the origin');
+  assert.ok(origin.received.slice(before).some((r) => r.url === '//evil.example/x'), JSON.stringify(origin.received.slice(before)));
+});
+
 test('an attribute the edge changes keeps the page\'s own value beside it for the runtime, with either strategy', async () => {
   const config = {
     consent: { mode: 'none' },

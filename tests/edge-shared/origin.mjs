@@ -98,6 +98,15 @@ export const AMBIGUOUS_PAGES = {
     + '<select><plaintext><footer>end</footer></body></html>'),
 };
 
+/**
+ * Markup at the edges of what a rewriter handles: a self-closed `<template/>` in SVG
+ * (no end tag to wait for), a slot that cannot have content (`<img>`), and a hiding
+ * style with `>` in its CSS.
+ */
+export const EDGE_CASES_PAGE = Buffer.from('<!doctype html><html><head><style id="ep-hide">@keyframes ep-reveal{to{visibility:visible}}'
+  + 'html:not(.ep-ready) :is(h1,img.hero,nav,footer){visibility:hidden;animation:ep-reveal 0s 300ms forwards}main>.x{color:red}</style></head>'
+  + '<body><svg><template/><circle r="1"/></svg><h1>Old title</h1><img class="hero" src="/image.png"><nav>Menu</nav><footer>end</footer></body></html>');
+
 /** Links whose attributes a config changes: one with a value in quotes and entities. */
 export const ATTRIBUTES_PAGE = Buffer.from('<!doctype html><html><body><h1>Old title</h1>'
   + '<a id=cta href=\'/book?a=1&amp;b="2"\'>Book</a><a class=more href=/more>More</a></body></html>');
@@ -187,6 +196,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   }
   if (pathname.startsWith('/ambiguous/') && AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]) {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]);
+  }
+  if (pathname === '/edge-cases') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, EDGE_CASES_PAGE);
   }
   if (pathname === '/attributes') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, ATTRIBUTES_PAGE);
