@@ -111,6 +111,10 @@ export function observe_attributes(root) {
   observer.observe(root, { attributes: true, subtree: true });
 }
 export function attribute_mutations() { return observer ? observer.takeRecords().length : 0; }
+export function break_set_attribute(element) {
+  element.setAttribute = () => { throw new DOMException('refused', 'InvalidStateError'); };
+}
+export function mend_set_attribute(element) { delete element.setAttribute; }
 "#)]
 extern "C" {
     /// Makes `document.cookie` (read and write), `localStorage` and
@@ -135,6 +139,10 @@ extern "C" {
     fn observe_attributes(root: &Element);
     /// Attribute changes recorded since the last call.
     fn attribute_mutations() -> u32;
+    /// Makes `element.setAttribute` throw (an element a framework locked, say).
+    fn break_set_attribute(element: &Element);
+    /// Gives `element` its `setAttribute` back.
+    fn mend_set_attribute(element: &Element);
 }
 
 fn document() -> Document {
@@ -779,6 +787,47 @@ fn a_default_kept_after_a_greeting_inside_it_comes_back_without_the_greeting() {
     assert_eq!(
         promo.inner_html(),
         r#"<p class="ep-test-greeting">Default <b>greeting</b></p><a id="ep-test-cta" title="Menu">Menu</a>"#
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_attribute_that_cannot_be_put_back_now_is_kept_for_later_and_the_others_go_back() {
+    let config = SPA_CONFIG.replace(
+        r##""value": "https://demo.example.ru/sale?from={utm.campaign|promo}" } ]"##,
+        r##""value": "https://demo.example.ru/sale?from={utm.campaign|promo}" },
+                         { "selector": "#ep-test-cta2", "attribute": "href", "value": "/sale" } ]"##,
+    );
+    let page = Fixture::new(
+        r#"<a id="ep-test-cta" href="/catalog">Catalog</a><a id="ep-test-cta2" href="/menu">Menu</a>"#,
+    );
+    let (cta, cta2) = (page.one("#ep-test-cta"), page.one("#ep-test-cta2"));
+    let mut runtime = new_runtime(&config);
+    show_sale_to_anna(&mut runtime);
+    assert_eq!(cta2.get_attribute("href").as_deref(), Some("/sale"));
+    break_set_attribute(&cta);
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/menu",
+        "name=Anna",
+        None,
+    );
+    let report = apply(&mut runtime);
+    assert_ne!(
+        report["errors"],
+        json!([]),
+        "the failure is reported: {report}"
+    );
+    assert_eq!(
+        cta2.get_attribute("href").as_deref(),
+        Some("/menu"),
+        "the others go back"
+    );
+    mend_set_attribute(&cta);
+    move_to_the_menu(&mut runtime);
+    assert_eq!(
+        cta.get_attribute("href").as_deref(),
+        Some("/catalog"),
+        "and the kept one, later"
     );
 }
 

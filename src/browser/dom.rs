@@ -151,6 +151,7 @@ impl DomState {
     /// children back, unless something else (a slot's content) marked them since.
     fn ungreet_others(&mut self, greeted_now: &[Element]) -> Result<(), String> {
         let earlier = std::mem::take(&mut self.greeted);
+        let mut first_error = None;
         for (element, greeting) in earlier {
             if greeted_now.iter().any(|e| e.is_same_node(Some(&element))) {
                 self.greeted.push((element, greeting));
@@ -159,12 +160,20 @@ impl DomState {
             if element.get_attribute(APPLIED_ATTRIBUTE).as_deref() != Some(&greeting) {
                 continue;
             }
-            if let Some(default) = self.saved_default(&element) {
-                replace_children(&element, &clone_fragment(&default)?)?;
+            let restored = match self.saved_default(&element) {
+                Some(default) => {
+                    clone_fragment(&default).and_then(|copy| replace_children(&element, &copy))
+                }
+                None => Ok(()),
             }
-            mark(&element, None)?;
+            .and_then(|()| mark(&element, None));
+            // One that fails is kept for the next decision; the others go on.
+            if let Err(error) = restored {
+                first_error.get_or_insert(error);
+                self.greeted.push((element, greeting));
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Sets the plan's attribute changes, keeping each original value the first
@@ -222,6 +231,7 @@ impl DomState {
         changed_now: &[(Element, String)],
     ) -> Result<(), String> {
         let earlier = std::mem::take(&mut self.attributes);
+        let mut first_error = None;
         for (element, name, original) in earlier {
             let still = changed_now
                 .iter()
@@ -230,12 +240,17 @@ impl DomState {
                 self.attributes.push((element, name, original));
                 continue;
             }
-            match &original {
-                Some(value) => set(&element, &name, value)?,
-                None => element.remove_attribute(&name).map_err(js_error)?,
+            let restored = match &original {
+                Some(value) => set(&element, &name, value),
+                None => element.remove_attribute(&name).map_err(js_error),
+            };
+            // One that fails is kept for the next decision; the others go on.
+            if let Err(error) = restored {
+                first_error.get_or_insert(error);
+                self.attributes.push((element, name, original));
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Whether the original value of this element's attribute is kept already.
