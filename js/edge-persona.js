@@ -144,13 +144,23 @@ function pageEvent(name, data = {}) {
 
 /** Events the page declares for its own view, e.g. `<main data-ep-page-event="purchase">`. */
 function declaredPageEvents() {
-  return Array.from(document.querySelectorAll('[data-ep-page-event]'), (element) =>
-    pageEvent(element.getAttribute('data-ep-page-event'), {
+  const events = [];
+  for (const element of document.querySelectorAll('[data-ep-page-event]')) {
+    // Still on the page from the route it was recorded on (a router that renders the
+    // new route after our frame): counted once.
+    if (recordedPageEvents.has(element)) continue;
+    recordedPageEvents.add(element);
+    events.push(pageEvent(element.getAttribute('data-ep-page-event'), {
       value: element.getAttribute('data-ep-value') ?? element.getAttribute('data-ep-price'),
       category: element.getAttribute('data-ep-category') ?? undefined,
       item: element.getAttribute('data-ep-item') ?? undefined,
     }));
+  }
+  return events;
 }
+
+/** The `[data-ep-page-event]` elements whose event this document has recorded. */
+const recordedPageEvents = new WeakSet();
 
 // ---------------------------------------------------------------------------------
 // Consent: the site's explicit answer, IAB TCF v2.2, Google Consent Mode v2, GPC.
@@ -320,6 +330,8 @@ class Persona {
       if (event.kind === 'engaged' && this.engagement) this.engagement.recorded = true;
       if (event.kind === 'purchase' || event.kind === 'lead') {
         this.announce('conversion', { event: name, ...event, experiences: this.shownExperiences() });
+        // A visitor who just bought or signed up is offered nothing more on this page.
+        this.withdrawPopups();
       }
     });
   }
@@ -340,7 +352,7 @@ class Persona {
       this.closePopup('navigation');
       this.clearTimers();
       this.waitingPopup = null;
-      this.popupsShown.clear();
+      this.popupsShown = new Set();
       this.behaviour.scrollPercent = 0;
       this.pageView(false);
     });
@@ -406,10 +418,13 @@ class Persona {
       }
     }
     output ??= JSON.parse(this.runtime.pageView(facts, readCookieHeader(), this.consentLevel, high, low));
+    // A resumed page view goes on with the popups it already showed: none opens twice.
+    if (resumed && lastView.popupsShown) this.popupsShown = lastView.popupsShown;
     lastView = {
       page: pageOf(location.href),
       config: this.configJson,
       handoff: JSON.stringify({ version: 1, decision: output.decision, storage: output.storage, cookieStatus: output.cookieStatus }),
+      popupsShown: this.popupsShown,
     };
     this.decision = output.decision;
     this.storage = output.storage;
@@ -563,15 +578,19 @@ class Persona {
         this.navigate();
       });
     };
-    // replaceState is not a new page: scripts use it to strip UTM parameters or
-    // to mirror a search box into the URL, and re-deciding there would count page
-    // views twice and could swap a slot back to its default in front of the visitor.
-    for (const method of ['pushState']) {
+    // replaceState is a new page only when the path changes (a router's replace()
+    // to another route): scripts also use it to strip UTM parameters or to mirror a
+    // search box into the URL, and re-deciding there would count page views twice
+    // and could swap a slot back to its default in front of the visitor.
+    for (const method of ['pushState', 'replaceState']) {
       const original = history[method];
       if (typeof original !== 'function') continue;
       const wrapped = function (...args) {
+        const pathBefore = location.pathname;
         const result = original.apply(this, args);
-        changed();
+        if (method === 'pushState') changed();
+        else if (location.pathname !== pathBefore) changed();
+        else lastPage = pageOf(location.href);
         return result;
       };
       history[method] = wrapped;
@@ -691,6 +710,9 @@ class Persona {
   }
 
   openPopup(popup) {
+    // Counted as tried first: one that fails to build is not tried again on every
+    // scroll or exit (each an error); the others still open.
+    this.popupsShown.add(popup.popup);
     this.guard('popup', () => {
       const closeLabel = this.options.closeLabel
         || (/^ru\b/i.test(document.documentElement.lang || '') ? 'Закрыть' : 'Close');
@@ -700,7 +722,6 @@ class Persona {
       // Open only once it is in the page: a failed insertion must not block every
       // later popup.
       document.body.appendChild(element);
-      this.popupsShown.add(popup.popup);
       this.popupOpen = { id: popup.popup, element, previousFocus };
       writeCookie(this.runtime.interaction(popup.popup, 'shown', Date.now()));
       this.announce('exposure', { popup: popup.popup });

@@ -85,3 +85,86 @@ test('a refusal closes an open popup and cancels a pending one: popups come from
     assert.equal(await page.locator('[role="dialog"]').count(), 0, 'the open popup is closed');
   });
 });
+
+test('a purchase or a lead tracked on the page cancels its pending popups: a new customer is offered nothing more', async () => {
+  for (const kind of ['purchase', 'lead']) {
+    await asConsentingVisitor(demo.browser, async (page) => {
+      await visit(page, demo.server, '/book.html');
+      await page.evaluate((k) => window.edgePersona.track(k, { value: 3000 }), kind);
+      await page.waitForTimeout(DELAY_SECONDS * 1000 + 700);
+      assert.equal(await page.locator('[role="dialog"]').count(), 0, `${kind}: the delayed popup never opens`);
+      const conversions = await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'conversion').length);
+      assert.equal(conversions, 1, `${kind}: announced once`);
+    });
+  }
+});
+
+test('replaceState to another path is a new route; one that keeps the path (UTM stripped) is not', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/?utm_source=yandex');
+    const decisions = () => page.evaluate(() => window.__ep.events.filter((e) => e.name === 'decision').length);
+    await page.evaluate(() => history.replaceState({}, '', '/'));
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    assert.equal(await decisions(), 1, 'the same path: no new decision');
+    await page.evaluate(() => history.replaceState({}, '', '/book.html'));
+    await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+    // The new route's popup comes; the old route's timers went with it.
+    await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 2000 });
+    assert.equal(await page.locator('[role="dialog"]').count(), 1);
+  });
+});
+
+test('a purchase the page declares is counted once, even if the next route renders after the decision', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/book.html');
+    await page.evaluate(() => {
+      const done = document.createElement('main');
+      done.setAttribute('data-ep-page-event', 'purchase');
+      done.setAttribute('data-ep-value', '4200');
+      document.body.appendChild(done);
+    });
+    await page.evaluate(() => history.pushState({}, '', '/book.html?step=thanks'));
+    await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+    // A router that renders late: the element is still there at the next route.
+    await page.evaluate(() => history.pushState({}, '', '/'));
+    await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 3);
+    const conversions = await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'conversion' && e.detail.event === 'purchase').length);
+    assert.equal(conversions, 1);
+  });
+});
+
+test('npm: a remount resumes its page view with the popups it already showed: a dismissed one does not open again', async () => {
+  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body><p>Page</p>
+    <script type="module">
+      import * as ep from '/ep/edge-persona.js';
+      window.__ep_mod = ep;
+      const config = ${JSON.stringify(JSON.stringify(TEST_CONFIG))};
+      window.__config = config;
+      await ep.init(config, { consent: 'personalization' });
+    </script></body></html>`;
+  demo.server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/remount-popup.html') return false;
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(html);
+      return true;
+    },
+  });
+  const page = await demo.browser.newPage();
+  try {
+    await page.goto(demo.server.href('/remount-popup.html'));
+    await page.locator('[role="dialog"]').waitFor({ timeout: DELAY_SECONDS * 1000 + 3000 });
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'dismissed');
+    // The framework remounts.
+    await page.evaluate(async () => {
+      window.__ep_mod.instance().destroy();
+      await window.__ep_mod.init(window.__config, { consent: 'personalization' });
+    });
+    await page.waitForTimeout(DELAY_SECONDS * 1000 + 700);
+    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'the dismissed popup stays closed after the remount');
+  } finally {
+    await page.close();
+    demo.server.configure({});
+  }
+});
