@@ -307,6 +307,24 @@ test('a gzip page the origin cut short ends the visitor\'s response with an erro
   );
 });
 
+test('a body labelled gzip that is not (empty, or plain HTML) goes out as the origin sent it, never a broken 200', async () => {
+  for (const route of ['/gzip-empty', '/gzip-plain']) {
+    const url = fresh(route);
+    const direct = await get(originBase, url);
+    const edge = await get(viceroy.demo.base, url, { headers: { accept: 'text/html', 'accept-encoding': 'gzip', 'sec-fetch-dest': 'document' } });
+    assert.equal(edge.status, 200, route);
+    assert.ok(edge.body.equals(direct.body), `${route}: byte for byte`);
+    assert.equal(edge.headers['content-encoding'], 'gzip', `${route}: the origin's headers`);
+    assert.equal(edge.headers['set-cookie'], undefined, `${route}: nothing of ours`);
+  }
+});
+
+test('a client that refuses gzip explicitly (gzip;q=0, *) gets a page the origin was not asked to gzip', async () => {
+  const url = fresh('/');
+  await get(viceroy.demo.base, url, { headers: { accept: 'text/html', 'accept-encoding': 'gzip;Q=0, *', 'sec-fetch-dest': 'document' } });
+  assert.equal(receivedFor(url)[0].headers['accept-encoding'], 'identity');
+});
+
 test('every corpus page comes back complete, changed only by the <html> classes and the hand-off', async (t) => {
   const pages = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.html')).sort();
   assert.ok(pages.length >= 10, `expected the landing-page corpus in ${CORPUS_DIR}`);

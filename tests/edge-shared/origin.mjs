@@ -172,6 +172,11 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
       'Cache-Control': 'public, max-age=600', ETag: etag(BROTLI_PAGE),
     }, BROTLI_PAGE);
   }
+  // Labelled gzip but not: an empty body, and the page as it is.
+  if (pathname === '/gzip-empty' || pathname === '/gzip-plain') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache' },
+      pathname === '/gzip-empty' ? Buffer.alloc(0) : readFileSync(path.join(DEMO_DIR, 'index.html')));
+  }
   if (pathname === '/gzip-damaged') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache' }, DAMAGED_GZIP_PAGE);
   }

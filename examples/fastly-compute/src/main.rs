@@ -245,10 +245,23 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
         EdgeResponse::PassThrough(_) => return origin.send_to_client(),
         EdgeResponse::Personalize(p) => p,
     };
+    let mut body = origin.take_body();
+    let start = if gzipped {
+        // A body labelled gzip that is not (empty, or plain) cannot be decoded: it
+        // goes out as the origin sent it, before any header of ours is set.
+        let start = first_bytes(&mut body, GZIP_MAGIC.len());
+        if !start.starts_with(&GZIP_MAGIC) {
+            origin.set_body(start);
+            origin.append_body(body);
+            return origin.send_to_client();
+        }
+        start
+    } else {
+        Vec::new()
+    };
     apply_header_changes(&mut origin, &personalization.headers);
-    if gzipped {
-        origin.remove_header(CONTENT_ENCODING);
-    }
+    // The body leaves decoded (`identity` included); Fastly may compress it again.
+    origin.remove_header(CONTENT_ENCODING);
     // A new body for this visitor alone: Fastly compresses it towards the visitor
     // if the visitor accepts that, and its encoding depends on Accept-Encoding.
     origin.set_header(
@@ -256,19 +269,29 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
         HeaderValue::from_static("on"),
     );
     origin.append_header(VARY, HeaderValue::from_static("Accept-Encoding"));
-    let body = origin.take_body();
     let client_body = origin.stream_to_client();
     // Decoded a piece at a time: memory stays bounded however well the page
     // compresses (one gzip chunk can inflate a thousandfold).
     let source: Box<dyn Read> = if gzipped {
         Box::new(MultiGzDecoder::new(BufReader::with_capacity(
             CHUNK_BYTES,
-            body,
+            std::io::Cursor::new(start).chain(body),
         )))
     } else {
         Box::new(body)
     };
     stream_body(&mut personalization, source, client_body);
+}
+
+/// The two bytes every gzip member starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Up to `wanted` bytes from the start of `body` (fewer only at its end, or on a read
+/// error), read off it.
+fn first_bytes(body: &mut impl Read, wanted: usize) -> Vec<u8> {
+    let mut start = Vec::with_capacity(wanted);
+    let _ = body.take(wanted as u64).read_to_end(&mut start);
+    start
 }
 
 /// A request for a page: a navigation (`Sec-Fetch-Dest: document`), or one that
@@ -281,22 +304,27 @@ fn is_page_request(client: &Request) -> bool {
             || header(ACCEPT).to_ascii_lowercase().contains("text/html"))
 }
 
-/// Whether the client's `Accept-Encoding` allows gzip (`gzip` or `*`, not `q=0`).
+/// Whether the client's `Accept-Encoding` allows gzip: a `gzip` entry decides alone
+/// (RFC 9110: `gzip;q=0, *` refuses gzip); else `*`; never with `q=0`.
 fn accepts_gzip(client: &Request) -> bool {
-    client
+    let codings: Vec<(String, bool)> = client
         .get_header_all_str_lossy(ACCEPT_ENCODING)
         .iter()
         .flat_map(|value| value.split(','))
-        .any(|coding| {
+        .map(|coding| {
             let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
+            let name = parts.next().unwrap_or_default().to_ascii_lowercase();
             let refused = parts.any(|p| {
+                let p = p.to_ascii_lowercase();
                 p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
+                    .and_then(|q| q.trim().parse::<f32>().ok())
                     .is_some_and(|q| q <= 0.0)
             });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+            (name, !refused)
         })
+        .collect();
+    let allowed = |wanted: &str| codings.iter().find(|(name, _)| name == wanted).map(|c| c.1);
+    allowed("gzip").or_else(|| allowed("*")).unwrap_or(false)
 }
 
 /// The origin's body (`source`: gzip already decoded) through the rewriter, at most
