@@ -413,7 +413,8 @@ export interface Variant {
    */
   id: string;
   /**
-   * Relative weight; weights of one experience should sum to 1.
+   * Relative weight; weights of one experience sum to 1 (0.99 to 1.01 is accepted,
+   * and scaled to exactly 1, so thirds may be written as 0.33 each).
    */
   weight: number;
 }
@@ -549,7 +550,7 @@ export interface PopupCaps {
    */
   stopAfterConversion?: boolean;
   /**
-   * Stop after this many dismissals. Default 2.
+   * Stop after this many dismissals (at least 1). Default 2.
    */
   stopAfterDismissals?: number;
 }

@@ -155,3 +155,16 @@ fn engagement_criteria_are_above_zero_or_null() {
         r#"{ "classify": { "engagement": { "dwellSeconds": null, "scrollPercent": null } } }"#;
     assert_eq!(errors_of(off), Vec::<String>::new());
 }
+
+#[test]
+fn a_dismissal_cap_of_zero_is_refused() {
+    let errors = errors_of(
+        r#"{ "popups": [ { "id": "p", "content": { "text": "x" }, "caps": { "stopAfterDismissals": 0 } } ] }"#,
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("popups[0].caps.stopAfterDismissals: must be at least 1")),
+        "{errors:?}"
+    );
+}

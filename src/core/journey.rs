@@ -404,14 +404,21 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Parses `30s`, `10m`, `2h`, `45d` or combinations (`1d2h`) into milliseconds.
+/// Parses `30s`, `10m`, `2h`, `45d` or combinations (`1d2h`) into milliseconds; a
+/// leading `-` goes back (a page view whose clock is behind the last one's: the edge
+/// and the browser write the same cookie with their own clocks).
 ///
 /// # Errors
 /// A sentence saying what is wrong.
 pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
+    let trimmed = text.trim();
+    let (sign, unsigned) = match trimmed.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, trimmed),
+    };
     let mut total: i64 = 0;
     let mut number = String::new();
-    for c in text.trim().chars() {
+    for c in unsigned.chars() {
         if c.is_ascii_digit() {
             number.push(c);
             continue;
@@ -438,7 +445,10 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
             "duration {text:?} ends without a unit (s, m, h or d)"
         ));
     }
-    Ok(total)
+    if unsigned.is_empty() {
+        return Err(format!("duration {text:?} is empty"));
+    }
+    Ok(sign * total)
 }
 
 #[cfg(test)]
@@ -456,5 +466,7 @@ mod tests {
         assert_eq!(parse_duration_ms("1d2h"), Ok(93_600_000));
         assert!(parse_duration_ms("5").is_err());
         assert!(parse_duration_ms("5w").is_err());
+        assert_eq!(parse_duration_ms("-44m"), Ok(-2_640_000));
+        assert!(parse_duration_ms("-").is_err());
     }
 }

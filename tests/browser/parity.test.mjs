@@ -68,13 +68,16 @@ after(async () => {
 function replayInBrowser(file, configJson) {
   return page.evaluate(({ file, configJson }) => {
     const { Runtime } = window.__wasm;
+    // A leading `-`: this page view's clock is behind the last one's.
     const parseDuration = (text) => {
+      const sign = text.trim().startsWith('-') ? -1 : 1;
+      const unsigned = text.trim().replace(/^-/, '');
       let total = 0;
-      for (const [, n, unit] of text.trim().matchAll(/(\d+)([smhd])/g)) {
+      for (const [, n, unit] of unsigned.matchAll(/(\d+)([smhd])/g)) {
         total += Number(n) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[unit];
       }
-      if (!/^(\d+[smhd])+$/.test(text.trim())) throw new Error(`bad duration ${text}`);
-      return total;
+      if (!/^(\d+[smhd])+$/.test(unsigned)) throw new Error(`bad duration ${text}`);
+      return sign * total;
     };
     const summarize = (out, explained, profile) => {
       const d = out.decision;

@@ -630,7 +630,8 @@ pub struct Experience {
 pub struct Variant {
     /// Variant id.
     pub id: String,
-    /// Relative weight; weights of one experience should sum to 1.
+    /// Relative weight; weights of one experience sum to 1 (0.99 to 1.01 is accepted,
+    /// and scaled to exactly 1, so thirds may be written as 0.33 each).
     pub weight: f64,
     /// Content; omitted means the page's default content.
     #[serde(default)]
@@ -743,7 +744,7 @@ pub struct PopupCaps {
     /// Shows ever. Default 3.
     #[serde(default = "PopupCaps::default_max_total")]
     pub max_total: u32,
-    /// Stop after this many dismissals. Default 2.
+    /// Stop after this many dismissals (at least 1). Default 2.
     #[serde(default = "PopupCaps::default_stop_after_dismissals")]
     pub stop_after_dismissals: u32,
     /// Stop once the visitor converted on it. Default true.

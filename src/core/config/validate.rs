@@ -411,7 +411,21 @@ pub(super) fn validate(
             }
             attribute_values.push(template.unwrap_or_default());
         }
-        let weights: Vec<f64> = exp.variants.iter().map(|v| v.weight).collect();
+        // Weights that add up to 1 within the accepted rounding (0.33 × 3) are scaled
+        // to exactly 1: GrowthBook's ranges would leave the rest (here 1 %) to no
+        // variant, and those visitors would silently see the default as if held out.
+        let total: f64 = exp.variants.iter().map(|v| v.weight).sum();
+        let weights: Vec<f64> = exp
+            .variants
+            .iter()
+            .map(|v| {
+                if total > 0.0 {
+                    v.weight / total
+                } else {
+                    v.weight
+                }
+            })
+            .collect();
         let ranges = bucket_ranges(
             weights.len().max(1) as i64,
             1.0 - exp.holdout,
@@ -488,6 +502,12 @@ pub(super) fn validate(
             }
         }
         let caps = &popup.caps;
+        if caps.stop_after_dismissals == 0 {
+            check.error(
+                format!("{path}.caps.stopAfterDismissals"),
+                "must be at least 1 (0 would let the popup open once and never again)",
+            );
+        }
         if caps.per_session == 0 || caps.max_total == 0 {
             check.error(
                 format!("{path}.caps"),

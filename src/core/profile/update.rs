@@ -65,10 +65,7 @@ pub fn record_page_view(
             history.session_shows = 0;
         }
     }
-    if profile.attention.day != day {
-        profile.attention.day = day;
-        profile.attention.day_count = 0;
-    }
+    start_day(profile, day);
     profile.page_views = profile.page_views.saturating_add(1);
     profile.session_page_views = profile.session_page_views.saturating_add(1);
 
@@ -92,7 +89,12 @@ pub fn record_page_view(
         &config.classify,
     );
     profile.funnel.stage = stage.code();
-    profile.last_seen = now;
+    // Not back by a little: a clock behind the last writer's (the edge and the
+    // browser write the same cookie) must not make the next gap look long enough for
+    // a new session. A day or more back is a clock put right, and is taken.
+    if now >= profile.last_seen || profile.last_seen - now >= MINUTES_PER_DAY {
+        profile.last_seen = now;
+    }
     VisitFacts {
         new_session,
         quiet_minutes,
@@ -158,6 +160,21 @@ fn record_event_effects(
     }
 }
 
+/// Minutes in a day.
+const MINUTES_PER_DAY: u32 = 24 * 60;
+
+/// Starts the per-day attention count on a later day: the edge and the browser may
+/// date the same moment on neighbouring days (different UTC offsets), and going back
+/// and forth between them must not reset the count each time.
+fn start_day(profile: &mut Profile, day: u32) {
+    // One day back is another offset's date for the same moment; more is a clock
+    // put right.
+    if day > profile.attention.day || day.saturating_add(1) < profile.attention.day {
+        profile.attention.day = day;
+        profile.attention.day_count = 0;
+    }
+}
+
 /// Records an interaction with an experience or popup. `is_popup` makes a show
 /// count against the attention budget.
 pub fn record_interaction(
@@ -169,10 +186,7 @@ pub fn record_interaction(
     day: u32,
 ) {
     let now = minutes_from_ms(now_ms);
-    if profile.attention.day != day {
-        profile.attention.day = day;
-        profile.attention.day_count = 0;
-    }
+    start_day(profile, day);
     let history = profile.rule_mut(rule_id);
     match kind {
         InteractionKind::Shown => {

@@ -1,0 +1,44 @@
+//! Variant weights as marketers write them: thirds as 0.33 each are three variants
+//! that together take everyone, not a 1 % holdout nobody asked for.
+
+use edge_persona::core::context::RequestFacts;
+use edge_persona::core::engine::{Engine, PageViewInput};
+use edge_persona::core::pattern::default_engine;
+
+#[test]
+fn weights_that_round_to_one_leave_no_visitor_without_a_variant() {
+    let config = r#"{
+      "consent": { "mode": "none" },
+      "slots": { "hero": {} },
+      "experiences": [ { "id": "thirds", "slot": "hero", "variants": [
+        { "id": "a", "weight": 0.33, "content": { "text": "A" } },
+        { "id": "b", "weight": 0.33, "content": { "text": "B" } },
+        { "id": "c", "weight": 0.33, "content": { "text": "C" } } ] } ]
+    }"#;
+    let engine = Engine::from_json(config, default_engine()).expect("a valid config");
+    let facts: RequestFacts = serde_json::from_value(serde_json::json!({
+        "url": "https://shop.example/", "nowMs": 1_800_000_000_000_i64
+    }))
+    .expect("facts");
+    let mut counts = [0usize; 3];
+    for entropy in 0..6000u64 {
+        let view = engine.page_view(PageViewInput {
+            facts: &facts,
+            cookie: None,
+            consent: None,
+            entropy: entropy.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            keys: &[],
+            explain: false,
+        });
+        let slot = &view.decision.slots[0];
+        assert!(!slot.holdout, "visitor {entropy} held out");
+        let variant = slot.variant.expect("a variant");
+        counts[["a", "b", "c"]
+            .iter()
+            .position(|v| *v == variant)
+            .expect("known")] += 1;
+    }
+    for count in counts {
+        assert!((1800..=2200).contains(&count), "{counts:?}");
+    }
+}
