@@ -686,6 +686,7 @@ fn only_selectors_that_may_read_an_attribute_are_asked_of_the_page_as_it_was() {
     }
     for selector in [
         "#cta",
+        ".md\\:flex > a",
         "a[hreflang=ru]",
         "a[data-href]",
         "[title=href]",
@@ -828,6 +829,51 @@ fn an_attribute_that_cannot_be_put_back_now_is_kept_for_later_and_the_others_go_
         cta.get_attribute("href").as_deref(),
         Some("/catalog"),
         "and the kept one, later"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_kept_default_undoes_nested_changes_in_the_right_places() {
+    // /a swaps the promo to content holding a greeting, and greets there; /b swaps
+    // the block around the promo, keeping its default while both changes are in
+    // it; /c puts that default back: the promo's own, untouched by the greeting.
+    let config = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "readCookies": ["name"],
+      "slots": {
+        "outer": { "selector": "#ep-test-outer" },
+        "promo": { "selector": "#ep-test-promo" },
+        "greeting": { "selector": ".ep-test-greeting" }
+      },
+      "experiences": [
+        { "id": "promo-a", "slot": "promo", "when": { "url.path": "/a" },
+          "content": { "html": "<p class=\"ep-test-greeting\">greet here</p>" } },
+        { "id": "outer-b", "slot": "outer", "when": { "url.path": "/b" },
+          "content": { "text": "Outer B" } }
+      ],
+      "greetings": [
+        { "id": "by-name", "slot": "greeting", "when": { "url.path": "/a" },
+          "template": "Привет, {cookies.name}!" }
+      ]
+    }"##;
+    let page = Fixture::new(
+        r#"<div id="ep-test-outer"><section id="ep-test-promo"><p class="keep">Default promo</p></section></div>"#,
+    );
+    let mut runtime = new_runtime(config);
+    for path in ["/a", "/b", "/c"] {
+        page_view(
+            &mut runtime,
+            &format!("https://demo.example.ru{path}"),
+            "name=Anna",
+            None,
+        );
+        let report = apply(&mut runtime);
+        assert_eq!(report["errors"], json!([]), "{path}: {report}");
+    }
+    assert_eq!(
+        page.one("#ep-test-outer").inner_html(),
+        r#"<section id="ep-test-promo"><p class="keep">Default promo</p></section>"#
     );
 }
 

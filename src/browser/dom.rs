@@ -189,17 +189,19 @@ impl DomState {
         changes: &[AttributePlan],
         report: &mut ApplyReport,
     ) -> Vec<(Element, String)> {
-        let mut as_it_was = PageAsItWas::new(self.attributes.clone());
+        let mut as_it_was = PageAsItWas::new(self.attributes.iter().collect());
         let mut targets: Vec<(Element, &str, &str)> = Vec::new();
         for change in changes {
             match as_it_was.select(document, &change.selector) {
                 Ok(elements) => {
-                    for element in elements {
-                        targets.retain(|(e, name, _)| {
-                            *name != change.attribute || !e.is_same_node(Some(&element))
-                        });
-                        targets.push((element, &change.attribute, &change.value));
-                    }
+                    // An earlier rule's value for the same attribute gives way.
+                    targets.retain(|(e, name, _)| {
+                        *name != change.attribute
+                            || !elements.iter().any(|element| e.is_same_node(Some(element)))
+                    });
+                    targets.extend(elements.into_iter().map(|element| {
+                        (element, change.attribute.as_str(), change.value.as_str())
+                    }));
                 }
                 Err(error) => report.errors.push(format!(
                     "attribute {} on {}: {error}",
@@ -401,27 +403,34 @@ impl DomState {
                 }
             }
         }
-        let mut as_it_was =
-            PageAsItWas::new(self.attributes.iter().chain(&kept).cloned().collect());
-        for (element, name, original) in kept {
-            let is_url = attribute_is_url(&name);
-            let harmless = !is_url || original.as_deref().is_none_or(page_url_may_be_restored);
-            if !harmless || self.keeps_original(&element, &name) {
-                continue;
-            }
-            // On the page as it was, the marker itself makes the element selected: a
-            // URL must then also be one the config could write.
-            let allowed_as_it_was = !is_url
-                || original
-                    .as_deref()
-                    .is_none_or(|url| url_is_allowed(url, &self.links).is_ok());
-            let changeable = self.changeable.iter().any(|(selector, attribute)| {
-                *attribute == name
-                    && (element.matches(selector).unwrap_or(false)
-                        || (allowed_as_it_was && as_it_was.matches(document, &element, selector)))
-            });
-            if changeable {
-                self.attributes.push((element, name, original));
+        let taken: Vec<bool> = {
+            let mut as_it_was = PageAsItWas::new(self.attributes.iter().chain(&kept).collect());
+            kept.iter()
+                .map(|(element, name, original)| {
+                    let is_url = attribute_is_url(name);
+                    let harmless =
+                        !is_url || original.as_deref().is_none_or(page_url_may_be_restored);
+                    if !harmless || self.keeps_original(element, name) {
+                        return false;
+                    }
+                    // On the page as it was, the marker itself makes the element
+                    // selected: a URL must then also be one the config could write.
+                    let allowed_as_it_was = !is_url
+                        || original
+                            .as_deref()
+                            .is_none_or(|url| url_is_allowed(url, &self.links).is_ok());
+                    self.changeable.iter().any(|(selector, attribute)| {
+                        attribute == name
+                            && (element.matches(selector).unwrap_or(false)
+                                || (allowed_as_it_was
+                                    && as_it_was.matches(document, element, selector)))
+                    })
+                })
+                .collect()
+        };
+        for (record, take) in kept.into_iter().zip(taken) {
+            if take {
+                self.attributes.push(record);
             }
         }
     }
@@ -463,21 +472,31 @@ impl DomState {
             let path = path_below(element, changed)?;
             descend(copy.first_element_child(), &path)
         };
-        for (changed, default) in &self.defaults {
-            if let Some(copied) = copy_of(changed) {
-                if let Ok(original) = clone_fragment(default) {
-                    let _ = replace_children(&copied, &original);
-                }
-                let _ = copied.remove_attribute(APPLIED_ATTRIBUTE);
-            }
+        // Every place is found before anything in the copy changes: putting one
+        // element's default back moves what was inside it.
+        let defaults: Vec<(Element, &DocumentFragment)> = self
+            .defaults
+            .iter()
+            .filter_map(|(changed, default)| Some((copy_of(changed)?, default)))
+            .collect();
+        let attributes: Vec<(Element, &str, Option<&str>)> = self
+            .attributes
+            .iter()
+            .filter_map(|(changed, name, original)| {
+                Some((copy_of(changed)?, name.as_str(), original.as_deref()))
+            })
+            .collect();
+        for (copied, name, original) in attributes {
+            let _ = match original {
+                Some(value) => copied.set_attribute(name, value),
+                None => copied.remove_attribute(name),
+            };
         }
-        for (changed, name, original) in &self.attributes {
-            if let Some(copied) = copy_of(changed) {
-                let _ = match original {
-                    Some(value) => copied.set_attribute(name, value),
-                    None => copied.remove_attribute(name),
-                };
+        for (copied, default) in defaults {
+            if let Ok(original) = clone_fragment(default) {
+                let _ = replace_children(&copied, &original);
             }
+            let _ = copied.remove_attribute(APPLIED_ATTRIBUTE);
         }
     }
 
@@ -722,16 +741,16 @@ fn js_error(error: JsValue) -> String {
 /// otherwise the page itself answers, as it would. The copy has the page's
 /// structure and attributes; state pseudo-classes (`:hover`, `:checked`,
 /// `:defined`) may read differently there.
-struct PageAsItWas {
+struct PageAsItWas<'a> {
     /// The changed attributes: element, name, the page's own value (`None`: none).
-    originals: Vec<(Element, String, Option<String>)>,
+    originals: Vec<&'a (Element, String, Option<String>)>,
     /// The copy with the originals back (made on first need; `None` inside if the
     /// page could not be copied).
     copy: Option<Option<Element>>,
 }
 
-impl PageAsItWas {
-    fn new(originals: Vec<(Element, String, Option<String>)>) -> PageAsItWas {
+impl<'a> PageAsItWas<'a> {
+    fn new(originals: Vec<&'a (Element, String, Option<String>)>) -> PageAsItWas<'a> {
         PageAsItWas {
             originals,
             copy: None,
@@ -801,7 +820,7 @@ impl PageAsItWas {
 /// `originals` put back; returns the copy's root.
 fn copy_as_it_was(
     page: &Document,
-    originals: &[(Element, String, Option<String>)],
+    originals: &[&(Element, String, Option<String>)],
 ) -> Result<Element, JsValue> {
     let page_root = page
         .document_element()
@@ -897,5 +916,10 @@ pub(crate) fn selector_may_test_attribute(selector: &str, name: &str) -> bool {
         "placeholder" => &[":placeholder-shown"],
         _ => &[],
     };
-    tested || selector.contains('\\') || pseudo_classes.iter().any(|p| lowered.contains(p))
+    // An escape inside an attribute test is not decoded here: counted as one.
+    let escaped = selector
+        .split('[')
+        .skip(1)
+        .any(|test| test.split(']').next().is_some_and(|t| t.contains('\\')));
+    tested || escaped || pseudo_classes.iter().any(|p| lowered.contains(p))
 }
