@@ -146,21 +146,25 @@ function pageEvent(name, data = {}) {
 function declaredPageEvents() {
   const events = [];
   for (const element of document.querySelectorAll('[data-ep-page-event]')) {
-    // Still on the page from the route it was recorded on (a router that renders the
-    // new route after our frame): counted once.
-    if (recordedPageEvents.has(element)) continue;
-    recordedPageEvents.add(element);
-    events.push(pageEvent(element.getAttribute('data-ep-page-event'), {
+    const fields = {
       value: element.getAttribute('data-ep-value') ?? element.getAttribute('data-ep-price'),
       category: element.getAttribute('data-ep-category') ?? undefined,
       item: element.getAttribute('data-ep-item') ?? undefined,
-    }));
+    };
+    const name = element.getAttribute('data-ep-page-event');
+    // Still on the page, unchanged, from the route it was recorded on (a router that
+    // renders the new route after our frame): counted once. An element a framework
+    // reuses for the next route's event (new attributes) counts again.
+    const signature = JSON.stringify([name, fields.value, fields.category, fields.item]);
+    if (recordedPageEvents.get(element) === signature) continue;
+    recordedPageEvents.set(element, signature);
+    events.push(pageEvent(name, fields));
   }
   return events;
 }
 
-/** The `[data-ep-page-event]` elements whose event this document has recorded. */
-const recordedPageEvents = new WeakSet();
+/** The `[data-ep-page-event]` elements this document recorded, with what they said. */
+const recordedPageEvents = new WeakMap();
 
 // ---------------------------------------------------------------------------------
 // Consent: the site's explicit answer, IAB TCF v2.2, Google Consent Mode v2, GPC.
@@ -330,8 +334,9 @@ class Persona {
       if (event.kind === 'engaged' && this.engagement) this.engagement.recorded = true;
       if (event.kind === 'purchase' || event.kind === 'lead') {
         this.announce('conversion', { event: name, ...event, experiences: this.shownExperiences() });
-        // A visitor who just bought or signed up is offered nothing more on this page.
-        this.withdrawPopups();
+        // A visitor who just bought or signed up is offered nothing more on this page;
+        // a popup open now (where they may have converted) closes as it does itself.
+        this.cancelPendingPopups();
       }
     });
   }
@@ -772,9 +777,15 @@ class Persona {
   /** Closes an open popup and cancels every pending one of this decision. */
   withdrawPopups() {
     this.closePopup('withdrawn');
+    this.cancelPendingPopups();
+  }
+
+  /** Cancels every popup of this decision that has not opened (an open one stays). */
+  cancelPendingPopups() {
     this.clearTimers();
     this.waitingPopup = null;
-    if (this.decision) this.decision = { ...this.decision, popups: [] };
+    const open = this.popupOpen ? this.popupOpen.id : null;
+    if (this.decision) this.decision = { ...this.decision, popups: this.decision.popups.filter((p) => p.popup === open) };
   }
 
   clearTimers() {

@@ -168,3 +168,27 @@ test('npm: a remount resumes its page view with the popups it already showed: a 
     demo.server.configure({});
   }
 });
+
+test('an element a framework reuses for the next route\'s page event counts again', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/book.html');
+    await page.evaluate(() => {
+      const done = document.createElement('main');
+      done.setAttribute('data-ep-page-event', 'purchase');
+      done.setAttribute('data-ep-value', '4200');
+      done.id = 'ep-test-reused';
+      document.body.appendChild(done);
+      history.pushState({}, '', '/book.html?order=1');
+    });
+    await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+    // The same element, patched for the next order.
+    await page.evaluate(() => {
+      document.getElementById('ep-test-reused').setAttribute('data-ep-value', '1500');
+      history.pushState({}, '', '/book.html?order=2');
+    });
+    await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 3);
+    const values = await page.evaluate(() => window.__ep.events
+      .filter((e) => e.name === 'conversion' && e.detail.event === 'purchase').map((e) => e.detail.value));
+    assert.deepEqual(values, [4200, 1500]);
+  });
+});
