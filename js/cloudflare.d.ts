@@ -58,9 +58,10 @@ export function createHandler(
   options: EdgeOptions & { origin?: string },
 ): { fetch(request: Request, env?: Record<string, string>, ctx?: unknown): Promise<Response> };
 
-/** The UTC offset in minutes east of UTC of an IANA time zone (`Europe/Moscow` → 180). */
 /** The origin's URL for a request: its path and query on `origin`, never another host. */
 export function originUrl(url: URL, origin: string | URL): string;
+
+/** The UTC offset in minutes east of UTC of an IANA time zone (`Europe/Moscow` → 180). */
 export function utcOffsetMinutes(timeZone: string | undefined, at?: Date): number;
 
 /**

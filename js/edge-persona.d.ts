@@ -105,7 +105,10 @@ export interface InitOptions {
   dataLayer?: boolean | string;
   /** Apply decisions to the page. `false`: headless, render from {@link decide} yourself. Default `true`. */
   apply?: boolean;
-  /** Decide again on `history.pushState` and `popstate` (not `replaceState`, which scripts use to tidy the URL). Default `true`. */
+  /**
+   * Decide again on `history.pushState`, `popstate` and a `history.replaceState` that
+   * changes the path (not one that keeps it, which scripts use to tidy the URL). Default `true`.
+   */
   spa?: boolean;
   /** Listen to an IAB TCF v2.2 CMP (`window.__tcfapi`). Default `true`. */
   tcf?: boolean;

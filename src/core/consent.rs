@@ -24,7 +24,8 @@ pub struct PrivacySignals {
     /// Global Privacy Control: an opt-out of profiling in every mode.
     pub gpc: bool,
     /// The consent platform withholds storage until the visitor answers (Consent
-    /// Mode's `default: denied`): without an answer, nothing is stored in any mode,
+    /// Mode's `default: denied`, a TCF CMP that has not answered): without an
+    /// answer, nothing is stored in any mode,
     /// but nothing stored before is deleted (it is not a refusal).
     pub withheld: bool,
 }

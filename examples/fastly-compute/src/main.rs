@@ -24,7 +24,7 @@ use edge_persona::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, Personalization,
     ResponseHead,
 };
-use fastly::config_store::ConfigStore;
+use fastly::config_store::{ConfigStore, OpenError};
 use fastly::http::body::StreamingBody;
 use fastly::http::header::{
     ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE,
@@ -68,16 +68,23 @@ struct Settings {
 
 impl Settings {
     fn load() -> Settings {
+        let unreadable = std::cell::RefCell::new(None);
         let store = match ConfigStore::try_open(CONFIG_STORE) {
             Ok(store) => Some(store),
-            Err(error) => {
+            // Not linked (the local demo): the demo config built in.
+            Err(OpenError::ConfigStoreDoesNotExist) => {
                 log(&format!(
-                    "config store {CONFIG_STORE:?} unavailable ({error}): using the built-in demo config"
+                    "config store {CONFIG_STORE:?} not linked: using the built-in demo config"
+                ));
+                None
+            }
+            Err(error) => {
+                *unreadable.borrow_mut() = Some(format!(
+                    "config store {CONFIG_STORE:?} cannot be opened ({error})"
                 ));
                 None
             }
         };
-        let unreadable = std::cell::RefCell::new(None);
         let get = |key: &str| -> Option<String> {
             let store = store.as_ref()?;
             match store.try_get(key) {

@@ -170,8 +170,9 @@ pub struct RequestFacts {
     /// tracked, which the engine must honour.
     pub global_privacy_control: bool,
     /// The page's consent platform withholds personalization storage until the
-    /// visitor answers (Google Consent Mode's `default` of `denied`): nothing is
-    /// stored, in any consent mode, and nothing is deleted either. Browser only.
+    /// visitor answers (Google Consent Mode's `default` of `denied`, or a TCF CMP on
+    /// the page that has not answered yet): nothing is stored, in any consent mode,
+    /// and nothing is deleted either. Browser only.
     pub consent_withheld: bool,
 }
 
