@@ -4,6 +4,7 @@
 
 use crate::core::config::{Content, LoadedConfig};
 use crate::core::decide::Decision;
+use crate::core::links::{attribute_is_url, url_is_allowed};
 use serde::{Deserialize, Serialize};
 
 /// Marks what a slot or greeting element shows: the experience id, or
@@ -280,6 +281,9 @@ impl PagePlan {
                             && c.attribute == a.attribute
                             && a.value.starts_with(literal)
                     })
+                    // A value that starts with a placeholder has no literal start to
+                    // hold it to: a URL must pass the link policy, as when decided.
+                    && (!attribute_is_url(&a.attribute) || url_is_allowed(&a.value, &site.links).is_ok())
             })
             .map(|a| AttributePlan {
                 selector: a.selector.clone(),
@@ -369,6 +373,33 @@ mod tests {
         let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
         assert_eq!(debug(&handed), debug(&plan));
         assert_eq!(handed.attributes[0].value, "/book?c=spring");
+    }
+
+    #[test]
+    fn a_forged_handoff_cannot_bring_a_url_the_link_policy_refuses() {
+        let config = r##"{
+            "consent": { "mode": "none" },
+            "slots": { "hero": {} },
+            "experiences": [ { "id": "hero-new", "slot": "hero", "content": { "text": "Hi" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "{utm.content|/book}" } ] } ]
+        }"##;
+        let engine = Engine::from_json(config, default_engine()).unwrap_or_else(|e| panic!("{e}"));
+        let handed = |value: &str| {
+            let json = serde_json::json!({
+                "attributes": [ { "selector": "#cta", "attribute": "href", "value": value } ]
+            });
+            PagePlan::from_handoff(&json, engine.config())
+                .unwrap_or_default()
+                .attributes
+                .len()
+        };
+        assert_eq!(handed("/book?c=spring"), 1, "a value the config could give");
+        assert_eq!(handed("javascript:alert(1)"), 0);
+        assert_eq!(
+            handed("https://evil.example/"),
+            0,
+            "a host the policy does not allow"
+        );
     }
 
     #[test]
