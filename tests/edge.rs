@@ -119,6 +119,11 @@ impl SplitMix {
 
 /// A config whose rules all match but whose selectors match nothing on the corpus
 /// pages, with no `<html>` classes: the pages must come out byte for byte.
+/// `page` rewritten for a new visitor at the chunk `sizes`, as text.
+fn rewrite_text(engine: &EdgeEngine, page: &str, sizes: &[usize]) -> String {
+    String::from_utf8(rewrite(engine, &request(None, ""), page.as_bytes(), sizes)).expect("UTF-8")
+}
+
 fn config_matching_no_element() -> Value {
     json!({
         "consent": { "mode": "none" },
@@ -1507,13 +1512,7 @@ fn a_slot_closed_by_another_slots_end_tag_loses_no_page_bytes() {
         <template data-ep-variant=\"late\"><h2>Late hero</h2></template>\
         <footer>end</footer></body></html>";
     for sizes in [vec![page.len()], vec![1], vec![7, 3]] {
-        let out = String::from_utf8(rewrite(
-            &engine,
-            &request(None, ""),
-            page.as_bytes(),
-            &sizes,
-        ))
-        .expect("UTF-8");
+        let out = rewrite_text(&engine, page, &sizes);
         for kept in [
             "<section id=middle><p>Middle of the page</p></section>",
             "<template data-ep-variant=\"late\"><h2>Late hero</h2></template>",
@@ -1554,13 +1553,7 @@ fn a_slot_given_up_as_it_opens_shows_its_default_or_its_content_never_both() {
              <template data-ep-variant=\"late\">Late</template></body></html>"
         );
         for sizes in [vec![page.len()], vec![1], vec![64]] {
-            let out = String::from_utf8(rewrite(
-                &engine,
-                &request(None, ""),
-                page.as_bytes(),
-                &sizes,
-            ))
-            .expect("UTF-8");
+            let out = rewrite_text(&engine, &page, &sizes);
             let markup = out
                 .split("<script type=\"application/json\" id=\"ep-handoff\"")
                 .next()
@@ -1586,13 +1579,7 @@ fn a_self_closed_template_in_svg_does_not_stop_the_rewriting() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
     let page = "<html><body><svg><template/><circle r=\"1\"/></svg>\
         <h1 data-ep-slot=\"headline\">Old headline</h1></body></html>";
-    let plain = String::from_utf8(rewrite(
-        &engine,
-        &request(None, ""),
-        page.as_bytes(),
-        &[page.len()],
-    ))
-    .expect("UTF-8");
+    let plain = rewrite_text(&engine, page, &[page.len()]);
     let after_svg = plain.split("</svg>").nth(1).unwrap_or_default();
     assert!(after_svg.contains("Добро пожаловать"), "{plain}");
     assert!(!after_svg.contains("Old headline"), "{plain}");
@@ -1610,13 +1597,7 @@ fn a_hiding_style_too_long_to_be_the_snippets_goes_out_as_the_page_wrote_it() {
          <h1 data-ep-slot=\"headline\">Old headline</h1></body></html>"
     );
     for sizes in [vec![page.len()], vec![1000]] {
-        let out = String::from_utf8(rewrite(
-            &engine,
-            &request(None, ""),
-            page.as_bytes(),
-            &sizes,
-        ))
-        .expect("UTF-8");
+        let out = rewrite_text(&engine, &page, &sizes);
         assert!(
             out.contains(&format!("<style id=\"ep-hide\">{css}</style>")),
             "{sizes:?}"
@@ -1644,13 +1625,7 @@ fn a_slot_whose_page_spells_the_applied_attribute_in_capitals_is_marked_itself()
     let engine = engine(config, vec![], RewriteLimits::default());
     let page = "<html><body><div id=a>Old A</div><div id=b DATA-EP-APPLIED=\"old\">Old B</div></body></html>";
     for sizes in [vec![page.len()], vec![1]] {
-        let out = String::from_utf8(rewrite(
-            &engine,
-            &request(None, ""),
-            page.as_bytes(),
-            &sizes,
-        ))
-        .expect("UTF-8");
+        let out = rewrite_text(&engine, page, &sizes);
         assert!(
             out.contains("<div id=a data-ep-applied=\"a-new\">New A</div>"),
             "{sizes:?}: {out}"

@@ -114,16 +114,22 @@ test('replaceState to another path is a new route; one that keeps the path (UTM 
   });
 });
 
+/** A `<main id="ep-test-purchase">` declaring a 4200 purchase, as a router renders it, then a route to `path`. */
+function declarePurchase(page, path) {
+  return page.evaluate((to) => {
+    const done = document.createElement('main');
+    done.id = 'ep-test-purchase';
+    done.setAttribute('data-ep-page-event', 'purchase');
+    done.setAttribute('data-ep-value', '4200');
+    document.body.appendChild(done);
+    history.pushState({}, '', to);
+  }, path);
+}
+
 test('a purchase the page declares is counted once, even if the next route renders after the decision', async () => {
   await asConsentingVisitor(demo.browser, async (page) => {
     await visit(page, demo.server, '/book.html');
-    await page.evaluate(() => {
-      const done = document.createElement('main');
-      done.setAttribute('data-ep-page-event', 'purchase');
-      done.setAttribute('data-ep-value', '4200');
-      document.body.appendChild(done);
-    });
-    await page.evaluate(() => history.pushState({}, '', '/book.html?step=thanks'));
+    await declarePurchase(page, '/book.html?step=thanks');
     await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
     // A router that renders late: the element is still there at the next route.
     await page.evaluate(() => history.pushState({}, '', '/'));
@@ -172,18 +178,11 @@ test('npm: a remount resumes its page view with the popups it already showed: a 
 test('an element a framework reuses for the next route\'s page event counts again', async () => {
   await asConsentingVisitor(demo.browser, async (page) => {
     await visit(page, demo.server, '/book.html');
-    await page.evaluate(() => {
-      const done = document.createElement('main');
-      done.setAttribute('data-ep-page-event', 'purchase');
-      done.setAttribute('data-ep-value', '4200');
-      done.id = 'ep-test-reused';
-      document.body.appendChild(done);
-      history.pushState({}, '', '/book.html?order=1');
-    });
+    await declarePurchase(page, '/book.html?order=1');
     await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
     // The same element, patched for the next order.
     await page.evaluate(() => {
-      document.getElementById('ep-test-reused').setAttribute('data-ep-value', '1500');
+      document.getElementById('ep-test-purchase').setAttribute('data-ep-value', '1500');
       history.pushState({}, '', '/book.html?order=2');
     });
     await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 3);
