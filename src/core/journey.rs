@@ -126,7 +126,8 @@ impl JourneyConsent {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Step {
-    /// Time since the previous step (`30s`, `10m`, `2h`, `45d`, combinable: `1d2h`).
+    /// Time since the previous step (`30s`, `10m`, `2h`, `45d`, combinable: `1d2h`); a
+    /// leading `-` steps back (this page view's clock is behind the last one's).
     #[serde(default)]
     pub after: Option<String>,
     /// Facts of this page view, over the journey's defaults.
