@@ -61,6 +61,9 @@ export function createHandler(
 /** The origin's URL for a request: its path and query on `origin`, never another host. */
 export function originUrl(url: URL, origin: string | URL): string;
 
+/** A redirect to the origin's own host pointed at the site the visitor asked instead; any other response as it is. */
+export function redirectToSite(response: Response, origin: string | URL, siteUrl: URL): Response;
+
 /** The UTC offset in minutes east of UTC of an IANA time zone (`Europe/Moscow` → 180). */
 export function utcOffsetMinutes(timeZone: string | undefined, at?: Date): number;
 

@@ -550,6 +550,33 @@ export function originUrl(url, origin) {
 }
 
 /**
+ * A redirect to an absolute URL on the origin's own host, pointed at the site the
+ * visitor asked (`siteUrl`) instead: the origin's address is the edge's business,
+ * and a visitor sent there would leave the edge. Any other response as it is.
+ * @param {Response} response
+ * @param {string|URL} origin
+ * @param {URL} siteUrl  the visitor's request URL
+ */
+export function redirectToSite(response, origin, siteUrl) {
+  const location = response.headers.get("location");
+  if (!location || response.status < 300 || response.status > 399) return response;
+  let target;
+  try {
+    target = new URL(location); // a relative one already stays on the site
+  } catch {
+    return response;
+  }
+  if (target.origin !== new URL(origin).origin) return response;
+  const site = new URL(siteUrl.origin);
+  site.pathname = target.pathname;
+  site.search = target.search;
+  site.hash = target.hash;
+  const headers = new Headers(response.headers);
+  headers.set("location", site.toString());
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/**
  * A ready Worker: `export default createHandler({ config, wasm })`. Requests go to
  * `origin` (a base URL; else the `EDGE_PERSONA_ORIGIN` variable; else the request's
  * own URL, i.e. the zone's origin) without the profile cookie, and HTML responses
@@ -586,7 +613,7 @@ export function createHandler(options) {
           headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
         });
       }
-      return personalizer.personalize(request, response);
+      return personalizer.personalize(request, origin ? redirectToSite(response, origin, url) : response);
     },
   };
 }

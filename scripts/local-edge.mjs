@@ -34,7 +34,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
  */
 export async function startLocalEdge({ port = 8081, host = "127.0.0.1", origin, config, pkgDir = path.join(REPO_ROOT, "pkg/npm"), strategy = "lol-html", explainHeader = false, keys, onError }) {
   if (!origin) throw new Error("startLocalEdge: `origin` (a base URL) is required");
-  const { createPersonalizer, originUrl } = await import(pathToFileURL(path.join(pkgDir, "cloudflare.js")).href);
+  const { createPersonalizer, originUrl, redirectToSite } = await import(pathToFileURL(path.join(pkgDir, "cloudflare.js")).href);
   // Node's `req.url` is the request target as sent: `//evil.example/x` is a path here,
   // never a host (see originUrl).
   const pathAndQuery = (target) => {
@@ -60,7 +60,8 @@ export async function startLocalEdge({ port = 8081, host = "127.0.0.1", origin, 
         duplex: hasBody ? "half" : undefined,
       });
       const target = originUrl(pathAndQuery(req.url), origin);
-      const response = personalizer.personalize(request, await fetch(personalizer.originRequest(request, target)));
+      const fetched = await fetch(personalizer.originRequest(request, target));
+      const response = personalizer.personalize(request, redirectToSite(fetched, origin, new URL(request.url)));
       const out = {};
       response.headers.forEach((value, name) => {
         // fetch() decoded the body: it leaves as identity, with its length unknown.

@@ -129,8 +129,8 @@ function fresh(pathname, query = '') {
   return `${pathname}?t=${serial}${query ? `&${query}` : ''}`;
 }
 
-async function get(worker, pathname, { method = 'GET', headers = {} } = {}) {
-  const response = await worker.dispatchFetch(`${SITE}${pathname}`, { method, headers: { 'user-agent': UA, ...headers } });
+async function get(worker, pathname, { method = 'GET', headers = {}, redirect = 'follow' } = {}) {
+  const response = await worker.dispatchFetch(`${SITE}${pathname}`, { method, redirect, headers: { 'user-agent': UA, ...headers } });
   const body = Buffer.from(await response.arrayBuffer());
   return { status: response.status, headers: response.headers, body, text: body.toString('utf8') };
 }
@@ -496,6 +496,14 @@ test('a self-closed SVG template, a slot with no content and a style with ">" ar
       await worker.dispose();
     }
   }
+});
+
+test('a redirect to the origin\'s own address sends the visitor to the site instead; one elsewhere is left alone', async () => {
+  const self = await get(workers['lol-html'], '/redirect-self', { redirect: 'manual' });
+  assert.equal(self.status, 302);
+  assert.equal(self.headers.get('location'), `${SITE}/book.html?from=redirect#top`);
+  const away = await get(workers['lol-html'], '/redirect-away', { redirect: 'manual' });
+  assert.equal(away.headers.get('location'), 'https://elsewhere.example/x');
 });
 
 test('a path that looks like another host (`//evil.example/x`) stays a path on the origin', async () => {

@@ -202,6 +202,11 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   if (pathname.startsWith('/ambiguous/') && AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]) {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, AMBIGUOUS_PAGES[pathname.slice('/ambiguous/'.length)]);
   }
+  // Redirects to the origin's own address (a login page), and to another site.
+  if (pathname === '/redirect-self' || pathname === '/redirect-away') {
+    const location = pathname === '/redirect-self' ? `http://${req.headers.host}/book.html?from=redirect#top` : 'https://elsewhere.example/x';
+    return send(302, { Location: location, 'Cache-Control': 'no-cache' }, Buffer.from(''));
+  }
   if (pathname === '/edge-cases') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, EDGE_CASES_PAGE);
   }
