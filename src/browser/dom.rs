@@ -661,9 +661,16 @@ fn find_template(document: &Document, name: &str) -> Result<HtmlTemplateElement,
 }
 
 fn select_all(document: &Document, selector: &str) -> Result<Vec<Element>, String> {
-    let nodes = document
-        .query_selector_all(selector)
-        .map_err(|_| format!("{selector:?} is not a selector this browser accepts"))?;
+    elements_found(document.query_selector_all(selector), selector)
+}
+
+/// The elements of a `querySelectorAll` answer, or the error naming the selector.
+fn elements_found(
+    found: Result<web_sys::NodeList, JsValue>,
+    selector: &str,
+) -> Result<Vec<Element>, String> {
+    let nodes =
+        found.map_err(|_| format!("{selector:?} is not a selector this browser accepts"))?;
     Ok((0..nodes.length())
         .filter_map(|i| nodes.item(i))
         .filter_map(|node| node.dyn_into::<Element>().ok())
@@ -782,9 +789,7 @@ impl<'a> PageAsItWas<'a> {
         let Some((copy_root, page_root)) = roots else {
             return select_all(page, selector);
         };
-        let found = copy_root
-            .query_selector_all(selector)
-            .map_err(|_| format!("{selector:?} is not a selector this browser accepts"))?;
+        let found = elements_found(copy_root.query_selector_all(selector), selector)?;
         // The root itself is not among what `querySelectorAll` on it returns.
         let mut selected: Vec<Element> = copy_root
             .matches(selector)
@@ -793,10 +798,9 @@ impl<'a> PageAsItWas<'a> {
             .into_iter()
             .collect();
         selected.extend(
-            (0..found.length())
-                .filter_map(|i| found.item(i))
-                .filter_map(|node| node.dyn_into::<Element>().ok())
-                .filter_map(|copied| counterpart(&copy_root, &copied, &page_root)),
+            found
+                .iter()
+                .filter_map(|copied| counterpart(&copy_root, copied, &page_root)),
         );
         Ok(selected)
     }
@@ -896,30 +900,33 @@ fn descend(first: Option<Element>, path: &[usize]) -> Option<Element> {
 /// select differently once the attribute changed.
 pub(crate) fn selector_may_test_attribute(selector: &str, name: &str) -> bool {
     let tested = selector.split('[').skip(1).any(|test| {
-        let test = test.trim_start();
-        let test = test
+        let inside = test.split(']').next().unwrap_or(test);
+        // An escape is not decoded here: counted as a test of this attribute.
+        if inside.contains('\\') {
+            return true;
+        }
+        let inside = inside.trim_start();
+        let inside = inside
             .strip_prefix("*|")
-            .or_else(|| test.strip_prefix('|'))
-            .unwrap_or(test)
+            .or_else(|| inside.strip_prefix('|'))
+            .unwrap_or(inside)
             .as_bytes();
-        let named = test
+        let named = inside
             .get(..name.len())
             .is_some_and(|start| start.eq_ignore_ascii_case(name.as_bytes()));
-        let ends = test
+        let ends = inside
             .get(name.len())
             .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         named && ends
     });
-    let lowered = selector.to_ascii_lowercase();
     let pseudo_classes: &[&str] = match name.to_ascii_lowercase().as_str() {
         "href" => &[":any-link", ":link", ":visited", ":local-link"],
         "placeholder" => &[":placeholder-shown"],
         _ => &[],
     };
-    // An escape inside an attribute test is not decoded here: counted as one.
-    let escaped = selector
-        .split('[')
-        .skip(1)
-        .any(|test| test.split(']').next().is_some_and(|t| t.contains('\\')));
-    tested || escaped || pseudo_classes.iter().any(|p| lowered.contains(p))
+    tested
+        || (!pseudo_classes.is_empty() && {
+            let lowered = selector.to_ascii_lowercase();
+            pseudo_classes.iter().any(|p| lowered.contains(p))
+        })
 }
