@@ -317,11 +317,50 @@ function withLolHtml(worker, request, originResponse, onError) {
   let unanswered = [];
   let passing = false;
   let freed = false;
+  let cancelled = false; // the visitor went away
   const release = () => {
     if (!freed && !wasmFailed) {
       freed = true;
       session.free();
     }
+  };
+  // The origin's body is pulled as the visitor reads, rather than piped through a
+  // TransformStream: in workerd that saves ≈20 µs per response (BENCHMARKS.md, "Edge").
+  const origin = originResponse.body.getReader();
+  /**
+   * Sends the visitor what `chunk` of the origin's body (or its end, when `chunk` is
+   * null) gives: true once bytes were sent or the stream ended, false if the session
+   * holds them for now and the next chunk is needed.
+   */
+  const step = (controller, chunk) => {
+    const last = chunk === null;
+    if (passing) {
+      if (last) controller.close();
+      else controller.enqueue(chunk);
+      return true;
+    }
+    // Another response's failure leaves this session's memory gone too.
+    if (wasmFailed) return failed(controller, chunk);
+    let out;
+    try {
+      out = last ? session.end() : session.write(chunk);
+    } catch (error) {
+      wasmFailure(error, onError);
+      return failed(controller, chunk);
+    }
+    if (last) {
+      release();
+      if (out.length) controller.enqueue(out);
+      controller.close();
+      return true;
+    }
+    if (!out.length) {
+      unanswered?.push(chunk);
+      return false;
+    }
+    unanswered = null;
+    controller.enqueue(out);
+    return true;
   };
   // The wasm failed (it does not panic: this is out of memory or a trap, here or in
   // another response of this isolate) and the bytes it held are gone with it.
@@ -329,48 +368,42 @@ function withLolHtml(worker, request, originResponse, onError) {
     if (unanswered) {
       passing = true;
       for (const held of unanswered) controller.enqueue(held);
-      if (chunk) controller.enqueue(chunk);
       unanswered = null;
-      return;
+      if (chunk) controller.enqueue(chunk);
+      else controller.close();
+      return true;
     }
     // Part of the page has left and part is lost: end the response as failed, so
     // the browser and any cache see an incomplete response, not a whole page
     // with a hole in it.
-    controller.error(new Error("edge-persona: the rewriter failed mid-page"));
+    const error = new Error("edge-persona: the rewriter failed mid-page");
+    controller.error(error);
+    origin.cancel(error).catch(() => {});
+    return true;
   };
-  const gaveOut = (controller, out) => {
-    if (!out.length) return;
-    unanswered = null;
-    controller.enqueue(out);
-  };
-  const transform = new TransformStream({
-    transform(chunk, controller) {
-      if (passing) return controller.enqueue(chunk);
-      if (wasmFailed) return failed(controller, chunk);
-      try {
-        const out = session.write(chunk);
-        if (unanswered && !out.length) unanswered.push(chunk);
-        gaveOut(controller, out);
-      } catch (error) {
-        wasmFailure(error, onError);
-        failed(controller, chunk);
-      }
-    },
-    flush(controller) {
-      if (passing) return;
-      if (wasmFailed) return failed(controller);
-      try {
-        gaveOut(controller, session.end());
-        release();
-      } catch (error) {
-        wasmFailure(error, onError);
-        failed(controller);
+  const body = new ReadableStream({
+    async pull(controller) {
+      // A pull that enqueues nothing is not called again: read until something goes out.
+      for (;;) {
+        let next;
+        try {
+          next = await origin.read();
+        } catch (error) {
+          release();
+          throw error;
+        }
+        // Cancelling ends a pending read as done: the session is gone by then.
+        if (cancelled || step(controller, next.done ? null : next.value)) return;
       }
     },
     // The visitor went away mid-stream: the session's memory goes back to the wasm.
-    cancel: release,
+    cancel(reason) {
+      cancelled = true;
+      release();
+      return origin.cancel(reason);
+    },
   });
-  return new Response(originResponse.body.pipeThrough(transform), {
+  return new Response(body, {
     status: originResponse.status,
     statusText: originResponse.statusText,
     headers,

@@ -127,6 +127,53 @@ test('a trap before the session gave out anything: the page goes through whole',
   }
 });
 
+test('a visitor who leaves mid-page: the origin body is cancelled, the session freed, the wasm still usable', async () => {
+  const fresh = await import(`${path.join(PKG, 'cloudflare.js')}?isolate=3`);
+  const glue = await import(path.join(PKG, 'edge_persona_edge.js'));
+  const own = [];
+  const personalizer = fresh.createPersonalizer({
+    config: DEMO_CONFIG,
+    wasm: readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm')),
+    onError: (error) => own.push(error.message),
+  });
+  const request = new Request('https://shop.test/', { headers: { accept: 'text/html' } });
+  const head = { 'content-type': 'text/html; charset=utf-8' };
+  // An origin that sends the page's first half, then nothing more for now.
+  let originCancelled = null;
+  let pulls = 0;
+  const slowOrigin = new ReadableStream({
+    pull(controller) {
+      pulls += 1;
+      if (pulls === 1) controller.enqueue(PAGE.subarray(0, PAGE.length >> 1));
+      else return new Promise(() => {});
+    },
+    cancel(reason) { originCancelled = reason; },
+  });
+  const free = glue.EdgeSession.prototype.free;
+  let frees = 0;
+  glue.EdgeSession.prototype.free = function () {
+    frees += 1;
+    return free.call(this);
+  };
+  try {
+    const response = personalizer.personalize(request, new Response(slowOrigin, { headers: head }));
+    const reader = response.body.getReader();
+    const first = await reader.read();
+    assert.ok(!first.done && first.value.length > 0, 'the page starts before the origin has finished');
+    // The next read waits on the origin when the visitor goes.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await reader.cancel('gone');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(originCancelled, 'gone', 'the origin is told');
+    assert.equal(frees, 1, "the session's memory goes back to the wasm");
+  } finally {
+    glue.EdgeSession.prototype.free = free;
+  }
+  assert.deepEqual(own, [], 'no failure reported');
+  const whole = await personalizer.personalize(request, new Response(PAGE, { headers: head })).text();
+  assert.ok(whole.includes('id="ep-handoff"'), 'the next response is personalized as before');
+});
+
 test('the Cookie header for the origin without the wasm follows the same rule as the wasm', async () => {
   const { originCookieWithoutEngine, declaresUtf8 } = await import(path.join(PKG, 'cloudflare.js'));
   const header = 'ep=1cAAAA; session=abc; visit=1';
