@@ -109,22 +109,29 @@ function requestFacts(request) {
     referer: h.get("referer"),
     globalPrivacyControl: (h.get("sec-gpc") ?? "").trim() === "1",
     fetchDest: h.get("sec-fetch-dest"),
-    purpose: h.get("sec-purpose") ?? h.get("purpose") ?? h.get("x-purpose") ?? h.get("x-moz"),
+    purpose: purposeOf(h),
     geo: cf.country ? { country: cf.country, region: cf.region ?? null, city: cf.city ?? null } : null,
     utcOffsetMinutes: utcOffsetMinutes(cf.timezone),
     nowMs: Date.now(),
   };
 }
 
-/**
- * The encodings fetch() decodes before handing the body over (workerd and Node's
- * undici alike): the header stays, but the body is the page itself.
- */
-const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br", "identity", ""]);
+/** Why the browser fetched ahead of time, if it did (`Sec-Purpose` or an older name). */
+function purposeOf(h) {
+  return h.get("sec-purpose") ?? h.get("purpose") ?? h.get("x-purpose") ?? h.get("x-moz");
+}
 
-/** The body's encoding if it is still encoded (e.g. zstd), else null. */
+/**
+ * The encodings every runtime's fetch() decodes before handing the body over: the
+ * header stays, but the body is the page itself. workerd decodes exactly `gzip`
+ * (and `br` only under a compatibility flag), so that is all a page is read in;
+ * page requests ask the origin for gzip or nothing (`originRequest`).
+ */
+const DECODED_BY_FETCH = new Set(["gzip", "identity", ""]);
+
+/** The body's encoding if it may still be encoded (e.g. br, zstd), else null. */
 function stillEncoded(contentEncoding) {
-  const encoding = (contentEncoding ?? "").trim().toLowerCase();
+  const encoding = (contentEncoding ?? "").trim();
   return DECODED_BY_FETCH.has(encoding) ? null : encoding;
 }
 
@@ -261,9 +268,29 @@ export function createPersonalizer(options) {
     }
     if (cookie === undefined) headers.delete("cookie");
     else headers.set("cookie", cookie);
+    // A page request: gzip or nothing (`fetch()` decodes only gzip), no validators.
+    const changes = pageRequestHeaders(request);
+    if (changes) {
+      headers.set("accept-encoding", changes.acceptEncoding);
+      for (const name of changes.remove) headers.delete(name);
+    }
     // A streamed body needs `duplex: "half"` in Node (workerd ignores it).
     const body = request.body ?? undefined;
     return new Request(url, { method: request.method, headers, body, redirect: "manual", ...(body ? { duplex: "half" } : {}) });
+  }
+
+  /** The header changes of a page request on its way to the origin, or null. */
+  function pageRequestHeaders(request) {
+    if (!worker || wasmFailed) return null;
+    const h = request.headers;
+    try {
+      const json = worker.originRequestHeaders(request.method, h.get("sec-fetch-dest") ?? undefined,
+        purposeOf(h) ?? undefined, h.get("accept") ?? undefined, h.get("accept-encoding") ?? undefined);
+      return json === undefined ? null : JSON.parse(json);
+    } catch (error) {
+      wasmFailure(error, onError);
+      return null;
+    }
   }
 
   /** The origin's response, personalized for `request` (or untouched). */

@@ -28,6 +28,14 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 /** Headers that describe one hop, not the message (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer"]);
 
+/** The codings Node's fetch() (undici) decodes; a body in any other (zstd) stays encoded. */
+const DECODED_BY_NODE = new Set(["gzip", "x-gzip", "deflate", "br", "identity"]);
+
+/** Whether fetch() handed the body over decoded, so `Content-Encoding` no longer applies. */
+function decodedByFetch(contentEncoding) {
+  return contentEncoding.split(",").every((coding) => DECODED_BY_NODE.has(coding.trim().toLowerCase()));
+}
+
 /**
  * Starts the local edge. `config` is the site config object (or JSON text).
  * Resolves to `{ url, close }`.
@@ -64,7 +72,9 @@ export async function startLocalEdge({ port = 8081, host = "127.0.0.1", origin, 
       const response = personalizer.personalize(request, redirectToSite(fetched, origin, new URL(request.url)));
       const out = {};
       response.headers.forEach((value, name) => {
-        // fetch() decoded the body: it leaves as identity, with its length unknown.
+        // A body fetch() decoded leaves as identity, with its length unknown; one it
+        // could not decode (zstd) passes through still encoded, and labelled so.
+        if (name === "content-encoding" && !decodedByFetch(value)) out[name] = value;
         if (HOP_BY_HOP.has(name) || name === "content-encoding" || name === "content-length" || name === "set-cookie") return;
         out[name] = value;
       });

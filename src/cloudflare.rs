@@ -10,6 +10,7 @@
 use crate::core::pattern::default_engine;
 use crate::core::profile::codec::SigningKey;
 use crate::core::snippet::{hiding_style_for_pending, PENDING_ATTRIBUTE, RUNTIME_MARKERS};
+use crate::edge::request::origin_request_headers;
 use crate::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, ResponseHead, StreamRewriter,
 };
@@ -69,6 +70,34 @@ impl EdgeWorker {
         self.engine
             .origin_cookie_header(header.as_deref().map(str::as_bytes))
             .map(|kept| String::from_utf8_lossy(&kept).into_owned())
+    }
+
+    /// How a request's headers change on the way to the origin, beside `Cookie`:
+    /// `{"acceptEncoding": "gzip", "remove": ["if-none-match", …]}` for a page
+    /// request the edge may personalize, `undefined` for one that goes as it came
+    /// (see [`origin_request_headers`]).
+    #[wasm_bindgen(js_name = originRequestHeaders)]
+    pub fn origin_request_headers(
+        &self,
+        method: &str,
+        fetch_dest: Option<String>,
+        purpose: Option<String>,
+        accept: Option<String>,
+        accept_encoding: Option<String>,
+    ) -> Option<String> {
+        let changes = origin_request_headers(
+            method,
+            fetch_dest.as_deref(),
+            purpose.as_deref(),
+            accept.as_deref(),
+            accept_encoding
+                .as_slice()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )?;
+        serde_json::to_string(&changes).ok()
     }
 
     /// Decides what to do with the origin's response. `request_json` and

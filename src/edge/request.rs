@@ -176,9 +176,133 @@ pub fn origin_cookie(header: &[u8], profile_cookie: &str, forward: bool) -> Opti
     }
 }
 
+/// What a page request's headers are in the request to the origin, beside its
+/// `Cookie` header ([`origin_cookie`]): see [`origin_request_headers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OriginRequestHeaders {
+    /// `Accept-Encoding` instead of the visitor's: `gzip` if they accept it, else
+    /// `identity`. Every platform layer reads a gzip body (Cloudflare's `fetch()`
+    /// decodes exactly `gzip`, Fastly's program decodes it itself); a page in any
+    /// other encoding would pass through unpersonalized.
+    pub accept_encoding: &'static str,
+    /// Request headers not forwarded: the visitor's cache validators. A response
+    /// the edge personalizes never carries a validator, so one the browser sends
+    /// belongs to a copy that went by unpersonalized (fetched by a script, or cached
+    /// before the edge was there), and the origin's `304` would keep the visitor
+    /// on that copy for as long as the page does not change.
+    pub remove: &'static [&'static str],
+}
+
+/// The request headers the edge changes on the way to the origin for a request
+/// whose response it may personalize: a `GET` for a document (a navigation, a
+/// frame, a prefetch; without `Sec-Fetch-Dest`, one that accepts HTML). `None` for
+/// every other request, which reaches the origin as it came.
+/// `accept_encoding` is each `Accept-Encoding` header line.
+pub fn origin_request_headers(
+    method: &str,
+    fetch_dest: Option<&str>,
+    purpose: Option<&str>,
+    accept: Option<&str>,
+    accept_encoding: &[&str],
+) -> Option<OriginRequestHeaders> {
+    let request = EdgeRequest {
+        method: method.to_string(),
+        fetch_dest: fetch_dest.map(str::to_string),
+        purpose: purpose.map(str::to_string),
+        ..EdgeRequest::default()
+    };
+    let for_a_page = match fetch_dest.map(str::trim).filter(|dest| !dest.is_empty()) {
+        Some(_) => request.is_navigation() || request.is_prefetch(),
+        None => accept.is_some_and(|accept| accept.to_ascii_lowercase().contains("text/html")),
+    };
+    (method == "GET" && for_a_page).then(|| OriginRequestHeaders {
+        accept_encoding: if accepts_gzip(accept_encoding) {
+            "gzip"
+        } else {
+            "identity"
+        },
+        remove: &["if-none-match", "if-modified-since"],
+    })
+}
+
+/// Whether `Accept-Encoding` (its header lines) allows gzip: a `gzip` entry decides
+/// alone (RFC 9110: `gzip;q=0, *` refuses gzip); else `*`; never with `q=0`.
+pub fn accepts_gzip(accept_encoding: &[&str]) -> bool {
+    let codings: Vec<(String, bool)> = accept_encoding
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.to_ascii_lowercase()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name, !refused)
+        })
+        .collect();
+    let allowed = |wanted: &str| codings.iter().find(|(name, _)| name == wanted).map(|c| c.1);
+    allowed("gzip").or_else(|| allowed("*")).unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_requests_ask_the_origin_for_gzip_or_nothing_and_drop_validators() {
+        let html = Some("text/html,application/xhtml+xml,*/*;q=0.8");
+        let page = origin_request_headers("GET", Some("document"), None, html, &["gzip, br, zstd"]);
+        assert_eq!(
+            page,
+            Some(OriginRequestHeaders {
+                accept_encoding: "gzip",
+                remove: &["if-none-match", "if-modified-since"],
+            })
+        );
+        let no_gzip =
+            origin_request_headers("GET", Some("iframe"), None, html, &["br", "gzip;q=0, *"]);
+        assert_eq!(no_gzip.map(|h| h.accept_encoding), Some("identity"));
+        let none_at_all = origin_request_headers("GET", Some("document"), None, html, &[]);
+        assert_eq!(none_at_all.map(|h| h.accept_encoding), Some("identity"));
+        // A prefetch is personalized too (`<link rel=prefetch>` has dest "empty").
+        let prefetch =
+            origin_request_headers("GET", Some("empty"), Some("prefetch"), None, &["gzip"]);
+        assert_eq!(prefetch.map(|h| h.accept_encoding), Some("gzip"));
+        // Without Sec-Fetch-Dest, a request that accepts HTML.
+        assert!(origin_request_headers("GET", None, None, html, &["gzip"]).is_some());
+        assert!(origin_request_headers("GET", Some(" "), None, html, &["gzip"]).is_some());
+        // Everything else reaches the origin as it came.
+        for (method, dest, accept) in [
+            ("GET", Some("image"), Some("image/avif,*/*")),
+            ("GET", Some("empty"), html),
+            ("GET", Some("script"), None),
+            ("GET", None, Some("image/webp")),
+            ("GET", None, None),
+            ("POST", Some("document"), html),
+            ("HEAD", Some("document"), html),
+        ] {
+            assert_eq!(
+                origin_request_headers(method, dest, None, accept, &["gzip"]),
+                None,
+                "{method} {dest:?} {accept:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_encoding_allows_gzip_as_rfc_9110_reads_it() {
+        assert!(accepts_gzip(&["gzip"]));
+        assert!(accepts_gzip(&["br", "GZIP;q=0.5"]));
+        assert!(accepts_gzip(&["*"]));
+        assert!(!accepts_gzip(&["gzip;q=0, *"]));
+        assert!(!accepts_gzip(&["*;q=0"]));
+        assert!(!accepts_gzip(&["br, zstd"]));
+        assert!(!accepts_gzip(&[]));
+    }
 
     #[test]
     fn without_a_usable_config_the_profile_cookie_still_stays_at_the_edge() {

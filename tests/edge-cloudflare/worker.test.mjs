@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, AMBIGUOUS_PAGES, cp1251 } from '../edge-shared/origin.mjs';
+import { inflateSync } from 'node:zlib';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, DEFLATE_PAGE, AMBIGUOUS_PAGES, cp1251 } from '../edge-shared/origin.mjs';
 
 const PKG = path.join(REPO, 'pkg', 'npm');
 const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
@@ -303,13 +304,35 @@ test('an origin that does not answer gives a 502, not an exception', async () =>
 });
 
 test('a body in an encoding fetch() does not decode is never rewritten', async () => {
+  // workerd's fetch() decodes `gzip` only; `deflate` comes as the origin sent it,
+  // and Miniflare's client decodes it as a browser would: the page, untouched.
+  const plainPage = inflateSync(DEFLATE_PAGE);
+  for (const [pathname, bytes, coding] of [['/compress', COMPRESS_PAGE, 'compress'], ['/deflate', plainPage, 'deflate']]) {
+    for (const strategy of ['lol-html', 'htmlrewriter']) {
+      const got = await get(workers[strategy], pathname, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' } });
+      assert.ok(got.body.equals(bytes), `${strategy} ${pathname}: bytes identical`);
+      // Miniflare hands the header over as `mf-content-encoding` (so that Node does not decode).
+      const encoding = got.headers.get('content-encoding') ?? got.headers.get('mf-content-encoding');
+      assert.equal(encoding, coding, `${strategy} ${pathname}: the encoding is kept`);
+      assert.ok(!(got.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`), `${strategy} ${pathname}: no profile cookie`);
+    }
+  }
+});
+
+test('a page request asks the origin for gzip (workerd normalizes Accept-Encoding), without cache validators; other requests go as they came', async () => {
+  const validators = { 'if-none-match': '"abc"', 'if-modified-since': 'Tue, 01 Sep 2026 10:00:00 GMT' };
   for (const strategy of ['lol-html', 'htmlrewriter']) {
-    const got = await get(workers[strategy], '/compress');
-    assert.ok(got.body.equals(COMPRESS_PAGE), `${strategy}: bytes identical`);
-    // Miniflare hands the header over as `mf-content-encoding` (so that Node does not decode).
-    const encoding = got.headers.get('content-encoding') ?? got.headers.get('mf-content-encoding');
-    assert.equal(encoding, 'compress', `${strategy}: the encoding is kept`);
-    assert.ok(!(got.headers.get('set-cookie') ?? '').includes(`${PROFILE_COOKIE}=`), `${strategy}: no profile cookie`);
+    const page = fresh('/');
+    await get(workers[strategy], page, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document', 'accept-encoding': 'br, zstd, gzip', ...validators } });
+    const asked = origin.received.find((r) => r.url === page).headers;
+    assert.equal(asked['accept-encoding'], 'gzip', `${strategy}: page`);
+    assert.equal(asked['if-none-match'], undefined, `${strategy}: page`);
+    assert.equal(asked['if-modified-since'], undefined, `${strategy}: page`);
+    const image = fresh('/image.png');
+    await get(workers[strategy], image, { headers: { accept: 'image/avif,*/*', 'sec-fetch-dest': 'image', ...validators } });
+    const asset = origin.received.find((r) => r.url === image).headers;
+    assert.equal(asset['if-none-match'], '"abc"', `${strategy}: image`);
+    assert.equal(asset['if-modified-since'], validators['if-modified-since'], `${strategy}: image`);
   }
 });
 

@@ -319,6 +319,21 @@ test('a body labelled gzip that is not (empty, or plain HTML) goes out as the or
   }
 });
 
+test('a page request reaches the origin without the visitor\'s cache validators; an image keeps them', async () => {
+  // A validator on a page request belongs to a copy that went by unpersonalized:
+  // the origin's 304 would keep the visitor on it.
+  const validators = { 'if-none-match': '"abc"', 'if-modified-since': 'Tue, 01 Sep 2026 10:00:00 GMT' };
+  const page = fresh('/');
+  const got = await get(viceroy.demo.base, page, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document', ...validators } });
+  assert.equal(got.status, 200);
+  assert.equal(receivedFor(page)[0].headers['if-none-match'], undefined);
+  assert.equal(receivedFor(page)[0].headers['if-modified-since'], undefined);
+  const asset = fresh('/image.png');
+  await get(viceroy.demo.base, asset, { headers: { accept: 'image/avif,*/*', 'sec-fetch-dest': 'image', ...validators } });
+  assert.equal(receivedFor(asset)[0].headers['if-none-match'], '"abc"');
+  assert.equal(receivedFor(asset)[0].headers['if-modified-since'], validators['if-modified-since']);
+});
+
 test('a client that refuses gzip explicitly (gzip;q=0, *) gets a page the origin was not asked to gzip', async () => {
   const url = fresh('/');
   await get(viceroy.demo.base, url, { headers: { accept: 'text/html', 'accept-encoding': 'gzip;Q=0, *', 'sec-fetch-dest': 'document' } });

@@ -21,7 +21,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEMO_DIR = path.join(REPO, 'www', 'demo');
@@ -43,6 +43,8 @@ export const PNG = Buffer.concat([
 ]);
 export const GZIP_PAGE = gzipSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
 export const BROTLI_PAGE = brotliCompressSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
+/** The page in zlib `deflate`, which Node's fetch decodes and workerd's does not. */
+export const DEFLATE_PAGE = deflateSync(readFileSync(path.join(DEMO_DIR, 'index.html')));
 /** The gzip page cut short (its Content-Length says so): a body that is damaged gzip. */
 export const DAMAGED_GZIP_PAGE = GZIP_PAGE.subarray(0, Math.floor(GZIP_PAGE.length * 0.6));
 /** A page in an encoding no runtime decodes (LZW `compress`): opaque bytes to the edge. */
@@ -179,6 +181,10 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   }
   if (pathname === '/gzip-damaged') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache' }, DAMAGED_GZIP_PAGE);
+  }
+  // Sent whatever the request accepts, as some origins do.
+  if (pathname === '/deflate') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'deflate', 'Cache-Control': 'no-cache' }, DEFLATE_PAGE);
   }
   if (pathname === '/compress') {
     return send(200, {

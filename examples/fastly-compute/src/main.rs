@@ -19,7 +19,9 @@
 
 use edge_persona::core::pattern::default_engine;
 use edge_persona::core::profile::codec::SigningKey;
-use edge_persona::edge::request::origin_cookie_without_engine;
+use edge_persona::edge::request::{
+    origin_cookie_without_engine, origin_request_headers, OriginRequestHeaders,
+};
 use edge_persona::edge::{
     EdgeEngine, EdgeOptions, EdgeRequest, EdgeResponse, HeaderChanges, Personalization,
     ResponseHead,
@@ -224,15 +226,16 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
     // forwards it).
     let cookie = cookie_header_bytes(&client);
     set_origin_cookie(&mut client, engine.origin_cookie_header(cookie.as_deref()));
-    if is_page_request(&client) {
-        // gzip (which this program decodes) or nothing: never an encoding the
-        // rewriter cannot read, such as brotli.
-        let encoding = if accepts_gzip(&client) {
-            "gzip"
-        } else {
-            "identity"
-        };
-        client.set_header(ACCEPT_ENCODING, HeaderValue::from_static(encoding));
+    // A page request: gzip (which this program decodes) or nothing, never an
+    // encoding the rewriter cannot read such as brotli; no cache validators.
+    if let Some(changes) = origin_request_changes(&client, &request) {
+        client.set_header(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static(changes.accept_encoding),
+        );
+        for name in changes.remove {
+            client.remove_header(*name);
+        }
     }
     let mut origin = match client.send(BACKEND) {
         Ok(response) => response,
@@ -301,37 +304,18 @@ fn first_bytes(body: &mut impl Read, wanted: usize) -> Vec<u8> {
     start
 }
 
-/// A request for a page: a navigation (`Sec-Fetch-Dest: document`), or one that
-/// accepts HTML. Other requests (images, scripts, API calls) reach the origin as
-/// they came.
-fn is_page_request(client: &Request) -> bool {
-    let header = |name: HeaderName| client.get_header_str_lossy(name).unwrap_or_default();
-    client.get_method_str() == "GET"
-        && (header(HeaderName::from_static("sec-fetch-dest")).eq_ignore_ascii_case("document")
-            || header(ACCEPT).to_ascii_lowercase().contains("text/html"))
-}
-
-/// Whether the client's `Accept-Encoding` allows gzip: a `gzip` entry decides alone
-/// (RFC 9110: `gzip;q=0, *` refuses gzip); else `*`; never with `q=0`.
-fn accepts_gzip(client: &Request) -> bool {
-    let codings: Vec<(String, bool)> = client
-        .get_header_all_str_lossy(ACCEPT_ENCODING)
-        .iter()
-        .flat_map(|value| value.split(','))
-        .map(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default().to_ascii_lowercase();
-            let refused = parts.any(|p| {
-                let p = p.to_ascii_lowercase();
-                p.strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name, !refused)
-        })
-        .collect();
-    let allowed = |wanted: &str| codings.iter().find(|(name, _)| name == wanted).map(|c| c.1);
-    allowed("gzip").or_else(|| allowed("*")).unwrap_or(false)
+/// How a request for a page goes to the origin (`None`: as it came), by the same
+/// rule as the Cloudflare layer's. `request` is what the engine read of `client`.
+fn origin_request_changes(client: &Request, request: &EdgeRequest) -> Option<OriginRequestHeaders> {
+    let encodings = client.get_header_all_str_lossy(ACCEPT_ENCODING);
+    let encodings: Vec<&str> = encodings.iter().map(|e| e.as_ref()).collect();
+    origin_request_headers(
+        &request.method,
+        request.fetch_dest.as_deref(),
+        request.purpose.as_deref(),
+        client.get_header_str_lossy(ACCEPT).as_deref(),
+        &encodings,
+    )
 }
 
 /// The origin's body (`source`: gzip already decoded) through the rewriter, at most
