@@ -76,7 +76,7 @@ const VISITORS = [
 
 function forgetAndReload(persona) {
   persona.forget();
-  safeStorage.set('debug', '1'); // forget() clears the runtime's localStorage, flag included
+  safeStorage.set('debug', '1'); // keep the overlay open after the reload (clear() keeps it too)
   location.reload();
 }
 

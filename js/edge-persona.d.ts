@@ -85,9 +85,11 @@ export interface InitOptions {
   wasmUrl?: string | URL;
   /**
    * The visitor's consent, when the site already knows it. Without it the runtime
-   * reads Google Consent Mode v2 from the dataLayer and listens to a TCF v2.2 CMP;
-   * until one of them answers nothing is stored (with the default `consent.mode`
-   * `required`).
+   * reads Google Consent Mode v2 from `window.dataLayer` and listens to a TCF v2.2
+   * CMP; until one of them answers nothing is stored (with the default
+   * `consent.mode` `required`). After the site's own answer (this option or
+   * `consent()`), those platforms can only lower it: a refusal there counts, a grant
+   * (or TCF's "GDPR does not apply") over the site's refusal does not.
    */
   consent?: ConsentLevel;
   /**
@@ -100,19 +102,22 @@ export interface InitOptions {
   budgetMs?: number;
   /**
    * Push `edge_persona_exposure` and `edge_persona_conversion` events to
-   * `window.dataLayer` (`true`) or to the named array. Default: no pushes.
+   * `window.dataLayer` (`true`) or to the named array. Default: no pushes. (Consent
+   * Mode is read from `window.dataLayer`, where gtag writes, whatever this says.)
    */
   dataLayer?: boolean | string;
   /** Apply decisions to the page. `false`: headless, render from {@link decide} yourself. Default `true`. */
   apply?: boolean;
   /**
-   * Decide again on `history.pushState`, `popstate` and a `history.replaceState` that
-   * changes the path (not one that keeps it, which scripts use to tidy the URL). Default `true`.
+   * Decide again on `history.pushState`, `popstate`, a `history.replaceState` that
+   * changes the route (not one that keeps it, which scripts use to tidy the URL), and
+   * a hash router's route change (`#/pricing`, `#!/pricing`; other fragments only
+   * scroll the page). Default `true`.
    */
   spa?: boolean;
   /** Listen to an IAB TCF v2.2 CMP (`window.__tcfapi`). Default `true`. */
   tcf?: boolean;
-  /** Read Google Consent Mode v2's `personalization_storage` from the dataLayer. Default `true`. */
+  /** Read Google Consent Mode v2's `personalization_storage` from `window.dataLayer`. Default `true`. */
   consentMode?: boolean;
   /**
    * The debug overlay: `true` opens it, `false` never opens it (not even with
@@ -479,7 +484,11 @@ export class Persona {
    * Unknown levels are ignored with a warning.
    */
   consent(level?: ConsentLevel | null, source?: ConsentSource): void;
-  /** Records an event: `add_to_cart`, `checkout`, `purchase`, `lead`, or any name. */
+  /**
+   * Records an event: `add_to_cart`, `checkout`, `purchase`, `lead`, or any name.
+   * Called while the wasm loads, it is recorded after the first page view; dropped
+   * if personalization could not start.
+   */
   track(name: EventName, data?: TrackData): void;
   /** Applies the last decision to the page (idempotent). */
   apply(): ApplyReport | null;
@@ -490,21 +499,22 @@ export class Persona {
 }
 
 /**
- * Starts personalization for this page: loads the wasm, decides, applies within
- * the flicker budget, and adds the `ep-ready` class to `<html>`.
- *
- * @param config the site config, as an object or JSON text
- * @returns the page's {@link Persona}. It resolves even when something failed
- *   (`persona.ready` is then false and `persona.error` says why); the page then keeps
- *   its default content.
- */
-/**
  * Starts fetching and compiling the wasm once; {@link init} awaits the same work.
  * Call it as early as possible (the script-tag loader does) so the compile overlaps
  * the rest of the page's loading.
  */
 export function prepare(options?: Pick<InitOptions, 'wasmUrl'>): Promise<unknown>;
 
+/**
+ * Starts personalization for this page: loads the wasm, decides, applies within
+ * the flicker budget, and adds the `ep-ready` class to `<html>`.
+ *
+ * @param config the site config, as an object or JSON text. A config imported from
+ *   a `.json` file has its strings widened by TypeScript: pass `config as SiteConfig`.
+ * @returns the page's {@link Persona}. It resolves even when something failed
+ *   (`persona.ready` is then false and `persona.error` says why); the page then keeps
+ *   its default content.
+ */
 export function init(config: SiteConfig | string, options?: InitOptions): Promise<Persona>;
 
 /** The persona of the last {@link init} call, or null. */
@@ -541,7 +551,7 @@ export const safeStorage: {
   set(key: string, value: string): boolean;
   /** Removes a value. */
   remove(key: string): void;
-  /** Removes every `edge-persona:` key (including the debug overlay's flag). */
+  /** Removes every `edge-persona:` key but the debug overlay's flag (no visitor data). */
   clear(): void;
 };
 
@@ -682,8 +692,8 @@ export type DataLayerEntry =
 export interface LoaderApi {
   /** Runs commands such as `['track', 'add_to_cart', {value: 4200}]` (any {@link Persona} method). */
   push(...calls: unknown[][]): number;
-  /** The page's persona. */
-  persona: Persona;
+  /** The page's persona; null if the runtime module could not load. */
+  persona: Persona | null;
   /** {@link Persona.decide}. */
   decide(): Decision | null;
   /** {@link Persona.apply}. */

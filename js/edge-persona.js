@@ -226,6 +226,9 @@ class Persona {
     this.runtime = null;
     this.error = null;
     this.destroyed = false;
+    /** Until the first page view (or a failure): `track()` calls wait in `queuedTracks`. */
+    this.loading = true;
+    this.queuedTracks = [];
     this.cookieName = 'ep';
     this.decision = null;
     this.storage = null;
@@ -298,6 +301,17 @@ class Persona {
     writeCookie(`${this.cookieName}=; Max-Age=0; Path=/; SameSite=Lax${secure}`);
   }
 
+  /**
+   * Whether a consent platform's answer `level` (TCF, Consent Mode) replaces the
+   * current one. After the site's own answer, only to lower it: a refusal in the
+   * platform counts, a grant (or "GDPR does not apply") over the site's refusal does not.
+   */
+  platformMayAnswer(level) {
+    if (level === this.consentLevel) return false;
+    if (this.consentSource !== 'site' || this.consentLevel === undefined) return true;
+    return CONSENT_LEVELS.indexOf(level) < CONSENT_LEVELS.indexOf(this.consentLevel);
+  }
+
   /** Whether consent at `level` covers what the config asks for (`consent.level`). */
   covers(level) {
     return CONSENT_LEVELS.indexOf(level) >= CONSENT_LEVELS.indexOf(this.requiredLevel);
@@ -325,8 +339,15 @@ class Persona {
     });
   }
 
-  /** Records an event: `add_to_cart`, `checkout`, `purchase`, `lead`, or any name. */
+  /**
+   * Records an event: `add_to_cart`, `checkout`, `purchase`, `lead`, or any name.
+   * Called while the wasm loads, it is kept and recorded after the first page view.
+   */
   track(name, data = {}) {
+    if (this.loading) {
+      this.queuedTracks.push([name, data]);
+      return;
+    }
     this.guard('track', () => {
       const event = pageEvent(name, data);
       writeCookie(this.runtime.track(JSON.stringify(event), Date.now()));
@@ -391,7 +412,7 @@ class Persona {
       globalPrivacyControl: globalPrivacyControl(),
       // No answer yet from a consent platform on the page means no consent: Consent
       // Mode's default of denied, or a TCF CMP that has not answered.
-      consentWithheld: (this.options.consentMode !== false && consentModeState(window[dataLayerName(this.options)]).withheld)
+      consentWithheld: (this.options.consentMode !== false && consentModeState(window.dataLayer).withheld)
         || (this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered),
     };
   }
@@ -414,7 +435,8 @@ class Persona {
     // decision for the URL the document was loaded with, so only the document's
     // first page view takes it.
     let output = null;
-    const handoff = resumed ?? (first && !lastView ? edgeHandoff() : null);
+    const handoff = resumed ?? (first && !handoffTaken ? edgeHandoff() : null);
+    handoffTaken = true;
     if (handoff) {
       try {
         output = JSON.parse(this.runtime.adopt(handoff, facts, readCookieHeader(), this.consentLevel, high, low));
@@ -583,7 +605,7 @@ class Persona {
         this.navigate();
       });
     };
-    // replaceState is a new page only when the path changes (a router's replace()
+    // replaceState is a new page only when the route changes (a router's replace()
     // to another route): scripts also use it to strip UTM parameters or to mirror a
     // search box into the URL, and re-deciding there would count page views twice
     // and could swap a slot back to its default in front of the visitor.
@@ -591,10 +613,10 @@ class Persona {
       const original = history[method];
       if (typeof original !== 'function') continue;
       const wrapped = function (...args) {
-        const pathBefore = location.pathname;
+        const routeBefore = currentRoute();
         const result = original.apply(this, args);
         if (method === 'pushState') changed();
-        else if (location.pathname !== pathBefore) changed();
+        else if (currentRoute() !== routeBefore) changed();
         else lastPage = pageOf(location.href);
         return result;
       };
@@ -602,6 +624,8 @@ class Persona {
       this.cleanups.push(() => { if (history[method] === wrapped) history[method] = original; });
     }
     this.listen(window, 'popstate', changed);
+    // A hash router's link (`<a href="#/pricing">`) or `location.hash = …`.
+    this.listen(window, 'hashchange', changed);
   }
 
   // -------------------------------------------------------------------------------
@@ -747,14 +771,24 @@ class Persona {
           else if (!event.shiftKey && (at === -1 || at === items.length - 1)) { event.preventDefault(); items[0].focus(); }
         }
       };
+      // A conversion closes the popup once the browser has acted on it: a link
+      // removed during its click, or a form during its submission, goes nowhere.
+      const open = this.popupOpen;
+      const convertedSoon = () => setTimeout(() => { if (this.popupOpen === open) this.closePopup('converted'); }, 0);
       const onClick = (event) => {
         const target = event.target instanceof Element ? event.target : null;
         if (!target) return;
         if (target === element || target.closest('[data-ep-close]')) this.closePopup('dismissed');
-        else if (target.closest('[data-ep-convert]')) this.closePopup('converted');
+        // A form's submit button converts when the form is submitted (valid): onSubmit.
+        else if (target.closest('[data-ep-convert]') && !submitsForm(target)) convertedSoon();
+      };
+      const onSubmit = (event) => {
+        const form = event.target instanceof Element ? event.target : null;
+        if (form && (form.closest('[data-ep-convert]') || event.submitter?.closest('[data-ep-convert]'))) convertedSoon();
       };
       element.addEventListener('keydown', onKey);
       element.addEventListener('click', onClick);
+      element.addEventListener('submit', onSubmit);
       const items = focusable();
       (items.find((item) => !item.hasAttribute('data-ep-close')) || dialog).focus();
     });
@@ -842,20 +876,20 @@ class Persona {
           if (tcData.eventStatus === 'tcloaded' || tcData.eventStatus === 'useractioncomplete') {
             this.tcfAnswered = true;
             const level = tcfLevel(tcData);
-            if (level && level !== this.consentLevel) this.consent(level, 'tcf');
+            if (level && this.platformMayAnswer(level)) this.consent(level, 'tcf');
           }
         });
       } catch (error) { warn('the TCF API failed', error); }
     }
     if (!this.listening.consentMode && this.options.consentMode !== false) {
-      const layer = window[dataLayerName(this.options)];
+      const layer = window.dataLayer;
       if (Array.isArray(layer)) {
         this.listening.consentMode = true;
         const original = layer.push;
         const hook = (...entries) => {
           const result = original.apply(layer, entries);
           const level = this.destroyed ? undefined : consentModeLevel(entries);
-          if (level && level !== this.consentLevel) this.consent(level, 'consent-mode');
+          if (level && this.platformMayAnswer(level)) this.consent(level, 'consent-mode');
           return result;
         };
         layer.push = hook;
@@ -880,23 +914,41 @@ function initialConsent(options) {
   return [undefined, null];
 }
 
-/** Consent Mode's answer in the page's dataLayer so far (unless turned off). */
+/**
+ * Consent Mode's answer in the page's dataLayer so far (unless turned off). Always
+ * `window.dataLayer`, where gtag writes: the `dataLayer` option only says where the
+ * runtime's own events go.
+ */
 function pageConsentMode(options) {
   if (options.consentMode === false) return undefined;
-  return consentModeLevel(window[dataLayerName(options)]);
+  return consentModeLevel(window.dataLayer);
 }
 
-/** The dataLayer that Consent Mode is read from: `window.dataLayer` or the one the site names. */
-function dataLayerName(options) {
-  return typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
+/**
+ * A page is its URL without the #fragment (which only scrolls the same page), unless
+ * the fragment is a hash router's route (`#/pricing`, `#!/pricing`).
+ */
+function pageOf(href) {
+  const at = href.indexOf('#');
+  return at < 0 || isHashRoute(href.slice(at)) ? href : href.slice(0, at);
+}
+
+function isHashRoute(hash) {
+  return hash.startsWith('#/') || hash.startsWith('#!');
+}
+
+/** The route of the current URL: its path, and a hash router's route. */
+function currentRoute() {
+  return location.pathname + (isHashRoute(location.hash) ? location.hash : '');
+}
+
+/** Whether a click on `target` submits a form: it is in a form's submit button. */
+function submitsForm(target) {
+  const control = target.closest('button, input');
+  return !!(control && control.form && (control.type === 'submit' || control.type === 'image'));
 }
 
 /** The text of the edge's hand-off element, if the edge personalized this page. */
-/** A page is its URL without the #fragment (which only scrolls the same page). */
-function pageOf(href) {
-  return href.split('#')[0];
-}
-
 function edgeHandoff() {
   const element = document.getElementById('ep-handoff');
   return element && element.type === 'application/json' ? element.textContent : null;
@@ -982,6 +1034,11 @@ let wasmReady = null;
  * on the same page adopts instead of recording the page view again.
  */
 let lastView = null;
+/**
+ * Whether a page view of this document has run: the edge's hand-off is the decision
+ * for the document's first one only (not after `forget()`, which drops `lastView`).
+ */
+let handoffTaken = false;
 /** A `consent()` answer and a `forget()` call made before the first `init()`. */
 let answeredBeforeInit;
 let forgetBeforeInit = false;
@@ -1026,23 +1083,30 @@ export async function init(config, options = {}) {
   current = persona;
   try {
     await prepare(settings);
-    // A newer init() (a framework remounting) replaced this one while the wasm loaded.
-    if (current !== persona) return persona;
+    // A newer init() (a framework remounting) replaced this one, or the component
+    // that made it unmounted (destroy()), while the wasm loaded.
+    if (current !== persona || persona.destroyed) {
+      persona.loading = false;
+      persona.queuedTracks = [];
+      return persona;
+    }
     // A consent platform may have answered in the dataLayer while the wasm loaded
     // (before its push is hooked below): that answer is the first decision's,
     // unless the site itself said something (`consent` option or call) meanwhile.
-    if (persona.consentSource === null || persona.consentSource === 'consent-mode') {
-      const level = pageConsentMode(settings);
-      if (level) [persona.consentLevel, persona.consentSource] = [level, 'consent-mode'];
-    }
+    const level = pageConsentMode(settings);
+    if (level && persona.platformMayAnswer(level)) [persona.consentLevel, persona.consentSource] = [level, 'consent-mode'];
     persona.runtime = new Runtime(persona.configJson);
     persona.listenForConsent();
     persona.pageView(true);
     persona.observe();
     persona.listenForLateConsent();
+    persona.loading = false;
+    for (const [name, data] of persona.queuedTracks.splice(0)) persona.track(name, data);
   } catch (error) {
     persona.runtime = null;
     persona.error = error;
+    persona.loading = false;
+    persona.queuedTracks = [];
     // No runtime, but a refusal known now or later still deletes the stored profile.
     if (persona.consentLevel !== undefined && !persona.covers(persona.consentLevel)) persona.deleteCookieWithoutRuntime();
     if (globalPrivacyControl()) persona.deleteCookieWithoutRuntime();

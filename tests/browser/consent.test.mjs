@@ -578,3 +578,57 @@ test('a config that asks only for "necessary" consent: that answer is a yes, eve
   await close();
   server.configure({});
 });
+
+/** Like withConsentSource, with `attributes` added to the loader's script tag. */
+function withConsentSourceAndLoader(body, attributes) {
+  server.configure({
+    html: (html) => html.replace('<script type="module" src="/ep/loader.js"',
+      `<script src="/consent-source.js"></script>\n<script type="module" ${attributes} src="/ep/loader.js"`),
+    transform(urlPath, res) {
+      if (urlPath !== '/consent-source.js') return false;
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(body);
+      return true;
+    },
+  });
+}
+
+test('the site\'s own answer stands: a CMP\'s "GDPR does not apply" does not lift its refusal, a CMP refusal lowers its yes', async () => {
+  withConsentSourceAndLoader(tcfStub({ eventStatus: 'tcloaded', gdprApplies: false }), 'data-consent="denied"');
+  let { context, log, close } = await newContext(browser);
+  let page = await context.newPage();
+  await visit(page, server, '/');
+  await page.waitForTimeout(500); // the CMP answers after 30 ms
+  assert.equal(await page.evaluate(() => window.edgePersona.persona.consentLevel), 'denied');
+  assert.deepEqual((await events(page, 'consent')).map((e) => e.detail), [], 'no platform answer taken over the site\'s');
+  assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored');
+  assertNoErrors(log);
+  await close();
+
+  withConsentSourceAndLoader(tcfStub({ eventStatus: 'useractioncomplete', gdprApplies: true, purpose: { consents: { 1: true, 5: true } } }),
+    'data-consent="personalization"');
+  ({ context, log, close } = await newContext(browser));
+  page = await context.newPage();
+  await visit(page, server, '/');
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'tcf' }, 'the visitor refused in the CMP');
+  await page.waitForTimeout(200);
+  assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored');
+  assertNoErrors(log);
+  await close();
+  server.configure({});
+});
+
+test('Consent Mode is read from window.dataLayer even when the runtime pushes its events to another array', async () => {
+  withConsentSourceAndLoader(`window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { personalization_storage: 'denied' });
+    gtag('consent', 'update', { personalization_storage: 'granted' });`, 'data-datalayer="epEvents"');
+  const { context, log, close } = await newContext(browser);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, true, 'gtag\'s grant counts');
+  assert.ok(await cookie(context, COOKIE), 'stored');
+  assertNoErrors(log);
+  await close();
+  server.configure({});
+});

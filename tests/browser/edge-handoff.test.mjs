@@ -91,6 +91,31 @@ test('the edge personalizes the HTML and the browser runtime takes its decision 
   }
 });
 
+test('after forget(), a new init() decides from the fresh profile, not from the edge\'s hand-off of the forgotten one', async () => {
+  const { context, log, close } = await newContext(browser);
+  try {
+    await context.addCookies([{ name: 'name', value: encodeURIComponent('Аня'), url: edge.url }]);
+    const page = await context.newPage();
+    await page.goto(`${edge.url}?utm_source=yandex&utm_medium=cpc`, { waitUntil: 'domcontentloaded' });
+    const first = await settle(page);
+    assert.equal(first.decision.edge, true, 'the first page view took the hand-off over');
+    const again = await page.evaluate(async () => {
+      const ep = await import('/ep/edge-persona.js');
+      ep.forget();
+      const config = await (await fetch('/config.json')).json();
+      await ep.init(config);
+      const decisions = window.__ep.events.filter((e) => e.name === 'decision');
+      return { count: decisions.length, edge: decisions.at(-1).detail.edge, pageViews: ep.instance().export().pageViews };
+    });
+    assert.equal(again.count, 2);
+    assert.equal(again.edge, false, 'decided in the browser');
+    assert.equal(again.pageViews, 1, 'from a fresh profile');
+    assertClean(log, 'init after forget');
+  } finally {
+    await close();
+  }
+});
+
 test('hostile cookie values reach the page through the edge as text only', async () => {
   const { context, log, close } = await newContext(browser);
   try {

@@ -23,7 +23,7 @@ test('converting inside a popup records its conversion, and cancels the popups s
     await visit(page, demo.server, '/book.html');
     await page.locator('[role="dialog"]').waitFor({ timeout: 4000 });
     await page.locator('[role="dialog"] button[data-ep-convert]').click();
-    assert.equal(await page.locator('[role="dialog"]').count(), 0, 'the popup closed');
+    await page.locator('[role="dialog"]').waitFor({ state: 'detached', timeout: 3000 }); // the popup closed
     const conversions = await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'conversion').map((e) => e.detail));
     assert.ok(conversions.some((c) => c.popup === 'signup'), `the popup's conversion: ${JSON.stringify(conversions)}`);
     assert.ok(conversions.some((c) => c.event === 'lead'), `the lead: ${JSON.stringify(conversions)}`);

@@ -1,0 +1,136 @@
+// The npm API's lifecycle as a frontend app meets it: calls made while `init()` still
+// loads the wasm, a component that unmounts during that load, and hash routers.
+//
+// Each page imports the runtime module itself (as an app's bundle does) with the
+// demo config in `implied` consent mode, so that storage shows what was recorded.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo, launch, newContext, cookie, sendBody, CONFIG } from './harness.mjs';
+
+const COOKIE = CONFIG.cookie?.name ?? 'ep';
+const IMPLIED = JSON.stringify({ ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } });
+let server;
+let browser;
+
+before(async () => {
+  server = await startDemo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Serves each `pages[path]` (a module script's body) as an HTML page of its own. */
+function servePages(pages) {
+  server.configure({
+    transform(urlPath, res) {
+      if (!pages[urlPath]) return false;
+      const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+        <h1 class="hero">Default</h1>
+        <script type="module">
+          import * as ep from '/ep/edge-persona.js';
+          const CONFIG = ${JSON.stringify(IMPLIED)};
+          ${pages[urlPath]}
+        </script></body></html>`;
+      sendBody(res, 200, html, { 'Content-Type': 'text/html; charset=utf-8' });
+      return true;
+    },
+  });
+}
+
+async function run(tab, path) {
+  await tab.goto(server.href(path));
+  await tab.waitForFunction(() => window.__result, null, { timeout: 15_000 });
+  return tab.evaluate(() => window.__result);
+}
+
+test('track() called while init() loads the wasm is recorded after the first page view, and announced', async () => {
+  servePages({
+    '/track-early.html': `
+      const pending = ep.init(CONFIG);
+      ep.track('purchase', { value: 4200, category: 'italian' });
+      const persona = await pending;
+      const conversions = window.__ep.events.filter((e) => e.name === 'conversion').map((e) => e.detail.event);
+      window.__result = { ready: persona.ready, lastPurchase: persona.export().funnel.lastPurchase, conversions };`,
+  });
+  const { context, log, close } = await newContext(browser);
+  try {
+    const result = await run(await context.newPage(), '/track-early.html');
+    assert.equal(result.ready, true);
+    assert.ok(result.lastPurchase, `the purchase is in the profile: ${JSON.stringify(result)}`);
+    assert.equal(result.lastPurchase.category, 'italian');
+    assert.deepEqual(result.conversions, ['purchase']);
+    assert.ok(await cookie(context, COOKIE), 'and stored');
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
+
+test('destroy() while the wasm loads (a component unmounting) leaves that instance stopped; the next init() starts afresh', async () => {
+  servePages({
+    '/unmount-early.html': `
+      const pending = ep.init(CONFIG);
+      ep.instance().destroy();
+      const gone = await pending;
+      const decisionsAfterDestroy = window.__ep.events.filter((e) => e.name === 'decision').length;
+      const again = await ep.init(CONFIG);
+      const decisions = window.__ep.events.filter((e) => e.name === 'decision').map((e) => e.detail);
+      window.__result = {
+        goneReady: gone.ready, goneError: gone.error ? String(gone.error) : null, decisionsAfterDestroy,
+        decisions: decisions.length, resumed: !!decisions.at(-1)?.resumed, pageViews: again.export().pageViews,
+        errors: window.__ep.events.filter((e) => e.name === 'error').map((e) => e.detail.message),
+      };`,
+  });
+  const { context, log, close } = await newContext(browser);
+  try {
+    const result = await run(await context.newPage(), '/unmount-early.html');
+    assert.equal(result.goneReady, false, 'the destroyed instance never started');
+    assert.equal(result.goneError, null, 'nor failed trying');
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.decisionsAfterDestroy, 0, 'it decided nothing');
+    assert.equal(result.decisions, 1, 'the next init decided once');
+    assert.equal(result.resumed, false, 'a page view of its own, not one the destroyed instance left');
+    assert.equal(result.pageViews, 1);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
+
+test('a hash router\'s route change decides again; an in-page anchor does not', async () => {
+  servePages({
+    '/hash-routes.html': `
+      await ep.init(CONFIG);
+      const count = () => window.__ep.events.filter((e) => e.name === 'decision').length;
+      const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)));
+      const seen = [count()];
+      location.hash = '#section-2';
+      await frame();
+      seen.push(count());
+      history.pushState({}, '', '#/pricing');
+      await frame();
+      seen.push(count());
+      location.hash = '#/contacts';
+      await frame();
+      seen.push(count());
+      history.replaceState({}, '', '#/about');
+      await frame();
+      seen.push(count());
+      window.__result = { seen, pageViews: ep.instance().export().pageViews };`,
+  });
+  const { context, log, close } = await newContext(browser);
+  try {
+    const result = await run(await context.newPage(), '/hash-routes.html');
+    assert.deepEqual(result.seen, [1, 1, 2, 3, 4], 'not the anchor #section-2; the routes #/pricing, #/contacts and #/about');
+    assert.equal(result.pageViews, 4);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
