@@ -12,9 +12,9 @@ export type FunnelStage = 'cold' | 'warm' | 'hot' | 'customer';
  */
 export type Hemisphere = 'north' | 'south';
 /**
- * What the visitor agreed to, from least to most.
+ * The one consent level a config may require (its schema; validation refuses the others).
  */
-export type ConsentLevel = 'denied' | 'necessary' | 'personalization';
+export type RequiredConsentLevel = 'personalization';
 /**
  * See [`ConsentSettings::mode`].
  */
@@ -270,9 +270,10 @@ export interface ConsentSettings {
    */
   consentOnPage?: boolean;
   /**
-   * The level storage needs. Default `personalization`.
+   * The level storage needs: `personalization`, the only one accepted (a lower
+   * level would store a profile for visitors who refused profiling).
    */
-  level?: ConsentLevel;
+  level?: RequiredConsentLevel;
   /**
    * `required` (default): store only after an explicit grant of `level`;
    * `implied`: store unless the visitor refused or sends Global Privacy Control;
@@ -351,7 +352,9 @@ export interface Experience {
    */
   slot: string;
   /**
-   * Not shown for this many days after a purchase (of `offerCategory` if set).
+   * Not shown for this many days after a purchase (of `offerCategory` if set: the
+   * latest purchase in that category, whatever was bought since; a profile keeps
+   * the last 4 categories bought).
    */
   suppressAfterPurchaseDays?: number | null;
   /**
@@ -510,7 +513,9 @@ export interface Popup {
    */
   segments?: string[];
   /**
-   * Not shown for this many days after a purchase (of `offerCategory` if set).
+   * Not shown for this many days after a purchase (of `offerCategory` if set: the
+   * latest purchase in that category, whatever was bought since; a profile keeps
+   * the last 4 categories bought).
    */
   suppressAfterPurchaseDays?: number | null;
   /**

@@ -3,8 +3,8 @@
 
 use edge_persona::core::profile::codec::{CookieCodec, MAX_COOKIE_LEN};
 use edge_persona::core::profile::{
-    AttentionState, EventCount, FunnelHistory, Interest, PriceSummary, Profile, Purchase,
-    RuleHistory,
+    AttentionState, CategoryPurchase, EventCount, FunnelHistory, Interest, PriceSummary, Profile,
+    Purchase, RuleHistory,
 };
 use proptest::prelude::*;
 
@@ -41,6 +41,8 @@ prop_compose! {
         history in proptest::collection::vec((any::<u32>(), any::<u16>(), any::<u8>(), any::<u8>(), any::<u8>(), 0..=NOW, 0..=NOW), 0..80),
         attention in (any::<u8>(), any::<u32>(), any::<u8>()),
         consent in 0u8..3,
+        purchased_categories in proptest::collection::vec(("\\PC{0,40}", 0..=NOW), 0..5),
+        previous_visit_gap in 0..=NOW,
     ) -> Profile {
         Profile {
             visitor_id,
@@ -68,6 +70,11 @@ prop_compose! {
                 .collect(),
             attention: AttentionState { session: attention.0, day: attention.1, day_count: attention.2 },
             consent,
+            purchased_categories: purchased_categories
+                .into_iter()
+                .map(|(category, at)| CategoryPurchase { category, at })
+                .collect(),
+            previous_visit_gap,
         }
     }
 }

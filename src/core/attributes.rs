@@ -32,7 +32,7 @@ use crate::core::context::{
     Weekday,
 };
 use crate::core::profile::update::VisitFacts;
-use crate::core::profile::{minutes_from_ms, Minutes, Profile};
+use crate::core::profile::{minutes_from_ms, price_as_written, Minutes, Profile};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -550,14 +550,12 @@ fn field_leaf<'s>(root: &str, field: &str, s: &'s AttributeSources<'_>) -> Leaf<
             "pageViews" => Leaf::Unsigned(profile.page_views.into()),
             "sessionPageViews" => Leaf::Unsigned(profile.session_page_views.into()),
             "newSession" => Leaf::Bool(s.visit.new_session),
-            "daysSinceFirstVisit" => days(now, profile.first_seen),
-            "daysSinceLastVisit" => {
-                if profile.visits <= 1 && s.visit.quiet_minutes == 0 {
-                    Leaf::Null
-                } else {
-                    Leaf::Float(f64::from(s.visit.quiet_minutes) / 1440.0)
-                }
+            "daysSinceFirstVisit" if profile.page_views > 1 => days(now, profile.first_seen),
+            // The gap before this visit, on each of its pages.
+            "daysSinceLastVisit" if profile.visits > 1 => {
+                Leaf::Float(f64::from(profile.previous_visit_gap) / 1440.0)
             }
+            "daysSinceFirstVisit" | "daysSinceLastVisit" => Leaf::Null,
             "addToCarts" => Leaf::Unsigned(funnel.add_to_cart.count.into()),
             "checkouts" => Leaf::Unsigned(funnel.checkout.count.into()),
             "purchases" => Leaf::Unsigned(funnel.purchase.count.into()),
@@ -575,8 +573,8 @@ fn field_leaf<'s>(root: &str, field: &str, s: &'s AttributeSources<'_>) -> Leaf<
             "band" => opt(class.price_band),
             "typical" => float(class.typical_price),
             "trend" => Leaf::Str(class.price_trend.as_str()),
-            "min" if profile.prices.count > 0 => Leaf::Float(profile.prices.min.into()),
-            "max" if profile.prices.count > 0 => Leaf::Float(profile.prices.max.into()),
+            "min" if profile.prices.count > 0 => Leaf::Float(price_as_written(profile.prices.min)),
+            "max" if profile.prices.count > 0 => Leaf::Float(price_as_written(profile.prices.max)),
             "observations" => Leaf::Unsigned(profile.prices.count.into()),
             _ => Leaf::Null,
         },

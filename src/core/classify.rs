@@ -5,7 +5,7 @@
 
 use crate::core::config::{ClassifierSettings, FunnelStage, PriceSettings};
 use crate::core::context::{PageEvent, PageEventKind};
-use crate::core::profile::{Minutes, Profile};
+use crate::core::profile::{price_as_written, Minutes, Profile};
 use serde::Serialize;
 
 /// How well the visitor knows the site.
@@ -92,7 +92,7 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
     };
     let prices = &profile.prices;
     let enough = prices.count >= settings.price.min_observations.max(1);
-    let typical = f64::from(prices.typical);
+    let typical = price_as_written(prices.typical);
     let price_band = if enough {
         band_of(typical, &settings.price)
     } else {
@@ -101,7 +101,7 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
     let price_trend = if prices.count < 3 || typical <= 0.0 {
         PriceTrend::Unknown
     } else {
-        let ratio = f64::from(prices.recent) / typical;
+        let ratio = price_as_written(prices.recent) / typical;
         if ratio > 1.15 {
             PriceTrend::Up
         } else if ratio < 0.85 {
@@ -142,12 +142,14 @@ pub fn band_of(price: f64, settings: &PriceSettings) -> Option<&str> {
 /// (customer → warm, hot → warm, warm → cold). Then this page view can promote it:
 /// a purchase makes a customer; add to cart, a checkout or a page step mapped to
 /// `hot` makes hot (a customer stays a customer); coming back (`warmVisits`) within
-/// the quiet period, enough page views in the session, a lead, an engaged page view
+/// the quiet period (`starts_visit`: this page view starts a visit after a quiet
+/// time of `quiet_minutes`), enough page views in the session, a lead, an engaged page view
 /// (unless `engagement.makesWarm` is off), or a step mapped to `warm` make warm.
 /// Stages never rise from cooling or fall from promotion.
 pub fn advance_stage(
     previous: FunnelStage,
     quiet_minutes: Minutes,
+    starts_visit: bool,
     profile: &Profile,
     events: &[PageEvent],
     funnel_step: Option<&str>,
@@ -163,7 +165,9 @@ pub fn advance_stage(
         };
     }
     let mut promoted = FunnelStage::Cold;
-    let came_back_soon = profile.visits >= settings.warm_visits && quiet_minutes < period;
+    // Judged when the visit starts: later in it the quiet time is since its last page.
+    let came_back_soon =
+        starts_visit && profile.visits >= settings.warm_visits && quiet_minutes < period;
     if came_back_soon || u32::from(profile.session_page_views) >= settings.warm_session_page_views {
         promoted = FunnelStage::Warm;
     }
@@ -244,40 +248,54 @@ mod tests {
         p.session_page_views = 1;
         let day = 24 * 60;
         assert_eq!(
-            advance_stage(FunnelStage::Cold, 0, &p, &[], None, &settings),
+            advance_stage(FunnelStage::Cold, 0, false, &p, &[], None, &settings),
             FunnelStage::Cold
         );
         let cart = [event(PageEventKind::AddToCart)];
         assert_eq!(
-            advance_stage(FunnelStage::Cold, 0, &p, &cart, None, &settings),
+            advance_stage(FunnelStage::Cold, 0, false, &p, &cart, None, &settings),
             FunnelStage::Hot
         );
         let buy = [event(PageEventKind::Purchase)];
         assert_eq!(
-            advance_stage(FunnelStage::Hot, 0, &p, &buy, None, &settings),
+            advance_stage(FunnelStage::Hot, 0, false, &p, &buy, None, &settings),
             FunnelStage::Customer
         );
         assert_eq!(
-            advance_stage(FunnelStage::Customer, 0, &p, &cart, None, &settings),
+            advance_stage(FunnelStage::Customer, 0, false, &p, &cart, None, &settings),
             FunnelStage::Customer
         );
         // 45 quiet days: one step down; 60: two.
         assert_eq!(
-            advance_stage(FunnelStage::Customer, 45 * day, &p, &[], None, &settings),
+            advance_stage(
+                FunnelStage::Customer,
+                45 * day,
+                false,
+                &p,
+                &[],
+                None,
+                &settings
+            ),
             FunnelStage::Warm
         );
         assert_eq!(
-            advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            advance_stage(FunnelStage::Hot, 60 * day, false, &p, &[], None, &settings),
             FunnelStage::Cold
         );
         // Coming back soon is engagement; coming back after a long silence is not.
         p.visits = 2;
         assert_eq!(
-            advance_stage(FunnelStage::Cold, 3 * day, &p, &[], None, &settings),
+            advance_stage(FunnelStage::Cold, 3 * day, true, &p, &[], None, &settings),
             FunnelStage::Warm
         );
+        // …judged as the visit starts: a visit after a long silence stays cold on
+        // its next pages, a minute apart.
         assert_eq!(
-            advance_stage(FunnelStage::Hot, 60 * day, &p, &[], None, &settings),
+            advance_stage(FunnelStage::Cold, 1, false, &p, &[], None, &settings),
+            FunnelStage::Cold
+        );
+        assert_eq!(
+            advance_stage(FunnelStage::Hot, 60 * day, false, &p, &[], None, &settings),
             FunnelStage::Cold
         );
     }
@@ -288,17 +306,17 @@ mod tests {
         let p = Profile::new(1, 0);
         let read = [event(PageEventKind::Engaged)];
         assert_eq!(
-            advance_stage(FunnelStage::Cold, 0, &p, &read, None, &settings),
+            advance_stage(FunnelStage::Cold, 0, false, &p, &read, None, &settings),
             FunnelStage::Warm
         );
         // It never lowers a stage.
         assert_eq!(
-            advance_stage(FunnelStage::Hot, 0, &p, &read, None, &settings),
+            advance_stage(FunnelStage::Hot, 0, false, &p, &read, None, &settings),
             FunnelStage::Hot
         );
         settings.engagement.makes_warm = false;
         assert_eq!(
-            advance_stage(FunnelStage::Cold, 0, &p, &read, None, &settings),
+            advance_stage(FunnelStage::Cold, 0, false, &p, &read, None, &settings),
             FunnelStage::Cold
         );
     }

@@ -214,17 +214,32 @@ impl<'c> DecideInput<'c, '_> {
         })
     }
 
+    /// Whether the visitor bought within `days` (in the offer's `category`, if it
+    /// has one: the latest purchase in that category, whatever was bought since).
     fn suppressed(&self, days: Option<u32>, category: &Option<String>) -> bool {
-        let (Some(days), Some(purchase)) = (days, &self.profile.funnel.last_purchase) else {
+        let Some(days) = days else {
             return false;
         };
-        let now = minutes_from_ms(self.now_ms);
-        let recent = now.saturating_sub(purchase.at) <= days.saturating_mul(1440);
-        let same_category = match category {
-            Some(offer) => purchase.category.as_deref() == Some(offer.as_str()),
-            None => true,
+        let funnel = &self.profile.funnel;
+        let bought_at = match category {
+            Some(offer) => self
+                .profile
+                .purchased_categories
+                .iter()
+                .find(|mark| mark.category == *offer)
+                .map(|mark| mark.at)
+                // A profile from before the categories were kept: its latest purchase.
+                .or_else(|| {
+                    funnel
+                        .last_purchase
+                        .as_ref()
+                        .filter(|p| p.category.as_deref() == Some(offer.as_str()))
+                        .map(|p| p.at)
+                }),
+            None => funnel.last_purchase.as_ref().map(|p| p.at),
         };
-        recent && same_category
+        let now = minutes_from_ms(self.now_ms);
+        bought_at.is_some_and(|at| now.saturating_sub(at) <= days.saturating_mul(1440))
     }
 }
 

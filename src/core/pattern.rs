@@ -81,51 +81,115 @@ mod native {
     /// - `\d \w \s` (and negations) become explicit classes: JavaScript's are ASCII,
     ///   except `\s`, which takes in Unicode spaces; `\b \B` are ASCII boundaries;
     /// - `.` excludes `\r`, U+2028 and U+2029 too, as in JavaScript;
-    /// - an escaped punctuation character (`\/`, `\<`) is that character, and `\0`
-    ///   is NUL;
+    /// - an escape JavaScript reads as the character itself is that character: any
+    ///   punctuation (`\/`, `\<`), and letters that are no escape there (`\p`, `\z`,
+    ///   `\A`, `\e`, or `\x`/`\u` without their hex digits); `\0` is NUL, `\cJ` a
+    ///   control character, `\xHH` and `\uHHHH` the character they name;
     /// - inside `[...]`, `[`, `&`, `~` and a doubled `-` are literal (the `regex`
-    ///   crate would read nested classes and set operations), `\b` is a backspace,
-    ///   and JavaScript's `[]` (nothing) and `[^]` (anything) are spelled out.
-    pub(super) fn translate(pattern: &str) -> String {
+    ///   crate would read nested classes and set operations), `\b` is a backspace, a
+    ///   `-` beside a class escape (`[\w-.]`) is literal, and JavaScript's `[]`
+    ///   (nothing) and `[^]` (anything) are spelled out.
+    ///
+    /// # Errors
+    /// Syntax the `regex` crate takes but JavaScript refuses, where the browser would
+    /// refuse the config that the edge and `edge-persona check` accept: group flags
+    /// and `(?P<name>…)` (only `(?:`, `(?<name>`, and look-around, which the `regex`
+    /// crate refuses in turn), and a quantifier on a quantifier (`a**`, `a+{2}`).
+    pub(super) fn translate(pattern: &str) -> Result<String, String> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let named_groups = pattern.contains("(?<");
         let mut out = String::with_capacity(pattern.len() + 16);
-        let mut chars = pattern.chars().peekable();
         let mut in_class = false;
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    None => out.push('\\'),
-                    Some(letter) => {
-                        if let Some((body, negated)) = class_escape(letter) {
-                            match (in_class, negated) {
-                                (true, false) => out.push_str(body),
-                                _ => {
-                                    out.push_str(if negated { "[^" } else { "[" });
-                                    out.push_str(body);
-                                    out.push(']');
-                                }
-                            }
-                        } else if letter == 'b' && in_class {
-                            out.push_str(r"\x08");
-                        } else if (letter == 'b' || letter == 'B') && !in_class {
-                            out.push_str(if letter == 'b' {
-                                r"(?-u:\b)"
-                            } else {
-                                r"(?-u:\B)"
-                            });
-                        } else if letter == '0' && !chars.peek().is_some_and(char::is_ascii_digit) {
-                            out.push_str(r"\x00");
-                        } else if letter.is_alphanumeric() {
-                            out.push('\\');
-                            out.push(letter);
+        // What the last token was: a quantifier, or one made lazy by `?`.
+        let mut quantified = Quantified::No;
+        let mut at = 0;
+        while let Some(&c) = chars.get(at) {
+            at += 1;
+            let was_quantified = std::mem::replace(&mut quantified, Quantified::No);
+            if c == '\\' {
+                let Some(&letter) = chars.get(at) else {
+                    out.push('\\');
+                    break;
+                };
+                at += 1;
+                if let Some((body, negated)) = class_escape(letter) {
+                    if in_class && !negated {
+                        // `[\w-.]`, `[.-\w]`: the hyphen is a character, not a range.
+                        if out.ends_with('-') && !out.ends_with(r"\-") && !out.ends_with("[-") {
+                            out.pop();
+                            out.push_str(r"\-");
+                        }
+                        out.push_str(body);
+                        if chars.get(at) == Some(&'-') && chars.get(at + 1) != Some(&']') {
+                            out.push_str(r"\-");
+                            at += 1;
+                        }
+                    } else {
+                        out.push_str(if negated { "[^" } else { "[" });
+                        out.push_str(body);
+                        out.push(']');
+                    }
+                    continue;
+                }
+                match letter {
+                    'b' if in_class => out.push_str(r"\x08"),
+                    'b' => out.push_str(r"(?-u:\b)"),
+                    'B' if !in_class => out.push_str(r"(?-u:\B)"),
+                    '0' if !chars.get(at).is_some_and(char::is_ascii_digit) => {
+                        out.push_str(r"\x00")
+                    }
+                    // Same meaning in both; `\1`… are back-references (or octal) that
+                    // the `regex` crate refuses.
+                    'f' | 'n' | 'r' | 't' | 'v' | '0'..='9' => {
+                        out.push('\\');
+                        out.push(letter);
+                    }
+                    'k' if named_groups => out.push_str(r"\k"),
+                    'c' if chars.get(at).is_some_and(char::is_ascii_alphabetic) => {
+                        let control = chars[at] as u32 % 32;
+                        at += 1;
+                        out.push_str(&format!(r"\x{{{control:X}}}"));
+                    }
+                    'x' | 'u' => {
+                        let digits = if letter == 'x' { 2 } else { 4 };
+                        let hex: String = chars.iter().skip(at).take(digits).collect();
+                        if hex.len() == digits && hex.chars().all(|d| d.is_ascii_hexdigit()) {
+                            at += digits;
+                            out.push_str(&format!(r"\x{{{hex}}}"));
                         } else {
-                            // Always a literal, whatever the character means to either engine.
-                            out.push_str(&format!("\\x{{{:X}}}", u32::from(letter)));
+                            out.push(letter);
                         }
                     }
-                },
-                '[' if !in_class => {
-                    let negated = chars.next_if_eq(&'^').is_some();
-                    if chars.next_if_eq(&']').is_some() {
+                    // `\c` without a letter is a backslash and a `c`.
+                    'c' => out.push_str(r"\\c"),
+                    // Always a literal, whatever the character means to either engine.
+                    _ => out.push_str(&format!("\\x{{{:X}}}", u32::from(letter))),
+                }
+                continue;
+            }
+            if in_class {
+                match c {
+                    ']' => {
+                        in_class = false;
+                        out.push(']');
+                    }
+                    '[' | '&' | '~' => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    '-' if chars.get(at) == Some(&'-') => out.push_str(r"\-"),
+                    _ => out.push(c),
+                }
+                continue;
+            }
+            match c {
+                '[' => {
+                    let negated = chars.get(at) == Some(&'^');
+                    if negated {
+                        at += 1;
+                    }
+                    if chars.get(at) == Some(&']') {
+                        at += 1;
                         out.push_str(if negated { "[" } else { "[^" });
                         out.push_str(ANY);
                         out.push(']');
@@ -134,27 +198,92 @@ mod native {
                         out.push_str(if negated { "[^" } else { "[" });
                     }
                 }
-                ']' if in_class => {
-                    in_class = false;
-                    out.push(']');
+                '(' if chars.get(at) == Some(&'?') => {
+                    // `(?:`, `(?<name>`, and look-around; not `(?i)`, `(?P<name>`.
+                    let next = chars.get(at + 1).copied();
+                    if !matches!(next, Some(':' | '=' | '!' | '<')) {
+                        return Err(format!(
+                            "`(?{}` is not JavaScript: use `(?:…)` groups, and the `i` option instead of inline flags",
+                            next.map(String::from).unwrap_or_default()
+                        ));
+                    }
+                    out.push('(');
                 }
-                '[' | '&' | '~' if in_class => {
-                    out.push('\\');
+                // Lazy: `a*?`, `a??`, `a{2}?`.
+                '?' if was_quantified == Quantified::Greedy => {
+                    out.push('?');
+                    quantified = Quantified::Lazy;
+                }
+                '*' | '+' | '?' if was_quantified != Quantified::No => {
+                    return Err(format!(
+                        "`{c}` repeats a repetition, which JavaScript refuses"
+                    ));
+                }
+                '*' | '+' | '?' => {
                     out.push(c);
+                    quantified = Quantified::Greedy;
                 }
-                '-' if in_class && chars.peek() == Some(&'-') => out.push_str(r"\-"),
-                '.' if !in_class => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
+                '{' => match counted_repetition(&chars[at..]) {
+                    // JavaScript reads a brace that starts no `{n,m}` as itself.
+                    0 => out.push_str(r"\{"),
+                    _ if was_quantified != Quantified::No => {
+                        return Err(
+                            "`{…}` repeats a repetition, which JavaScript refuses".to_string()
+                        );
+                    }
+                    length => {
+                        out.push('{');
+                        out.extend(&chars[at..at + length]);
+                        at += length;
+                        quantified = Quantified::Greedy;
+                    }
+                },
+                '}' => out.push_str(r"\}"),
+                ']' => out.push_str(r"\]"),
+                '.' => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
                 _ => out.push(c),
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// Whether the token before is a quantifier, and whether `?` made it lazy.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Quantified {
+        No,
+        Greedy,
+        Lazy,
+    }
+
+    /// The length of `{n}`, `{n,}` or `{n,m}`'s rest after its `{` at the start of
+    /// `rest` (through the `}`), or 0 if `rest` does not start one.
+    fn counted_repetition(rest: &[char]) -> usize {
+        let digits = |from: usize| {
+            rest.iter()
+                .skip(from)
+                .take_while(|c| c.is_ascii_digit())
+                .count()
+        };
+        let first = digits(0);
+        if first == 0 {
+            return 0;
+        }
+        let mut at = first;
+        if rest.get(at) == Some(&',') {
+            at += 1 + digits(at + 1);
+        }
+        if rest.get(at) == Some(&'}') {
+            at + 1
+        } else {
+            0
+        }
     }
 }
 
 impl PatternEngine for DefaultPatternEngine {
     #[cfg(feature = "regex")]
     fn compile(&self, pattern: &str, case_insensitive: bool) -> Result<Rc<dyn Pattern>, String> {
-        let source = native::translate(pattern);
+        let source = native::translate(pattern)?;
         regex::RegexBuilder::new(&source)
             .case_insensitive(case_insensitive)
             .build()
@@ -206,12 +335,53 @@ pub(crate) const JS_AGREEMENT_CASES: &[(&str, bool, &str, bool)] = &[
     (r"a\.b", false, "axb", false),
     (r"a\.b", false, "a.b", true),
     (r"^[\-a]+$", false, "-a-", true),
+    // Letters that are no escape in JavaScript are themselves.
+    (r"^\p{L}+$", false, "Анна", false),
+    (r"^\p{L}+$", false, "p{L}}", true),
+    (r"a\z", false, "az", true),
+    (r"\Aa", false, "Aa", true),
+    (r"^\e$", false, "e", true),
+    (r"^\x4$", false, "x4", true),
+    (r"^\u{2}$", false, "uu", true),
+    // …and the escapes JavaScript has name the same characters.
+    (r"^\x41\u0042$", false, "AB", true),
+    (r"^a\cJb$", false, "a\nb", true),
+    (r"^\c1$", false, "\\c1", true),
+    // A hyphen beside a class escape is a character.
+    (r"^[\w-.]+$", false, "a-b.c", true),
+    (r"^[.-\w]+$", false, "a-.", true),
+    // Braces and brackets that start nothing are themselves.
+    (r"^a{$", false, "a{", true),
+    (r"^a{x}$", false, "a{x}", true),
+    (r"^}]$", false, "}]", true),
+    (r"^a{2}?$", false, "aa", true),
+    (r"^a??b$", false, "b", true),
+];
+
+/// Patterns the `regex` crate would take that JavaScript refuses: every engine must
+/// refuse them (the unit test below, and `src/browser/browser_tests.rs` with the
+/// page's `RegExp`), so that a config the browser refuses is refused everywhere.
+#[cfg(all(test, any(feature = "regex", feature = "browser")))]
+pub(crate) const JS_REFUSED: &[&str] = &[
+    "(?i)yandex",
+    "(?s)a.b",
+    "(?P<n>a)",
+    "a**",
+    "a+{2}",
+    "a{2}*",
+    "a*?+",
 ];
 
 /// Panics on the first case of [`JS_AGREEMENT_CASES`] that `engine` answers otherwise
 /// (`engine_name` says which engine in the message).
 #[cfg(all(test, any(feature = "regex", feature = "browser")))]
 pub(crate) fn assert_agrees_with_javascript(engine: &dyn PatternEngine, engine_name: &str) {
+    for pattern in JS_REFUSED {
+        assert!(
+            engine.compile(pattern, false).is_err(),
+            "{pattern} compiles in {engine_name}"
+        );
+    }
     for (pattern, case_insensitive, text, expected) in JS_AGREEMENT_CASES {
         let compiled = engine
             .compile(pattern, *case_insensitive)

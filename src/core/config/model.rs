@@ -90,8 +90,10 @@ pub struct ConsentSettings {
     /// `consentOnPage`).
     #[serde(default)]
     pub mode: ConsentMode,
-    /// The level storage needs. Default `personalization`.
+    /// The level storage needs: `personalization`, the only one accepted (a lower
+    /// level would store a profile for visitors who refused profiling).
     #[serde(default = "ConsentLevel::personalization")]
+    #[cfg_attr(feature = "schema", schemars(with = "RequiredConsentLevel"))]
     pub level: ConsentLevel,
     /// The pages run a consent platform that the edge cannot see (Google Consent
     /// Mode, a TCF banner): under `implied` and `none`, the edge then stores nothing
@@ -136,6 +138,16 @@ pub enum ConsentLevel {
     Denied,
     /// Strictly necessary storage only: no profile.
     Necessary,
+    /// Personalization: the profile may be stored.
+    Personalization,
+}
+
+/// The one consent level a config may require (its schema; validation refuses the others).
+#[cfg(feature = "schema")]
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum RequiredConsentLevel {
     /// Personalization: the profile may be stored.
     Personalization,
 }
@@ -615,7 +627,9 @@ pub struct Experience {
     /// The offer's category, for suppression after a purchase in that category.
     #[serde(default)]
     pub offer_category: Option<String>,
-    /// Not shown for this many days after a purchase (of `offerCategory` if set).
+    /// Not shown for this many days after a purchase (of `offerCategory` if set: the
+    /// latest purchase in that category, whatever was bought since; a profile keeps
+    /// the last 4 categories bought).
     #[serde(default)]
     pub suppress_after_purchase_days: Option<u32>,
     /// Attribute changes that come with this experience.
@@ -705,7 +719,9 @@ pub struct Popup {
     /// The offer's category, for suppression.
     #[serde(default)]
     pub offer_category: Option<String>,
-    /// Not shown for this many days after a purchase (of `offerCategory` if set).
+    /// Not shown for this many days after a purchase (of `offerCategory` if set: the
+    /// latest purchase in that category, whatever was bought since; a profile keeps
+    /// the last 4 categories bought).
     #[serde(default)]
     pub suppress_after_purchase_days: Option<u32>,
 }

@@ -9,6 +9,7 @@ use crate::core::bucketing::bucket_ranges;
 use crate::core::condition::Condition;
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
 use crate::core::pattern::PatternEngine;
+use crate::core::profile::update::MAX_LABEL_BYTES;
 use crate::core::template::{Template, ALLOWED_FIELDS};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
@@ -158,9 +159,12 @@ impl Checker<'_> {
     }
 
     fn suppression(&mut self, path: &str, days: Option<u32>, category: &Option<String>) {
-        if category.as_ref().is_some_and(|c| c.len() > 32) {
-            // Purchase categories are kept to 32 bytes in the profile.
-            self.error(format!("{path}.offerCategory"), "expected at most 32 bytes");
+        if category.as_ref().is_some_and(|c| c.len() > MAX_LABEL_BYTES) {
+            // Purchase categories are kept to that many bytes in the profile.
+            self.error(
+                format!("{path}.offerCategory"),
+                format!("expected at most {MAX_LABEL_BYTES} bytes (a profile keeps no more of a category)"),
+            );
         }
         if category.is_some() && days.is_none() {
             self.error(

@@ -10,7 +10,10 @@
 //! - Only cookie-safe characters: `0-9 a-z A-Z - _ .`.
 //! - The value is at most [`MAX_COOKIE_LEN`] bytes. When a profile would be longer,
 //!   parts are dropped in this order until it fits: rule histories (oldest show
-//!   first), interests (lowest score first), the latest purchase's details.
+//!   first), interests (lowest score first), categories bought (oldest first), the
+//!   latest purchase's details.
+//! - Fields appended to the end of [`Profile`] read as zero from a cookie written
+//!   before them (`APPENDED_FIELDS`).
 //! - Decoding never panics. A cookie that is damaged (bad base64, bad checksum,
 //!   payload that does not parse), forged (bad or missing signature where one is
 //!   required, unknown key), from a future version, over-long or expired gives a
@@ -234,8 +237,11 @@ impl CookieCodec<'_> {
             .history
             .sort_by_key(|h| std::cmp::Reverse(h.last_shown));
         while encoded.len() > MAX_COOKIE_LEN {
-            // The documented order: histories, then interests, then purchase details.
-            let dropped = trimmed.history.pop().is_some() || trimmed.interests.pop().is_some();
+            // The documented order: histories, then interests, then the categories
+            // bought, then the latest purchase's details.
+            let dropped = trimmed.history.pop().is_some()
+                || trimmed.interests.pop().is_some()
+                || trimmed.purchased_categories.pop().is_some();
             if !dropped {
                 match trimmed.funnel.last_purchase.as_mut() {
                     Some(purchase) if purchase.category.is_some() || purchase.item_id.is_some() => {
@@ -304,9 +310,31 @@ fn decode_base64<'b>(text: &str, buffer: &'b mut [u8]) -> Result<&'b [u8], Rejec
     }
 }
 
+/// The zero encodings of the fields appended to the end of [`Profile`] within format
+/// `1` (`purchased_categories` empty, `previous_visit_gap` 0): a cookie written
+/// before them reads as if it had them, zero.
+const APPENDED_FIELDS: [u8; 2] = [0, 0];
+
 fn parse(payload: &[u8]) -> Result<Profile, RejectReason> {
-    match postcard::take_from_bytes::<Profile>(payload) {
-        Ok((profile, [])) => Ok(profile),
+    if let Ok((profile, [])) = postcard::take_from_bytes::<Profile>(payload) {
+        return Ok(profile);
+    }
+    let mut older = Vec::with_capacity(payload.len() + APPENDED_FIELDS.len());
+    older.extend_from_slice(payload);
+    older.extend_from_slice(&APPENDED_FIELDS);
+    match postcard::take_from_bytes::<Profile>(&older) {
+        Ok((mut profile, [])) => {
+            // Its latest purchase is the one category it can tell.
+            if let Some((category, at)) = profile
+                .funnel
+                .last_purchase
+                .as_ref()
+                .and_then(|p| Some((p.category.clone()?, p.at)))
+            {
+                super::update::record_category_purchase(&mut profile, category, at);
+            }
+            Ok(profile)
+        }
         _ => Err(RejectReason::Corrupt),
     }
 }
@@ -403,6 +431,42 @@ mod tests {
         let (back, status) = codec(&[]).decode(&value, NOW).unwrap();
         assert_eq!(back, p);
         assert_eq!(status, CookieStatus::Valid);
+    }
+
+    #[test]
+    fn a_cookie_from_before_the_appended_fields_reads_with_them_zero() {
+        let mut p = typical();
+        p.funnel.last_purchase = Some(crate::core::profile::Purchase {
+            at: NOW - 60,
+            category: Some("phones".into()),
+            ..Default::default()
+        });
+        // What format 1 wrote before the fields were appended: the same payload
+        // without their (zero) encodings.
+        let mut payload = postcard::to_allocvec(&p).unwrap();
+        assert!(payload.ends_with(&APPENDED_FIELDS));
+        payload.truncate(payload.len() - APPENDED_FIELDS.len());
+        let sum = fnv1a32_bytes(&payload).to_le_bytes();
+        payload.extend_from_slice(&sum);
+        let older = format!("1c{}", URL_SAFE_NO_PAD.encode(&payload));
+        let (back, status) = codec(&[]).decode(&older, NOW).unwrap();
+        assert_eq!(status, CookieStatus::Valid);
+        assert_eq!(back.previous_visit_gap, 0);
+        // Its latest purchase is the category it remembers for suppression.
+        assert_eq!(
+            back.purchased_categories,
+            vec![crate::core::profile::CategoryPurchase {
+                category: "phones".into(),
+                at: NOW - 60
+            }]
+        );
+        assert_eq!(
+            Profile {
+                purchased_categories: Vec::new(),
+                ..back
+            },
+            p
+        );
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub fn minutes_from_ms(ms: i64) -> Minutes {
 
 /// Everything the engine remembers about one visitor.
 ///
-/// Field order is the wire order of the cookie (see [`codec`]); changing it needs a
-/// new format version.
+/// Field order is the wire order of the cookie (see [`codec`]): changing it needs a
+/// new format version. A field may be appended at the end, with a zero encoding
+/// that the codec supplies to cookies written before it (`APPENDED_FIELDS`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
@@ -51,6 +52,27 @@ pub struct Profile {
     /// The consent level under which this profile was stored (see
     /// [`crate::core::config::ConsentLevel`]: 0 denied, 1 necessary, 2 personalization).
     pub consent: u8,
+    /// The latest purchase in each of the last few categories bought, newest first
+    /// (at most [`MAX_PURCHASE_CATEGORIES`]): what suppression after a purchase asks.
+    /// Appended after format 1's first fields.
+    pub purchased_categories: Vec<CategoryPurchase>,
+    /// Minutes between the previous visit's last page view and this visit's first
+    /// (0 before a second visit): `daysSinceLastVisit` all through a visit.
+    /// Appended after format 1's first fields.
+    pub previous_visit_gap: Minutes,
+}
+
+/// Purchase categories a profile remembers for suppression, besides the latest purchase.
+pub const MAX_PURCHASE_CATEGORIES: usize = 4;
+
+/// When the visitor last bought in a category.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryPurchase {
+    /// Category name (at most [`update::MAX_LABEL_BYTES`] bytes).
+    pub category: String,
+    /// When.
+    pub at: Minutes,
 }
 
 /// A compact summary of observed prices: enough for a band and a trend.
@@ -67,6 +89,13 @@ pub struct PriceSummary {
     pub min: f32,
     /// Highest price seen.
     pub max: f32,
+}
+
+/// A stored price (`f32`, to keep the cookie small) as the decimal it was: the
+/// shortest decimal that reads back as the same `f32`, so that 1999.99 seen on a page
+/// is 1999.99 in conditions and price bands, not 1999.98999….
+pub fn price_as_written(price: f32) -> f64 {
+    format!("{price}").parse().unwrap_or(f64::from(price))
 }
 
 /// Count and latest time of one kind of funnel event.
@@ -115,7 +144,7 @@ pub struct Purchase {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Interest {
-    /// Category name (at most 32 bytes).
+    /// Category name (at most [`update::MAX_LABEL_BYTES`] bytes).
     pub category: String,
     /// Score as of the profile's `last_seen`.
     pub score: f32,

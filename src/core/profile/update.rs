@@ -1,13 +1,18 @@
 //! Applying a page view or an interaction to a profile.
 
-use super::{minutes_from_ms, EventCount, Interest, Minutes, Profile, Purchase};
+use super::{
+    minutes_from_ms, CategoryPurchase, EventCount, Interest, Minutes, Profile, Purchase,
+    MAX_PURCHASE_CATEGORIES,
+};
 use crate::core::classify::advance_stage;
 use crate::core::config::{ClassifierSettings, FunnelStage, SiteConfig};
 use crate::core::context::{Context, PageAnnotations, PageEvent, PageEventKind};
 use serde::{Deserialize, Serialize};
 
-/// Longest category or item id kept in the profile, in bytes.
-const MAX_LABEL_BYTES: usize = 32;
+/// Longest category or item id kept in the profile, in bytes: 64 ASCII letters, 32
+/// Cyrillic ones ("итальянская кухня" is 33 bytes). A longer label is cut, and a
+/// condition naming it in full never matches.
+pub const MAX_LABEL_BYTES: usize = 64;
 
 /// What recording a page view found out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +62,9 @@ pub fn record_page_view(
     };
     let new_session = first || quiet_minutes > config.cookie.session_timeout_minutes;
     if new_session {
+        if !first {
+            profile.previous_visit_gap = quiet_minutes;
+        }
         profile.visits = profile.visits.saturating_add(1);
         profile.session_start = now;
         profile.session_page_views = 0;
@@ -83,6 +91,7 @@ pub fn record_page_view(
     let stage = advance_stage(
         previous,
         quiet_minutes,
+        new_session,
         profile,
         events,
         context.page.funnel_step.as_deref(),
@@ -114,7 +123,7 @@ pub fn record_events(
     let now = minutes_from_ms(now_ms);
     record_event_effects(profile, events, page, now, &config.classify);
     let previous = FunnelStage::from_code(profile.funnel.stage);
-    let stage = advance_stage(previous, 0, profile, events, None, &config.classify);
+    let stage = advance_stage(previous, 0, false, profile, events, None, &config.classify);
     profile.funnel.stage = stage.code();
     profile.last_seen = profile.last_seen.max(now);
 }
@@ -143,6 +152,9 @@ fn record_event_effects(
             bump(counter, now);
         }
         if event.kind == PageEventKind::Purchase {
+            if let Some(category) = category {
+                record_category_purchase(profile, label(category), now);
+            }
             profile.funnel.last_purchase = Some(Purchase {
                 at: now,
                 category: category.map(|c| label(c)),
@@ -158,6 +170,14 @@ fn record_event_effects(
             add_interest(profile, category, weight, top_k);
         }
     }
+}
+
+/// Keeps `category`'s latest purchase first among the categories remembered.
+pub(crate) fn record_category_purchase(profile: &mut Profile, category: String, at: Minutes) {
+    let marks = &mut profile.purchased_categories;
+    marks.retain(|mark| mark.category != category);
+    marks.insert(0, CategoryPurchase { category, at });
+    marks.truncate(MAX_PURCHASE_CATEGORIES);
 }
 
 /// Minutes in a day.
