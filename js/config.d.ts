@@ -320,7 +320,8 @@ export interface Experience {
    */
   content?: Content | null;
   /**
-   * Share of matching visitors (0–1) kept on the default content as a control group.
+   * Share of matching visitors (0–1) kept on the default content as a control group
+   * (only visitors whose profile is stored: see `variants`).
    */
   holdout?: number;
   /**
@@ -358,7 +359,9 @@ export interface Experience {
    */
   suppressAfterPurchaseDays?: number | null;
   /**
-   * Weighted variants, chosen by hashing the visitor id.
+   * Weighted variants, chosen by hashing the visitor id. A visitor whose profile
+   * may not be stored (no consent) has no lasting id: they are in no experiment and
+   * see the first variant, reported as no variant, and never the holdout.
    */
   variants?: Variant[];
   /**

@@ -130,7 +130,8 @@ pub enum Outcome {
     Capped,
     /// Matched, but the global attention budget is used up.
     OverBudget,
-    /// Matched, but popups need a stored profile to respect caps and there is none.
+    /// Matched, but it needs a stored profile and there is none: a popup (to respect
+    /// its caps), or an experiment's variants and holdout (a stable visitor id).
     NoStorage,
     /// A placeholder had no value and no fallback.
     MissingValue,
@@ -314,28 +315,39 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                 continue;
             }
             // Bucketing as GrowthBook does: the holdout shrinks each variant's range.
-            let seed = exp.seed.as_deref().unwrap_or(&exp.id);
-            let n = hash(seed, visitor_key.as_str(), 2).unwrap_or(0.0);
-            let chosen = choose_variation(n, &compiled.extra.ranges);
+            // Without storage the visitor id is drawn anew on each page load, and the
+            // visitor would switch arms: such a visitor is in no experiment (as
+            // GrowthBook skips a visitor with no id) and sees the first variant,
+            // never the holdout, the same on every page, reported as no variant.
+            let experiment = exp.variants.len() > 1 || exp.holdout > 0.0;
+            let bucketed = input.storage_allowed || !experiment;
             taken = true;
             decision.experience = Some(&exp.id);
-            if chosen < 0 {
-                decision.holdout = true;
-                reasons.extend(input.reason(
-                    "experience",
-                    &exp.id,
-                    Outcome::Holdout,
-                    Some(format!(
-                        "bucket {} falls in the {} % holdout",
-                        rounded(n, 1e4),
-                        rounded(exp.holdout * 100.0, 1e2)
-                    )),
-                ));
-                continue;
-            }
+            let chosen = if bucketed {
+                let seed = exp.seed.as_deref().unwrap_or(&exp.id);
+                let n = hash(seed, visitor_key.as_str(), 2).unwrap_or(0.0);
+                let chosen = choose_variation(n, &compiled.extra.ranges);
+                if chosen < 0 {
+                    decision.holdout = true;
+                    reasons.extend(input.reason(
+                        "experience",
+                        &exp.id,
+                        Outcome::Holdout,
+                        Some(format!(
+                            "bucket {} falls in the {} % holdout",
+                            rounded(n, 1e4),
+                            rounded(exp.holdout * 100.0, 1e2)
+                        )),
+                    ));
+                    continue;
+                }
+                chosen
+            } else {
+                0
+            };
             let content = match exp.variants.get(chosen as usize) {
                 Some(variant) => {
-                    decision.variant = Some(&variant.id);
+                    decision.variant = bucketed.then_some(variant.id.as_str());
                     variant.content.as_ref()
                 }
                 None => exp.content.as_ref(),
@@ -358,6 +370,12 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                 Some(rendered) => decision.content = rendered,
                 None => decision.content = None,
             }
+            let detail = match (bucketed, detail) {
+                (false, Some(why)) => Some(format!(
+                    "{why}; in no experiment: variants and holdouts need a stored visitor id"
+                )),
+                (_, detail) => detail,
+            };
             reasons.extend(input.reason("experience", &exp.id, Outcome::Applied, detail));
             for (change, template) in exp
                 .set_attributes

@@ -615,10 +615,13 @@ pub struct Experience {
     /// The content (when there are no `variants`).
     #[serde(default)]
     pub content: Option<Content>,
-    /// Weighted variants, chosen by hashing the visitor id.
+    /// Weighted variants, chosen by hashing the visitor id. A visitor whose profile
+    /// may not be stored (no consent) has no lasting id: they are in no experiment and
+    /// see the first variant, reported as no variant, and never the holdout.
     #[serde(default)]
     pub variants: Vec<Variant>,
-    /// Share of matching visitors (0–1) kept on the default content as a control group.
+    /// Share of matching visitors (0–1) kept on the default content as a control group
+    /// (only visitors whose profile is stored: see `variants`).
     #[serde(default)]
     pub holdout: f64,
     /// Hash seed; default the experience id.
