@@ -376,6 +376,10 @@ function withLolHtml(worker, request, originResponse, onError) {
       return failed(controller, chunk);
     }
     if (last) {
+      // Rewriting that stopped early (a memory limit: the rest went out untouched)
+      // is the site's to know; the message names no visitor data.
+      const failure = session.failure;
+      if (failure) onError(new Error(`edge-persona: ${failure}`));
       release();
       if (out.length) controller.enqueue(out);
       controller.close();
@@ -543,7 +547,8 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
   // runtime (its variant is a page <template>): only then does the snippet's hiding
   // style (the first marker) stay whole. Otherwise it is narrowed to the elements
   // left to the runtime (pendingAttribute), as our wasm's rewriter does.
-  const keepHidingStyle = plan.slots.some((slot) => slot.content?.template);
+  // Nor where the page's CSP allows the style by its hash (other text would be blocked).
+  const keepHidingStyle = plan.slots.some((slot) => slot.content?.template) || !decided.narrowHidingStyle;
   let hidingCss = "";
   runtimeMarkers.forEach((selector, index) => {
     const handlers = { element() { runtimeOnPage = true; } };

@@ -435,11 +435,11 @@ class Persona {
     // decision for the URL the document was loaded with, so only the document's
     // first page view takes it.
     let output = null;
-    const handoff = resumed ?? (first && !handoffTaken ? edgeHandoff() : null);
+    const handoff = resumed ? { text: resumed, cut: false } : first && !handoffTaken ? edgeHandoff() : null;
     handoffTaken = true;
     if (handoff) {
       try {
-        output = JSON.parse(this.runtime.adopt(handoff, facts, readCookieHeader(), this.consentLevel, high, low));
+        output = JSON.parse(this.runtime.adopt(handoff.text, facts, readCookieHeader(), this.consentLevel, high, low, handoff.cut));
       } catch (error) {
         warn(`the edge's hand-off was not usable (${error.message || error}); deciding in the browser`);
       }
@@ -948,10 +948,15 @@ function submitsForm(target) {
   return !!(control && control.form && (control.type === 'submit' || control.type === 'image'));
 }
 
-/** The text of the edge's hand-off element, if the edge personalized this page. */
+/**
+ * The edge's hand-off, if the edge personalized this page: its text, and whether the
+ * edge's rewriting stopped early (`data-ep-cut`).
+ */
 function edgeHandoff() {
   const element = document.getElementById('ep-handoff');
-  return element && element.type === 'application/json' ? element.textContent : null;
+  return element && element.type === 'application/json'
+    ? { text: element.textContent, cut: element.hasAttribute('data-ep-cut') }
+    : null;
 }
 
 function hideSnippetPresent() {

@@ -535,9 +535,10 @@ fn a_bail_out_passes_the_rest_through_and_never_truncates() {
     assert!(out.contains("<h1 data-ep-applied=\"headline-new\"><span"));
     assert!(!out.contains("<!--ep:"));
     // The page changed before the bail-out, so the page's runtime still gets the
-    // decision (it would otherwise decide and count the page view again).
+    // decision (it would otherwise decide and count the page view again), marked cut:
+    // the slots after the cut showed their defaults, and keep them.
     assert!(
-        after.starts_with("<script type=\"application/json\" id=\"ep-handoff\""),
+        after.starts_with("<script data-ep-cut type=\"application/json\" id=\"ep-handoff\""),
         "{after}"
     );
     assert_eq!(handoff_json(&out)["version"], 1);
@@ -1637,6 +1638,50 @@ fn a_slot_whose_page_spells_the_applied_attribute_in_capitals_is_marked_itself()
         assert!(
             !out.contains("<!--ep:") && !out.contains("ep:"),
             "{sizes:?}: a marker leaked: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_hiding_style_the_pages_csp_allows_by_hash_goes_out_as_the_page_wrote_it() {
+    // A site that allows the head snippet's style by its hash (as the docs suggest):
+    // other text would be blocked, leaving the slots left to the runtime unhidden.
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let css = "@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) \
+               :is(h1,footer,nav){visibility:hidden;animation:ep-reveal 0s 300ms forwards}";
+    let page = format!(
+        "<html><head><style id=\"ep-hide\">{css}</style></head><body>\
+         <h1 data-ep-slot=\"headline\">Old headline</h1></body></html>"
+    );
+    let run = |csp: Option<&str>| {
+        let head = ResponseHead {
+            content_security_policy: csp.map(str::to_string),
+            ..html_head()
+        };
+        let EdgeResponse::Personalize(mut p) = engine.respond(&request(None, ""), &head) else {
+            panic!("passed through");
+        };
+        let mut out = p.rewriter.write(page.as_bytes());
+        out.extend(p.rewriter.end());
+        String::from_utf8(out).expect("UTF-8")
+    };
+    let pinned = run(Some(
+        "default-src 'self'; style-src 'self' 'sha256-RsSc5ArY81af='",
+    ));
+    assert!(
+        pinned.contains(&format!("<style id=\"ep-hide\">{css}</style>")),
+        "{pinned}"
+    );
+    assert!(
+        !pinned.contains("Old headline"),
+        "the page is still rewritten: {pinned}"
+    );
+    // With a nonce, or no CSP, it is narrowed to what the edge left to the runtime.
+    for csp in [Some("style-src 'nonce-abc'"), None] {
+        let narrowed = run(csp);
+        assert!(
+            narrowed.contains("html:not(.ep-ready) [data-ep-pending]{"),
+            "{csp:?}: {narrowed}"
         );
     }
 }

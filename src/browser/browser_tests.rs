@@ -1186,6 +1186,7 @@ fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
             consent.map(str::to_string),
             ENTROPY.0,
             ENTROPY.1,
+            false,
         ));
         serde_json::from_str(&out).unwrap()
     };
@@ -1208,4 +1209,63 @@ fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
     let write = kept["setCookie"].as_str().unwrap_or_default();
     assert!(!write.contains("Max-Age=0"), "nothing deleted: {kept}");
     assert_eq!(kept["decision"]["popups"], view["decision"]["popups"]);
+}
+
+/// A hand-off marked cut (the edge's rewriting stopped early, the rest of the page
+/// passed through): the slots the edge reached are taken over as they are; one it
+/// never reached showed its default to the visitor and keeps it, in the page and in
+/// the decision the page reports.
+#[wasm_bindgen_test]
+fn a_cut_hand_off_leaves_what_the_edge_did_not_reach_as_it_showed() {
+    let url = "https://demo.example.ru/";
+    let name = "name=%D0%90%D0%BD%D1%8F";
+    let mut edge_like = new_runtime(DEMO_CONFIG);
+    let view = page_view(&mut edge_like, url, name, Some("personalization"));
+    assert_eq!(
+        view["decision"]["greetings"][0]["slot"], "greeting",
+        "{view}"
+    );
+    let hero = slot(&view, "hero")["experience"]
+        .as_str()
+        .expect("a hero")
+        .to_string();
+    let handoff = json!({
+        "version": 1,
+        "decision": view["decision"],
+        "storage": view["storage"],
+        "cookieStatus": view["cookieStatus"],
+    })
+    .to_string();
+    for cut in [true, false] {
+        let page = Fixture::demo_page();
+        // The edge applied the hero, then stopped before the greeting.
+        page.one("[data-ep-slot=\"hero\"]")
+            .set_attribute("data-ep-applied", &hero)
+            .unwrap();
+        let shown = page.one(".greeting").text_content();
+        let mut runtime = new_runtime(DEMO_CONFIG);
+        let out: Value = serde_json::from_str(&ok(runtime.adopt(
+            &handoff,
+            &facts(url),
+            name,
+            Some("personalization".into()),
+            ENTROPY.0,
+            ENTROPY.1,
+            cut,
+        )))
+        .unwrap();
+        apply(&mut runtime);
+        let greeting = page.one(".greeting").text_content();
+        if cut {
+            assert_eq!(greeting, shown, "the default the visitor saw stays");
+            assert_eq!(out["decision"]["greetings"], json!([]), "{out}");
+        } else {
+            assert_eq!(greeting.as_deref(), Some("Здравствуйте, Аня!"));
+        }
+        assert_eq!(
+            slot(&out, "hero")["experience"],
+            hero.as_str(),
+            "the hero is the edge's"
+        );
+    }
 }

@@ -21,7 +21,9 @@ use crate::core::links::{attribute_is_url, page_url_may_be_restored, url_is_allo
 use crate::core::plan::{
     AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES,
 };
+use crate::core::snippet::PENDING_ATTRIBUTE;
 use serde::Serialize;
+use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, DocumentFragment, Element, HtmlElement, HtmlTemplateElement};
 
@@ -658,6 +660,60 @@ fn find_template(document: &Document, name: &str) -> Result<HtmlTemplateElement,
         .find(|t| t.get_attribute("data-ep-variant").as_deref() == Some(name))
         .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok())
         .ok_or_else(|| format!("the page has no <template data-ep-variant=\"{name}\">"))
+}
+
+/// After a hand-off marked cut (`CUT_ATTRIBUTE`: the edge's rewriting stopped early):
+/// the slots and greetings that no element on the page shows as handled by the edge
+/// (`data-ep-applied`, or `data-ep-pending` for one it left to the runtime) came after
+/// the cut, and the visitor has seen their defaults. They keep them, in `plan` and in
+/// the hand-off's `decision` (which the page's events report): swapping them now
+/// would be the flicker the edge exists to prevent.
+pub(crate) fn leave_what_the_edge_did_not_reach(
+    document: &Document,
+    plan: &mut PagePlan,
+    decision: &mut Value,
+) {
+    let reached = |selector: &str| {
+        select_all(document, selector).is_ok_and(|found| {
+            found.iter().any(|element| {
+                element.has_attribute(APPLIED_ATTRIBUTE) || element.has_attribute(PENDING_ATTRIBUTE)
+            })
+        })
+    };
+    let mut left: Vec<String> = Vec::new();
+    for slot in &mut plan.slots {
+        if slot.content.is_some() && !reached(&slot.selector) {
+            slot.content = None;
+            slot.key = None;
+            left.push(slot.slot.clone());
+        }
+    }
+    plan.greetings.retain(|greeting| {
+        let keep = reached(&greeting.selector);
+        if !keep {
+            left.push(greeting.slot.clone());
+        }
+        keep
+    });
+    let is_left = |entry: &Value| {
+        entry
+            .get("slot")
+            .and_then(Value::as_str)
+            .is_some_and(|slot| left.iter().any(|l| l == slot))
+    };
+    if let Some(Value::Array(slots)) = decision.get_mut("slots") {
+        for entry in slots.iter_mut().filter(|entry| is_left(entry)) {
+            if let Some(fields) = entry.as_object_mut() {
+                for field in ["experience", "variant", "content"] {
+                    fields.insert(field.into(), Value::Null);
+                }
+                fields.insert("holdout".into(), Value::Bool(false));
+            }
+        }
+    }
+    if let Some(Value::Array(greetings)) = decision.get_mut("greetings") {
+        greetings.retain(|entry| !is_left(entry));
+    }
 }
 
 fn select_all(document: &Document, selector: &str) -> Result<Vec<Element>, String> {

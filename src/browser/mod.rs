@@ -301,9 +301,13 @@ impl Runtime {
     /// events, which the edge could not see, are recorded into it. Returns the same
     /// JSON as `pageView`.
     ///
+    /// `cut`: the hand-off element is marked `data-ep-cut` (the edge's rewriting
+    /// stopped early); the slots it did not reach keep the defaults the page showed.
+    ///
     /// # Errors
     /// A hand-off of another version or shape, or facts that do not parse: the JS
     /// side then runs `pageView` instead.
+    #[allow(clippy::too_many_arguments)]
     pub fn adopt(
         &mut self,
         handoff_json: &str,
@@ -312,6 +316,7 @@ impl Runtime {
         consent: Option<String>,
         entropy_high: u32,
         entropy_low: u32,
+        cut: bool,
     ) -> Result<String, JsError> {
         let handoff: Value = serde_json::from_str(handoff_json)
             .map_err(|e| JsError::new(&format!("hand-off: {e}")))?;
@@ -321,9 +326,12 @@ impl Runtime {
                 "hand-off version {version:?} is not supported"
             )));
         }
-        let decision = handoff.get("decision").cloned().unwrap_or(Value::Null);
-        let plan = PagePlan::from_handoff(&decision, self.engine.config())
+        let mut decision = handoff.get("decision").cloned().unwrap_or(Value::Null);
+        let mut plan = PagePlan::from_handoff(&decision, self.engine.config())
             .map_err(|e| JsError::new(&e))?;
+        if cut {
+            dom::leave_what_the_edge_did_not_reach(&document()?, &mut plan, &mut decision);
+        }
         let (facts, profile_cookie, consent) = self.inputs(facts_json, cookie_header, consent)?;
         let entropy = entropy_of(entropy_high, entropy_low);
         let (profile, cookie_status) =
@@ -345,7 +353,6 @@ impl Runtime {
             .unwrap_or(true);
         // Popups come from the stored profile (their caps live there): the engine
         // offers none without storage, so none of the edge's opens either.
-        let mut decision = decision;
         if !storage.allowed {
             if let Some(popups) = decision.get_mut("popups") {
                 *popups = Value::Array(Vec::new());

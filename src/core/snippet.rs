@@ -53,6 +53,12 @@ pub const RUNTIME_MARKERS: [&str; 5] = [
 /// hiding only such elements, see [`hiding_style_for_pending`].
 pub const PENDING_ATTRIBUTE: &str = "data-ep-pending";
 
+/// The attribute on the edge's hand-off element when rewriting stopped early (a
+/// bail-out: the rest of the page passed through untouched). Slots after that point
+/// were shown with their defaults, so the runtime leaves them so: swapping them now
+/// would be the flicker the edge exists to prevent.
+pub const CUT_ATTRIBUTE: &str = "data-ep-cut";
+
 /// The hiding style's text, narrowed to the elements the edge left to the runtime
 /// ([`PENDING_ATTRIBUTE`]): same keyframes, same budget, so they stay hidden until the
 /// runtime applies them or the CSS alone reveals them, and everything the edge

@@ -12,6 +12,7 @@ use crate::core::consent::StorageVerdict;
 use crate::core::decide::Decision;
 use crate::core::html::escape_html;
 use crate::core::profile::codec::CookieStatus;
+use crate::core::snippet::CUT_ATTRIBUTE;
 use serde::Serialize;
 
 /// The id of the hand-off element, which the browser runtime looks for.
@@ -52,6 +53,15 @@ pub fn handoff_element(
     element.extend_from_slice(b"</script>");
     // Only whole strings and ASCII were written: always UTF-8.
     String::from_utf8(element).unwrap_or_default()
+}
+
+/// A hand-off element from [`handoff_element`] marked [`CUT_ATTRIBUTE`]: rewriting
+/// stopped early, and the slots it had not reached show their defaults.
+pub fn marked_cut(element: &str) -> String {
+    match element.strip_prefix("<script") {
+        Some(rest) => format!("<script {CUT_ATTRIBUTE}{rest}"),
+        None => element.to_string(),
+    }
 }
 
 /// Appends `value` as JSON that is safe inside a `<script>` element (see the module

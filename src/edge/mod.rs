@@ -130,6 +130,7 @@ impl EdgeEngine {
             handoff: decided.handoff,
             popups: decided.popups,
             default_slots: self.default_slots.clone(),
+            narrow_hiding_style: decided.narrow_hiding_style,
         };
         // A second, independent nonce for the markers (the visitor id used the
         // entropy as it came).
@@ -231,6 +232,10 @@ impl EdgeEngine {
             handoff: Some(handoff),
             summary,
             charset: Some(charset),
+            narrow_hiding_style: !head
+                .content_security_policy
+                .as_deref()
+                .is_some_and(response::csp_allows_styles_by_hash),
         }
     }
 }
@@ -256,6 +261,9 @@ pub struct Decided {
     /// The response's character set.
     #[serde(skip)]
     pub charset: Option<response::PageCharset>,
+    /// Whether the head snippet's hiding style may be narrowed to the slots left
+    /// to the runtime: not where the page's CSP allows it by its hash.
+    pub narrow_hiding_style: bool,
 }
 
 impl Decided {
@@ -268,6 +276,7 @@ impl Decided {
             popups: Vec::new(),
             summary: String::new(),
             charset: None,
+            narrow_hiding_style: false,
         }
     }
 }

@@ -150,21 +150,7 @@ pub fn csp_nonce(header: &str) -> Option<&str> {
     const GOVERNING: [&str; 3] = ["script-src-elem", "script-src", "default-src"];
     // Several policies may arrive joined by commas; each is checked on its own.
     header.split(',').find_map(|policy| {
-        let directives: Vec<(&str, &str)> = policy
-            .split(';')
-            .filter_map(|directive| {
-                let directive = directive.trim();
-                let (name, values) = directive.split_once([' ', '\t']).unwrap_or((directive, ""));
-                (!name.is_empty()).then_some((name, values))
-            })
-            .collect();
-        let governing = GOVERNING.iter().find_map(|wanted| {
-            directives
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
-        })?;
-        governing
-            .1
+        governing_sources(policy, &GOVERNING)?
             .split_ascii_whitespace()
             .filter_map(|token| token.strip_prefix("'nonce-")?.strip_suffix('\''))
             .find(|nonce| {
@@ -173,6 +159,42 @@ pub fn csp_nonce(header: &str) -> Option<&str> {
                         b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
                     })
             })
+    })
+}
+
+/// Whether a `Content-Security-Policy` allows inline styles by hash (a `'sha256-…'`,
+/// `'sha384-…'` or `'sha512-…'` source in the directive that governs `<style>`:
+/// `style-src-elem`, else `style-src`, else `default-src`). The head snippet's hiding
+/// style is then allowed for its exact text, and the edge leaves that text alone.
+pub fn csp_allows_styles_by_hash(header: &str) -> bool {
+    const GOVERNING: [&str; 3] = ["style-src-elem", "style-src", "default-src"];
+    header.split(',').any(|policy| {
+        governing_sources(policy, &GOVERNING).is_some_and(|sources| {
+            sources.split_ascii_whitespace().any(|token| {
+                let token = token.to_ascii_lowercase();
+                ["'sha256-", "'sha384-", "'sha512-"]
+                    .iter()
+                    .any(|prefix| token.starts_with(prefix))
+            })
+        })
+    })
+}
+
+/// The sources of the first of `governing` that `policy` (one policy) has.
+fn governing_sources<'p>(policy: &'p str, governing: &[&str]) -> Option<&'p str> {
+    let directives: Vec<(&str, &str)> = policy
+        .split(';')
+        .filter_map(|directive| {
+            let directive = directive.trim();
+            let (name, values) = directive.split_once([' ', '\t']).unwrap_or((directive, ""));
+            (!name.is_empty()).then_some((name, values))
+        })
+        .collect();
+    governing.iter().find_map(|wanted| {
+        directives
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, values)| *values)
     })
 }
 
@@ -277,5 +299,27 @@ mod tests {
             Some("second")
         );
         assert_eq!(csp_nonce("script-src 'nonce-\"><x'"), None);
+    }
+    #[test]
+    fn a_policy_that_allows_styles_by_hash_pins_the_hiding_style() {
+        assert!(csp_allows_styles_by_hash(
+            "style-src 'self' 'sha256-RsSc5ArY81af='"
+        ));
+        assert!(csp_allows_styles_by_hash(
+            "default-src 'self' 'SHA384-abc='"
+        ));
+        assert!(csp_allows_styles_by_hash(
+            "script-src 'self', style-src-elem 'sha512-x='"
+        ));
+        // The directive that governs <style> decides: style-src-elem over style-src.
+        assert!(!csp_allows_styles_by_hash(
+            "style-src 'sha256-a='; style-src-elem 'unsafe-inline'"
+        ));
+        assert!(!csp_allows_styles_by_hash(
+            "default-src 'sha256-a='; style-src 'unsafe-inline'"
+        ));
+        assert!(!csp_allows_styles_by_hash("script-src 'sha256-a='"));
+        assert!(!csp_allows_styles_by_hash("style-src 'nonce-abc'"));
+        assert!(!csp_allows_styles_by_hash(""));
     }
 }

@@ -23,6 +23,7 @@ use crate::core::plan::{PagePlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES};
 use crate::core::snippet::{
     hiding_style_for_pending, HIDING_STYLE_SELECTOR, PENDING_ATTRIBUTE, RUNTIME_MARKERS,
 };
+use crate::edge::handoff::marked_cut;
 use crate::edge::response::PageCharset;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, DocumentEnd, Element, TextChunk};
@@ -65,6 +66,10 @@ pub struct Insertions {
     /// The slots whose default content is sent along when the edge replaces it
     /// (`keepDefault` in the config), as `<template data-ep-default>` elements.
     pub default_slots: Vec<String>,
+    /// Narrow the head snippet's hiding style to the slots left to the runtime
+    /// ([`hiding_style_for_pending`]); false where the page's CSP allows the style by
+    /// its hash, which other text would break.
+    pub narrow_hiding_style: bool,
 }
 
 /// The largest default content sent along for one slot element; a larger one is
@@ -183,11 +188,11 @@ impl StreamRewriter {
             wanted_templates,
         )));
         let mut failure = None;
-        let default_slots = insertions.default_slots.clone();
-        let closing = Rc::new(RefCell::new(Some(insertions)));
+        // Filled once the handlers are set: they use it only while the page streams.
+        let closing = Rc::new(RefCell::new(None));
         let settings = build_settings(
             plan,
-            &default_slots,
+            &insertions,
             &closing,
             selectors,
             &splicer,
@@ -197,6 +202,7 @@ impl StreamRewriter {
         .with_encoding(encoding)
         // What the edge inserts is then written in the page's own encoding.
         .with_adjust_charset_on_meta_tag(!charset.declared);
+        *closing.borrow_mut() = Some(insertions);
         Ok(StreamRewriter {
             rewriter: Some(HtmlRewriter::new(settings, SplicerSink(splicer.clone()))),
             splicer,
@@ -233,10 +239,11 @@ impl StreamRewriter {
         if self.failure.is_some() {
             // Rewriting stopped early and the rest passed through: the hand-off still
             // goes at the very end (a browser parses it into <body>), or the page's
-            // runtime would decide and count this page view again. Popups are left
-            // out: their markup would not be in the page's encoding.
+            // runtime would decide and count this page view again, marked cut so that
+            // the runtime leaves the slots the edge did not reach as they showed.
+            // Popups are left out: their markup would not be in the page's encoding.
             let handoff = closing_markup(&self.closing, &self.splicer, false);
-            if let Some(handoff) = handoff {
+            if let Some(handoff) = handoff.as_deref().map(marked_cut) {
                 self.splicer
                     .borrow_mut()
                     .ready
@@ -267,7 +274,7 @@ type Handlers = ElementContentHandlers<'static>;
 
 fn build_settings<'s>(
     plan: &PagePlan,
-    default_slots: &[String],
+    insertions: &Insertions,
     closing: &Rc<RefCell<Option<Insertions>>>,
     selectors: &'s ParsedSelectors,
     splicer: &Rc<RefCell<Splicer>>,
@@ -332,7 +339,8 @@ fn build_settings<'s>(
     });
     for (what, slot, selector, key, content) in slots.chain(greetings) {
         let s = splicer.clone();
-        let keeps_default = default_slots
+        let keeps_default = insertions
+            .default_slots
             .contains(slot)
             .then(|| (slot.clone(), key.clone()));
         add(
@@ -389,7 +397,7 @@ fn build_settings<'s>(
             s.borrow_mut().runtime_on_page = true;
             Ok(())
         });
-        if marker == HIDING_STYLE_SELECTOR {
+        if marker == HIDING_STYLE_SELECTOR && insertions.narrow_hiding_style {
             let mut css = String::new();
             let mut too_long = false;
             handlers = handlers.text(move |chunk: &mut TextChunk<'_>| {

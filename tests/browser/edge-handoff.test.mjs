@@ -116,6 +116,35 @@ test('after forget(), a new init() decides from the fresh profile, not from the 
   }
 });
 
+test('a page the edge stops rewriting early (a 300 KB inline image): what it did not reach keeps the default the visitor saw', async () => {
+  // Page builders inline images as data: URIs; one over lol-html's parsing budget
+  // ends the rewriting there, and the rest of the page passes through untouched.
+  demo.configure({ html: (html) => html.replace('<body>', `<body><img alt="" src="data:image/png;base64,${'A'.repeat(300 * 1024)}">`) });
+  const { context, log, close } = await newContext(browser);
+  try {
+    await context.addCookies([{ name: 'name', value: encodeURIComponent('Аня'), url: edge.url }]);
+    await context.addInitScript(watchSlots, SLOT_SELECTORS);
+    const page = await context.newPage();
+    await page.goto(edge.url, { waitUntil: 'domcontentloaded' });
+    const parsed = await page.evaluate(() => ({
+      greeting: document.querySelector('.greeting')?.textContent,
+      cut: document.getElementById('ep-handoff')?.hasAttribute('data-ep-cut'),
+    }));
+    assert.equal(parsed.cut, true, 'the edge says where it stopped');
+    assert.notEqual(parsed.greeting, 'Здравствуйте, Аня!', 'past the cut: the default');
+    const outcome = await settle(page);
+    assert.equal(outcome.decision.edge, true, 'the runtime took the edge decision over');
+    assert.deepEqual(outcome.decision.decision.greetings, [], 'without what the edge did not reach');
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => document.querySelector('.greeting').textContent), parsed.greeting);
+    assert.deepEqual(await page.evaluate(() => window.__slotChanges), [], 'no slot changed after parsing');
+    assertClean(log, 'cut hand-off');
+  } finally {
+    await close();
+    demo.configure({});
+  }
+});
+
 test('hostile cookie values reach the page through the edge as text only', async () => {
   const { context, log, close } = await newContext(browser);
   try {

@@ -174,6 +174,39 @@ test('a visitor who leaves mid-page: the origin body is cancelled, the session f
   assert.ok(whole.includes('id="ep-handoff"'), 'the next response is personalized as before');
 });
 
+test('rewriting that stops early (a token over the memory limit) is reported, and the page still comes whole', async () => {
+  const fresh = await import(`${path.join(PKG, 'cloudflare.js')}?isolate=4`);
+  const reported = [];
+  const personalizer = fresh.createPersonalizer({
+    config: DEMO_CONFIG,
+    wasm: readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm')),
+    onError: (error) => reported.push(error.message),
+  });
+  // A page builder's inline image, larger than the rewriter's 256 KB parsing budget.
+  const html = PAGE.toString('utf8').replace('<body>', `<body><img alt="" src="data:image/png;base64,${'A'.repeat(300 * 1024)}">`);
+  assert.notEqual(html, PAGE.toString('utf8'));
+  // In 16 KB chunks, as an origin sends it: the tag spans many of them.
+  const bytes = new TextEncoder().encode(html);
+  let at = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + 16 * 1024));
+      at += 16 * 1024;
+    },
+  });
+  const response = personalizer.personalize(
+    new Request('https://shop.test/', { headers: { accept: 'text/html' } }),
+    new Response(body, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+  );
+  const out = await response.text();
+  assert.ok(out.includes('A'.repeat(300 * 1024)), 'the image is whole');
+  assert.ok(out.includes('</html>'), 'the page is whole');
+  assert.equal(reported.length, 1, reported.join('; '));
+  assert.match(reported[0], /rewriting stopped/);
+  assert.ok(!/Аня|Anna|shop\.test/.test(reported[0]), 'no visitor data in the report');
+});
+
 test('the Cookie header for the origin without the wasm follows the same rule as the wasm', async () => {
   const { originCookieWithoutEngine, declaresUtf8 } = await import(path.join(PKG, 'cloudflare.js'));
   const header = 'ep=1cAAAA; session=abc; visit=1';

@@ -319,6 +319,15 @@ test('a body in an encoding fetch() does not decode is never rewritten', async (
   }
 });
 
+test('a hiding style the page\'s CSP allows by hash goes out as the page wrote it', async () => {
+  const original = /<style id="ep-hide">[^<]*<\/style>/.exec(readFileSync(path.join(REPO, 'www', 'demo', 'index.html'), 'utf8'))[0];
+  for (const strategy of ['lol-html', 'htmlrewriter']) {
+    const got = await get(workers[strategy], fresh('/csp-hash'), { headers: { accept: 'text/html', cookie: 'name=%D0%90%D0%BD%D1%8F' } });
+    assert.ok(got.text.includes('id="ep-handoff"'), `${strategy}: personalized`);
+    assert.ok(got.text.includes(original), `${strategy}: the style as the page wrote it`);
+  }
+});
+
 test('a page request asks the origin for gzip (workerd normalizes Accept-Encoding), without cache validators; other requests go as they came', async () => {
   const validators = { 'if-none-match': '"abc"', 'if-modified-since': 'Tue, 01 Sep 2026 10:00:00 GMT' };
   for (const strategy of ['lol-html', 'htmlrewriter']) {

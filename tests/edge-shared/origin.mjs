@@ -182,6 +182,13 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   if (pathname === '/gzip-damaged') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache' }, DAMAGED_GZIP_PAGE);
   }
+  // The demo page, its head snippet's style allowed by hash (any hash: only the edge reads it).
+  if (pathname === '/csp-hash') {
+    return send(200, {
+      'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache',
+      'Content-Security-Policy': "default-src 'self'; style-src 'self' 'sha256-RsSc5ArY81afAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='",
+    }, readFileSync(path.join(DEMO_DIR, 'index.html')));
+  }
   // Sent whatever the request accepts, as some origins do.
   if (pathname === '/deflate') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'deflate', 'Cache-Control': 'no-cache' }, DEFLATE_PAGE);
