@@ -31,10 +31,12 @@ pub trait PatternEngine {
 /// mean what they mean in the browser: case-insensitive matching folds Unicode
 /// letters (`^анна$` with `i` matches `АННА`), `\d`, `\w` and `\b` are ASCII, `\s`
 /// is JavaScript's whitespace (no-break space included) and `.` stops at every line
-/// terminator. What remains different: look-around and back-references are
-/// invalid here (`edge-persona check` and the edge refuse a config that uses them),
-/// and a few exotic case pairs (the Kelvin sign, long s) fold here but not in
-/// JavaScript.
+/// terminator; syntax the `regex` crate knows but JavaScript refuses (inline flags,
+/// stacked quantifiers) is refused here too. What remains different: look-around and
+/// back-references are invalid here (`edge-persona check` and the edge refuse a
+/// config that uses them), a character outside the Basic Multilingual Plane (an
+/// emoji) is one character here and two to JavaScript's `.` and `{n,m}`, and a few
+/// exotic case pairs (the Kelvin sign, long s) fold here but not in JavaScript.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultPatternEngine;
 
