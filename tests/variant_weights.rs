@@ -2,8 +2,27 @@
 //! that together take everyone, not a 1 % holdout nobody asked for.
 
 use edge_persona::core::context::RequestFacts;
-use edge_persona::core::engine::{Engine, PageViewInput};
+use edge_persona::core::engine::{Engine, PageView, PageViewInput};
 use edge_persona::core::pattern::default_engine;
+
+/// A first page view (no cookie, no consent answer) of the visitor `entropy` makes.
+fn first_view<'e>(engine: &'e Engine, facts: &RequestFacts, entropy: u64) -> PageView<'e> {
+    engine.page_view(PageViewInput {
+        facts,
+        cookie: None,
+        consent: None,
+        entropy: entropy.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        keys: &[],
+        explain: false,
+    })
+}
+
+fn facts() -> RequestFacts {
+    serde_json::from_value(serde_json::json!({
+        "url": "https://shop.example/", "nowMs": 1_800_000_000_000_i64
+    }))
+    .expect("facts")
+}
 
 #[test]
 fn weights_that_round_to_one_leave_no_visitor_without_a_variant() {
@@ -16,20 +35,10 @@ fn weights_that_round_to_one_leave_no_visitor_without_a_variant() {
         { "id": "c", "weight": 0.33, "content": { "text": "C" } } ] } ]
     }"#;
     let engine = Engine::from_json(config, default_engine()).expect("a valid config");
-    let facts: RequestFacts = serde_json::from_value(serde_json::json!({
-        "url": "https://shop.example/", "nowMs": 1_800_000_000_000_i64
-    }))
-    .expect("facts");
+    let facts = facts();
     let mut counts = [0usize; 3];
     for entropy in 0..6000u64 {
-        let view = engine.page_view(PageViewInput {
-            facts: &facts,
-            cookie: None,
-            consent: None,
-            entropy: entropy.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            keys: &[],
-            explain: false,
-        });
+        let view = first_view(&engine, &facts, entropy);
         let slot = &view.decision.slots[0];
         assert!(!slot.holdout, "visitor {entropy} held out");
         let variant = slot.variant.expect("a variant");
@@ -56,20 +65,10 @@ fn a_visitor_without_a_stored_id_is_in_no_experiment() {
         { "id": "b", "weight": 0.5, "content": { "text": "B" } } ] } ]
     }"#;
     let engine = Engine::from_json(config, default_engine()).expect("a valid config");
-    let facts: RequestFacts = serde_json::from_value(serde_json::json!({
-        "url": "https://shop.example/", "nowMs": 1_800_000_000_000_i64
-    }))
-    .expect("facts");
+    let facts = facts();
     let mut arms = std::collections::BTreeSet::new();
     for entropy in 0..200u64 {
-        let view = engine.page_view(PageViewInput {
-            facts: &facts,
-            cookie: None,
-            consent: None,
-            entropy: entropy.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            keys: &[],
-            explain: false,
-        });
+        let view = first_view(&engine, &facts, entropy);
         assert!(!view.storage.allowed);
         let slot = &view.decision.slots[0];
         let text = slot.content.as_ref().and_then(|c| c.text.clone());

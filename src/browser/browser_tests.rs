@@ -247,6 +247,17 @@ fn page_view(
     serde_json::from_str(&out).unwrap()
 }
 
+/// The edge's hand-off text for a page view's output (as the edge writes it).
+fn handoff_of(view: &Value) -> String {
+    json!({
+        "version": 1,
+        "decision": view["decision"],
+        "storage": view["storage"],
+        "cookieStatus": view["cookieStatus"],
+    })
+    .to_string()
+}
+
 fn apply(runtime: &mut Runtime) -> Value {
     serde_json::from_str(&ok(runtime.apply())).unwrap()
 }
@@ -1170,13 +1181,7 @@ fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
     let view = page_view(&mut edge_like, url, "", Some("personalization"));
     let stored = view["setCookie"].as_str().expect("stored under consent");
     let cookie = stored.split(';').next().unwrap_or_default().to_string();
-    let handoff = json!({
-        "version": 1,
-        "decision": view["decision"],
-        "storage": view["storage"],
-        "cookieStatus": view["cookieStatus"],
-    })
-    .to_string();
+    let handoff = handoff_of(&view);
     let adopt = |consent: Option<&str>| -> Value {
         let mut runtime = new_runtime(DEMO_CONFIG);
         let out = ok(runtime.adopt(
@@ -1229,13 +1234,7 @@ fn a_cut_hand_off_leaves_what_the_edge_did_not_reach_as_it_showed() {
         .as_str()
         .expect("a hero")
         .to_string();
-    let handoff = json!({
-        "version": 1,
-        "decision": view["decision"],
-        "storage": view["storage"],
-        "cookieStatus": view["cookieStatus"],
-    })
-    .to_string();
+    let handoff = handoff_of(&view);
     for cut in [true, false] {
         let page = Fixture::demo_page();
         // The edge applied the hero, then stopped before the greeting.

@@ -3,76 +3,66 @@
 //
 // Each page imports the runtime module itself (as an app's bundle does) with the
 // demo config in `implied` consent mode, so that storage shows what was recorded.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, newContext, cookie, sendBody, CONFIG } from './harness.mjs';
+import { demoWithConfigPerFile, newContext, cookie, sendBody, CONFIG } from './harness.mjs';
 
 const COOKIE = CONFIG.cookie?.name ?? 'ep';
 const IMPLIED = JSON.stringify({ ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } });
-let server;
-let browser;
+const demo = demoWithConfigPerFile(CONFIG);
 
-before(async () => {
-  server = await startDemo();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Serves each `pages[path]` (a module script's body) as an HTML page of its own. */
-function servePages(pages) {
-  server.configure({
+/**
+ * Serves `script` (a module script's body, with `ep` the runtime module and `CONFIG`
+ * the config) as a page of its own, runs it in a fresh context until it sets
+ * `window.__result`, and hands that to `check(result, context)`; the page must throw
+ * nothing.
+ */
+async function runPage(script, check) {
+  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+    <h1 class="hero">Default</h1>
+    <script type="module">
+      import * as ep from '/ep/edge-persona.js';
+      const CONFIG = ${JSON.stringify(IMPLIED)};
+      ${script}
+    </script></body></html>`;
+  demo.server.configure({
     transform(urlPath, res) {
-      if (!pages[urlPath]) return false;
-      const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
-        <h1 class="hero">Default</h1>
-        <script type="module">
-          import * as ep from '/ep/edge-persona.js';
-          const CONFIG = ${JSON.stringify(IMPLIED)};
-          ${pages[urlPath]}
-        </script></body></html>`;
+      if (urlPath !== '/test-page.html') return false;
       sendBody(res, 200, html, { 'Content-Type': 'text/html; charset=utf-8' });
       return true;
     },
   });
-}
-
-async function run(tab, path) {
-  await tab.goto(server.href(path));
-  await tab.waitForFunction(() => window.__result, null, { timeout: 15_000 });
-  return tab.evaluate(() => window.__result);
+  const { context, log, close } = await newContext(demo.browser);
+  try {
+    const tab = await context.newPage();
+    await tab.goto(demo.server.href('/test-page.html'));
+    await tab.waitForFunction(() => window.__result, null, { timeout: 15_000 });
+    await check(await tab.evaluate(() => window.__result), context);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    demo.server.configure({});
+  }
 }
 
 test('track() called while init() loads the wasm is recorded after the first page view, and announced', async () => {
-  servePages({
-    '/track-early.html': `
+  await runPage(`
       const pending = ep.init(CONFIG);
       ep.track('purchase', { value: 4200, category: 'italian' });
       const persona = await pending;
       const conversions = window.__ep.events.filter((e) => e.name === 'conversion').map((e) => e.detail.event);
       window.__result = { ready: persona.ready, lastPurchase: persona.export().funnel.lastPurchase, conversions };`,
-  });
-  const { context, log, close } = await newContext(browser);
-  try {
-    const result = await run(await context.newPage(), '/track-early.html');
+  async (result, context) => {
     assert.equal(result.ready, true);
     assert.ok(result.lastPurchase, `the purchase is in the profile: ${JSON.stringify(result)}`);
     assert.equal(result.lastPurchase.category, 'italian');
     assert.deepEqual(result.conversions, ['purchase']);
     assert.ok(await cookie(context, COOKIE), 'and stored');
-    assert.deepEqual(log.pageErrors, []);
-  } finally {
-    await close();
-    server.configure({});
-  }
+  });
 });
 
 test('destroy() while the wasm loads (a component unmounting) leaves that instance stopped; the next init() starts afresh', async () => {
-  servePages({
-    '/unmount-early.html': `
+  await runPage(`
       const pending = ep.init(CONFIG);
       ep.instance().destroy();
       const gone = await pending;
@@ -84,10 +74,7 @@ test('destroy() while the wasm loads (a component unmounting) leaves that instan
         decisions: decisions.length, resumed: !!decisions.at(-1)?.resumed, pageViews: again.export().pageViews,
         errors: window.__ep.events.filter((e) => e.name === 'error').map((e) => e.detail.message),
       };`,
-  });
-  const { context, log, close } = await newContext(browser);
-  try {
-    const result = await run(await context.newPage(), '/unmount-early.html');
+  (result) => {
     assert.equal(result.goneReady, false, 'the destroyed instance never started');
     assert.equal(result.goneError, null, 'nor failed trying');
     assert.deepEqual(result.errors, []);
@@ -95,16 +82,11 @@ test('destroy() while the wasm loads (a component unmounting) leaves that instan
     assert.equal(result.decisions, 1, 'the next init decided once');
     assert.equal(result.resumed, false, 'a page view of its own, not one the destroyed instance left');
     assert.equal(result.pageViews, 1);
-    assert.deepEqual(log.pageErrors, []);
-  } finally {
-    await close();
-    server.configure({});
-  }
+  });
 });
 
 test('a hash router\'s route change decides again; an in-page anchor does not', async () => {
-  servePages({
-    '/hash-routes.html': `
+  await runPage(`
       await ep.init(CONFIG);
       const count = () => window.__ep.events.filter((e) => e.name === 'decision').length;
       const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)));
@@ -122,15 +104,8 @@ test('a hash router\'s route change decides again; an in-page anchor does not', 
       await frame();
       seen.push(count());
       window.__result = { seen, pageViews: ep.instance().export().pageViews };`,
-  });
-  const { context, log, close } = await newContext(browser);
-  try {
-    const result = await run(await context.newPage(), '/hash-routes.html');
+  (result) => {
     assert.deepEqual(result.seen, [1, 1, 2, 3, 4], 'not the anchor #section-2; the routes #/pricing, #/contacts and #/about');
     assert.equal(result.pageViews, 4);
-    assert.deepEqual(log.pageErrors, []);
-  } finally {
-    await close();
-    server.configure({});
-  }
+  });
 });
