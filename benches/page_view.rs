@@ -82,6 +82,7 @@ fn main() {
             entropy: 7,
             keys: &[],
             explain: false,
+            new_profile_kept: true,
         });
         if let CookieWrite::Set { value, .. } = view.cookie {
             cookie = Some(value);
@@ -99,6 +100,7 @@ fn main() {
             entropy: 7,
             keys: &[],
             explain,
+            new_profile_kept: true,
         });
         black_box(view);
     };

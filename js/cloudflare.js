@@ -40,6 +40,21 @@ let wasmLoaded = false;
  */
 let wasmFailed = false;
 
+/**
+ * The site's `onError` (or a console line), never throwing: a callback that throws
+ * must not cut a response short or leave a session unreleased.
+ */
+function safely(onError) {
+  const report = onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
+  return (error) => {
+    try {
+      report(error);
+    } catch {
+      /* the site's logger failed */
+    }
+  };
+}
+
 function wasmFailure(error, onError) {
   wasmFailed = true;
   onError(new Error(`the wasm failed; responses pass through from now on (${error?.message ?? error})`));
@@ -239,7 +254,7 @@ function chooseStrategy(strategy) {
 export function createPersonalizer(options) {
   const { config, wasm, keys, explainHeader = false } = options;
   const strategy = chooseStrategy(options.strategy ?? "auto");
-  const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
+  const onError = safely(options.onError);
   let worker = null;
   let runtimeMarkers = [];
   let pendingAttribute = "data-ep-pending";
@@ -651,7 +666,7 @@ export function redirectToSite(response, origin, siteUrl) {
  */
 export function createHandler(options) {
   let personalizer = null;
-  const onError = options.onError ?? ((error) => console.error(`edge-persona: ${error.message}`));
+  const onError = safely(options.onError);
   return {
     async fetch(request, env, ctx) {
       personalizer ??= createPersonalizer({

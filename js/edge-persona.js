@@ -239,7 +239,7 @@ class Persona {
     /** Whether a TCF CMP has answered (`tcloaded` / `useractioncomplete`). */
     this.tcfAnswered = false;
     /** The consent platforms listened to so far (one may appear after init). */
-    this.listening = { tcf: false, consentMode: false };
+    this.listening = { tcf: false, consentModeLayers: new Set() };
     this.referrer = document.referrer || undefined;
     this.popupOpen = null;
     this.popupsShown = new Set();
@@ -412,7 +412,7 @@ class Persona {
       globalPrivacyControl: globalPrivacyControl(),
       // No answer yet from a consent platform on the page means no consent: Consent
       // Mode's default of denied, or a TCF CMP that has not answered.
-      consentWithheld: (this.options.consentMode !== false && consentModeState(window.dataLayer).withheld)
+      consentWithheld: pageConsentState(this.options).withheld
         || (this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered),
     };
   }
@@ -774,7 +774,13 @@ class Persona {
       // A conversion closes the popup once the browser has acted on it: a link
       // removed during its click, or a form during its submission, goes nowhere.
       const open = this.popupOpen;
-      const convertedSoon = () => setTimeout(() => { if (this.popupOpen === open) this.closePopup('converted'); }, 0);
+      const convertedSoon = () => {
+        if (this.popupOpen !== open || open.converted) return;
+        // Recorded now: a route or an unmount may close the popup before it goes.
+        open.converted = true;
+        this.popupOutcome(open.id, 'converted');
+        setTimeout(() => { if (this.popupOpen === open) this.closePopup('converted'); }, 0);
+      };
       const onClick = (event) => {
         const target = event.target instanceof Element ? event.target : null;
         if (!target) return;
@@ -802,10 +808,13 @@ class Persona {
     if (open.previousFocus && typeof open.previousFocus.focus === 'function') {
       try { open.previousFocus.focus(); } catch { /* gone */ }
     }
-    if (how === 'dismissed' || how === 'converted') {
-      this.guard('popup', () => writeCookie(this.runtime.interaction(open.id, how, Date.now())));
-      if (how === 'converted') this.announce('conversion', { popup: open.id });
-    }
+    if (how === 'dismissed' || (how === 'converted' && !open.converted)) this.popupOutcome(open.id, how);
+  }
+
+  /** Records that the visitor dismissed or converted in a popup, and announces a conversion. */
+  popupOutcome(id, how) {
+    this.guard('popup', () => writeCookie(this.runtime.interaction(id, how, Date.now())));
+    if (how === 'converted') this.announce('conversion', { popup: id });
   }
 
   /** Closes an open popup and cancels every pending one of this decision. */
@@ -881,22 +890,21 @@ class Persona {
         });
       } catch (error) { warn('the TCF API failed', error); }
     }
-    if (!this.listening.consentMode && this.options.consentMode !== false) {
-      const layer = window.dataLayer;
-      if (Array.isArray(layer)) {
-        this.listening.consentMode = true;
-        const original = layer.push;
-        const hook = (...entries) => {
-          const result = original.apply(layer, entries);
-          const level = this.destroyed ? undefined : consentModeLevel(entries);
-          if (level && this.platformMayAnswer(level)) this.consent(level, 'consent-mode');
-          return result;
-        };
-        layer.push = hook;
-        // A tag manager that wrapped push after us keeps its wrapper; ours then
-        // just passes through (see `destroyed`).
-        this.cleanups.push(() => { if (layer.push === hook) layer.push = original; });
-      }
+    if (this.options.consentMode === false) return;
+    for (const layer of consentLayers(this.options)) {
+      if (this.listening.consentModeLayers.has(layer)) continue;
+      this.listening.consentModeLayers.add(layer);
+      const original = layer.push;
+      const hook = (...entries) => {
+        const result = original.apply(layer, entries);
+        const level = this.destroyed ? undefined : consentModeLevel(entries);
+        if (level && this.platformMayAnswer(level)) this.consent(level, 'consent-mode');
+        return result;
+      };
+      layer.push = hook;
+      // A tag manager that wrapped push after us keeps its wrapper; ours then
+      // just passes through (see `destroyed`).
+      this.cleanups.push(() => { if (layer.push === hook) layer.push = original; });
     }
   }
 }
@@ -915,13 +923,31 @@ function initialConsent(options) {
 }
 
 /**
- * Consent Mode's answer in the page's dataLayer so far (unless turned off). Always
- * `window.dataLayer`, where gtag writes: the `dataLayer` option only says where the
- * runtime's own events go.
+ * The arrays Consent Mode is read from: `window.dataLayer`, where gtag writes, and
+ * the one the `dataLayer` option names (a tag manager loaded with its own layer name
+ * writes there).
  */
+function consentLayers(options) {
+  const layers = [window.dataLayer];
+  if (typeof options.dataLayer === 'string') layers.push(window[options.dataLayer]);
+  return [...new Set(layers.filter(Array.isArray))];
+}
+
+/**
+ * Consent Mode's answer in the page's layers so far (unless turned off): a refusal
+ * in any of them is a refusal, and a default of denied with no answer yet in any of
+ * them withholds storage.
+ */
+function pageConsentState(options) {
+  if (options.consentMode === false) return { level: undefined, withheld: false };
+  const states = consentLayers(options).map(consentModeState);
+  if (states.some((state) => state.level === 'denied')) return { level: 'denied', withheld: false };
+  if (states.some((state) => state.withheld)) return { level: undefined, withheld: true };
+  return { level: states.find((state) => state.level)?.level, withheld: false };
+}
+
 function pageConsentMode(options) {
-  if (options.consentMode === false) return undefined;
-  return consentModeLevel(window.dataLayer);
+  return pageConsentState(options).level;
 }
 
 /**
@@ -937,9 +963,12 @@ function isHashRoute(hash) {
   return hash.startsWith('#/') || hash.startsWith('#!');
 }
 
-/** The route of the current URL: its path, and a hash router's route. */
+/**
+ * The route of the current URL: its path, and a hash router's route path (without
+ * the route's own `?query`, which routers rewrite as a search box is typed in).
+ */
 function currentRoute() {
-  return location.pathname + (isHashRoute(location.hash) ? location.hash : '');
+  return location.pathname + (isHashRoute(location.hash) ? location.hash.split('?')[0] : '');
 }
 
 /** Whether a click on `target` submits a form: it is in a form's submit button. */
@@ -1076,8 +1105,11 @@ export async function init(config, options = {}) {
   // A consent answer given before init() (a banner that loads first) counts for the
   // first decision, unless init() is told otherwise.
   if (settings.consent === undefined && answeredBeforeInit !== undefined) settings.consent = answeredBeforeInit;
+  const replaced = current;
   if (current) current.destroy();
   const persona = new Persona(settings);
+  // Events tracked while the replaced init() still loaded are this page's too.
+  if (replaced?.loading) persona.queuedTracks.push(...replaced.queuedTracks);
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
   const lenient = parsedConfig(config);
   persona.cookieName = cookieNameOf(lenient);

@@ -60,6 +60,9 @@ export async function startLocalEdge({ port = 8081, host = "127.0.0.1", origin, 
         if (HOP_BY_HOP.has(name) || name === "host" || value === undefined) continue;
         headers.set(name, Array.isArray(value) ? value.join(", ") : value);
       }
+      // Only codings this Node's fetch() decodes (newer ones decode zstd too): the
+      // body then always leaves as identity, whatever the browser accepts.
+      if (headers.has("accept-encoding")) headers.set("accept-encoding", "gzip, deflate, br");
       const hasBody = !["GET", "HEAD"].includes(req.method);
       const request = new Request(originUrl(pathAndQuery(req.url), self), {
         method: req.method,

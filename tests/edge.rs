@@ -918,6 +918,7 @@ fn journeys_through_the_edge_decide_as_the_core_does() {
                     entropy: step.entropy,
                     keys: &[],
                     explain: false,
+                    new_profile_kept: true,
                 });
                 let expected = serde_json::to_value(&view.decision).expect("serializable");
                 assert_eq!(

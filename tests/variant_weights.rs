@@ -14,6 +14,7 @@ fn first_view<'e>(engine: &'e Engine, facts: &RequestFacts, entropy: u64) -> Pag
         entropy: entropy.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         keys: &[],
         explain: false,
+        new_profile_kept: true,
     })
 }
 

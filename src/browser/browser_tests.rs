@@ -1230,6 +1230,10 @@ fn a_cut_hand_off_leaves_what_the_edge_did_not_reach_as_it_showed() {
         view["decision"]["greetings"][0]["slot"], "greeting",
         "{view}"
     );
+    assert_eq!(
+        view["decision"]["attributes"][0]["selector"], "#book-cta",
+        "{view}"
+    );
     let hero = slot(&view, "hero")["experience"]
         .as_str()
         .expect("a hero")
@@ -1255,11 +1259,16 @@ fn a_cut_hand_off_leaves_what_the_edge_did_not_reach_as_it_showed() {
         .unwrap();
         apply(&mut runtime);
         let greeting = page.one(".greeting").text_content();
+        let link = page.one("#book-cta").get_attribute("href");
         if cut {
             assert_eq!(greeting, shown, "the default the visitor saw stays");
             assert_eq!(out["decision"]["greetings"], json!([]), "{out}");
+            // The edge changed the link nowhere (no data-ep-was): it stays the page's.
+            assert_eq!(link.as_deref(), Some("/book.html"));
+            assert_eq!(out["decision"]["attributes"], json!([]), "{out}");
         } else {
             assert_eq!(greeting.as_deref(), Some("Здравствуйте, Аня!"));
+            assert!(link.unwrap_or_default().starts_with("/book?promo="));
         }
         assert_eq!(
             slot(&out, "hero")["experience"],

@@ -664,10 +664,12 @@ fn find_template(document: &Document, name: &str) -> Result<HtmlTemplateElement,
 
 /// After a hand-off marked cut (`CUT_ATTRIBUTE`: the edge's rewriting stopped early):
 /// the slots and greetings that no element on the page shows as handled by the edge
-/// (`data-ep-applied`, or `data-ep-pending` for one it left to the runtime) came after
-/// the cut, and the visitor has seen their defaults. They keep them, in `plan` and in
-/// the hand-off's `decision` (which the page's events report): swapping them now
-/// would be the flicker the edge exists to prevent.
+/// (`data-ep-applied`, or `data-ep-pending` for one it left to the runtime), and the
+/// attribute changes it made nowhere (`data-ep-was`), came after the cut, and the
+/// visitor has seen the page's own. They stay so, in `plan` and in the hand-off's
+/// `decision` (which the page's events report): changing them now would be the
+/// flicker the edge exists to prevent. (A selector with elements on both sides of
+/// the cut counts as reached.)
 pub(crate) fn leave_what_the_edge_did_not_reach(
     document: &Document,
     plan: &mut PagePlan,
@@ -713,6 +715,24 @@ pub(crate) fn leave_what_the_edge_did_not_reach(
     }
     if let Some(Value::Array(greetings)) = decision.get_mut("greetings") {
         greetings.retain(|entry| !is_left(entry));
+    }
+    // An attribute the edge changed is listed in its element's `data-ep-was`.
+    let changed_at_edge = |selector: &str, attribute: &str| {
+        select_all(document, selector).is_ok_and(|found| {
+            found.iter().any(|element| {
+                element
+                    .get_attribute(ORIGINAL_ATTRIBUTES)
+                    .is_some_and(|names| names.split_ascii_whitespace().any(|n| n == attribute))
+            })
+        })
+    };
+    plan.attributes
+        .retain(|change| changed_at_edge(&change.selector, &change.attribute));
+    if let Some(Value::Array(changes)) = decision.get_mut("attributes") {
+        changes.retain(|entry| {
+            let field = |name: &str| entry.get(name).and_then(Value::as_str).unwrap_or_default();
+            changed_at_edge(field("selector"), field("attribute"))
+        });
     }
 }
 

@@ -19,7 +19,7 @@ use crate::core::config::ConsentLevel;
 use crate::core::consent::{storage_verdict, PrivacySignals, StorageVerdict};
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
-use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
+use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput, Storage};
 use crate::core::plan::PagePlan;
 use crate::core::profile::codec::CookieStatus;
 use crate::core::profile::update::InteractionKind;
@@ -232,9 +232,13 @@ impl Runtime {
             Some(last) if builds_on_memory => {
                 let entropy = last.entropy;
                 let before = Box::new(self.profile.clone());
-                let mut decision =
-                    self.engine
-                        .visit(&mut self.profile, &facts, consent, storage.allowed, false);
+                let mut decision = self.engine.visit(
+                    &mut self.profile,
+                    &facts,
+                    consent,
+                    Storage::kept(storage.allowed),
+                    false,
+                );
                 decision.reasons.clear();
                 let write = if storage.allowed {
                     self.profile.consent = consent.unwrap_or(site.consent.level) as u8;
@@ -434,7 +438,7 @@ impl Runtime {
                     &mut profile,
                     &last.facts,
                     self.consent,
-                    storage.allowed,
+                    Storage::kept(storage.allowed),
                     true,
                 );
                 to_json(&PageViewOutput {
@@ -627,6 +631,7 @@ fn browser_input<'a>(
         entropy,
         keys: &[],
         explain,
+        new_profile_kept: true,
     }
 }
 

@@ -130,8 +130,9 @@ pub enum Outcome {
     Capped,
     /// Matched, but the global attention budget is used up.
     OverBudget,
-    /// Matched, but it needs a stored profile and there is none: a popup (to respect
-    /// its caps), or an experiment's variants and holdout (a stable visitor id).
+    /// Matched, but popups need a stored profile to respect caps and there is none.
+    /// (An experience with variants or a holdout is applied without one, in no
+    /// experiment: see `decide`.)
     NoStorage,
     /// A placeholder had no value and no fallback.
     MissingValue,
@@ -146,6 +147,8 @@ pub(crate) struct DecideInput<'c, 'a> {
     pub profile: &'a Profile,
     pub now_ms: i64,
     pub storage_allowed: bool,
+    /// The visitor's id lasts beyond this page view (see `engine::Storage`).
+    pub lasting_visitor: bool,
     pub explain: bool,
 }
 
@@ -315,12 +318,13 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                 continue;
             }
             // Bucketing as GrowthBook does: the holdout shrinks each variant's range.
-            // Without storage the visitor id is drawn anew on each page load, and the
-            // visitor would switch arms: such a visitor is in no experiment (as
-            // GrowthBook skips a visitor with no id) and sees the first variant,
-            // never the holdout, the same on every page, reported as no variant.
+            // Without a lasting id (no storage) the visitor id is drawn anew on each
+            // page load, and the visitor would switch arms: such a visitor is in no
+            // experiment (as GrowthBook skips a visitor with no id) and sees the first
+            // variant, never the holdout, the same on every page, reported as no
+            // variant.
             let experiment = exp.variants.len() > 1 || exp.holdout > 0.0;
-            let bucketed = input.storage_allowed || !experiment;
+            let bucketed = input.lasting_visitor || !experiment;
             taken = true;
             decision.experience = Some(&exp.id);
             let chosen = if bucketed {

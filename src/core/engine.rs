@@ -42,6 +42,31 @@ pub struct PageViewInput<'a> {
     pub keys: &'a [SigningKey],
     /// Fill in the reasons' details (slower; for explain output and debugging).
     pub explain: bool,
+    /// Whether a new visitor's profile from this page view is kept: stored here, or
+    /// by the page's runtime from this very profile. False where the edge leaves
+    /// storage to the page, whose runtime starts the visitor with an id of its own:
+    /// the id drawn here then does not last, and the visitor is in no experiment.
+    pub new_profile_kept: bool,
+}
+
+/// What a page view may do with the visitor's profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storage {
+    /// The profile may be stored (consent, no Global Privacy Control).
+    pub allowed: bool,
+    /// The visitor's id lasts beyond this page view (a stored profile's, or a new
+    /// one that will be kept): only then are they bucketed into experiments.
+    pub lasting_visitor: bool,
+}
+
+impl Storage {
+    /// Storage as allowed, for a profile kept from page view to page view.
+    pub fn kept(allowed: bool) -> Storage {
+        Storage {
+            allowed,
+            lasting_visitor: allowed,
+        }
+    }
 }
 
 /// What to do with the profile cookie after a page view.
@@ -171,11 +196,21 @@ impl Engine {
                 CookieStatus::Absent,
             )
         };
+        // An id that lasts: the stored profile's, or a new one that will be kept.
+        let lasting_visitor = storage.allowed
+            && (input.new_profile_kept
+                || matches!(
+                    cookie_status,
+                    CookieStatus::Valid | CookieStatus::Unverified
+                ));
         let decision = self.visit(
             &mut profile,
             input.facts,
             input.consent,
-            storage.allowed,
+            Storage {
+                allowed: storage.allowed,
+                lasting_visitor,
+            },
             input.explain,
         );
         let cookie = if storage.allowed {
@@ -202,7 +237,7 @@ impl Engine {
         profile: &mut Profile,
         facts: &RequestFacts,
         consent: Option<ConsentLevel>,
-        storage_allowed: bool,
+        storage: Storage,
         explain: bool,
     ) -> Decision<'_> {
         let site = &self.config.site;
@@ -268,7 +303,8 @@ impl Engine {
             classification,
             profile,
             now_ms: facts.now_ms,
-            storage_allowed,
+            storage_allowed: storage.allowed,
+            lasting_visitor: storage.lasting_visitor,
             explain,
         })
     }

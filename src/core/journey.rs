@@ -297,6 +297,7 @@ fn run_journey<'e>(
             entropy: journey.entropy,
             keys: &[],
             explain,
+            new_profile_kept: true,
         });
         apply(&mut jar, &view.cookie);
         for interaction in &step.interactions {

@@ -87,7 +87,7 @@ mod native {
     ///   punctuation (`\/`, `\<`), and letters that are no escape there (`\p`, `\z`,
     ///   `\A`, `\e`, or `\x`/`\u` without their hex digits); `\0` is NUL, `\cJ` a
     ///   control character, `\xHH` and `\uHHHH` the character they name;
-    /// - inside `[...]`, `[`, `&`, `~` and a doubled `-` are literal (the `regex`
+    /// - inside `[...]`, `[`, `&` and `~` are literal (the `regex`
     ///   crate would read nested classes and set operations), `\b` is a backspace, a
     ///   `-` beside a class escape (`[\w-.]`) is literal, and JavaScript's `[]`
     ///   (nothing) and `[^]` (anything) are spelled out.
@@ -96,7 +96,9 @@ mod native {
     /// Syntax the `regex` crate takes but JavaScript refuses, where the browser would
     /// refuse the config that the edge and `edge-persona check` accept: group flags
     /// and `(?P<name>…)` (only `(?:`, `(?<name>`, and look-around, which the `regex`
-    /// crate refuses in turn), and a quantifier on a quantifier (`a**`, `a+{2}`).
+    /// crate refuses in turn), and a quantifier on a quantifier or an assertion
+    /// (`a**`, `a+{2}`, `^*`, `\b+`). Also a doubled `-` in a class (`[+--]`), which
+    /// the two read differently: refused here only, escape one as `\-`.
     pub(super) fn translate(pattern: &str) -> Result<String, String> {
         let chars: Vec<char> = pattern.chars().collect();
         let named_groups = pattern.contains("(?<");
@@ -135,8 +137,14 @@ mod native {
                 }
                 match letter {
                     'b' if in_class => out.push_str(r"\x08"),
-                    'b' => out.push_str(r"(?-u:\b)"),
-                    'B' if !in_class => out.push_str(r"(?-u:\B)"),
+                    'b' => {
+                        out.push_str(r"(?-u:\b)");
+                        quantified = Quantified::Assertion;
+                    }
+                    'B' if !in_class => {
+                        out.push_str(r"(?-u:\B)");
+                        quantified = Quantified::Assertion;
+                    }
                     '0' if !chars.get(at).is_some_and(char::is_ascii_digit) => {
                         out.push_str(r"\x00")
                     }
@@ -179,7 +187,14 @@ mod native {
                         out.push('\\');
                         out.push(c);
                     }
-                    '-' if chars.get(at) == Some(&'-') => out.push_str(r"\-"),
+                    // `[+--]` is a range to `-` in JavaScript, set difference to the
+                    // `regex` crate: refused rather than read otherwise.
+                    '-' if chars.get(at) == Some(&'-') => {
+                        return Err(
+                            "a doubled `-` in `[…]` reads differently natively: escape one as `\\-`"
+                                .to_string(),
+                        );
+                    }
                     _ => out.push(c),
                 }
                 continue;
@@ -218,7 +233,7 @@ mod native {
                 }
                 '*' | '+' | '?' if was_quantified != Quantified::No => {
                     return Err(format!(
-                        "`{c}` repeats a repetition, which JavaScript refuses"
+                        "`{c}` repeats a repetition or an assertion, which JavaScript refuses"
                     ));
                 }
                 '*' | '+' | '?' => {
@@ -230,7 +245,8 @@ mod native {
                     0 => out.push_str(r"\{"),
                     _ if was_quantified != Quantified::No => {
                         return Err(
-                            "`{…}` repeats a repetition, which JavaScript refuses".to_string()
+                            "`{…}` repeats a repetition or an assertion, which JavaScript refuses"
+                                .to_string(),
                         );
                     }
                     length => {
@@ -240,6 +256,10 @@ mod native {
                         quantified = Quantified::Greedy;
                     }
                 },
+                '^' | '$' => {
+                    out.push(c);
+                    quantified = Quantified::Assertion;
+                }
                 '}' => out.push_str(r"\}"),
                 ']' => out.push_str(r"\]"),
                 '.' => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
@@ -249,12 +269,14 @@ mod native {
         Ok(out)
     }
 
-    /// Whether the token before is a quantifier, and whether `?` made it lazy.
+    /// Whether the token before is a quantifier (and whether `?` made it lazy), or an
+    /// assertion (`^ $ \b \B`): JavaScript repeats neither.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     enum Quantified {
         No,
         Greedy,
         Lazy,
+        Assertion,
     }
 
     /// The length of `{n}`, `{n,}` or `{n,m}`'s rest after its `{` at the start of
@@ -372,6 +394,11 @@ pub(crate) const JS_REFUSED: &[&str] = &[
     "a+{2}",
     "a{2}*",
     "a*?+",
+    "^*/blog",
+    "a$?",
+    r"\b+",
+    "^{2}",
+    "[a--b]",
 ];
 
 /// Panics on the first case of [`JS_AGREEMENT_CASES`] that `engine` answers otherwise

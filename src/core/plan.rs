@@ -232,7 +232,15 @@ impl PagePlan {
                             .find(|x| x.id == v)?
                             .content
                             .as_ref(),
-                        None => experience.content.as_ref(),
+                        // No variant named: the experience's content, or for a
+                        // visitor in no experiment (no lasting id), its first
+                        // variant's, as `decide` shows them.
+                        // No variant named: the experience's content, or for a
+                        // visitor in no experiment (no lasting id), its first
+                        // variant's, as `decide` shows them.
+                        None => experience.content.as_ref().or_else(|| {
+                            experience.variants.first().and_then(|x| x.content.as_ref())
+                        }),
                     }
                 });
                 let content = match (configured, s.content.as_ref()) {
@@ -356,6 +364,7 @@ mod tests {
                 entropy: 7,
                 keys: &[],
                 explain: false,
+                new_profile_kept: true,
             });
             let json = serde_json::to_value(&view.decision).unwrap_or_default();
             (PagePlan::from_decision(&view.decision), json)
@@ -365,6 +374,45 @@ mod tests {
 
     fn debug(value: &impl std::fmt::Debug) -> String {
         format!("{value:?}")
+    }
+
+    #[test]
+    fn a_handoff_for_a_visitor_in_no_experiment_carries_the_first_variant() {
+        // No storage consent: no lasting id, so the first variant, reported as none.
+        let config = r#"{
+            "consent": { "mode": "required" },
+            "slots": { "hero": {} },
+            "experiences": [ { "id": "hero-ab", "slot": "hero", "holdout": 0.3, "variants": [
+                { "id": "a", "weight": 0.5, "content": { "text": "A" } },
+                { "id": "b", "weight": 0.5, "content": { "text": "B" } } ] } ]
+        }"#;
+        let engine = Engine::from_json(config, default_engine()).unwrap_or_else(|e| panic!("{e}"));
+        let facts = RequestFacts {
+            url: "https://example.test/".into(),
+            now_ms: 1_800_000_000_000,
+            ..RequestFacts::default()
+        };
+        let view = engine.page_view(PageViewInput {
+            facts: &facts,
+            cookie: None,
+            consent: None,
+            entropy: 7,
+            keys: &[],
+            explain: false,
+            new_profile_kept: true,
+        });
+        let json = serde_json::to_value(&view.decision).unwrap_or_default();
+        assert_eq!(json["slots"][0]["variant"], serde_json::Value::Null);
+        let plan = PagePlan::from_decision(&view.decision);
+        let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
+        assert_eq!(debug(&handed), debug(&plan));
+        assert_eq!(
+            handed.slots[0]
+                .content
+                .as_ref()
+                .and_then(|c| c.text.as_deref()),
+            Some("A")
+        );
     }
 
     #[test]

@@ -178,15 +178,6 @@ impl EdgeEngine {
         let consent = decoded.as_ref().and_then(|(profile, _)| {
             ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0)
         });
-        let input = PageViewInput {
-            facts: &facts,
-            cookie: cookie.as_deref(),
-            consent,
-            entropy: request.entropy,
-            keys: &self.keys,
-            explain: false,
-        };
-        let mut view = self.engine.page_view_decoded(input, decoded);
         // Storage left to the page's runtime: nothing is stored now, and the hand-off
         // tells the runtime that this page view is still to be recorded.
         let left_to_page = if prefetch {
@@ -198,6 +189,17 @@ impl EdgeEngine {
         } else {
             None
         };
+        let input = PageViewInput {
+            facts: &facts,
+            cookie: cookie.as_deref(),
+            consent,
+            entropy: request.entropy,
+            keys: &self.keys,
+            explain: false,
+            // Left to the page, a new visitor's id is the runtime's, not this one.
+            new_profile_kept: left_to_page.is_none(),
+        };
+        let mut view = self.engine.page_view_decoded(input, decoded);
         if let Some(reason) = left_to_page.filter(|_| view.storage.allowed) {
             view.storage = StorageVerdict {
                 allowed: false,

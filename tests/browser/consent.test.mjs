@@ -618,6 +618,20 @@ test('the site\'s own answer stands: a CMP\'s "GDPR does not apply" does not lif
   server.configure({});
 });
 
+test('Consent Mode is read from the layer a tag manager was loaded with (its name in data-datalayer)', async () => {
+  withConsentSourceAndLoader(`window.epLayer = window.epLayer || [];
+    epLayer.push(['consent', 'default', { personalization_storage: 'denied' }]);
+    epLayer.push(['consent', 'update', { personalization_storage: 'granted' }]);`, 'data-datalayer="epLayer"');
+  const { context, log, close } = await newContext(browser);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, true, 'the grant in epLayer counts');
+  assert.ok(await cookie(context, COOKIE), 'stored');
+  assertNoErrors(log);
+  await close();
+  server.configure({});
+});
+
 test('Consent Mode is read from window.dataLayer even when the runtime pushes its events to another array', async () => {
   withConsentSourceAndLoader(`window.dataLayer = window.dataLayer || [];
     function gtag() { dataLayer.push(arguments); }

@@ -61,6 +61,20 @@ test('track() called while init() loads the wasm is recorded after the first pag
   });
 });
 
+test('track() called while the wasm loads survives a second init() (a remount) that replaces the first', async () => {
+  await runPage(`
+      const first = ep.init(CONFIG);
+      ep.track('purchase', { value: 4200, category: 'italian' });
+      const second = ep.init(CONFIG);
+      await first;
+      const persona = await second;
+      window.__result = { ready: persona.ready, lastPurchase: persona.export().funnel.lastPurchase };`,
+  (result) => {
+    assert.equal(result.ready, true);
+    assert.equal(result.lastPurchase?.category, 'italian', JSON.stringify(result));
+  });
+});
+
 test('destroy() while the wasm loads (a component unmounting) leaves that instance stopped; the next init() starts afresh', async () => {
   await runPage(`
       const pending = ep.init(CONFIG);
@@ -103,9 +117,13 @@ test('a hash router\'s route change decides again; an in-page anchor does not', 
       history.replaceState({}, '', '#/about');
       await frame();
       seen.push(count());
+      // A router mirroring a search box into the route's query: the same route.
+      history.replaceState({}, '', '#/about?q=ab');
+      await frame();
+      seen.push(count());
       window.__result = { seen, pageViews: ep.instance().export().pageViews };`,
   (result) => {
-    assert.deepEqual(result.seen, [1, 1, 2, 3, 4], 'not the anchor #section-2; the routes #/pricing, #/contacts and #/about');
+    assert.deepEqual(result.seen, [1, 1, 2, 3, 4, 4], 'not the anchor #section-2; the routes #/pricing, #/contacts and #/about; not #/about?q=ab');
     assert.equal(result.pageViews, 4);
   });
 });

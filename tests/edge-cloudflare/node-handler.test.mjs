@@ -180,7 +180,11 @@ test('rewriting that stops early (a token over the memory limit) is reported, an
   const personalizer = fresh.createPersonalizer({
     config: DEMO_CONFIG,
     wasm: readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm')),
-    onError: (error) => reported.push(error.message),
+    // A site logger that throws must not cut the response short.
+    onError: (error) => {
+      reported.push(error.message);
+      throw new Error('the logger is down');
+    },
   });
   // A page builder's inline image, larger than the rewriter's 256 KB parsing budget.
   const html = PAGE.toString('utf8').replace('<body>', `<body><img alt="" src="data:image/png;base64,${'A'.repeat(300 * 1024)}">`);

@@ -13,7 +13,8 @@
 //!   first), interests (lowest score first), categories bought (oldest first), the
 //!   latest purchase's details.
 //! - Fields appended to the end of [`Profile`] read as zero from a cookie written
-//!   before them (`APPENDED_FIELDS`).
+//!   before them (`APPENDED_FIELDS`); fields a later release appended are skipped, so
+//!   builds a release apart (the edge and a cached page runtime) share profiles.
 //! - Decoding never panics. A cookie that is damaged (bad base64, bad checksum,
 //!   payload that does not parse), forged (bad or missing signature where one is
 //!   required, unknown key), from a future version, over-long or expired gives a
@@ -316,7 +317,9 @@ fn decode_base64<'b>(text: &str, buffer: &'b mut [u8]) -> Result<&'b [u8], Rejec
 const APPENDED_FIELDS: [u8; 2] = [0, 0];
 
 fn parse(payload: &[u8]) -> Result<Profile, RejectReason> {
-    if let Ok((profile, [])) = postcard::take_from_bytes::<Profile>(payload) {
+    // Bytes after the profile are fields a later release appended: left for it (the
+    // checksum or signature already vouches for the whole payload).
+    if let Ok((profile, _appended_later)) = postcard::take_from_bytes::<Profile>(payload) {
         return Ok(profile);
     }
     let mut older = Vec::with_capacity(payload.len() + APPENDED_FIELDS.len());
@@ -467,6 +470,18 @@ mod tests {
             },
             p
         );
+    }
+
+    #[test]
+    fn a_cookie_from_a_later_release_reads_without_the_fields_it_appended() {
+        let p = typical();
+        let mut payload = postcard::to_allocvec(&p).unwrap();
+        payload.extend_from_slice(&[3, 1, 2, 3]); // a later release's appended field
+        let sum = fnv1a32_bytes(&payload).to_le_bytes();
+        payload.extend_from_slice(&sum);
+        let later = format!("1c{}", URL_SAFE_NO_PAD.encode(&payload));
+        let (back, status) = codec(&[]).decode(&later, NOW).unwrap();
+        assert_eq!((back, status), (p, CookieStatus::Valid));
     }
 
     #[test]
