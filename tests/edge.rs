@@ -1686,3 +1686,35 @@ fn a_hiding_style_the_pages_csp_allows_by_hash_goes_out_as_the_page_wrote_it() {
         );
     }
 }
+
+#[test]
+fn a_visitor_whose_storage_the_edge_leaves_to_the_page_is_in_no_experiment_there() {
+    // consentOnPage: the page's runtime stores the visitor with an id of its own, so
+    // the id this request draws does not last, and bucketing on it would switch arms.
+    let config = json!({
+        "consent": { "mode": "implied", "consentOnPage": true },
+        "slots": { "hero": {} },
+        "experiences": [ { "id": "hero-ab", "slot": "hero", "holdout": 0.3, "variants": [
+            { "id": "a", "weight": 0.5, "content": { "text": "Вариант A" } },
+            { "id": "b", "weight": 0.5, "content": { "text": "Вариант B" } } ] } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<html><body><div data-ep-slot=\"hero\">Default</div></body></html>";
+    for entropy in 1..=12u64 {
+        let request = EdgeRequest {
+            entropy,
+            ..request(None, "")
+        };
+        let out =
+            String::from_utf8(rewrite(&engine, &request, page.as_bytes(), &[4096])).expect("UTF-8");
+        let handed = handoff_json(&out);
+        let hero = &handed["decision"]["slots"][0];
+        assert_eq!(hero["experience"], "hero-ab", "{entropy}: {hero}");
+        assert_eq!(hero["variant"], Value::Null, "{entropy}: {hero}");
+        assert_eq!(hero["holdout"], false, "{entropy}: {hero}");
+        assert!(
+            out.contains(">Вариант A</div>"),
+            "{entropy}: the first variant: {out}"
+        );
+    }
+}
