@@ -367,7 +367,7 @@ function withLolHtml(worker, request, originResponse, onError) {
     }
   };
   // The origin's body is pulled as the visitor reads, rather than piped through a
-  // TransformStream: in workerd that saves ≈20 µs per response (BENCHMARKS.md, "Edge").
+  // TransformStream: in workerd that costs less per response (BENCHMARKS.md, "Edge").
   const origin = originResponse.body.getReader();
   /**
    * Sends the visitor what `chunk` of the origin's body (or its end, when `chunk` is

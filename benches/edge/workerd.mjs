@@ -27,12 +27,14 @@
 //                       the body through lol-html, three slots, set-cookie);
 // - ours-htmlrewriter:  the same decision, applied by Cloudflare's HTMLRewriter (with
 //                       js/ambiguity-guard.js, a JavaScript stream on each side).
-// The same variants, and two that take the full path apart, also run on MINIMAL_PAGE
-// (the three slots and nothing else, ≈0.1 KB): what each costs per request whatever
-// the page's size:
-// - js-callbacks:       the body through a TransformStream whose transform() passes
-//                       each chunk on (what a stream that calls into JavaScript, as
-//                       ours-lolhtml's does, pays before doing anything);
+// The same variants, and three that take the full path apart, also run on
+// MINIMAL_PAGE (the three slots and nothing else, ≈0.1 KB): what each costs per
+// request whatever the page's size:
+// - js-pull:            the body through a ReadableStream whose pull() reads it and
+//                       passes each chunk on (what the stream ours-lolhtml runs its
+//                       wasm in pays before doing anything);
+// - js-callbacks:       the same through a TransformStream whose transform() passes
+//                       each chunk on (how ours-lolhtml streamed until 2026-11-29);
 // - ours-wasm:          our wasm alone, no stream: the request's facts as JSON,
 //                       EdgeWorker.respond (profile cookie decode, classify, decide,
 //                       the rewriter set up), write (the minimal page's bytes: the three
@@ -62,7 +64,7 @@ const BUILD_COMMAND = 'python3 scripts/build web cloudflare npm';
 const SITE = 'https://shop.example';
 export const VARIANTS = ['passthrough', 'native3', 'js-stream', 'ours-lolhtml', 'ours-htmlrewriter'];
 /** The variants timed on MINIMAL_PAGE: the page's ones and the parts of ours-lolhtml. */
-export const FIXED_COST_VARIANTS = [...VARIANTS, 'js-callbacks', 'ours-wasm'];
+export const FIXED_COST_VARIANTS = [...VARIANTS, 'js-pull', 'js-callbacks', 'ours-wasm'];
 /** A page with the three slots and nothing else: the cost of a request itself. */
 const MINIMAL_PAGE = {
   name: 'minimal',
@@ -106,6 +108,18 @@ const VARIANTS = {
   'js-stream': (request, response) => new Response(response.body.pipeThrough(new TransformStream()), response),
   'ours-lolhtml': (request, response) => ours('lol-html').personalize(request, response),
   'ours-htmlrewriter': (request, response) => ours('htmlrewriter').personalize(request, response),
+  // The stream ours-lolhtml runs its wasm in: the origin's body pulled as it is read.
+  'js-pull': (request, response) => {
+    const reader = response.body.getReader();
+    return new Response(new ReadableStream({
+      async pull(controller) {
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) { return reader.cancel(reason); },
+    }), response);
+  },
   'js-callbacks': (request, response) => new Response(response.body.pipeThrough(new TransformStream({
     transform(chunk, controller) { controller.enqueue(chunk); },
     flush() {},
@@ -285,6 +299,7 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
     for (const variant of OURS) {
       if (minimal.out[variant] !== minimal.out.native3) checks.push(`${variant}/${minimal.name}: applied [${minimal.out[variant]}] where native3 applied [${minimal.out.native3}]`);
     }
+    cookies['js-pull'] = cookies['ours-lolhtml'];
     cookies['js-callbacks'] = cookies['ours-lolhtml'];
     cookies['ours-wasm'] = cookies['ours-lolhtml'];
     const fixedTimes = await timeInTurns({
@@ -335,7 +350,8 @@ const FIXED_COST_NOTES = {
   'js-stream': 'an identity `TransformStream` (no JavaScript called per chunk)',
   'ours-lolhtml': 'our full path (lol-html in our wasm)',
   'ours-htmlrewriter': 'our decision applied by HTMLRewriter, behind the guard',
-  'js-callbacks': 'a `TransformStream` whose `transform()` passes each chunk on: the stream ours-lolhtml runs its wasm in, doing nothing',
+  'js-pull': 'a `ReadableStream` whose `pull()` reads the body and passes each chunk on: the stream ours-lolhtml runs its wasm in, doing nothing',
+  'js-callbacks': 'a `TransformStream` whose `transform()` passes each chunk on: how ours-lolhtml streamed until 2026-11-29, doing nothing',
   'ours-wasm': 'our wasm alone on the page\'s bytes, no stream: facts as JSON, `EdgeWorker.respond` (cookie, classify, decide, rewriter set up), `write` (the three slots), `end` (hand-off), headers, `free`',
 };
 
@@ -353,7 +369,7 @@ function fixedCostMarkdown(fixed) {
     rows.push(`| ${name} | ${us(median)} | ${name === 'passthrough' ? '' : signed(fixed.net[name])} | ${FIXED_COST_NOTES[name] ?? ''} |`);
   }
   const n = fixed.net;
-  rows.push('', `On it, native3 adds ${signed(n.native3)} µs and our full path ${signed(n['ours-lolhtml'])} µs; of ours, the stream that calls into JavaScript alone adds ${signed(n['js-callbacks'])} µs and our wasm alone (decision, rewriting, hand-off; no stream) ${signed(n['ours-wasm'])} µs. Same method, units and runs as above.`);
+  rows.push('', `On it, native3 adds ${signed(n.native3)} µs and our full path ${signed(n['ours-lolhtml'])} µs; of ours, the stream that calls into JavaScript alone adds ${signed(n['js-pull'])} µs (a \`TransformStream\` would add ${signed(n['js-callbacks'])} µs) and our wasm alone (decision, rewriting, hand-off; no stream) ${signed(n['ours-wasm'])} µs. Same method, units and runs as above.`);
   return rows;
 }
 
@@ -372,7 +388,7 @@ export function markdown(r) {
   const verdict = (met, name, pagesSlower) => `${name} ${signed(t.net[name])} µs against native3 ${signed(t.net.native3)} µs over the corpus: **${met ? 'met' : 'NOT met'}**${pagesSlower.length ? ` (slower than native3 on ${pagesSlower.length} of ${r.pages.length} pages)` : ''}`;
   const notes = [
     '',
-    `${r.machine}, Miniflare ${r.miniflare} (workerd ${r.workerd}); ${r.iterations} requests per page per variant after ${r.warmup} warm-up rounds, variants in turn, each request running its variant ${r.repeat} times in the worker. µs per run (request time / ${r.repeat}), medians; *net*: the variant's median minus the passthrough median of the same page (what the rewriting adds to reading the body). Each request is timed from Node around Miniflare's \`dispatchFetch\` (loopback HTTP to workerd; the worker builds the origin response from the page in memory, runs the variant, reads the whole body, ${r.repeat} times, and answers \`{"bytes"}\`), so *passthrough* is building and reading the response plus 1/${r.repeat} of that fixed cost; a net time below zero is noise, and the ratio is shown only when both net times are above zero. *native3*: Cloudflare's HTMLRewriter setting the inner content of h1 (markup), footer and nav (text) and a \`data-ep-applied\` attribute, no decision; *js-stream*: the body through an identity \`TransformStream\`, no rewriting (what any rewriting driven from JavaScript pays before it does anything: ours-lolhtml runs through one such stream, ours-htmlrewriter through two, around HTMLRewriter, for the guard against markup its strict parser refuses); *ours-lolhtml*: \`createPersonalizer({strategy: "lol-html"})\`, the full path (profile cookie decode, classify, decide, our wasm rewrites the three slots through lol-html, hand-off, set-cookie) for a returning visitor with a \`name\` cookie; *ours-htmlrewriter*: the same decision applied by HTMLRewriter. Config: \`benches/edge/config.mjs\`.`,
+    `${r.machine}, Miniflare ${r.miniflare} (workerd ${r.workerd}); ${r.iterations} requests per page per variant after ${r.warmup} warm-up rounds, variants in turn, each request running its variant ${r.repeat} times in the worker. µs per run (request time / ${r.repeat}), medians; *net*: the variant's median minus the passthrough median of the same page (what the rewriting adds to reading the body). Each request is timed from Node around Miniflare's \`dispatchFetch\` (loopback HTTP to workerd; the worker builds the origin response from the page in memory, runs the variant, reads the whole body, ${r.repeat} times, and answers \`{"bytes"}\`), so *passthrough* is building and reading the response plus 1/${r.repeat} of that fixed cost; a net time below zero is noise, and the ratio is shown only when both net times are above zero. *native3*: Cloudflare's HTMLRewriter setting the inner content of h1 (markup), footer and nav (text) and a \`data-ep-applied\` attribute, no decision; *js-stream*: the body through an identity \`TransformStream\`, no rewriting (what any rewriting driven from JavaScript pays before it does anything: ours-lolhtml pulls the body through a JavaScript stream, ours-htmlrewriter runs two, around HTMLRewriter, for the guard against markup its strict parser refuses); *ours-lolhtml*: \`createPersonalizer({strategy: "lol-html"})\`, the full path (profile cookie decode, classify, decide, our wasm rewrites the three slots through lol-html, hand-off, set-cookie) for a returning visitor with a \`name\` cookie; *ours-htmlrewriter*: the same decision applied by HTMLRewriter. Config: \`benches/edge/config.mjs\`.`,
     '',
     `**Target: our full path no slower than native HTMLRewriter alone.** ${verdict(r.target.met, 'ours-lolhtml', r.target.slowerPages)}; ${verdict(r.target.htmlrewriterMet, 'ours-htmlrewriter', r.target.slowerPagesHtmlrewriter)}.`,
     ...fixedCostMarkdown(r.fixedCost),
