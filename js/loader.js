@@ -37,6 +37,20 @@ const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
 /** What `edgePersona.push([name, ...args])` may call. */
 const PUBLIC_API = ['decide', 'apply', 'track', 'consent', 'forget', 'export', 'explain', 'navigate'];
 
+/**
+ * Runs every queued call through `run`, calls queued meanwhile included, then makes
+ * the queue itself the API: `push` runs a call at once, and `api`'s methods are on
+ * it. The array stays `window.edgePersona`, so a script that kept a reference to it
+ * (a consent banner's `q.push(['consent', 'denied'])`) is still heard.
+ */
+function serve(run, api, skip = () => false) {
+  for (let i = 0; i < queue.length; i += 1) {
+    if (!skip(queue[i], i)) run(queue[i]);
+  }
+  Object.assign(queue, api, { push: (...calls) => { calls.forEach(run); return queue.length; } });
+  window.edgePersona = queue;
+}
+
 function reveal() {
   document.documentElement.classList.add('ep-ready');
   // Off for good, as the runtime does once it has decided.
@@ -85,15 +99,16 @@ function withoutRuntime() {
     if (Array.isArray(call) && call[0] === 'consent') consent(call[1]);
     if (Array.isArray(call) && call[0] === 'forget') erase();
   };
-  queue.forEach(run);
+  // The site's own refusal, and Global Privacy Control, count as they would have.
+  consent(attr('data-consent'));
+  try { if (navigator.globalPrivacyControl === true) erase(); } catch { /* no navigator */ }
   const nothing = () => null;
-  window.edgePersona = {
-    push: (...calls) => { calls.forEach(run); return 0; },
+  serve(run, {
     persona: null,
     decide: nothing, apply: nothing, track: nothing, export: nothing, explain: nothing, navigate: nothing,
     consent,
     forget: erase,
-  };
+  });
 }
 
 /**
@@ -162,11 +177,7 @@ async function start() {
   };
   // Consent and forget calls read above are already applied; those pushed while
   // the wasm loaded are not, and run in order with the rest.
-  queue.forEach((call, index) => {
-    if (!(index < read && (isConsent(call) || isForget(call)))) run(call);
-  });
   const api = {
-    push: (...calls) => { calls.forEach(run); return 0; },
     persona,
     decide: () => persona.decide(),
     apply: () => persona.apply(),
@@ -177,7 +188,7 @@ async function start() {
     explain: () => persona.explain(),
     navigate: () => persona.navigate(),
   };
-  window.edgePersona = api;
+  serve(run, api, (call, index) => index < read && (isConsent(call) || isForget(call)));
   document.dispatchEvent(new CustomEvent('edge-persona:ready', { detail: { ready: persona.ready } }));
 }
 

@@ -148,6 +148,22 @@ test('withdrawing consent deletes the profile cookie', async () => {
   await close();
 });
 
+test('a banner that kept the queue it found is still heard after the runtime has loaded', async () => {
+  server.configure({});
+  const { context, storedConsent, close } = await newContext(browser);
+  await storedConsent('personalization');
+  await context.addInitScript(() => {
+    const queue = (window.edgePersona = window.edgePersona || []);
+    window.__refuse = () => queue.push(['consent', 'denied']);
+  });
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  assert.ok(await cookie(context, COOKIE));
+  await page.evaluate(() => window.__refuse());
+  assert.equal(await cookie(context, COOKIE), undefined, 'the refusal reached the runtime');
+  await close();
+});
+
 test('Consent Mode: a default of denied is "no answer yet" — a returning visitor\'s cookie survives until an update says no', async () => {
   server.configure({});
   // A visitor who consented earlier has a profile cookie.
@@ -334,8 +350,12 @@ test('Consent Mode: a default of denied holds storage back even where the config
 test('the runtime cannot start (its config does not load): a refusal or forget() still deletes the stored profile', async () => {
   server.configure({});
   const { cookies } = await storedProfile();
-  for (const call of ['queued refusal', 'forget() after the failure']) {
+  for (const call of ['queued refusal', 'forget() after the failure', 'data-consent="denied"', 'a refusal pushed later into a kept queue']) {
     server.configure({
+      // The site renders the visitor's stored "no" into the script tag.
+      html: call === 'data-consent="denied"'
+        ? (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script type="module" data-consent="denied" src="/ep/loader.js"')
+        : undefined,
       transform(urlPath, res) {
         if (urlPath !== '/config.json') return false;
         sendBody(res, 404, 'gone', { 'Content-Type': 'text/plain' });
@@ -348,10 +368,20 @@ test('the runtime cannot start (its config does not load): a refusal or forget()
       // The site's banner replays the visitor's "no" before the loader has run.
       await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['consent', 'denied']); });
     }
+    if (call === 'a refusal pushed later into a kept queue') {
+      // A banner that keeps the queue it found, and pushes the answer when given.
+      await context.addInitScript(() => {
+        const queue = (window.edgePersona = window.edgePersona || []);
+        window.__refuse = () => queue.push(['consent', 'denied']);
+      });
+    }
     const page = await context.newPage();
     await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
-    if (call !== 'queued refusal') {
+    if (call === 'a refusal pushed later into a kept queue') {
+      assert.ok(await cookie(context, COOKIE), `${call}: the profile is still there before the call`);
+      await page.evaluate(() => window.__refuse());
+    } else if (call === 'forget() after the failure') {
       assert.ok(await cookie(context, COOKIE), `${call}: the profile is still there before the call`);
       await page.evaluate(() => window.edgePersona.forget());
     }

@@ -58,6 +58,12 @@ fn main() {
     }
 }
 
+/// Whether this runs under Viceroy, the local Fastly runtime (which names the host
+/// `localhost`): only there may a missing site config mean the built-in demo's.
+fn running_locally() -> bool {
+    std::env::var("FASTLY_HOSTNAME").is_ok_and(|host| host == "localhost")
+}
+
 /// What the Config Store holds (each key optional).
 struct Settings {
     config: Option<String>,
@@ -73,8 +79,8 @@ impl Settings {
         let unreadable = std::cell::RefCell::new(None);
         let store = match ConfigStore::try_open(CONFIG_STORE) {
             Ok(store) => Some(store),
-            // Not linked (the local demo): the demo config built in.
-            Err(OpenError::ConfigStoreDoesNotExist) => {
+            // Not linked, under Viceroy (the local demo): the demo config built in.
+            Err(OpenError::ConfigStoreDoesNotExist) if running_locally() => {
                 log(&format!(
                     "config store {CONFIG_STORE:?} not linked: using the built-in demo config"
                 ));
@@ -100,6 +106,12 @@ impl Settings {
             }
         };
         let config = get("config").filter(|c| !c.trim().is_empty());
+        // On Fastly, a site with no config of its own passes through: never the demo's.
+        if config.is_none() && store.is_some() && !running_locally() {
+            unreadable
+                .borrow_mut()
+                .get_or_insert_with(|| format!("config store {CONFIG_STORE:?} has no `config`"));
+        }
         let signing_keys = get("signing_keys").filter(|k| !k.trim().is_empty());
         let explain_header = get("explain_header").is_some_and(|v| v.trim() == "true");
         Settings {
@@ -110,7 +122,8 @@ impl Settings {
         }
     }
 
-    /// The site's config text: the Config Store's, else the built-in demo config.
+    /// The site's config text: the Config Store's, else (only under Viceroy, see
+    /// `load`) the built-in demo config.
     fn config_json(&self) -> &str {
         self.config.as_deref().unwrap_or(DEMO_CONFIG)
     }
