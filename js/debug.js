@@ -8,6 +8,7 @@
 // adopted stylesheet, element.style), which a CSP without 'unsafe-inline' allows.
 
 import { safeStorage } from './edge-persona.js';
+import { Runtime } from './edge_persona.js';
 
 const MINUTE = 6e4;
 const HOUR = 36e5;
@@ -60,8 +61,8 @@ const RECIPES = {
   premium: [3, 2, 1].map((m) => [m * MINUTE, { price: 8500, category: 'fine_dining' }]),
   budget: [3, 2, 1].map((m) => [m * MINUTE, { price: 650, category: 'business_lunch' }]),
   // The visitor left the booking form an hour ago: the reload is a later visit.
-  abandoned: [[HOUR, { funnelStep: 'booking_form' }, [{ kind: 'add_to_cart' }]]],
-  customer: [[MINUTE, {}, [{ kind: 'purchase', value: 4000 }]]],
+  abandoned: [[HOUR, { funnelStep: 'booking_form' }, [{ kind: 'checkout', category: 'booking' }]]],
+  customer: [[MINUTE, {}, [{ kind: 'purchase', value: 4000, category: 'booking' }]]],
 };
 
 const VISITORS = [
@@ -76,12 +77,41 @@ const VISITORS = [
 
 function forgetAndReload(persona) {
   persona.forget();
+  forgetSiteCookies(persona);
   safeStorage.set('debug', '1'); // keep the overlay open after the reload (clear() keeps it too)
   location.reload();
 }
 
+/**
+ * The site cookies the config reads (a `name` the site set): a synthetic visitor
+ * starts without them, or a "newcomer" would be greeted by the real visitor's name.
+ */
+function forgetSiteCookies(persona) {
+  for (const name of persona.runtime.cookieNames().slice(1)) {
+    document.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Lax`;
+  }
+}
+
+/**
+ * Replays `recipe`'s page views on a fresh engine (not the page's, which holds the
+ * real visitor in memory), the profile cookie chained from one to the next, and
+ * stores the last one for the reload.
+ */
 function simulate(persona, recipe) {
-  const runtime = persona.runtime;
+  if (!persona.storage?.allowed) {
+    throw new Error('storage is not allowed on this page (no consent yet): answer the consent question first');
+  }
+  const runtime = new Runtime(persona.configJson);
+  try {
+    replay(runtime, recipe);
+  } finally {
+    runtime.free();
+  }
+  forgetSiteCookies(persona);
+  location.reload();
+}
+
+function replay(runtime, recipe) {
   const name = runtime.cookieNames()[0];
   const url = `${location.origin}/`;
   const now = Date.now();
@@ -115,7 +145,6 @@ function simulate(persona, recipe) {
     throw new Error('the engine stored no profile (is storage allowed by the config?)');
   }
   document.cookie = assignment;
-  location.reload();
 }
 
 // ---------------------------------------------------------------------------------
@@ -214,7 +243,8 @@ export function mount(persona) {
 
   const host = h('div', { id: HOST_ID });
   Object.assign(host.style, {
-    position: 'fixed', right: '8px', bottom: '8px', zIndex: '2147483647', display: 'block',
+    // Top right: a site's consent bar is usually at the bottom, and must stay usable.
+    position: 'fixed', right: '8px', top: '8px', zIndex: '2147483647', display: 'block',
   });
   const root = host.attachShadow({ mode: 'open' });
   try {

@@ -92,6 +92,8 @@ if (consentBar) {
     const answer = button?.getAttribute("data-consent");
     if (!ANSWERS.has(answer)) return;
     storageSet(CONSENT_KEY, answer);
+    // The name the site keeps for greetings is profiling too: only with consent.
+    if (answer !== "personalization") setCookie("name=; Path=/; SameSite=Lax; Max-Age=0");
     push(["consent", answer]);
     hideConsentBar();
   });
@@ -174,7 +176,7 @@ if (form) {
     const submit = form.querySelector('[type="submit"]');
     if (submit) submit.disabled = true;
     const name = String(new FormData(form).get("name") ?? "").trim().slice(0, 40);
-    if (name) {
+    if (name && storageGet(CONSENT_KEY) === "personalization") {
       setCookie(`name=${encodeURIComponent(name)}; Path=/; SameSite=Lax; Max-Age=31536000`);
     }
     await pushBeforeLeaving(["track", "purchase", { value: 4000, category: "booking" }]);
