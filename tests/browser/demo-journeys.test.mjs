@@ -319,3 +319,35 @@ test('consent that arrives after the first decision (a TCF CMP answers asynchron
     }
   });
 });
+
+test('the debug overlay simulates each visitor type on a fresh engine, without the real visitor\'s name', async () => {
+  const { context, log, storedConsent, close } = await newContext(browser);
+  try {
+    await storedConsent('personalization');
+    // A real visitor with a name and a history of their own.
+    await context.addCookies([{ name: 'name', value: encodeURIComponent('Анна'), url: server.url }]);
+    const page = await context.newPage();
+    await visit(page, server, '/?ep_debug=1');
+    const simulate = async (visitor) => {
+      const reloaded = page.waitForEvent('load');
+      // The overlay's <select> is in an open shadow root, which CSS locators pierce.
+      await page.locator('#edge-persona-debug select').selectOption(visitor);
+      await reloaded;
+      return (await settle(page)).decision.decision;
+    };
+    let d = await simulate('premium');
+    assert.equal(d.visitor.priceBand, 'premium');
+    d = await simulate('budget');
+    assert.equal(d.visitor.priceBand, 'budget', 'a new visitor, not the premium one carried over');
+    d = await simulate('abandoned');
+    assert.equal(d.visitor.experience, 'returning', 'the booking was an earlier visit');
+    assert.ok(d.popups.some((p) => p.popup === 'cart-coupon'), `the coupon: ${JSON.stringify(d.popups)}`);
+    d = await simulate('customer');
+    assert.equal(d.visitor.stage, 'customer');
+    assert.ok(!d.popups.some((p) => p.popup === 'cart-coupon'));
+    assert.equal(await cookie(context, 'name'), undefined, 'simulated visitors are nobody in particular');
+    assertClean(log);
+  } finally {
+    await close();
+  }
+});
