@@ -125,7 +125,8 @@ function requestFacts(request) {
     globalPrivacyControl: (h.get("sec-gpc") ?? "").trim() === "1",
     fetchDest: h.get("sec-fetch-dest"),
     purpose: purposeOf(h),
-    geo: cf.country ? { country: cf.country, region: cf.region ?? null, city: cf.city ?? null } : null,
+    // The region as a code (`cf.regionCode`, as Fastly gives it), not a name.
+    geo: cf.country ? { country: cf.country, region: cf.regionCode ?? null, city: cf.city ?? null } : null,
     utcOffsetMinutes: utcOffsetMinutes(cf.timezone),
     nowMs: Date.now(),
   };

@@ -147,7 +147,7 @@ function facts(request) {
   return {
     method: request.method, url: request.url, cookie: h.get('cookie'), userAgent: h.get('user-agent'),
     acceptLanguage: h.get('accept-language'), referer: h.get('referer'), globalPrivacyControl: false,
-    geo: cf.country ? { country: cf.country, region: cf.region ?? null, city: cf.city ?? null } : null,
+    geo: cf.country ? { country: cf.country, region: cf.regionCode ?? null, city: cf.city ?? null } : null,
     utcOffsetMinutes: 180, nowMs: Date.now(),
   };
 }
@@ -234,7 +234,7 @@ export async function run({ iterations = 30, warmup = 5, repeat = 16, pageFilter
       modulesRoot: dir,
       modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
       compatibilityDate: '2025-07-01',
-      cf: { country: 'RU', region: 'Moscow', city: 'Moscow', timezone: 'Europe/Moscow' },
+      cf: { country: 'RU', region: 'Moscow', regionCode: 'MOW', city: 'Moscow', timezone: 'Europe/Moscow' },
     });
     const request = async (variant, page, cookie, probe = false) => {
       const times = probe ? 1 : repeat;

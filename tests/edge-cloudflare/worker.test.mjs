@@ -104,7 +104,7 @@ function startWorker(strategy, bindings = {}, script = 'worker.js') {
       ...(strategy ? { EDGE_PERSONA_STRATEGY: strategy } : {}),
       ...bindings,
     },
-    cf: { country: 'RU', region: 'Moscow', city: 'Moscow', timezone: 'Europe/Moscow' },
+    cf: { country: 'RU', region: 'Moscow', regionCode: 'MOW', city: 'Moscow', timezone: 'Europe/Moscow' },
   });
 }
 

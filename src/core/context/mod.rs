@@ -220,20 +220,27 @@ impl RequestFacts {
 pub struct Geo {
     /// ISO 3166-1 alpha-2 country code (`"RU"`); uppercased by [`Geo::sanitized`].
     pub country: Option<String>,
-    /// Region/subdivision name or code as the edge reports it.
+    /// ISO 3166-2 subdivision code without the country (`"MOW"`, `"NY"`), as
+    /// Fastly's `region` and Cloudflare's `cf.regionCode` give it; uppercased.
     pub region: Option<String>,
-    /// City name as the edge reports it.
+    /// City name in English as the edge reports it (`"Moscow"`; Fastly gives
+    /// `"moscow"`): lowercased, so conditions compare one spelling everywhere.
     pub city: Option<String>,
 }
 
 impl Geo {
-    /// Trimmed and capped copy; blank parts become `None` and the country code is
-    /// uppercased so `"ru"` and `"RU"` compare equal.
+    /// Trimmed and capped copy; blank parts (and Fastly's `"?"` for unknown) become
+    /// `None`, the country and region codes are uppercased and the city lowercased,
+    /// so every platform's spelling compares equal.
     pub fn sanitized(&self) -> Geo {
+        fn known(part: Option<&str>) -> Option<&str> {
+            part.filter(|part| part.trim() != "?")
+        }
         Geo {
-            country: clean_upper(self.country.as_deref(), MAX_ANNOTATION_CHARS),
-            region: clean_opt(self.region.as_deref(), MAX_ANNOTATION_CHARS),
-            city: clean_opt(self.city.as_deref(), MAX_ANNOTATION_CHARS),
+            country: clean_upper(known(self.country.as_deref()), MAX_ANNOTATION_CHARS),
+            region: clean_upper(known(self.region.as_deref()), MAX_ANNOTATION_CHARS),
+            city: clean_opt(known(self.city.as_deref()), MAX_ANNOTATION_CHARS)
+                .map(|city| city.to_lowercase()),
         }
     }
 }
@@ -539,6 +546,33 @@ mod tests {
     }
 
     #[test]
+    fn every_platforms_geo_spelling_compares_equal() {
+        let fastly = Geo {
+            country: Some("us".into()),
+            region: Some("ny".into()),
+            city: Some("new york".into()),
+        };
+        let cloudflare = Geo {
+            country: Some("US".into()),
+            region: Some("NY".into()),
+            city: Some("New York".into()),
+        };
+        assert_eq!(fastly.sanitized(), cloudflare.sanitized());
+        let unknown = Geo {
+            country: Some("RU".into()),
+            region: Some("?".into()),
+            city: Some(" ? ".into()),
+        };
+        assert_eq!(
+            unknown.sanitized(),
+            Geo {
+                country: Some("RU".into()),
+                ..Geo::default()
+            }
+        );
+    }
+
+    #[test]
     fn full_facts_from_json() {
         let facts: Result<RequestFacts, _> = serde_json::from_str(
             r#"{
@@ -547,7 +581,7 @@ mod tests {
                 "language": "ru-RU,ru;q=0.9,en;q=0.8",
                 "nowMs": 1795791600000,
                 "utcOffsetMinutes": 180,
-                "geo": {"country": "ru", "city": " Москва "},
+                "geo": {"country": "ru", "region": "mow", "city": " Москва "},
                 "page": {"price": 1990.0, "currency": "rub", "category": "  shoes "},
                 "events": [{"kind": "add_to_cart", "value": 1990}, {"kind": "custom", "name": "quiz_done"}],
                 "cookies": {"name": "Аня"},
@@ -572,8 +606,8 @@ mod tests {
             ctx.geo,
             Some(Geo {
                 country: Some("RU".into()),
-                region: None,
-                city: Some("Москва".into())
+                region: Some("MOW".into()),
+                city: Some("москва".into())
             })
         );
         assert_eq!(ctx.page.currency.as_deref(), Some("RUB"));
