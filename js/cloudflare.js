@@ -170,11 +170,27 @@ function entropy() {
   return words;
 }
 
-function changedHeaders(original, changes) {
-  const headers = new Headers(original);
+/**
+ * The origin's response as it came, with the few header changes a pass-through
+ * has (`Vary: Sec-Fetch-Dest` on a page a script fetched); its body and encoding
+ * untouched.
+ */
+function passedThrough(originResponse, changes) {
+  if (!changes?.remove?.length && !changes?.set?.length && !changes?.append?.length) return originResponse;
+  const headers = applyHeaderChanges(new Headers(originResponse.headers), changes);
+  return new Response(originResponse.body, { status: originResponse.status, statusText: originResponse.statusText, headers });
+}
+
+/** `headers` with the wasm's `{remove, set, append}` changes made. */
+function applyHeaderChanges(headers, changes) {
   for (const name of changes.remove ?? []) headers.delete(name);
   for (const [name, value] of changes.set ?? []) headers.set(name, value);
   for (const [name, value] of changes.append ?? []) headers.append(name, value);
+  return headers;
+}
+
+function changedHeaders(original, changes) {
+  const headers = applyHeaderChanges(new Headers(original), changes);
   // The body leaves as identity; the platform may compress it again.
   headers.delete("content-encoding");
   return headers;
@@ -351,8 +367,9 @@ function withLolHtml(worker, request, originResponse, onError) {
   const [hi, lo] = entropy();
   const session = worker.respond(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
   if (session.pass !== undefined) {
+    const changes = JSON.parse(session.headers);
     session.free();
-    return originResponse;
+    return passedThrough(originResponse, changes);
   }
   const headers = changedHeaders(originResponse.headers, JSON.parse(session.headers));
   // Until the session has given out its first bytes, the input is kept: if the wasm
@@ -499,7 +516,7 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
   const decided = JSON.parse(decision.json);
   decided.handoff = decision.handoff;
   decision.free();
-  if (decided.pass || !decided.plan) return originResponse;
+  if (decided.pass || !decided.plan) return passedThrough(originResponse, decided.headers);
   const plan = decided.plan;
   let changes = 0;
   let templateDepth = 0;

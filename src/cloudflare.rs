@@ -117,7 +117,7 @@ impl EdgeWorker {
         Ok(match self.engine.respond(&request, &head) {
             EdgeResponse::PassThrough(reason) => EdgeSession {
                 pass: Some(reason.describe().to_string()),
-                headers: HeaderChanges::default(),
+                headers: HeaderChanges::passed_through(reason),
                 summary: String::new(),
                 rewriter: None,
             },

@@ -1128,6 +1128,21 @@ fn a_script_fetching_a_fragment_gets_it_untouched() {
         engine.respond(&fragment, &html_head()),
         EdgeResponse::PassThrough(PassReason::NotNavigation)
     ));
+    // The browser caches it apart from a navigation to the same URL, which the
+    // edge personalizes; every other pass-through leaves the headers alone.
+    let decided = engine.decide(&fragment, &html_head());
+    assert_eq!(
+        decided.headers.append,
+        vec![("vary".to_string(), "Sec-Fetch-Dest".to_string())]
+    );
+    let head = ResponseHead {
+        status: 404,
+        ..html_head()
+    };
+    assert_eq!(
+        engine.decide(&request(None, ""), &head).headers,
+        Default::default()
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! personalized response is `private, no-store` without validators, and everything
 //! visitor-specific (the cookie, the explain header) goes only on such a response.
 
+use crate::edge::response::PassReason;
 use serde::Serialize;
 
 /// Headers a personalized response loses:
@@ -53,6 +54,21 @@ pub struct HeaderChanges {
 }
 
 impl HeaderChanges {
+    /// The changes for a response that passes through untouched (its body and all
+    /// else as the origin sent it): none, but for a page a script fetched
+    /// ([`PassReason::NotNavigation`]), which varies by `Sec-Fetch-Dest`. Otherwise
+    /// the browser's cache could answer a later navigation to the same URL with
+    /// that unpersonalized copy, without asking the edge.
+    pub fn passed_through(reason: PassReason) -> HeaderChanges {
+        match reason {
+            PassReason::NotNavigation => HeaderChanges {
+                append: vec![("vary".to_string(), "Sec-Fetch-Dest".to_string())],
+                ..HeaderChanges::default()
+            },
+            _ => HeaderChanges::default(),
+        }
+    }
+
     /// The changes for a personalized response: no caching by shared caches, no
     /// validators, the profile cookie if there is one, and the explain header if
     /// asked for.

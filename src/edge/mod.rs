@@ -272,7 +272,7 @@ impl Decided {
     fn pass(reason: PassReason) -> Decided {
         Decided {
             pass: Some(reason),
-            headers: HeaderChanges::default(),
+            headers: HeaderChanges::passed_through(reason),
             plan: None,
             handoff: None,
             popups: Vec::new(),

@@ -424,6 +424,8 @@ test('a prefetch is personalized without storing its page view; a script fetchin
       const fragment = await get(worker, `/corpus/${corpusPage}`, { headers: { ...headers, 'sec-fetch-dest': 'empty', 'hx-request': 'true' } });
       assert.ok(fragment.body.equals(direct), `${strategy}: the fragment byte for byte`);
       assert.equal(fragment.headers.get('set-cookie'), null, `${strategy}: nothing stored`);
+      // Cached by the browser apart from a navigation to the same URL.
+      assert.match(fragment.headers.get('vary') ?? '', /Sec-Fetch-Dest/i, `${strategy}: vary`);
     } finally {
       await worker.dispose();
     }

@@ -514,4 +514,6 @@ test('a prefetch is personalized without storing its page view; a fetch() of a f
   const fragment = await get(viceroy.signed.base, url, { headers: { ...headers, 'sec-fetch-dest': 'empty' } });
   assert.ok(fragment.body.equals(direct.body), 'byte for byte');
   assert.ok(!(fragment.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${PROFILE_COOKIE}=`)), 'nothing stored');
+  // Cached by the browser apart from a navigation to the same URL.
+  assert.match(String(fragment.headers.vary ?? ''), /Sec-Fetch-Dest/i);
 });

@@ -265,7 +265,10 @@ fn personalize(engine: &EdgeEngine, mut client: Request) {
         head.content_encoding = None;
     }
     let mut personalization = match engine.respond(&request, &head) {
-        EdgeResponse::PassThrough(_) => return origin.send_to_client(),
+        EdgeResponse::PassThrough(reason) => {
+            apply_header_changes(&mut origin, &HeaderChanges::passed_through(reason));
+            return origin.send_to_client();
+        }
         EdgeResponse::Personalize(p) => p,
     };
     let mut body = origin.take_body();
