@@ -75,16 +75,17 @@ const VISITORS = [
   ['customer', 'Customer'],
 ];
 
-function forgetAndReload(persona) {
+function forgetAndReload(persona, { asNewcomer = false } = {}) {
   persona.forget();
-  forgetSiteCookies(persona);
+  if (asNewcomer) forgetSiteCookies(persona);
   safeStorage.set('debug', '1'); // keep the overlay open after the reload (clear() keeps it too)
   location.reload();
 }
 
 /**
- * The site cookies the config reads (a `name` the site set): a synthetic visitor
+ * The site cookies the config reads (a `name` the site set): a simulated visitor
  * starts without them, or a "newcomer" would be greeted by the real visitor's name.
+ * Only for a simulation the developer chose (Reset keeps them).
  */
 function forgetSiteCookies(persona) {
   for (const name of persona.runtime.cookieNames().slice(1)) {
@@ -272,7 +273,7 @@ export function mount(persona) {
     select.value = '';
     if (!recipe) return;
     try {
-      if (recipe === 'newcomer') forgetAndReload(persona);
+      if (recipe === 'newcomer') forgetAndReload(persona, { asNewcomer: true });
       else simulate(persona, recipe);
     } catch (e) {
       error.textContent = `simulate: ${e && e.message || e}`;

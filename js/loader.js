@@ -33,6 +33,9 @@ const attr = (name) => (script ? script.getAttribute(name) : null);
 // queue read below, not into an array of their own that is then thrown away.
 if (window.edgePersona == null) window.edgePersona = [];
 const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
+// Another copy of this loader (the script tag and a bundled import) already serves
+// the page: its queue is the API, and its calls must not run twice.
+const alreadyServed = queue.served === true;
 
 /** What `edgePersona.push([name, ...args])` may call. */
 const PUBLIC_API = ['decide', 'apply', 'track', 'consent', 'forget', 'export', 'explain', 'navigate'];
@@ -47,7 +50,8 @@ function serve(run, api, skip = () => false) {
   for (let i = 0; i < queue.length; i += 1) {
     if (!skip(queue[i], i)) run(queue[i]);
   }
-  Object.assign(queue, api, { push: (...calls) => { calls.forEach(run); return queue.length; } });
+  queue.length = 0; // run once: nothing for another loader to replay
+  Object.assign(queue, api, { served: true, push: (...calls) => { calls.forEach(run); return 0; } });
   window.edgePersona = queue;
 }
 
@@ -95,12 +99,15 @@ function withoutRuntime() {
     } catch { /* storage blocked */ }
   };
   const consent = (level) => { if (level === 'denied' || level === 'necessary') erase(); };
+  const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const run = (call) => {
-    if (Array.isArray(call) && call[0] === 'consent') consent(call[1]);
+    if (isConsent(call)) consent(call[1]);
     if (Array.isArray(call) && call[0] === 'forget') erase();
   };
-  // The site's own refusal, and Global Privacy Control, count as they would have.
-  consent(attr('data-consent'));
+  // The visitor's answer as the runtime would have had it: the last one queued, else
+  // the site's data-consent. Global Privacy Control counts as a refusal.
+  const queued = queue.filter(isConsent);
+  consent(queued.length ? queued[queued.length - 1][1] : attr('data-consent'));
   try { if (navigator.globalPrivacyControl === true) erase(); } catch { /* no navigator */ }
   const nothing = () => null;
   serve(run, {
@@ -108,7 +115,7 @@ function withoutRuntime() {
     decide: nothing, apply: nothing, track: nothing, export: nothing, explain: nothing, navigate: nothing,
     consent,
     forget: erase,
-  });
+  }, isConsent);
 }
 
 /**
@@ -192,7 +199,7 @@ async function start() {
   document.dispatchEvent(new CustomEvent('edge-persona:ready', { detail: { ready: persona.ready } }));
 }
 
-start().catch((error) => {
+if (!alreadyServed) start().catch((error) => {
   reveal();
   withoutRuntime();
   try { console.warn('[edge-persona] personalization is off for this page view:', error && error.message ? error.message : error); } catch { /* no console */ }

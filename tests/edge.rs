@@ -1135,6 +1135,16 @@ fn a_script_fetching_a_fragment_gets_it_untouched() {
         decided.headers.append,
         vec![("vary".to_string(), "Sec-Fetch-Dest".to_string())]
     );
+    // The same for one that could not be rewritten anyway (brotli the platform did
+    // not decode): it is a page a script fetched all the same.
+    let compressed = ResponseHead {
+        content_encoding: Some("br".into()),
+        ..html_head()
+    };
+    assert_eq!(
+        engine.decide(&fragment, &compressed).headers.append,
+        vec![("vary".to_string(), "Sec-Fetch-Dest".to_string())]
+    );
     let head = ResponseHead {
         status: 404,
         ..html_head()

@@ -157,12 +157,20 @@ impl EdgeEngine {
     /// for platforms that rewrite with their own engine (Cloudflare's native
     /// `HTMLRewriter`), and the first half of [`EdgeEngine::respond`].
     pub fn decide(&self, request: &EdgeRequest, head: &ResponseHead) -> Decided {
+        let prefetch = request.is_prefetch();
+        let fetched_by_script = !prefetch && !request.is_navigation();
         let charset = match response::rewritable(&request.method, head) {
             Ok(charset) => charset,
+            // A page a script fetched, whatever else keeps it from being rewritten
+            // (compressed, say): it varies by Sec-Fetch-Dest all the same.
+            Err(PassReason::Encoded | PassReason::NoTransform | PassReason::Charset)
+                if fetched_by_script =>
+            {
+                return Decided::pass(PassReason::NotNavigation)
+            }
             Err(reason) => return Decided::pass(reason),
         };
-        let prefetch = request.is_prefetch();
-        if !prefetch && !request.is_navigation() {
+        if fetched_by_script {
             return Decided::pass(PassReason::NotNavigation);
         }
         let site = &self.engine.config().site;

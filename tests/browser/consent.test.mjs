@@ -392,6 +392,33 @@ test('the runtime cannot start (its config does not load): a refusal or forget()
   server.configure({});
 });
 
+test('the runtime cannot start: a grant the banner queued after the page\'s data-consent="denied" keeps the profile', async () => {
+  server.configure({});
+  const { cookies } = await storedProfile();
+  server.configure({
+    // Cached HTML carries a default "no"; the banner replays the visitor's stored "yes".
+    html: (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script type="module" data-consent="denied" src="/ep/loader.js"'),
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 404, 'gone', { 'Content-Type': 'text/plain' });
+      return true;
+    },
+  });
+  const { context, log, close } = await newContext(browser);
+  try {
+    await context.addCookies(cookies);
+    await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['consent', 'personalization']); });
+    const page = await context.newPage();
+    await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
+    assert.ok(await cookie(context, COOKIE), 'the visitor\'s own answer is the last word');
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    server.configure({});
+  }
+});
+
 test('npm: consent() and forget() called before init() count for its first decision', async () => {
   // The demo config in `implied` mode stores a profile unless the visitor says no.
   const implied = { ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } };

@@ -38,10 +38,24 @@ pub fn lookup(ip: IpAddr) -> Option<ClientGeo> {
         place: Geo {
             country: raw.country_code,
             region: raw.region,
-            city: raw.city,
+            city: raw.city.as_deref().map(capitalised),
         },
         utc_offset_minutes: raw.utc_offset.and_then(EdgeRequest::utc_offset_from_hhmm),
     })
+}
+
+/// Fastly's lowercase city name (`"new york"`) as Cloudflare spells it (`"New
+/// York"`), so that one condition or template serves both: each word capitalised.
+fn capitalised(city: &str) -> String {
+    city.split(' ')
+        .map(|word| {
+            let mut letters = word.chars();
+            letters.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(letters).collect()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The geo hostcall's JSON for `ip`, asking again with the size it needs when the

@@ -223,15 +223,15 @@ pub struct Geo {
     /// ISO 3166-2 subdivision code without the country (`"MOW"`, `"NY"`), as
     /// Fastly's `region` and Cloudflare's `cf.regionCode` give it; uppercased.
     pub region: Option<String>,
-    /// City name in English as the edge reports it (`"Moscow"`; Fastly gives
-    /// `"moscow"`): lowercased, so conditions compare one spelling everywhere.
+    /// City name in English as the edge reports it (`"Moscow"`; the Fastly
+    /// program capitalises Fastly's lowercase names word by word).
     pub city: Option<String>,
 }
 
 impl Geo {
     /// Trimmed and capped copy; blank parts (and Fastly's `"?"` for unknown) become
-    /// `None`, the country and region codes are uppercased and the city lowercased,
-    /// so every platform's spelling compares equal.
+    /// `None`, and the country and region codes are uppercased, so every platform's
+    /// spelling compares equal.
     pub fn sanitized(&self) -> Geo {
         fn known(part: Option<&str>) -> Option<&str> {
             part.filter(|part| part.trim() != "?")
@@ -239,8 +239,7 @@ impl Geo {
         Geo {
             country: clean_upper(known(self.country.as_deref()), MAX_ANNOTATION_CHARS),
             region: clean_upper(known(self.region.as_deref()), MAX_ANNOTATION_CHARS),
-            city: clean_opt(known(self.city.as_deref()), MAX_ANNOTATION_CHARS)
-                .map(|city| city.to_lowercase()),
+            city: clean_opt(known(self.city.as_deref()), MAX_ANNOTATION_CHARS),
         }
     }
 }
@@ -550,7 +549,7 @@ mod tests {
         let fastly = Geo {
             country: Some("us".into()),
             region: Some("ny".into()),
-            city: Some("new york".into()),
+            city: Some("New York".into()),
         };
         let cloudflare = Geo {
             country: Some("US".into()),
@@ -607,7 +606,7 @@ mod tests {
             Some(Geo {
                 country: Some("RU".into()),
                 region: Some("MOW".into()),
-                city: Some("москва".into())
+                city: Some("Москва".into())
             })
         );
         assert_eq!(ctx.page.currency.as_deref(), Some("RUB"));
