@@ -356,20 +356,23 @@ mod tests {
             now_ms: 1_800_000_000_000,
             ..RequestFacts::default()
         };
-        let (plan, json) = {
-            let view = engine.page_view(PageViewInput {
-                facts: &facts,
-                cookie: None,
-                consent: None,
-                entropy: 7,
-                keys: &[],
-                explain: false,
-                new_profile_kept: true,
-            });
-            let json = serde_json::to_value(&view.decision).unwrap_or_default();
-            (PagePlan::from_decision(&view.decision), json)
-        };
+        let (plan, json) = decided(&engine, &facts);
         (plan, json, engine)
+    }
+
+    /// A first visitor's page view: its plan, and its decision as the hand-off's JSON.
+    fn decided(engine: &Engine, facts: &RequestFacts) -> (PagePlan, serde_json::Value) {
+        let view = engine.page_view(PageViewInput {
+            facts,
+            cookie: None,
+            consent: None,
+            entropy: 7,
+            keys: &[],
+            explain: false,
+            new_profile_kept: true,
+        });
+        let json = serde_json::to_value(&view.decision).unwrap_or_default();
+        (PagePlan::from_decision(&view.decision), json)
     }
 
     fn debug(value: &impl std::fmt::Debug) -> String {
@@ -392,18 +395,8 @@ mod tests {
             now_ms: 1_800_000_000_000,
             ..RequestFacts::default()
         };
-        let view = engine.page_view(PageViewInput {
-            facts: &facts,
-            cookie: None,
-            consent: None,
-            entropy: 7,
-            keys: &[],
-            explain: false,
-            new_profile_kept: true,
-        });
-        let json = serde_json::to_value(&view.decision).unwrap_or_default();
+        let (plan, json) = decided(&engine, &facts);
         assert_eq!(json["slots"][0]["variant"], serde_json::Value::Null);
-        let plan = PagePlan::from_decision(&view.decision);
         let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
         assert_eq!(debug(&handed), debug(&plan));
         assert_eq!(
