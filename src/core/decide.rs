@@ -4,6 +4,7 @@
 use crate::core::bucketing::{choose_variation, hash};
 use crate::core::classify::Classification;
 use crate::core::config::{Compiled, Content, LoadedConfig, PopupTrigger};
+use crate::core::engine::Storage;
 use crate::core::links::{attribute_is_url, url_is_allowed};
 use crate::core::profile::{minutes_from_ms, Minutes, Profile};
 use crate::core::template::{percent_encode, Template};
@@ -146,9 +147,7 @@ pub(crate) struct DecideInput<'c, 'a> {
     pub classification: Classification<'c>,
     pub profile: &'a Profile,
     pub now_ms: i64,
-    pub storage_allowed: bool,
-    /// The visitor's id lasts beyond this page view (see `engine::Storage`).
-    pub lasting_visitor: bool,
+    pub storage: Storage,
     pub explain: bool,
 }
 
@@ -324,7 +323,7 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
             // variant, never the holdout, the same on every page, reported as no
             // variant.
             let experiment = exp.variants.len() > 1 || exp.holdout > 0.0;
-            let bucketed = input.lasting_visitor || !experiment;
+            let bucketed = input.storage.lasting_visitor || !experiment;
             taken = true;
             decision.experience = Some(&exp.id);
             let chosen = if bucketed {
@@ -484,7 +483,7 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
         let (matched, detail) = input.matches(&popup.segments, compiled);
         let outcome = if !matched {
             Outcome::NotMatched
-        } else if !input.storage_allowed {
+        } else if !input.storage.allowed {
             Outcome::NoStorage
         } else if input.suppressed(popup.suppress_after_purchase_days, &popup.offer_category) {
             Outcome::Suppressed

@@ -303,8 +303,7 @@ impl Engine {
             classification,
             profile,
             now_ms: facts.now_ms,
-            storage_allowed: storage.allowed,
-            lasting_visitor: storage.lasting_visitor,
+            storage,
             explain,
         })
     }

@@ -235,9 +235,6 @@ impl PagePlan {
                         // No variant named: the experience's content, or for a
                         // visitor in no experiment (no lasting id), its first
                         // variant's, as `decide` shows them.
-                        // No variant named: the experience's content, or for a
-                        // visitor in no experiment (no lasting id), its first
-                        // variant's, as `decide` shows them.
                         None => experience.content.as_ref().or_else(|| {
                             experience.variants.first().and_then(|x| x.content.as_ref())
                         }),
