@@ -38,6 +38,23 @@ function withConsentSource(body, more = {}) {
   });
 }
 
+/**
+ * Server settings for a page whose config does not load (404), the loader's tag
+ * carrying `attributes` (e.g. the site's `data-consent="denied"`).
+ */
+function configGone(attributes = '') {
+  return {
+    html: attributes
+      ? (html) => html.replace('<script type="module" src="/ep/loader.js"', `<script type="module" ${attributes} src="/ep/loader.js"`)
+      : undefined,
+    transform(urlPath, res) {
+      if (urlPath !== '/config.json') return false;
+      sendBody(res, 404, 'gone', { 'Content-Type': 'text/plain' });
+      return true;
+    },
+  };
+}
+
 /** A CMP stub: answers `addEventListener` with `tcData` after `delayMs` (never, if null). */
 function tcfStub(tcData, delayMs = 30) {
   return `window.__tcfapi = function (command, version, callback) {
@@ -351,17 +368,8 @@ test('the runtime cannot start (its config does not load): a refusal or forget()
   server.configure({});
   const { cookies } = await storedProfile();
   for (const call of ['queued refusal', 'forget() after the failure', 'data-consent="denied"', 'a refusal pushed later into a kept queue']) {
-    server.configure({
-      // The site renders the visitor's stored "no" into the script tag.
-      html: call === 'data-consent="denied"'
-        ? (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script type="module" data-consent="denied" src="/ep/loader.js"')
-        : undefined,
-      transform(urlPath, res) {
-        if (urlPath !== '/config.json') return false;
-        sendBody(res, 404, 'gone', { 'Content-Type': 'text/plain' });
-        return true;
-      },
-    });
+    // The site renders the visitor's stored "no" into the script tag.
+    server.configure(configGone(call === 'data-consent="denied"' ? 'data-consent="denied"' : ''));
     const { context, log, close } = await newContext(browser);
     await context.addCookies(cookies);
     if (call === 'queued refusal') {
@@ -395,15 +403,8 @@ test('the runtime cannot start (its config does not load): a refusal or forget()
 test('the runtime cannot start: a grant the banner queued after the page\'s data-consent="denied" keeps the profile', async () => {
   server.configure({});
   const { cookies } = await storedProfile();
-  server.configure({
-    // Cached HTML carries a default "no"; the banner replays the visitor's stored "yes".
-    html: (html) => html.replace('<script type="module" src="/ep/loader.js"', '<script type="module" data-consent="denied" src="/ep/loader.js"'),
-    transform(urlPath, res) {
-      if (urlPath !== '/config.json') return false;
-      sendBody(res, 404, 'gone', { 'Content-Type': 'text/plain' });
-      return true;
-    },
-  });
+  // Cached HTML carries a default "no"; the banner replays the visitor's stored "yes".
+  server.configure(configGone('data-consent="denied"'));
   const { context, log, close } = await newContext(browser);
   try {
     await context.addCookies(cookies);
