@@ -1,5 +1,5 @@
 // Types of `edge-persona/cloudflare`.
-import type { SiteConfig } from "./config";
+import type { SiteConfig } from "./config.js";
 
 /** Options of {@link createPersonalizer} and {@link createHandler}. */
 export interface EdgeOptions {
