@@ -3,6 +3,8 @@
 // everything else untouched.
 import wasm from 'edge-persona/cloudflare.wasm';
 import { createHandler } from 'edge-persona/cloudflare';
+// The demo restaurant's config, so that this example runs against the demo site as
+// it is: put your site's own config here before deploying.
 import config from '../../../www/demo/config.json';
 
 // The rewriting strategy comes from EDGE_PERSONA_STRATEGY ("auto" by default, or
