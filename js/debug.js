@@ -294,9 +294,12 @@ export function mount(persona) {
   toggle.setAttribute('aria-label', 'Collapse');
 
   const events = ['edge-persona:decision', 'edge-persona:consent', 'edge-persona:engaged'];
-  const close = button('Close', () => {
+  const unmount = () => {
     for (const type of events) document.removeEventListener(type, refresh);
     host.remove();
+  };
+  const close = button('Close', () => {
+    unmount();
     safeStorage.remove('debug');
   });
 
@@ -314,4 +317,6 @@ export function mount(persona) {
   for (const type of events) document.addEventListener(type, refresh);
   refresh();
   (document.body || document.documentElement).append(host);
+  // The overlay belongs to this persona: it goes with it (a remount mounts its own).
+  persona.cleanups.push(unmount);
 }

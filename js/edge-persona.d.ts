@@ -106,7 +106,10 @@ export interface InitOptions {
    * Mode is read from `window.dataLayer`, where gtag writes, whatever this says.)
    */
   dataLayer?: boolean | string;
-  /** Apply decisions to the page. `false`: headless, render from {@link decide} yourself. Default `true`. */
+  /**
+   * Apply decisions to the page. `false`: headless, render slots and greetings from
+   * {@link decide} yourself; popups still open with their triggers and caps. Default `true`.
+   */
   apply?: boolean;
   /**
    * Decide again on `history.pushState`, `popstate`, a `history.replaceState` that
@@ -677,7 +680,10 @@ export interface ErrorEventDetail {
   message: string;
 }
 
-/** `edge-persona:ready`: the script tag's loader finished (not sent by `init` itself). */
+/**
+ * `edge-persona:ready`: the script tag's loader finished, `ready: false` when the
+ * runtime could not start (not sent by `init` itself).
+ */
 export interface ReadyEventDetail {
   /** Whether personalization runs. */
   ready: boolean;
@@ -690,7 +696,11 @@ export type DataLayerEntry =
 
 /** `window.edgePersona` once the script tag's loader ran. Before that it is a command queue (an array). */
 export interface LoaderApi {
-  /** Runs commands such as `['track', 'add_to_cart', {value: 4200}]` (any {@link Persona} method). */
+  /**
+   * Runs commands such as `['track', 'add_to_cart', {value: 4200}]`: `decide`, `apply`,
+   * `track`, `consent`, `forget`, `export`, `explain` and `navigate` (other names are
+   * ignored).
+   */
   push(...calls: unknown[][]): number;
   /** The page's persona; null if the runtime module could not load. */
   persona: Persona | null;

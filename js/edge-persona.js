@@ -131,7 +131,8 @@ function pageAnnotations(extra) {
 }
 
 /** An event object for the engine from a name and data (`track('add_to_cart', {...})`). */
-function pageEvent(name, data = {}) {
+function pageEvent(name, data) {
+  data = data ?? {};
   const kind = EVENT_KINDS.includes(name) ? name : 'custom';
   return {
     kind,
@@ -487,8 +488,9 @@ class Persona {
         }
       }
       // Popups overlay the page and never replace what was painted: they may open
-      // even when the slots were decided too late to swap.
-      if (report || late) this.schedulePopups();
+      // even when the slots were decided too late to swap, and in headless mode
+      // (the app renders slots, the runtime still runs popups and their caps).
+      if (report || late || this.options.apply === false) this.schedulePopups();
       if (report && !resumed) {
         // Only slots the visitor can see count as exposed: a config shared by many
         // pages decides slots this page does not have.
@@ -988,8 +990,15 @@ function edgeHandoff() {
     : null;
 }
 
+/**
+ * Whether the head snippet still hides slots: it is on the page and no runtime of
+ * this document has revealed them yet (`revealSlots` switches it off). A later
+ * `init()` (a remount, a consent change) then applies its decision as a route
+ * change does, instead of taking it for a decision that came too late.
+ */
 function hideSnippetPresent() {
-  return document.getElementById('ep-hide') !== null;
+  const style = document.getElementById('ep-hide');
+  return style !== null && !style.disabled;
 }
 
 /**
@@ -1155,7 +1164,7 @@ export async function init(config, options = {}) {
     revealSlots();
   }
   if (persona.ready && shouldOpenDebug(settings)) {
-    import('./debug.js').then((debug) => debug.mount(persona)).catch((error) => warn('debug overlay', error));
+    import('./debug.js').then((debug) => { if (!persona.destroyed) debug.mount(persona); }).catch((error) => warn('debug overlay', error));
   }
   return persona;
 }
@@ -1180,17 +1189,22 @@ export function apply() { return current ? current.apply() : null; }
 export function track(name, data) { if (current) current.track(name, data); }
 /** @see Persona#consent (before `init()`: kept for its first decision). */
 export function consent(level) {
+  if (level != null && !CONSENT_LEVELS.includes(level)) {
+    warn(`consent: unknown level ${JSON.stringify(level)}`);
+    return;
+  }
+  // A destroyed persona (a component unmounted) still deletes what a refusal
+  // withdraws, and the answer is kept for the next init(), as before the first one.
   if (current) current.consent(level);
-  else if (level == null || CONSENT_LEVELS.includes(level)) answeredBeforeInit = level ?? undefined;
-  else warn(`consent: unknown level ${JSON.stringify(level)}`);
+  if (!current || current.destroyed) answeredBeforeInit = level ?? undefined;
 }
 /** @see Persona#forget (before `init()`: the cookie goes once `init()` knows its name). */
 export function forget() {
   if (current) current.forget();
-  else {
-    safeStorage.clear();
-    forgetBeforeInit = true;
-  }
+  else safeStorage.clear();
+  // Before init(), or after destroy(): the next init() must not read the profile
+  // back from a cookie written meanwhile (or, before init(), not yet named).
+  if (!current || current.destroyed) forgetBeforeInit = true;
 }
 /** @see Persona#explain */
 export function explain() { return current ? current.explain() : null; }

@@ -15,10 +15,10 @@ const demo = demoWithConfigPerFile(CONFIG);
  * Serves `script` (a module script's body, with `ep` the runtime module and `CONFIG`
  * the config) as a page of its own, runs it in a fresh context until it sets
  * `window.__result`, and hands that to `check(result, context)`; the page must throw
- * nothing.
+ * nothing. `head` is markup for the page's `<head>` (a head snippet).
  */
-async function runPage(script, check) {
-  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+async function runPage(script, check, { head = '' } = {}) {
+  const html = `<!doctype html><html><head><meta charset="utf-8">${head}</head><body>
     <h1 class="hero">Default</h1>
     <script type="module">
       import * as ep from '/ep/edge-persona.js';
@@ -125,5 +125,105 @@ test('a hash router\'s route change decides again; an in-page anchor does not', 
   (result) => {
     assert.deepEqual(result.seen, [1, 1, 2, 3, 4, 4], 'not the anchor #section-2; the routes #/pricing, #/contacts and #/about; not #/about?q=ab');
     assert.equal(result.pageViews, 4);
+  });
+});
+
+/** A config of its own: the page's `h1.hero` as a slot, filled for everyone. */
+const HERO_CONFIG = (text, extra = {}) => ({
+  version: 1,
+  cookie: { name: 'ep_life' },
+  slots: { hero: { selector: 'h1.hero' } },
+  experiences: [{ id: `hero-${text.toLowerCase()}`, slot: 'hero', content: { text } }],
+  ...extra,
+});
+/** The head snippet, hiding the slot for 5 s (so the first decision is in time). */
+const SNIPPET = '<style id="ep-hide">@keyframes ep-reveal{to{visibility:visible}}'
+  + 'html:not(.ep-ready) h1.hero{visibility:hidden;animation:ep-reveal 0s 5000ms forwards}</style>';
+
+test('a second init() after the first revealed the page (a remount, a consent change) applies its decision: it is not "late"', async () => {
+  await runPage(`
+      const decisions = () => window.__ep.events.filter((e) => e.name === 'decision').map((e) => e.detail);
+      const first = await ep.init(${JSON.stringify(HERO_CONFIG('First'))});
+      first.destroy();
+      // A budget the clock has long passed: only a snippet still hiding slots makes a decision late.
+      const second = await ep.init(${JSON.stringify(HERO_CONFIG('Second'))}, { budgetMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      window.__result = {
+        ready: second.ready,
+        hero: document.querySelector('h1.hero').textContent,
+        decisions: decisions().map((d) => ({ applied: d.applied, late: d.late })),
+      };`,
+  (result) => {
+    assert.equal(result.ready, true);
+    assert.deepEqual(result.decisions, [{ applied: true, late: false }, { applied: true, late: false }], JSON.stringify(result));
+    assert.equal(result.hero, 'Second');
+  }, { head: SNIPPET });
+});
+
+test('consent("denied") after destroy() (the component unmounted) deletes the profile and holds for the next init()', async () => {
+  const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
+  await runPage(`
+      const first = await ep.init(${JSON.stringify(implied)});
+      const storedFirst = document.cookie.includes('ep_life=');
+      first.destroy();
+      ep.consent('denied');
+      const storedAfterRefusal = document.cookie.includes('ep_life=');
+      const second = await ep.init(${JSON.stringify(implied)});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      window.__result = { storedFirst, storedAfterRefusal, storedAtEnd: document.cookie.includes('ep_life='), ready: second.ready };`,
+  async (result, context) => {
+    assert.equal(result.ready, true);
+    assert.equal(result.storedFirst, true, 'implied consent stores at first');
+    assert.equal(result.storedAfterRefusal, false, 'the refusal deletes at once');
+    assert.equal(result.storedAtEnd, false, `the next init() keeps the refusal: ${JSON.stringify(result)}`);
+    assert.equal(await cookie(context, 'ep_life'), undefined);
+  });
+});
+
+test('headless (apply: false): a popup on a delay opens as one on scroll would; the app renders the slots', async () => {
+  const withPopup = HERO_CONFIG('Hello', {
+    consent: { mode: 'implied' },
+    popups: [{ id: 'hello', label: 'Hello', content: { text: 'A popup' }, trigger: { delaySeconds: 0.2 } }],
+  });
+  await runPage(`
+      const persona = await ep.init(${JSON.stringify(withPopup)}, { apply: false });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      window.__result = {
+        ready: persona.ready,
+        hero: document.querySelector('h1.hero').textContent,
+        dialog: document.querySelector('[role="dialog"]')?.textContent ?? null,
+        popupExposures: window.__ep.events.filter((e) => e.name === 'exposure' && e.detail.popup).map((e) => e.detail.popup),
+      };`,
+  (result) => {
+    assert.equal(result.ready, true);
+    assert.equal(result.hero, 'Default', "headless: the slot is the app's to render");
+    assert.ok(result.dialog?.includes('A popup'), JSON.stringify(result));
+    assert.deepEqual(result.popupExposures, ['hello']);
+  });
+});
+
+test('track("lead", null) is recorded and announced like track("lead")', async () => {
+  await runPage(`
+      const persona = await ep.init(${JSON.stringify(HERO_CONFIG('Hello'))});
+      ep.track('lead', null);
+      window.__result = {
+        conversions: window.__ep.events.filter((e) => e.name === 'conversion').map((e) => e.detail.event),
+        errors: window.__ep.events.filter((e) => e.name === 'error').map((e) => e.detail.message),
+      };`,
+  (result) => {
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.conversions, ['lead']);
+  });
+});
+
+test('destroy() removes the debug overlay and its listeners with the persona', async () => {
+  await runPage(`
+      const persona = await ep.init(${JSON.stringify(HERO_CONFIG('Hello'))}, { debug: true });
+      for (let i = 0; i < 100 && !document.getElementById('edge-persona-debug'); i++) await new Promise((r) => setTimeout(r, 20));
+      const mounted = !!document.getElementById('edge-persona-debug');
+      persona.destroy();
+      window.__result = { mounted, afterDestroy: !!document.getElementById('edge-persona-debug') };`,
+  (result) => {
+    assert.deepEqual(result, { mounted: true, afterDestroy: false });
   });
 });
