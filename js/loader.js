@@ -64,6 +64,8 @@ function reveal() {
 
 /** The config's text once it has loaded (for the profile cookie's name). */
 let configText = null;
+/** The config's load, once started: a failure elsewhere waits for it to settle. */
+let configLoading = null;
 
 async function loadConfig() {
   const inline = document.getElementById('edge-persona-config');
@@ -83,10 +85,14 @@ async function loadConfig() {
  */
 function withoutRuntime() {
   let name = 'ep';
+  // The level the config asks for (`consent.level`): only an answer below it refuses.
+  let required = 'personalization';
   try {
-    const configured = JSON.parse(configText || '{}')?.cookie?.name;
+    const config = JSON.parse(configText || '{}');
+    const configured = config?.cookie?.name;
     if (typeof configured === 'string' && /^[A-Za-z0-9_-]+$/.test(configured)) name = configured;
-  } catch { /* the default name */ }
+    if (config?.consent?.level === 'necessary') required = 'necessary';
+  } catch { /* the defaults */ }
   const erase = () => {
     try {
       document.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Lax${location.protocol === 'https:' ? '; Secure' : ''}`;
@@ -98,7 +104,7 @@ function withoutRuntime() {
       }
     } catch { /* storage blocked */ }
   };
-  const consent = (level) => { if (level === 'denied' || level === 'necessary') erase(); };
+  const consent = (level) => { if (level === 'denied' || (level === 'necessary' && required === 'personalization')) erase(); };
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const run = (call) => {
     if (isConsent(call)) consent(call[1]);
@@ -149,7 +155,8 @@ async function start() {
     runtime.prepare();
     return runtime;
   });
-  const [runtime, config] = await Promise.all([runtimeLoaded, loadConfig(), domContentLoaded()]);
+  configLoading = loadConfig();
+  const [runtime, config] = await Promise.all([runtimeLoaded, configLoading, domContentLoaded()]);
   // Consent calls queued while the wasm compiles count for the first decision too
   // (a failed compile is reported by init below).
   await runtime.prepare().catch(() => {});
@@ -199,9 +206,14 @@ async function start() {
   document.dispatchEvent(new CustomEvent('edge-persona:ready', { detail: { ready: persona.ready } }));
 }
 
-if (!alreadyServed) start().catch((error) => {
+if (!alreadyServed) start().catch(async (error) => {
   reveal();
+  // The runtime module may fail before the config has arrived: the cookie's name and
+  // the consent level the config asks for come from it.
+  if (configLoading) await configLoading.catch(() => {});
   withoutRuntime();
   try { console.warn('[edge-persona] personalization is off for this page view:', error && error.message ? error.message : error); } catch { /* no console */ }
   document.dispatchEvent(new CustomEvent('edge-persona:error', { detail: { where: 'loader', message: String(error && error.message || error) } }));
+  // A page that waits for the loader hears that it finished, without personalization.
+  document.dispatchEvent(new CustomEvent('edge-persona:ready', { detail: { ready: false } }));
 });

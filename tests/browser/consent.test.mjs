@@ -637,6 +637,41 @@ test('a config that asks only for "necessary" consent: that answer is a yes, eve
   server.configure({});
 });
 
+test('the runtime module does not load: a config asking only for "necessary" keeps that yes; the loader reports it finished', async () => {
+  server.configure({});
+  const { cookies } = await storedProfile();
+  const necessary = { ...CONFIG, consent: { ...CONFIG.consent, level: 'necessary' } };
+  server.configure({
+    transform(urlPath, res) {
+      if (urlPath === '/config.json') {
+        sendBody(res, 200, JSON.stringify(necessary), { 'Content-Type': 'application/json' });
+        return true;
+      }
+      if (urlPath === '/ep/edge-persona.js') {
+        sendBody(res, 404, 'not found', { 'Content-Type': 'text/plain' });
+        return true;
+      }
+      return false;
+    },
+  });
+  const { context, log, close } = await newContext(browser);
+  await context.addCookies(cookies);
+  await context.addInitScript(() => { (window.edgePersona = window.edgePersona || []).push(['consent', 'necessary']); });
+  const page = await context.newPage();
+  await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
+  const ready = await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'ready').map((e) => e.detail));
+  assert.deepEqual(ready, [{ ready: false }], 'a page waiting for edge-persona:ready hears the loader finished');
+  assert.ok(await cookie(context, COOKIE), 'the profile the visitor agreed to is kept');
+  await page.evaluate(() => window.edgePersona.consent('necessary'));
+  assert.ok(await cookie(context, COOKIE), 'and kept when the answer comes again');
+  await page.evaluate(() => window.edgePersona.consent('denied'));
+  assert.equal(await cookie(context, COOKIE), undefined, 'a "no" still deletes it');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+  server.configure({});
+});
+
 /** Like withConsentSource, with `attributes` added to the loader's script tag. */
 function withConsentSourceAndLoader(body, attributes) {
   server.configure({
