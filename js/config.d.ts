@@ -219,8 +219,10 @@ export interface InterestSettings {
    */
   halfLifeDays?: number;
   /**
-   * Score from which a category counts as an interest. Default 2 (two views, or
-   * one add to cart).
+   * Score from which a category counts as an interest. Default 2: two views in
+   * one visit, or one add to cart. Scores halve every `halfLifeDays`, so views
+   * days apart add up to less (a score up to 0.005 below still counts, so that the
+   * minutes between two views do not).
    */
   minScore?: number;
   /**

@@ -113,7 +113,7 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
     let interests = profile
         .interests
         .iter()
-        .filter(|i| f64::from(i.score) >= settings.interests.min_score)
+        .filter(|i| f64::from(i.score) >= settings.interests.min_score - SCORE_TOLERANCE)
         .map(|i| i.category.clone())
         .collect();
     Classification {
@@ -126,6 +126,12 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
         segments: Vec::new(),
     }
 }
+
+/// How far below `minScore` a score still counts. Scores decay continuously, so two
+/// views minutes apart add up to just under 2 (1.99997 a minute apart at the default
+/// 14-day half-life); "two views" must still mean two views. 0.005 is what a view
+/// loses in about 2.4 hours at that half-life: views days apart still add up to less.
+const SCORE_TOLERANCE: f64 = 0.005;
 
 /// The band a price falls in.
 pub fn band_of(price: f64, settings: &PriceSettings) -> Option<&str> {

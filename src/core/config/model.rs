@@ -461,8 +461,10 @@ pub struct InterestSettings {
     /// Categories kept in the profile. Default 5.
     #[serde(default = "InterestSettings::default_top_k")]
     pub top_k: u8,
-    /// Score from which a category counts as an interest. Default 2 (two views, or
-    /// one add to cart).
+    /// Score from which a category counts as an interest. Default 2: two views in
+    /// one visit, or one add to cart. Scores halve every `halfLifeDays`, so views
+    /// days apart add up to less (a score up to 0.005 below still counts, so that the
+    /// minutes between two views do not).
     #[serde(default = "InterestSettings::default_min_score")]
     pub min_score: f64,
 }
