@@ -323,7 +323,8 @@ impl Engine {
     ) -> CookieWrite {
         let is_popup = self.config.site.popups.iter().any(|p| p.id == rule_id);
         let day = local_day(now_ms, utc_offset_minutes);
-        record_interaction(profile, rule_id, kind, is_popup, now_ms, day);
+        let half_life = self.config.site.classify.interests.half_life_days;
+        record_interaction(profile, rule_id, kind, is_popup, now_ms, day, half_life);
         if storage_allowed {
             self.cookie_set(profile, keys)
         } else {

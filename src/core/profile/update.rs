@@ -121,11 +121,22 @@ pub fn record_events(
     config: &SiteConfig,
 ) {
     let now = minutes_from_ms(now_ms);
+    // The scores the events add to are brought up to now first.
+    advance_last_seen(profile, now, config.classify.interests.half_life_days);
     record_event_effects(profile, events, page, now, &config.classify);
     let previous = FunnelStage::from_code(profile.funnel.stage);
     let stage = advance_stage(previous, 0, false, profile, events, None, &config.classify);
     profile.funnel.stage = stage.code();
-    profile.last_seen = profile.last_seen.max(now);
+}
+
+/// Moves `last_seen` on to `now`, decaying the interests over the time between:
+/// their scores are as of `last_seen`, so moving it alone would make them younger
+/// (a popup shown two days after a view would take two days off its decay).
+fn advance_last_seen(profile: &mut Profile, now: Minutes, half_life_days: f64) {
+    if now > profile.last_seen {
+        decay_interests(profile, now - profile.last_seen, half_life_days);
+        profile.last_seen = now;
+    }
 }
 
 /// Funnel counters, the last purchase and interests from `events`; a field an event
@@ -204,6 +215,7 @@ pub fn record_interaction(
     is_popup: bool,
     now_ms: i64,
     day: u32,
+    interest_half_life_days: f64,
 ) {
     let now = minutes_from_ms(now_ms);
     start_day(profile, day);
@@ -224,7 +236,7 @@ pub fn record_interaction(
         InteractionKind::Dismissed => history.dismissed = history.dismissed.saturating_add(1),
         InteractionKind::Converted => history.converted = history.converted.saturating_add(1),
     }
-    profile.last_seen = profile.last_seen.max(now);
+    advance_last_seen(profile, now, interest_half_life_days);
 }
 
 fn bump(counter: &mut EventCount, now: Minutes) {
@@ -302,4 +314,75 @@ fn add_interest(profile: &mut Profile, category: &str, weight: f32, top_k: u8) {
         .interests
         .sort_by(|a, b| b.score.total_cmp(&a.score));
     profile.interests.truncate(usize::from(top_k.max(1)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Minutes = 1440;
+
+    fn sushi_fan(score: f32, last_seen: Minutes) -> Profile {
+        let mut profile = Profile::new(1, last_seen);
+        profile.interests.push(Interest {
+            category: "sushi".to_string(),
+            score,
+        });
+        profile.last_seen = last_seen;
+        profile
+    }
+
+    fn ms(minutes: Minutes) -> i64 {
+        i64::from(minutes) * 60_000
+    }
+
+    #[test]
+    fn an_interaction_later_decays_the_interests_it_moves_last_seen_past() {
+        let mut profile = sushi_fan(2.0, 100 * DAY);
+        record_interaction(
+            &mut profile,
+            "offer",
+            InteractionKind::Shown,
+            true,
+            ms(114 * DAY),
+            114,
+            14.0,
+        );
+        assert_eq!(profile.last_seen, 114 * DAY);
+        assert!(
+            (profile.interests[0].score - 1.0).abs() < 1e-4,
+            "{:?}",
+            profile.interests
+        );
+    }
+
+    #[test]
+    fn events_tracked_later_add_to_scores_decayed_to_their_time() {
+        let config: SiteConfig =
+            serde_json::from_str(r#"{"version":1}"#).unwrap_or_else(|e| panic!("{e}"));
+        let mut profile = sushi_fan(2.0, 100 * DAY);
+        record_events(
+            &mut profile,
+            &[],
+            &PageAnnotations::default(),
+            ms(114 * DAY),
+            &config,
+        );
+        assert_eq!(profile.last_seen, 114 * DAY);
+        assert!(
+            (profile.interests[0].score - 1.0).abs() < 1e-4,
+            "{:?}",
+            profile.interests
+        );
+        // An earlier time (a clock behind) moves nothing.
+        record_events(
+            &mut profile,
+            &[],
+            &PageAnnotations::default(),
+            ms(110 * DAY),
+            &config,
+        );
+        assert_eq!(profile.last_seen, 114 * DAY);
+        assert!((profile.interests[0].score - 1.0).abs() < 1e-4);
+    }
 }
