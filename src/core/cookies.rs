@@ -6,9 +6,11 @@
 use crate::core::engine::CookieWrite;
 use std::collections::BTreeMap;
 
-/// Longest cookie header read, in bytes; browsers cap a cookie at 4 KB and a header at
-/// a few dozen of them. Anything past this is ignored.
-const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Longest cookie value kept, in bytes (browsers cap a cookie at 4 KB); a longer
+/// value is cut at a character boundary. The header itself is read whole, however
+/// long: cut, it would hand on a later cookie's value cut too, and a profile cookie
+/// behind a site's large cookies would read as damaged and be replaced.
+const MAX_VALUE_BYTES: usize = 8 * 1024;
 
 /// The values of the cookies named in `wanted` from a `Cookie` header (or
 /// `document.cookie`). Values are percent-decoded where that gives valid UTF-8 and
@@ -17,7 +19,6 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// first).
 pub fn read_cookies(header: &str, wanted: &[&str]) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
-    let header = truncate_at_char_boundary(header, MAX_HEADER_BYTES);
     for pair in header.split(';') {
         let Some((name, value)) = pair.split_once('=') else {
             continue;
@@ -31,6 +32,7 @@ pub fn read_cookies(header: &str, wanted: &[&str]) -> BTreeMap<String, String> {
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
             .unwrap_or(value);
+        let value = truncate_at_char_boundary(value, MAX_VALUE_BYTES);
         found.insert(name.to_string(), percent_decode(value));
     }
     found
@@ -114,10 +116,23 @@ mod tests {
     }
 
     #[test]
-    fn oversized_headers_are_cut_at_a_character_boundary() {
-        let header = format!("name={}", "я".repeat(MAX_HEADER_BYTES));
+    fn oversized_values_are_cut_at_a_character_boundary() {
+        let header = format!("name={}", "я".repeat(MAX_VALUE_BYTES));
         let found = read_cookies(&header, &["name"]);
-        assert!(found["name"].len() <= MAX_HEADER_BYTES);
+        assert!(found["name"].len() <= MAX_VALUE_BYTES);
+        assert!(found["name"].starts_with("яя"));
+    }
+
+    #[test]
+    fn a_cookie_behind_large_ones_is_read_whole() {
+        let profile = "1.AbCdEf0123456789-_";
+        let header = format!(
+            "big={}; other={}; ep={profile}",
+            "x".repeat(16_370),
+            "y".repeat(4_000)
+        );
+        let found = read_cookies(&header, &["ep"]);
+        assert_eq!(found.get("ep").map(String::as_str), Some(profile));
     }
 
     #[test]
