@@ -1277,3 +1277,37 @@ fn a_cut_hand_off_leaves_what_the_edge_did_not_reach_as_it_showed() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn an_experience_whose_slot_cannot_be_shown_changes_no_attribute_either() {
+    // One config for many pages: this page has no `hero-premium` template, so the
+    // hero keeps its default, and the premium booking link must not appear beside it.
+    let config = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": { "hero": { "selector": "#ep-test-hero" }, "note": { "selector": "#ep-test-note" } },
+      "experiences": [
+        { "id": "hero-premium", "slot": "hero",
+          "content": { "template": "hero-premium" },
+          "setAttributes": [ { "selector": "#ep-test-cta", "attribute": "title", "value": "Premium booking" } ] },
+        { "id": "note-all", "slot": "note",
+          "content": { "text": "Welcome" },
+          "setAttributes": [ { "selector": "#ep-test-cta", "attribute": "data-note", "value": "shown" } ] }
+      ]
+    }"##;
+    let page = Fixture::new(
+        r#"<section id="ep-test-hero"><h1>Default hero</h1></section><p id="ep-test-note">Default note</p><a id="ep-test-cta" title="Book">Book</a>"#,
+    );
+    let mut runtime = new_runtime(config);
+    page_view(&mut runtime, "https://demo.example.ru/", "", None);
+    let report = apply(&mut runtime);
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("hero-premium") && errors.contains("held back"), "{report}");
+    let cta = page.one("#ep-test-cta");
+    assert_eq!(cta.get_attribute("title").as_deref(), Some("Book"), "{report}");
+    assert_eq!(page.one("#ep-test-hero").inner_html(), "<h1>Default hero</h1>");
+    // The other experience, whose slot was shown, makes its change.
+    assert_eq!(page.one("#ep-test-note").text_content().as_deref(), Some("Welcome"));
+    assert_eq!(cta.get_attribute("data-note").as_deref(), Some("shown"));
+    assert_eq!(report["applied"], json!(["note"]), "{report}");
+}

@@ -95,10 +95,18 @@ impl DomState {
         self.take_edge_defaults(document);
         self.take_edge_attributes(document);
         self.forget_detached();
+        // Experiences whose slot content could not be shown here: their attribute
+        // changes are held back too, so that the page never shows half of one (a
+        // default hero beside the premium hero's booking link).
+        let mut failed_experiences: Vec<&str> = Vec::new();
         for slot in &plan.slots {
             let on_page =
                 select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty());
-            match self.apply_slot(document, slot) {
+            let outcome = self.apply_slot(document, slot);
+            if let (Err(_), Some(experience)) = (&outcome, &slot.experience) {
+                failed_experiences.push(experience);
+            }
+            match outcome {
                 Ok(changed) => {
                     if on_page {
                         report.present.push(slot.slot.clone());
@@ -130,7 +138,22 @@ impl DomState {
                 .errors
                 .push(format!("restoring a greeting's default: {error}"));
         }
-        let changed_now = self.apply_attributes(document, &plan.attributes, &mut report);
+        let (held_back, attributes): (Vec<&AttributePlan>, Vec<&AttributePlan>) =
+            plan.attributes.iter().partition(|change| {
+                change
+                    .experience
+                    .as_deref()
+                    .is_some_and(|e| failed_experiences.contains(&e))
+            });
+        for change in held_back {
+            report.errors.push(format!(
+                "attribute {} on {}: held back with experience {:?}, whose slot keeps its default",
+                change.attribute,
+                change.selector,
+                change.experience.as_deref().unwrap_or_default()
+            ));
+        }
+        let changed_now = self.apply_attributes(document, &attributes, &mut report);
         if let Err(error) = self.restore_other_attributes(&changed_now) {
             report
                 .errors
@@ -188,7 +211,7 @@ impl DomState {
     fn apply_attributes(
         &mut self,
         document: &Document,
-        changes: &[AttributePlan],
+        changes: &[&AttributePlan],
         report: &mut ApplyReport,
     ) -> Vec<(Element, String)> {
         let mut as_it_was = PageAsItWas::new(self.attributes.iter().collect());

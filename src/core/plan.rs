@@ -42,6 +42,8 @@ pub struct SlotPlan {
     pub selector: String,
     /// `experience/variant`, or `None` for the page's default.
     pub key: Option<String>,
+    /// The experience whose content it shows, if any.
+    pub experience: Option<String>,
     /// What it shows; `None` keeps the page's default.
     pub content: Option<Content>,
 }
@@ -62,6 +64,9 @@ pub struct GreetingPlan {
 /// One attribute change.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttributePlan {
+    /// The experience that makes the change: it goes with that experience's slot
+    /// content, and is held back where that content cannot be shown.
+    pub experience: Option<String>,
     /// The elements' CSS selector.
     pub selector: String,
     /// The attribute's name (checked safe by config validation).
@@ -95,6 +100,7 @@ impl PagePlan {
                         .content
                         .as_ref()
                         .map(|_| applied_key(s.experience.unwrap_or(""), s.variant)),
+                    experience: s.content.as_ref().and(s.experience).map(str::to_string),
                     content: s.content.as_ref().map(|c| c.as_ref().clone()),
                 })
                 .collect(),
@@ -117,6 +123,7 @@ impl PagePlan {
                 .attributes
                 .iter()
                 .map(|a| AttributePlan {
+                    experience: Some(a.experience.to_string()),
                     selector: a.selector.to_string(),
                     attribute: a.attribute.to_string(),
                     value: a.value.clone(),
@@ -250,6 +257,7 @@ impl PagePlan {
                     key: content.as_ref().map(|_| {
                         applied_key(s.experience.as_deref().unwrap_or(""), s.variant.as_deref())
                     }),
+                    experience: content.as_ref().and(s.experience.clone()),
                     content,
                 })
             })
@@ -272,28 +280,31 @@ impl PagePlan {
             })
             .collect();
         // An attribute change the config declares, whose value keeps the declared
-        // value's literal start (placeholders render only after it).
+        // value's literal start (placeholders render only after it), with the
+        // experience that declares it.
         let attributes = decision
             .attributes
             .iter()
-            .filter(|a| {
-                site.experiences
-                    .iter()
-                    .flat_map(|e| &e.set_attributes)
-                    .any(|c| {
+            .filter_map(|a| {
+                let declared_by = site.experiences.iter().find(|e| {
+                    e.set_attributes.iter().any(|c| {
                         let literal = c.value.split('{').next().unwrap_or("");
                         c.selector == a.selector
                             && c.attribute == a.attribute
                             && a.value.starts_with(literal)
                     })
-                    // A value that starts with a placeholder has no literal start to
-                    // hold it to: a URL must pass the link policy, as when decided.
-                    && (!attribute_is_url(&a.attribute) || url_is_allowed(&a.value, &site.links).is_ok())
-            })
-            .map(|a| AttributePlan {
-                selector: a.selector.clone(),
-                attribute: a.attribute.clone(),
-                value: a.value.clone(),
+                })?;
+                // A value that starts with a placeholder has no literal start to
+                // hold it to: a URL must pass the link policy, as when decided.
+                if attribute_is_url(&a.attribute) && url_is_allowed(&a.value, &site.links).is_err() {
+                    return None;
+                }
+                Some(AttributePlan {
+                    experience: Some(declared_by.id.clone()),
+                    selector: a.selector.clone(),
+                    attribute: a.attribute.clone(),
+                    value: a.value.clone(),
+                })
             })
             .collect();
         let popups = decision
