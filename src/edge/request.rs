@@ -3,6 +3,7 @@
 use crate::core::config::CookieSettings;
 use crate::core::context::{Geo, RequestFacts};
 use crate::core::cookies::read_cookies;
+use crate::core::profile::codec::looks_like_profile_cookie;
 use std::collections::BTreeMap;
 
 /// The parts of a request the engine reads, filled in by the platform layer
@@ -152,10 +153,16 @@ pub fn without_cookie(header: &[u8], name: &str) -> Option<Vec<u8>> {
 /// The `Cookie` header for the origin when the config could not be loaded (`None`:
 /// send none). The profile cookie still stays at the edge, unless the config text
 /// asks to forward it: its name is read from the text leniently (`cookie.name`, else
-/// the default), since a config that fails validation may still say it.
+/// the default), since a config that fails validation may still say it. Without
+/// config text to read (empty, or not JSON: a config store that could not be read),
+/// the name is unknown, so every cookie whose value reads as a profile cookie stays
+/// too, whatever its name.
 pub fn origin_cookie_without_engine(config_json: &str, header: Option<&[u8]>) -> Option<Vec<u8>> {
     let header = header?;
     let config: Option<serde_json::Value> = serde_json::from_str(config_json).ok();
+    if config.is_none() {
+        return without_profile_cookies(header, &CookieSettings::default_name());
+    }
     let cookie = config.as_ref().and_then(|c| c.get("cookie"));
     let setting = |key: &str| cookie.and_then(|c| c.get(key));
     let forward = setting("forwardToOrigin").and_then(serde_json::Value::as_bool) == Some(true);
@@ -164,6 +171,28 @@ pub fn origin_cookie_without_engine(config_json: &str, header: Option<&[u8]>) ->
         .filter(|name| !name.trim().is_empty())
         .map_or_else(CookieSettings::default_name, str::to_string);
     origin_cookie(header, &name, forward)
+}
+
+/// The header without the cookie `name` and without any cookie whose value decodes
+/// as a profile cookie (format, checksum or structure; signatures are not checked).
+fn without_profile_cookies(header: &[u8], name: &str) -> Option<Vec<u8>> {
+    let header = without_cookie(header, name)?;
+    let is_profile = |pair: &[u8]| {
+        let value = pair
+            .splitn(2, |byte| *byte == b'=')
+            .nth(1)
+            .unwrap_or_default();
+        std::str::from_utf8(value.trim_ascii()).is_ok_and(looks_like_profile_cookie)
+    };
+    if !header.split(|byte| *byte == b';').any(is_profile) {
+        return Some(header);
+    }
+    let kept: Vec<&[u8]> = header
+        .split(|byte| *byte == b';')
+        .map(<[u8]>::trim_ascii)
+        .filter(|pair| !pair.is_empty() && !is_profile(pair))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(&b"; "[..]))
 }
 
 /// The `Cookie` header for the origin (`None`: send none): as the browser sent it
@@ -325,6 +354,31 @@ mod tests {
         );
         assert_eq!(origin_cookie_without_engine("{}", Some(b"ep=1")), None);
         assert_eq!(origin_cookie_without_engine("{}", None), None);
+    }
+
+    #[test]
+    fn without_config_text_a_profile_cookie_of_any_name_stays_at_the_edge() {
+        use crate::core::profile::codec::CookieCodec;
+        use crate::core::profile::Profile;
+        let codec = CookieCodec {
+            keys: &[],
+            require_signature: false,
+            max_age_minutes: u32::MAX,
+        };
+        let profile = codec.encode(&Profile::new(7, 1_000));
+        assert!(looks_like_profile_cookie(&profile));
+        let header = format!("persona={profile}; sid=1; ep=old; other=1cAAAA");
+        // A config store that could not be read: no text, so no name.
+        assert_eq!(
+            origin_cookie_without_engine("", Some(header.as_bytes())).as_deref(),
+            Some(&b"sid=1; other=1cAAAA"[..])
+        );
+        // A config that names its cookie: only that name is the profile's.
+        let named = r#"{"cookie": {"name": "persona"}}"#;
+        assert_eq!(
+            origin_cookie_without_engine(named, Some(header.as_bytes())).as_deref(),
+            Some(&b"sid=1; ep=old; other=1cAAAA"[..])
+        );
     }
 
     #[test]

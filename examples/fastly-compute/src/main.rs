@@ -202,9 +202,12 @@ fn signing_keys(json: &str) -> Result<Vec<SigningKey>, String> {
 /// for the profile cookie, which still stays at the edge.
 fn pass_through(settings: &Settings, mut client: Request) {
     let cookie = cookie_header_bytes(&client);
+    // Only the site's own config text names its cookie (never the demo's): without
+    // it, any cookie that reads as a profile stays at the edge.
+    let config_text = settings.config.as_deref().unwrap_or_default();
     set_origin_cookie(
         &mut client,
-        origin_cookie_without_engine(settings.config_json(), cookie.as_deref()),
+        origin_cookie_without_engine(config_text, cookie.as_deref()),
     );
     match client.send(BACKEND) {
         Ok(response) => response.send_to_client(),

@@ -161,6 +161,18 @@ pub struct CookieCodec<'k> {
     pub max_age_minutes: u32,
 }
 
+/// Whether `value` reads as a profile cookie of this format (version, checksum or
+/// structure; a signature is not checked, nor an age): for keeping a profile cookie
+/// whose name is unknown (the config could not be read) away from the origin.
+pub fn looks_like_profile_cookie(value: &str) -> bool {
+    let codec = CookieCodec {
+        keys: &[],
+        require_signature: false,
+        max_age_minutes: u32::MAX,
+    };
+    codec.decode(value, 0).is_ok()
+}
+
 impl CookieCodec<'_> {
     /// Decodes a cookie value. `Ok` holds the profile; `Err` why the cookie was not
     /// used (the caller starts a fresh profile).
