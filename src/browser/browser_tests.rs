@@ -1302,12 +1302,25 @@ fn an_experience_whose_slot_cannot_be_shown_changes_no_attribute_either() {
     page_view(&mut runtime, "https://demo.example.ru/", "", None);
     let report = apply(&mut runtime);
     let errors = report["errors"].to_string();
-    assert!(errors.contains("hero-premium") && errors.contains("held back"), "{report}");
+    assert!(
+        errors.contains("hero-premium") && errors.contains("held back"),
+        "{report}"
+    );
     let cta = page.one("#ep-test-cta");
-    assert_eq!(cta.get_attribute("title").as_deref(), Some("Book"), "{report}");
-    assert_eq!(page.one("#ep-test-hero").inner_html(), "<h1>Default hero</h1>");
+    assert_eq!(
+        cta.get_attribute("title").as_deref(),
+        Some("Book"),
+        "{report}"
+    );
+    assert_eq!(
+        page.one("#ep-test-hero").inner_html(),
+        "<h1>Default hero</h1>"
+    );
     // The other experience, whose slot was shown, makes its change.
-    assert_eq!(page.one("#ep-test-note").text_content().as_deref(), Some("Welcome"));
+    assert_eq!(
+        page.one("#ep-test-note").text_content().as_deref(),
+        Some("Welcome")
+    );
     assert_eq!(cta.get_attribute("data-note").as_deref(), Some("shown"));
     assert_eq!(report["applied"], json!(["note"]), "{report}");
 }

@@ -296,7 +296,8 @@ impl PagePlan {
                 })?;
                 // A value that starts with a placeholder has no literal start to
                 // hold it to: a URL must pass the link policy, as when decided.
-                if attribute_is_url(&a.attribute) && url_is_allowed(&a.value, &site.links).is_err() {
+                if attribute_is_url(&a.attribute) && url_is_allowed(&a.value, &site.links).is_err()
+                {
                     return None;
                 }
                 Some(AttributePlan {
