@@ -367,11 +367,23 @@ function withLolHtml(worker, request, originResponse, onError) {
   const [hi, lo] = entropy();
   const session = worker.respond(JSON.stringify(requestFacts(request)), JSON.stringify(responseHead(originResponse)), hi, lo);
   if (session.pass !== undefined) {
-    const changes = JSON.parse(session.headers);
-    session.free();
+    let changes;
+    try {
+      changes = JSON.parse(session.headers);
+    } finally {
+      session.free();
+    }
     return passedThrough(originResponse, changes);
   }
-  const headers = changedHeaders(originResponse.headers, JSON.parse(session.headers));
+  let headers;
+  try {
+    headers = changedHeaders(originResponse.headers, JSON.parse(session.headers));
+  } catch (error) {
+    // A header the runtime's Headers refuses: the page passes through (the caller
+    // reports it), and the session must not be left holding a rewriter.
+    session.free();
+    throw error;
+  }
   // Until the session has given out its first bytes, the input is kept: if the wasm
   // fails by then, the page goes out whole, as the origin sent it.
   let unanswered = [];
