@@ -112,18 +112,23 @@ export function utcOffsetMinutes(timeZone, at = new Date()) {
   return minutes;
 }
 
+/** A request header's value, null when it is absent or empty (as the Fastly program reads them). */
+function headerValue(h, name) {
+  return h.get(name) || null;
+}
+
 function requestFacts(request) {
   const h = request.headers;
   const cf = request.cf ?? {};
   return {
     method: request.method,
     url: request.url,
-    cookie: h.get("cookie"),
-    userAgent: h.get("user-agent"),
-    acceptLanguage: h.get("accept-language"),
-    referer: h.get("referer"),
+    cookie: headerValue(h, "cookie"),
+    userAgent: headerValue(h, "user-agent"),
+    acceptLanguage: headerValue(h, "accept-language"),
+    referer: headerValue(h, "referer"),
     globalPrivacyControl: (h.get("sec-gpc") ?? "").trim() === "1",
-    fetchDest: h.get("sec-fetch-dest"),
+    fetchDest: headerValue(h, "sec-fetch-dest"),
     purpose: purposeOf(h),
     // The region as a code (`cf.regionCode`, as Fastly gives it), not a name.
     geo: cf.country ? { country: cf.country, region: cf.regionCode ?? null, city: cf.city ?? null } : null,
@@ -134,7 +139,7 @@ function requestFacts(request) {
 
 /** Why the browser fetched ahead of time, if it did (`Sec-Purpose` or an older name). */
 function purposeOf(h) {
-  return h.get("sec-purpose") ?? h.get("purpose") ?? h.get("x-purpose") ?? h.get("x-moz");
+  return ["sec-purpose", "purpose", "x-purpose", "x-moz"].map((name) => headerValue(h, name)).find((v) => v !== null) ?? null;
 }
 
 /**

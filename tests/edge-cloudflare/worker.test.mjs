@@ -207,7 +207,7 @@ for (const strategy of ['lol-html', 'htmlrewriter']) {
     assert.ok(image.body.equals(PNG), 'image bytes identical');
     assert.equal(image.headers.get('cache-control'), 'public, max-age=86400');
     assert.ok(image.headers.get('etag'));
-    for (const [method, pathname, status] of [['HEAD', '/', 200], ['GET', '/missing', 404], ['GET', '/range', 206], ['GET', '/compress', 200]]) {
+    for (const [method, pathname, status] of [['HEAD', '/', 200], ['GET', '/missing', 404], ['GET', '/range', 206], ['GET', '/compress', 200], ['GET', '/two-content-types', 200]]) {
       const direct = await fetch(new URL(pathname, origin.url), { method });
       const expected = Buffer.from(await direct.arrayBuffer());
       const got = await get(workers[strategy], pathname, { method });
@@ -417,6 +417,9 @@ test('a prefetch is personalized without storing its page view; a script fetchin
       assert.equal(prefetched.headers.get('cache-control'), 'private, no-store', `${strategy}: still private`);
       const decided = handoff(prefetched.text);
       assert.equal(decided.storage.allowed, false, `${strategy}: the hand-off leaves the page view to the runtime`);
+      // An empty Sec-Purpose says nothing: the older header counts (as on Fastly).
+      const older = await get(worker, fresh('/'), { headers: { ...headers, 'sec-purpose': '', purpose: 'prefetch' } });
+      assert.ok(!/\bep=/.test(older.headers.get('set-cookie') ?? ''), `${strategy}: Purpose: prefetch behind an empty Sec-Purpose`);
       // The navigation itself stores it.
       const navigated = await get(worker, fresh('/'), { headers });
       assert.ok(/\bep=[^;]/.test(navigated.headers.get('set-cookie') ?? ''), `${strategy}: a navigation is stored`);

@@ -252,6 +252,7 @@ test('what is not a full HTML page passes through byte for byte', async () => {
     ['GET', '/missing'],
     ['GET', '/range'],
     ['GET', '/brotli'],
+    ['GET', '/two-content-types'],
   ];
   for (const [method, url] of cases) {
     const direct = await get(originBase, url, { method });

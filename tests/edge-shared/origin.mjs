@@ -9,7 +9,8 @@
 // - `/`, `/<file>` from www/demo (HTML with a CSP nonce, validators, an origin cookie);
 // - `/corpus/<page>.html` from ../shared/corpus/pages, unmodified;
 // - `/image.png`, `/missing` (404), `/range` (206), `/brotli` (Content-Encoding: br,
-//   which the edge does not decode): answers that pass through untouched;
+//   which the edge does not decode), `/two-content-types` (two Content-Type lines:
+//   no one HTML type): answers that pass through untouched;
 // - `/gzip`: the demo page gzipped whatever the request accepts (the Fastly program
 //   decodes it; Cloudflare's fetch and Node's do so themselves);
 // - `/slow`: HTML in three chunks SLOW_GAP_MS apart, to prove the edge streams.
@@ -155,6 +156,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   if (pathname === '/missing') {
     return send(404, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' },
       Buffer.from('<!doctype html><title>Not found</title><p class="greeting">Nothing here</p>'));
+  }
+  if (pathname === '/two-content-types') {
+    return send(200, { 'Content-Type': ['text/html', 'text/plain'], 'Cache-Control': 'public, max-age=600', ETag: etag(RANGE_BODY) }, RANGE_BODY);
   }
   if (pathname === '/range') {
     return send(206, {
