@@ -31,6 +31,7 @@ use crate::core::context::{
     Context, ContextNeeds, DeviceClass, PageEvent, PageEventKind, PartOfDay, ReferrerClass, Season,
     Weekday,
 };
+use crate::core::order::{map_of, stable_sort_by};
 use crate::core::profile::update::VisitFacts;
 use crate::core::profile::{minutes_from_ms, price_as_written, Minutes, Profile};
 use serde_json::{Map, Value};
@@ -192,7 +193,7 @@ impl AttributePlan {
             .map(|(r, _)| *r)
             .collect();
         items.retain(|(r, f)| f.is_none() || !whole.contains(r));
-        items.sort_unstable();
+        stable_sort_by(&mut items, |a, b| a < b);
         items.dedup();
         AttributePlan::new(items)
     }
@@ -443,12 +444,11 @@ fn root_leaf<'s>(root: &str, s: &'s AttributeSources<'_>) -> Option<Leaf<'s>> {
 
 fn root_value(root: &str, s: &AttributeSources<'_>) -> Value {
     if let Some(fields) = group_fields(root) {
-        return Value::Object(
+        return Value::Object(map_of(
             fields
                 .iter()
-                .map(|&f| (f.to_string(), field_value(root, f, s)))
-                .collect(),
-        );
+                .map(|&f| (f.to_string(), field_value(root, f, s))),
+        ));
     }
     if let Some(leaf) = root_leaf(root, s) {
         let mut value = Value::Null;
@@ -462,12 +462,11 @@ fn root_value(root: &str, s: &AttributeSources<'_>) -> Value {
         "events" => Value::Array(s.events.iter().map(event_name).collect()),
         "interests" => to_json(&class.interests),
         "segments" => to_json(&class.segments),
-        "cookies" => Value::Object(
+        "cookies" => Value::Object(map_of(
             s.cookies
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        ),
+                .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+        )),
         "consent" => s
             .consent
             .map_or(Value::Null, |c| Value::String(c.as_str().into())),
@@ -493,14 +492,13 @@ fn field_leaf<'s>(root: &str, field: &str, s: &'s AttributeSources<'_>) -> Leaf<
         "url" => match field {
             "host" => Leaf::Str(&ctx.url.host),
             "path" => Leaf::Str(&ctx.url.path),
-            "query" => Leaf::Owned(Value::Object(
+            "query" => Leaf::Owned(Value::Object(map_of(
                 ctx.url
                     .query
                     .iter()
                     .rev() // the first occurrence of a name wins, as in `query_param`
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            )),
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+            ))),
             _ => Leaf::Null,
         },
         "utm" => match field {

@@ -19,6 +19,7 @@ pub mod engine;
 pub mod html;
 pub mod journey;
 pub mod links;
+pub mod order;
 pub mod pattern;
 pub mod plan;
 pub mod profile;

@@ -12,6 +12,7 @@ mod validate;
 
 use crate::core::attributes::AttributePlan;
 use crate::core::condition::Condition;
+use crate::core::order::stable_sort_by;
 use crate::core::pattern::PatternEngine;
 use crate::core::template::Template;
 pub use model::*;
@@ -132,7 +133,7 @@ impl RuleOrder {
     pub(crate) fn of(site: &SiteConfig) -> RuleOrder {
         // Stable sorts: ties keep config order.
         let by_priority = |indices: &mut Vec<usize>, priority: &dyn Fn(usize) -> i32| {
-            indices.sort_by_key(|&i| std::cmp::Reverse(priority(i)));
+            stable_sort_by(indices, |&a, &b| priority(a) > priority(b));
         };
         let slots = site
             .slots

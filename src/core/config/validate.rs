@@ -8,6 +8,7 @@ use crate::core::attributes::{AttributePlan, NUMERIC_PATHS};
 use crate::core::bucketing::bucket_ranges;
 use crate::core::condition::Condition;
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
+use crate::core::order::map_of;
 use crate::core::pattern::PatternEngine;
 use crate::core::profile::update::MAX_LABEL_BYTES;
 use crate::core::template::{Template, ALLOWED_FIELDS};
@@ -564,22 +565,18 @@ pub(super) fn validate(
     if !check.errors.is_empty() {
         return Err(ConfigErrors(check.errors));
     }
-    let saved_groups = site
-        .saved_groups
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::Array(v.clone())))
-        .collect();
-    let slot_selectors = site
-        .slots
-        .iter()
-        .map(|(name, slot)| {
-            let selector = slot
-                .selector
-                .clone()
-                .unwrap_or_else(|| format!("[data-ep-slot=\"{name}\"]"));
-            (name.clone(), selector)
-        })
-        .collect();
+    let saved_groups = map_of(
+        site.saved_groups
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Array(v.clone()))),
+    );
+    let slot_selectors = map_of(site.slots.iter().map(|(name, slot)| {
+        let selector = slot
+            .selector
+            .clone()
+            .unwrap_or_else(|| format!("[data-ep-slot=\"{name}\"]"));
+        (name.clone(), selector)
+    }));
     Ok(LoadedConfig {
         class_names: super::ClassNames::of(&site),
         order: super::RuleOrder::of(&site),

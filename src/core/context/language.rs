@@ -5,6 +5,7 @@
 //! and region subtags would make `ru-RU` vs `ru` a needless distinction.
 
 use super::{cap_str, split_byte, split_once_byte, trim};
+use crate::core::order::stable_sort_by;
 
 /// The most input characters examined; real headers are well under 200.
 const MAX_INPUT_CHARS: usize = 1024;
@@ -48,8 +49,10 @@ pub fn languages(input: Option<&str>) -> Vec<String> {
     } else {
         spilled.as_mut_slice()
     };
-    // `sort_by` is stable, so equal weights keep the header's order.
-    entries.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Stable: equal weights keep the header's order.
+    stable_sort_by(entries, |a, b| {
+        a.1.total_cmp(&b.1) == std::cmp::Ordering::Greater
+    });
     // Drop repeats (keeping the first, most preferred) before making strings.
     let mut unique = 0;
     for i in 0..entries.len() {

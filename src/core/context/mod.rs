@@ -13,6 +13,7 @@ pub mod referrer;
 pub mod url;
 pub mod utm;
 
+use crate::core::order::map_of;
 use std::collections::BTreeMap;
 
 pub use calendar::{days_between, local_time, Hemisphere, LocalTime, PartOfDay, Season, Weekday};
@@ -190,27 +191,25 @@ impl RequestFacts {
     /// The cookies with names and values trimmed and capped at
     /// [`MAX_ANNOTATION_CHARS`], blank names dropped, at most [`MAX_COOKIES`] kept.
     pub fn sanitized_cookies(&self) -> BTreeMap<String, String> {
-        self.cookies
-            .iter()
-            .filter_map(|(k, v)| {
-                let k = clean_opt(Some(k), MAX_ANNOTATION_CHARS)?;
-                Some((k, cap_chars(v.trim(), MAX_ANNOTATION_CHARS)))
-            })
-            .take(MAX_COOKIES)
-            .collect()
+        map_of(
+            self.cookies
+                .iter()
+                .filter_map(|(k, v)| {
+                    let k = clean_opt(Some(k), MAX_ANNOTATION_CHARS)?;
+                    Some((k, cap_chars(v.trim(), MAX_ANNOTATION_CHARS)))
+                })
+                .take(MAX_COOKIES),
+        )
     }
 
     /// Just the named cookies, cleaned like [`RequestFacts::sanitized_cookies`].
     /// Picking them before the [`MAX_COOKIES`] cap means a request with many other
     /// cookies can never push a named one out.
     pub fn named_cookies(&self, names: &[String]) -> BTreeMap<String, String> {
-        names
-            .iter()
-            .filter_map(|name| {
-                let value = self.cookies.get(name)?;
-                Some((name.clone(), cap_chars(value.trim(), MAX_ANNOTATION_CHARS)))
-            })
-            .collect()
+        map_of(names.iter().filter_map(|name| {
+            let value = self.cookies.get(name)?;
+            Some((name.clone(), cap_chars(value.trim(), MAX_ANNOTATION_CHARS)))
+        }))
     }
 }
 

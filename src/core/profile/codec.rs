@@ -25,6 +25,7 @@
 
 use super::{Minutes, Profile};
 use crate::core::bucketing::fnv1a32_bytes;
+use crate::core::order::stable_sort_by;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
@@ -246,9 +247,7 @@ impl CookieCodec<'_> {
             return encoded;
         }
         let mut trimmed = profile.clone();
-        trimmed
-            .history
-            .sort_by_key(|h| std::cmp::Reverse(h.last_shown));
+        stable_sort_by(&mut trimmed.history, |a, b| a.last_shown > b.last_shown);
         while encoded.len() > MAX_COOKIE_LEN {
             // The documented order: histories, then interests, then the categories
             // bought, then the latest purchase's details.

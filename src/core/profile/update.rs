@@ -7,6 +7,7 @@ use super::{
 use crate::core::classify::advance_stage;
 use crate::core::config::{ClassifierSettings, FunnelStage, SiteConfig};
 use crate::core::context::{Context, PageAnnotations, PageEvent, PageEventKind};
+use crate::core::order::stable_sort_by;
 use serde::{Deserialize, Serialize};
 
 /// Longest category or item id kept in the profile, in bytes: 64 ASCII letters, 32
@@ -310,9 +311,9 @@ fn add_interest(profile: &mut Profile, category: &str, weight: f32, top_k: u8) {
             score: weight,
         }),
     }
-    profile
-        .interests
-        .sort_by(|a, b| b.score.total_cmp(&a.score));
+    stable_sort_by(&mut profile.interests, |a, b| {
+        a.score.total_cmp(&b.score) == std::cmp::Ordering::Greater
+    });
     profile.interests.truncate(usize::from(top_k.max(1)));
 }
 
