@@ -37,7 +37,7 @@ mod tests {
             let mut ours = items.clone();
             stable_sort_by(&mut ours, |a, b| a.0 > b.0);
             let mut standard = items;
-            standard.sort_by(|a, b| b.0.cmp(&a.0));
+            standard.sort_by_key(|b| std::cmp::Reverse(b.0));
             prop_assert_eq!(ours, standard);
         }
 
