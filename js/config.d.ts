@@ -347,7 +347,8 @@ export interface Experience {
    */
   segments?: string[];
   /**
-   * Attribute changes that come with this experience.
+   * Attribute changes that come with this experience (not with a variant that has
+   * no content: that is the control arm, which shows the page as it is).
    */
   setAttributes?: AttributeChange[];
   /**

@@ -348,7 +348,11 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
             } else {
                 0
             };
-            let content = match exp.variants.get(chosen as usize) {
+            let variant = exp.variants.get(chosen as usize);
+            // A variant without content is the experiment's control arm: it shows the
+            // page as it is, its attribute changes included.
+            let control_arm = variant.is_some_and(|v| v.content.is_none());
+            let content = match variant {
                 Some(variant) => {
                     decision.variant = bucketed.then_some(variant.id.as_str());
                     variant.content.as_ref()
@@ -380,11 +384,12 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                 (_, detail) => detail,
             };
             reasons.extend(input.reason("experience", &exp.id, Outcome::Applied, detail));
-            for (change, template) in exp
-                .set_attributes
-                .iter()
-                .zip(&compiled.extra.attribute_values)
-            {
+            let changes = if control_arm {
+                &[][..]
+            } else {
+                &exp.set_attributes[..]
+            };
+            for (change, template) in changes.iter().zip(&compiled.extra.attribute_values) {
                 let is_url = attribute_is_url(&change.attribute);
                 let encode = |v: &str| {
                     if is_url {

@@ -637,7 +637,8 @@ pub struct Experience {
     /// the last 4 categories bought).
     #[serde(default)]
     pub suppress_after_purchase_days: Option<u32>,
-    /// Attribute changes that come with this experience.
+    /// Attribute changes that come with this experience (not with a variant that has
+    /// no content: that is the control arm, which shows the page as it is).
     #[serde(default)]
     pub set_attributes: Vec<AttributeChange>,
 }
