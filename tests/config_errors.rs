@@ -168,3 +168,64 @@ fn a_dismissal_cap_of_zero_is_refused() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn content_html_must_be_a_whole_fragment() {
+    let config = r#"{
+        "slots": { "hero": {}, "offers": {} },
+        "experiences": [
+            { "id": "a", "slot": "hero", "content": { "html": "<a href=\"/sale\">Spring sale" } },
+            { "id": "b", "slot": "offers", "variants": [
+                { "id": "x", "weight": 0.5, "content": { "html": "<b>ok</b>" } },
+                { "id": "y", "weight": 0.5, "content": { "html": "<!-- todo" } } ] }
+        ],
+        "popups": [ { "id": "p", "content": { "html": "<script>track()</script>" }, "trigger": { "delaySeconds": 1 } } ]
+    }"#;
+    let errors = errors_of(config);
+    for want in [
+        "experiences[0].content.html: <a> is not closed",
+        "experiences[1].variants[1].content.html: a comment `<!--` is not closed",
+        "popups[0].content.html: <script> is not allowed",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(want)),
+            "missing error starting with {want:?}; got:\n{}",
+            errors.join("\n")
+        );
+    }
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+}
+
+#[test]
+fn a_url_with_placeholders_is_checked_as_visitors_would_get_it() {
+    let config = r#"{
+        "readCookies": ["name"],
+        "slots": { "hero": {} },
+        "links": { "hosts": ["booking.example"] },
+        "experiences": [
+            { "id": "a", "slot": "hero", "content": { "text": "Hi" },
+              "setAttributes": [
+                { "selector": "a.partner", "attribute": "href", "value": "https://partner.example/?c={utm.campaign|direct}" },
+                { "selector": "a.search", "attribute": "href", "value": "/search?q={utm.term|summer sale}" },
+                { "selector": "a.js", "attribute": "href", "value": "javascript:track('{utm.source|x}')" },
+                { "selector": "a.ok", "attribute": "href", "value": "https://booking.example/?c={utm.campaign|direct}" },
+                { "selector": "a.rel", "attribute": "href", "value": "/book?promo={utm.campaign|welcome}" }
+              ] }
+        ]
+    }"#;
+    let errors = errors_of(config);
+    for want in [
+        "experiences[0].setAttributes[0].value:",
+        "experiences[0].setAttributes[1].value:",
+        "experiences[0].setAttributes[2].value: scheme `javascript:` is not in links.schemes",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(want)),
+            "missing error starting with {want:?}; got:\n{}",
+            errors.join("\n")
+        );
+    }
+    assert!(errors[0].contains("partner.example"), "{errors:#?}");
+    assert!(errors[1].contains("fallbacks"), "{errors:#?}");
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+}

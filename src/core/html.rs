@@ -1,5 +1,6 @@
-//! Escaping for markup the engine writes itself (the head snippet, the edge's
-//! insertions): one function, so every place treats `&`, `"`, `<` and `>` alike.
+//! Markup the engine writes: escaping for what it writes itself (the head snippet,
+//! the edge's insertions), so every place treats `&`, `"`, `<` and `>` alike, and the
+//! check that a config's `content.html` is a whole fragment.
 
 /// `text` escaped for HTML text content and for a double-quoted attribute value.
 pub fn escape_html(text: &str) -> String {
@@ -16,9 +17,167 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Elements whose content the HTML tokenizer reads as text up to their end tag:
+/// one of these in a fragment inserted into a page changes how the rest is read.
+const TEXT_PARSING: [&str; 10] = [
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+];
+
+/// Elements that have no end tag.
+const VOID: [&str; 15] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "param", "keygen",
+];
+
+/// Checks that a config's `content.html` is a whole fragment: every element it opens
+/// is closed, in order, no comment is left open, and it holds no element whose
+/// content is read as text (`<script>`, `<style>`, …) nor a `<template>`. The edge
+/// inserts the markup as written, so an unclosed `<a>` would take in the rest of the
+/// page there (while the browser, which parses it on its own, would show it fine).
+///
+/// # Errors
+/// What is wrong, in words for the config's author.
+pub fn check_fragment(html: &str) -> Result<(), String> {
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix("!--") {
+            // `<!-->` and `<!--->` are complete (empty) comments.
+            let body = after.strip_prefix('-').unwrap_or(after);
+            if let Some(after_empty) = body.strip_prefix('>') {
+                rest = after_empty;
+                continue;
+            }
+            let Some(end) = after.find("-->") else {
+                return Err("a comment `<!--` is not closed with `-->`".into());
+            };
+            rest = &after[end + 3..];
+            continue;
+        }
+        if rest.starts_with(['!', '?']) {
+            return Err(
+                "`<!…>` and `<?…>` markup (a doctype, CDATA) have no place in content".into(),
+            );
+        }
+        let closing = rest.starts_with('/');
+        let tag = if closing { &rest[1..] } else { rest };
+        let name_len = tag
+            .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
+            .unwrap_or(tag.len());
+        let name = tag[..name_len].to_ascii_lowercase();
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            // `a < b`, `<3`: text, as the tokenizer reads it.
+            continue;
+        }
+        let Some(tag_end) = tag_end(&tag[name_len..]) else {
+            return Err(format!("the tag <{name} is not finished with `>`"));
+        };
+        let self_closed = tag[name_len..][..tag_end].trim_end().ends_with('/');
+        rest = &tag[name_len + tag_end + 1..];
+        if closing {
+            match open.iter().rposition(|o| *o == name) {
+                Some(i) if i + 1 == open.len() => {
+                    open.pop();
+                }
+                Some(_) => {
+                    let inner = open.last().map(String::as_str).unwrap_or_default();
+                    return Err(format!(
+                        "</{name}> comes before <{inner}> inside it is closed"
+                    ));
+                }
+                None => return Err(format!("</{name}> has no <{name}> to close")),
+            }
+            continue;
+        }
+        if TEXT_PARSING.contains(&name.as_str()) {
+            return Err(format!(
+                "<{name}> is not allowed in content.html: its content is read as text up to </{name}>, and where the edge inserts it that can take in the page"
+            ));
+        }
+        if name == "template" {
+            return Err("<template> is not allowed in content.html: use the page's own <template data-ep-variant> with `content.template`".into());
+        }
+        let in_foreign = open.iter().any(|o| o == "svg" || o == "math");
+        if VOID.contains(&name.as_str()) || (self_closed && in_foreign) {
+            continue;
+        }
+        if self_closed {
+            return Err(format!(
+                "<{name}/> does not close <{name}> in HTML: write <{name}></{name}>"
+            ));
+        }
+        open.push(name);
+    }
+    match open.last() {
+        Some(name) => Err(format!("<{name}> is not closed: write </{name}>")),
+        None => Ok(()),
+    }
+}
+
+/// Where a start or end tag's `>` is in `attributes` (the text after its name):
+/// quoted attribute values may hold `>`.
+fn tag_end(attributes: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (i, c) in attributes.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return Some(i),
+            (None, _) => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_fragments_pass() {
+        for html in [
+            "<b>Welcome</b>",
+            "<p class=\"a>b\">Text <a href='/x?a=1&b=2'>link</a></p>",
+            "<img src=x alt=\">\"><br><hr/>",
+            "<svg viewBox=\"0 0 1 1\"><path d=\"M0 0\"/></svg>",
+            "a < b and 3 <4 <!-- note --> <!---->",
+            "<UL><LI>One</li><li>Two</LI></ul>",
+            "",
+        ] {
+            assert_eq!(check_fragment(html), Ok(()), "{html}");
+        }
+    }
+
+    #[test]
+    fn fragments_that_would_take_in_the_page_are_refused() {
+        for (html, says) in [
+            ("<a href=\"/sale\">Spring sale", "<a> is not closed"),
+            ("<div class=promo>Sale", "<div> is not closed"),
+            ("<!-- todo", "comment"),
+            ("<p><b>x</p></b>", "</p> comes before <b>"),
+            ("</div>", "no <div> to close"),
+            ("<div/>", "does not close"),
+            ("<a href=\"/x\"", "not finished"),
+            ("<script>alert(1)</script>", "<script> is not allowed"),
+            ("<style>p{}</style>", "<style> is not allowed"),
+            ("<template><b>x</b></template>", "<template> is not allowed"),
+            ("<!doctype html>", "doctype"),
+        ] {
+            let error = check_fragment(html).expect_err(html);
+            assert!(error.contains(says), "{html}: {error}");
+        }
+    }
 
     #[test]
     fn markup_characters_become_references() {

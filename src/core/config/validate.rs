@@ -11,7 +11,7 @@ use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed
 use crate::core::order::map_of;
 use crate::core::pattern::PatternEngine;
 use crate::core::profile::update::MAX_LABEL_BYTES;
-use crate::core::template::{Template, ALLOWED_FIELDS};
+use crate::core::template::{percent_encode, Template, ALLOWED_FIELDS};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
 
@@ -149,12 +149,42 @@ impl Checker<'_> {
         if let Some(text) = &content.text {
             self.template(&format!("{path}.text"), text, cookies);
         }
+        if let Some(html) = &content.html {
+            if let Err(why) = crate::core::html::check_fragment(html) {
+                self.error(format!("{path}.html"), why);
+            }
+        }
         if let Some(name) = &content.template {
             if name.is_empty() || name.contains(['"', '\'', '\\', '<', '>']) {
                 self.error(
                     format!("{path}.template"),
                     "expected a template name without quotes, backslashes or angle brackets",
                 );
+            }
+        }
+    }
+
+    /// A URL attribute's value as every visitor may get it, against the link policy:
+    /// with a value in each placeholder (percent-encoded, as at request time) and
+    /// with the placeholders' fallbacks. A value refused here would be refused for
+    /// every visitor, silently, when pages are served.
+    fn url_template(&mut self, path: &str, template: &Template, links: &LinkPolicy) {
+        let with_values = template.render(&|_| Some("value".to_string()), &percent_encode);
+        let with_fallbacks = template.render(&|_| None, &percent_encode);
+        let renderings = [
+            (with_values, "with a visitor's value in each placeholder"),
+            (with_fallbacks, "with the placeholders' fallbacks"),
+        ];
+        for (rendered, how) in renderings {
+            let Some(url) = rendered else { continue };
+            if let Err(why) = url_is_allowed(&url, links) {
+                let why = if template.is_static() {
+                    why
+                } else {
+                    format!("{why} ({how}: {url:?})")
+                };
+                self.error(path, why);
+                return;
             }
         }
     }
@@ -408,10 +438,8 @@ pub(super) fn validate(
             let template =
                 check.template(&format!("{apath}.value"), &change.value, &site.read_cookies);
             if let Some(template) = &template {
-                if attribute_is_url(&change.attribute) && template.is_static() {
-                    if let Err(why) = url_is_allowed(&change.value, &site.links) {
-                        check.error(format!("{apath}.value"), why);
-                    }
+                if attribute_is_url(&change.attribute) {
+                    check.url_template(&format!("{apath}.value"), template, &site.links);
                 }
             }
             attribute_values.push(template.unwrap_or_default());
