@@ -3,10 +3,41 @@
 
 use crate::core::config::LinkPolicy;
 
+/// `data-*` attributes that page libraries run as script or as bindings: htmx's
+/// `data-hx-on*` handlers and `data-hx-vals` / `data-hx-vars` (which evaluate `js:`),
+/// Knockout's `data-bind`, AngularJS's `data-ng-*`.
+const SCRIPT_DATA_PREFIXES: [&str; 5] = [
+    "data-hx-on",
+    "data-hx-vals",
+    "data-hx-vars",
+    "data-bind",
+    "data-ng-",
+];
+
+/// Words that make a `data-*` attribute a URL for page libraries: lazy loaders copy
+/// `data-src`, `data-original` or `data-bg` into `src` or a background, htmx requests
+/// `data-hx-get`, and so on.
+const URL_DATA_WORDS: [&str; 13] = [
+    "srcset",
+    "src",
+    "href",
+    "url",
+    "link",
+    "original",
+    "bg",
+    "background",
+    "poster",
+    "action",
+    "hx-get",
+    "hx-post",
+    "hx-put",
+];
+
 /// Attributes an experience may set. Event handlers, `style`, `srcdoc` and the like
 /// are never writable: they would turn config or visitor data into script. Nor are
 /// `data-ep-*`, the markers edge-persona itself writes and reads (what a slot shows,
-/// the page's own values the edge kept).
+/// the page's own values the edge kept), nor the `data-*` attributes libraries run
+/// as script ([`SCRIPT_DATA_PREFIXES`]).
 pub fn attribute_is_writable(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
@@ -14,15 +45,28 @@ pub fn attribute_is_writable(name: &str) -> bool {
         "href" | "src" | "title" | "alt" | "aria-label" | "placeholder"
     ) || (name.starts_with("data-")
         && !name.starts_with("data-ep-")
+        && !SCRIPT_DATA_PREFIXES.iter().any(|p| name.starts_with(p))
         && name.len() > 5
         && name[5..]
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
 }
 
-/// Whether the attribute holds a URL and must pass [`url_is_allowed`].
+/// Whether the attribute holds a URL and must pass [`url_is_allowed`] (its
+/// placeholders' values percent-encoded): `href`, `src`, and `data-*` attributes
+/// whose name says URL to a library ([`URL_DATA_WORDS`]: `data-src`,
+/// `data-lazy-src`, `data-original`, `data-hx-get`, …).
 pub fn attribute_is_url(name: &str) -> bool {
-    matches!(name.to_ascii_lowercase().as_str(), "href" | "src")
+    let name = name.to_ascii_lowercase();
+    if matches!(name.as_str(), "href" | "src") {
+        return true;
+    }
+    let Some(data) = name.strip_prefix("data-") else {
+        return false;
+    };
+    URL_DATA_WORDS
+        .iter()
+        .any(|word| data.split('-').any(|part| part == *word) || data.ends_with(word))
 }
 
 /// Whether `url` may be written into a link under `policy`.
@@ -139,6 +183,36 @@ mod tests {
             "mailto:hi@example.ru",
         ] {
             assert_eq!(url_is_allowed(ok, &policy()), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn data_attributes_libraries_read_as_urls_or_run_are_guarded() {
+        for url in [
+            "data-src",
+            "data-lazy-src",
+            "data-original",
+            "data-bg",
+            "data-background-image",
+            "data-hx-get",
+            "data-href",
+            "data-srcset",
+            "data-video-url",
+        ] {
+            assert!(attribute_is_url(url), "{url}");
+            assert!(attribute_is_writable(url), "{url}");
+        }
+        for plain in ["data-name", "data-plan", "data-track-label", "title", "alt"] {
+            assert!(!attribute_is_url(plain), "{plain}");
+        }
+        for script in [
+            "data-hx-on--click",
+            "data-hx-on-click",
+            "data-hx-vals",
+            "data-bind",
+            "data-ng-click",
+        ] {
+            assert!(!attribute_is_writable(script), "{script}");
         }
     }
 

@@ -666,7 +666,10 @@ pub struct AttributeChange {
     /// CSS selector of the element(s).
     pub selector: String,
     /// Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`
-    /// (not `data-ep-*`: edge-persona's own markers).
+    /// (not `data-ep-*`: edge-persona's own markers; nor `data-hx-on*`, `data-hx-vals`,
+    /// `data-hx-vars`, `data-bind`, `data-ng-*`, which page libraries run as script).
+    /// `href`, `src` and `data-*` names that libraries read as URLs (`data-src`,
+    /// `data-original`, `data-bg`, `data-hx-get`, …) must pass `links`.
     pub attribute: String,
     /// New value; may hold `{placeholders}` (values are percent-encoded in URLs).
     pub value: String,

@@ -427,7 +427,7 @@ pub(super) fn validate(
             if !attribute_is_writable(&change.attribute) {
                 check.error(
                     format!("{apath}.attribute"),
-                    format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-* (but not data-ep-*, edge-persona's own)", change.attribute),
+                    format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-* (but not data-ep-*, edge-persona's own, nor data-hx-on*, data-hx-vals, data-hx-vars, data-bind, data-ng-*, which libraries run as script)", change.attribute),
                 );
             } else if change.attribute != change.attribute.to_ascii_lowercase() {
                 check.error(
