@@ -177,7 +177,8 @@ fn content_html_must_be_a_whole_fragment() {
             { "id": "a", "slot": "hero", "content": { "html": "<a href=\"/sale\">Spring sale" } },
             { "id": "b", "slot": "offers", "variants": [
                 { "id": "x", "weight": 0.5, "content": { "html": "<b>ok</b>" } },
-                { "id": "y", "weight": 0.5, "content": { "html": "<!-- todo" } } ] }
+                { "id": "y", "weight": 0.5, "content": { "html": "<!-- todo" } } ] },
+            { "id": "c", "slot": "hero", "content": { "html": "<b>Привет, {cookies.name|друг}</b>" } }
         ],
         "popups": [ { "id": "p", "content": { "html": "<script>track()</script>" }, "trigger": { "delaySeconds": 1 } } ]
     }"#;
@@ -186,6 +187,7 @@ fn content_html_must_be_a_whole_fragment() {
         "experiences[0].content.html: <a> is not closed",
         "experiences[1].variants[1].content.html: a comment `<!--` is not closed",
         "popups[0].content.html: <script> is not allowed",
+        "experiences[2].content.html: placeholders such as `{cookies.…}` are filled only in `text`",
     ] {
         assert!(
             errors.iter().any(|e| e.starts_with(want)),
@@ -193,7 +195,7 @@ fn content_html_must_be_a_whole_fragment() {
             errors.join("\n")
         );
     }
-    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert_eq!(errors.len(), 4, "{errors:#?}");
 }
 
 #[test]
@@ -228,4 +230,21 @@ fn a_url_with_placeholders_is_checked_as_visitors_would_get_it() {
     assert!(errors[0].contains("partner.example"), "{errors:#?}");
     assert!(errors[1].contains("fallbacks"), "{errors:#?}");
     assert_eq!(errors.len(), 3, "{errors:#?}");
+}
+
+#[test]
+fn slots_on_the_same_elements_and_an_empty_attention_budget_are_refused() {
+    let errors = errors_of(
+        r##"{
+        "slots": { "hero": { "selector": "#hero" }, "hi": { "selector": " #hero " }, "offers": {} },
+        "attention": { "perSession": 0 }
+    }"##,
+    );
+    assert_eq!(
+        errors,
+        vec![
+            "slots.hi.selector: slot \"hero\" has the same selector \"#hero\": give each slot its own elements".to_string(),
+            "attention.perSession: must be at least 1 (0 would keep every popup from opening; remove the popups to turn them off)".to_string(),
+        ],
+    );
 }

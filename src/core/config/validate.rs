@@ -153,6 +153,19 @@ impl Checker<'_> {
             if let Err(why) = crate::core::html::check_fragment(html) {
                 self.error(format!("{path}.html"), why);
             }
+            // `{utm.source}`, `{cookies.name|friend}`: placeholders are filled in
+            // `text` only; in markup they would show as written.
+            let placeholder = ALLOWED_FIELDS
+                .iter()
+                .map(|field| format!("{{{field}"))
+                .chain(std::iter::once("{cookies.".to_string()))
+                .find(|opening| html.contains(opening.as_str()));
+            if let Some(opening) = placeholder {
+                self.error(
+                    format!("{path}.html"),
+                    format!("placeholders such as `{opening}…}}` are filled only in `text`: `html` is shown as written (put the markup in a page <template>, or the words in `text`)"),
+                );
+            }
         }
         if let Some(name) = &content.template {
             if name.is_empty() || name.contains(['"', '\'', '\\', '<', '>']) {
@@ -351,6 +364,9 @@ pub(super) fn validate(
         });
     }
 
+    // Two slots on the same elements would each write over the other's content
+    // and marker; a greeting would slip past needing a slot of its own.
+    let mut slot_of_selector: Vec<(String, &str)> = Vec::new();
     for (name, slot) in &site.slots {
         let path = format!("slots.{name}");
         check.name(&path, "slot", name);
@@ -358,6 +374,28 @@ pub(super) fn validate(
             if selector.trim().is_empty() || selector.contains(['{', '}', '<']) {
                 check.error(format!("{path}.selector"), "expected a CSS selector");
             }
+        }
+        let selector = slot.selector.as_deref().map_or_else(
+            || format!("[data-ep-slot=\"{name}\"]"),
+            |s| s.trim().to_string(),
+        );
+        match slot_of_selector.iter().find(|(s, _)| *s == selector) {
+            Some((_, other)) => check.error(
+                format!("{path}.selector"),
+                format!("slot {other:?} has the same selector {selector:?}: give each slot its own elements"),
+            ),
+            None => slot_of_selector.push((selector, name)),
+        }
+    }
+    for (field, value) in [
+        ("perSession", site.attention.per_session),
+        ("perDay", site.attention.per_day),
+    ] {
+        if value == 0 {
+            check.error(
+                format!("attention.{field}"),
+                "must be at least 1 (0 would keep every popup from opening; remove the popups to turn them off)",
+            );
         }
     }
 
