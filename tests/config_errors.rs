@@ -248,3 +248,34 @@ fn slots_on_the_same_elements_and_an_empty_attention_budget_are_refused() {
         ],
     );
 }
+
+#[test]
+fn a_condition_on_an_attribute_the_engine_never_fills_is_refused() {
+    let errors = errors_of(
+        r#"{
+        "readCookies": ["name"],
+        "segments": [
+            { "name": "yandex-paid", "when": { "utm.sourse": "yandex" } },
+            { "name": "pro", "when": { "$or": [ { "cookies.plan": "pro" }, { "cookies.name": { "$exists": true } } ] } },
+            { "name": "typo-root", "when": { "vistor.visits": { "$gte": 2 } } },
+            { "name": "fine", "when": { "url.query.ref": "x", "interests.0": { "$exists": true }, "utm.source": "yandex" } }
+        ]
+    }"#,
+    );
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(
+        errors[0]
+            .starts_with("segments[0].when: unknown attribute `utm.sourse`; `utm` has source,"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].starts_with(
+            "segments[1].when: `cookies.plan` reads cookie \"plan\", which is not in readCookies"
+        ),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[2].starts_with("segments[2].when: unknown attribute `vistor` (in `vistor.visits`)"),
+        "{errors:#?}"
+    );
+}

@@ -143,6 +143,28 @@ pub const NUMERIC_PATHS: &[&str] = &[
     "price.observations",
 ];
 
+/// Why a condition's dot path can never name an attribute (a misspelt root or
+/// field), or `None` for a path the engine fills. Such a path always reads as
+/// missing, so its condition silently never matches as written.
+pub fn unknown_attribute(path: &str) -> Option<String> {
+    let mut parts = path.split('.');
+    let root = parts.next().unwrap_or_default();
+    if !ROOTS.contains(&root) {
+        return Some(format!(
+            "unknown attribute `{root}` (in `{path}`); the attributes are {}",
+            ROOTS.join(", ")
+        ));
+    }
+    let fields = group_fields(root)?;
+    let field = parts.next()?;
+    (!fields.contains(&field)).then(|| {
+        format!(
+            "unknown attribute `{root}.{field}`; `{root}` has {}",
+            fields.join(", ")
+        )
+    })
+}
+
 fn group_fields(root: &str) -> Option<&'static [&'static str]> {
     GROUP_FIELDS
         .iter()

@@ -4,7 +4,7 @@
 
 use super::model::*;
 use super::{Compiled, ConfigError, ConfigErrors, LoadedConfig};
-use crate::core::attributes::{AttributePlan, NUMERIC_PATHS};
+use crate::core::attributes::{unknown_attribute, AttributePlan, NUMERIC_PATHS};
 use crate::core::bucketing::bucket_ranges;
 use crate::core::condition::Condition;
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
@@ -19,6 +19,8 @@ struct Checker<'a> {
     errors: Vec<ConfigError>,
     patterns: &'a dyn PatternEngine,
     paths: BTreeSet<String>,
+    /// `readCookies`: the only cookies a condition can read.
+    read_cookies: &'a [String],
 }
 
 impl Checker<'_> {
@@ -75,6 +77,19 @@ impl Checker<'_> {
                 format!("{path}.{}", issue.path)
             };
             self.error(joined, issue.message);
+        }
+        for attribute in condition.attribute_paths() {
+            if let Some(why) = unknown_attribute(&attribute) {
+                self.error(path, why);
+            } else if let Some(cookie) = attribute.strip_prefix("cookies.") {
+                let name = cookie.split('.').next().unwrap_or_default();
+                if !self.read_cookies.iter().any(|c| c == name) {
+                    self.error(
+                        path,
+                        format!("`{attribute}` reads cookie {name:?}, which is not in readCookies: it would never be read"),
+                    );
+                }
+            }
         }
         self.paths.extend(condition.attribute_paths());
         Some(condition)
@@ -223,10 +238,12 @@ pub(super) fn validate(
     site: SiteConfig,
     patterns: &dyn PatternEngine,
 ) -> Result<LoadedConfig, ConfigErrors> {
+    let read_cookies = site.read_cookies.clone();
     let mut check = Checker {
         errors: Vec::new(),
         patterns,
         paths: BTreeSet::new(),
+        read_cookies: &read_cookies,
     };
     if site.version != 1 {
         check.error("version", format!("expected 1, found {}", site.version));
