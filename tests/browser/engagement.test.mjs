@@ -58,16 +58,17 @@ describe('engaged page views', () => {
   test('the debug overlay says whether this page view is engaged yet', async () => {
     await asConsentingVisitor(demo.browser, async (page) => {
       await visit(page, demo.server, `${PAGE}?ep_debug=1`);
+      // Hidden at once, the page cannot engage however slowly the overlay loads.
+      await setVisibility(page, 'hidden');
       await page.waitForSelector('#edge-persona-debug', { state: 'attached', timeout: 5000 });
       const thisPage = () => page.evaluate(() => {
         const terms = [...document.getElementById('edge-persona-debug').shadowRoot.querySelectorAll('dt')];
         return terms.find((dt) => dt.textContent === 'this page')?.nextElementSibling?.textContent ?? null;
       });
-      const before = await thisPage();
-      // It may already be engaged if the overlay loaded slowly; else it says what would do it.
-      if (!(await engagedEvents(page)).length) {
-        assert.equal(before, `not engaged yet (${DWELL_SECONDS} s visible or ${SCROLL_PERCENT} % scrolled)`);
-      }
+      // Not engaged yet: it says what would do it.
+      assert.deepEqual(await engagedEvents(page), [], 'engaged before the overlay could be read');
+      assert.equal(await thisPage(), `not engaged yet (${DWELL_SECONDS} s visible or ${SCROLL_PERCENT} % scrolled)`);
+      await setVisibility(page, 'visible');
       await waitForEngaged(page);
       await page.waitForFunction(() => [...document.getElementById('edge-persona-debug').shadowRoot.querySelectorAll('dd')]
         .some((dd) => dd.textContent === 'engaged'), null, { timeout: 5000 });
@@ -95,6 +96,7 @@ describe('engaged page views', () => {
       // Just short of the depth: nothing yet.
       await page.evaluate((y) => window.scrollTo(0, y), Math.floor(scrollable * (SCROLL_PERCENT - 10) / 100));
       await page.waitForTimeout(100);
+      assert.deepEqual(await engagedEvents(page), [], `${SCROLL_PERCENT - 10} % scrolled is not engaged`);
       await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
       await waitForEngaged(page);
       assert.deepEqual(await engagedEvents(page), [{ by: 'scroll' }]);

@@ -19,6 +19,7 @@
 
 import { mkdirSync, readFileSync, existsSync, createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { before, after } from 'node:test';
@@ -42,9 +43,22 @@ export const SHIPPED_BUDGET_MS = Number(
 /** The budget functional tests give the page (see the header). */
 export const TEST_BUDGET_MS = 5000;
 
+/**
+ * The user agent a visitor's desktop Chrome of this version sends. Headless Chromium
+ * announces itself as `HeadlessChrome`, which the engine classifies as an automated
+ * client (device `bot`), as it should scrapers; the tests play visitors.
+ */
+function desktopUserAgent() {
+  let major = '140';
+  try {
+    major = /(\d+)\./.exec(execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }))?.[1] ?? major;
+  } catch { /* the default version */ }
+  return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`;
+}
+
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', '--disable-sync', '--disable-quic',
+  '--no-first-run', '--disable-sync', '--disable-quic', `--user-agent=${desktopUserAgent()}`,
 ];
 
 /** The files the module loads itself (nothing else may be requested on its behalf). */

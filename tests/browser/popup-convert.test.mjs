@@ -27,8 +27,9 @@ test('converting inside a popup records its conversion, and cancels the popups s
     const conversions = await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'conversion').map((e) => e.detail));
     assert.ok(conversions.some((c) => c.popup === 'signup'), `the popup's conversion: ${JSON.stringify(conversions)}`);
     assert.ok(conversions.some((c) => c.event === 'lead'), `the lead: ${JSON.stringify(conversions)}`);
-    const history = await page.evaluate(() => window.edgePersona.export().popups ?? window.edgePersona.export().history);
-    assert.ok(JSON.stringify(history).includes('signup'), `recorded in the profile: ${JSON.stringify(history)}`);
+    const history = await page.evaluate(() => window.edgePersona.export().history);
+    const signup = history.find((entry) => entry.rule === 'signup');
+    assert.equal(signup?.converted, 1, `its conversion recorded in the profile: ${JSON.stringify(history)}`);
     await page.waitForTimeout(4500);
     assert.equal(await page.locator('[role="dialog"]').count(), 0, 'the pending popup was cancelled');
   });

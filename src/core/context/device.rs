@@ -52,11 +52,12 @@ pub fn parse_user_agent(user_agent: Option<&str>) -> UserAgentInfo {
 }
 
 /// Substrings (in the lowercased UA) that mark automated clients. `bot` covers
-/// Googlebot, YandexBot, bingbot, TelegramBot, AhrefsBot, GPTBot and most others.
-/// `HeadlessChrome` is intentionally absent: our own end-to-end tests drive it and
-/// must see the desktop experience.
+/// Googlebot, YandexBot, bingbot, TelegramBot, AhrefsBot, GPTBot and most others;
+/// `headlesschrome` is Puppeteer's and Playwright's Chromium as it comes (scrapers,
+/// prerendering services).
 const BOT_MARKERS: &[&str] = &[
     "bot",
+    "headlesschrome",
     "crawler",
     "spider",
     "slurp",
@@ -100,9 +101,10 @@ const BOT_FALSE_POSITIVES: &[&str] = &["cubot"];
 /// false positives, and the device, OS and browser tokens. One pass over the UA
 /// finds which of them occur ([`scan`]), instead of one substring search per token.
 /// A token missing here is a compile error where it is used ([`bits`]).
-const TOKENS: [&str; 77] = [
+const TOKENS: [&str; 78] = [
     // BOT_MARKERS.
     "bot",
+    "headlesschrome",
     "crawler",
     "spider",
     "slurp",
@@ -621,7 +623,7 @@ mod tests {
             (Some(GOOGLEBOT_SMARTPHONE), Bot, "android", "chrome"),
             (Some(YANDEXBOT), Bot, "other", "other"),
             (Some(YANDEX_METRIKA), Bot, "other", "other"),
-            (Some(HEADLESS), Desktop, "linux", "chrome"),
+            (Some(HEADLESS), Bot, "linux", "chrome"),
             (Some(MAC_SAFARI), Desktop, "macos", "safari"),
             (Some(FIREFOX_LINUX), Desktop, "linux", "firefox"),
             (Some(EDGE), Desktop, "windows", "edge"),
