@@ -837,9 +837,8 @@ fn the_explain_header_and_cache_headers_hold_no_visitor_data() {
 ///   events, the same consent), it equals the journey's own decision.
 #[test]
 fn journeys_through_the_edge_decide_as_the_core_does() {
-    use edge_persona::core::config::ConsentLevel;
-    use edge_persona::core::engine::{Engine, PageViewInput};
-    use edge_persona::core::journey::{run, JourneyFile};
+    use edge_persona::core::engine::Engine;
+    use edge_persona::core::journey::{edge_step, run, JourneyFile};
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/journeys");
     let mut same_as_journey = 0;
@@ -857,30 +856,21 @@ fn journeys_through_the_edge_decide_as_the_core_does() {
         let native = Engine::from_json(&config, default_engine()).expect("config loads");
         let edge = EdgeEngine::from_json(&config, default_engine(), vec![], EdgeOptions::default())
             .expect("config loads at the edge");
-        let cookie_name = &native.config().site.cookie.name;
         for journey in run(&file, &native, false) {
             for (i, step) in journey.steps.expect("journey runs").iter().enumerate() {
                 let at = format!("{} / {} / step {}", path.display(), journey.name, i + 1);
-                let facts = &step.facts;
-                let mut cookies: Vec<String> = facts
-                    .cookies
-                    .iter()
-                    .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value)))
-                    .collect();
-                if let Some(profile) = &step.cookie_before {
-                    cookies.push(format!("{cookie_name}={profile}"));
-                }
+                let seen = edge_step(step, &native);
                 let request = EdgeRequest {
                     method: "GET".into(),
-                    url: facts.url.clone(),
-                    cookie: (!cookies.is_empty()).then(|| cookies.join("; ")),
-                    user_agent: facts.user_agent.clone(),
-                    accept_language: facts.language.clone(),
-                    referer: facts.referrer.clone(),
-                    global_privacy_control: facts.global_privacy_control,
-                    geo: facts.geo.clone(),
-                    utc_offset_minutes: facts.utc_offset_minutes,
-                    now_ms: facts.now_ms,
+                    url: seen.url.clone(),
+                    cookie: seen.cookie.clone(),
+                    user_agent: seen.user_agent.clone(),
+                    accept_language: seen.accept_language.clone(),
+                    referer: seen.referer.clone(),
+                    global_privacy_control: seen.global_privacy_control,
+                    geo: seen.geo.clone(),
+                    utc_offset_minutes: seen.utc_offset_minutes,
+                    now_ms: seen.now_ms,
                     entropy: step.entropy,
                     ..EdgeRequest::default()
                 };
@@ -895,42 +885,12 @@ fn journeys_through_the_edge_decide_as_the_core_does() {
                     .write(b"<html><head></head><body><p data-ep-slot=\"x\">x</p></body></html>");
                 out.extend(p.rewriter.end());
                 let handed = handoff_json(&String::from_utf8(out).expect("UTF-8"));
-
-                // The same inputs, natively.
-                let edge_facts = edge_persona::core::context::RequestFacts {
-                    page: Default::default(),
-                    events: Vec::new(),
-                    ..facts.clone()
-                };
-                let (stored, _) = native.read_profile(
-                    step.cookie_before.as_deref(),
-                    facts.now_ms,
-                    step.entropy,
-                    &[],
-                );
-                let inferred = step.cookie_before.as_ref().and_then(|_| {
-                    ConsentLevel::from_stored(stored.consent).filter(|_| stored.visits > 0)
-                });
-                let view = native.page_view(PageViewInput {
-                    facts: &edge_facts,
-                    cookie: step.cookie_before.as_deref(),
-                    consent: inferred,
-                    entropy: step.entropy,
-                    keys: &[],
-                    explain: false,
-                    new_profile_kept: true,
-                });
-                let expected = serde_json::to_value(&view.decision).expect("serializable");
                 assert_eq!(
-                    handed["decision"], expected,
+                    handed["decision"], seen.decision,
                     "{at}: edge and core differ on the same inputs"
                 );
                 steps += 1;
-
-                let observable = facts.page == Default::default()
-                    && facts.events.is_empty()
-                    && inferred == step.consent;
-                if observable {
+                if seen.same_as_journey {
                     let journey_decision =
                         serde_json::to_value(&step.page_view.decision).expect("serializable");
                     assert_eq!(
@@ -947,18 +907,6 @@ fn journeys_through_the_edge_decide_as_the_core_does() {
         same_as_journey >= 5,
         "only {same_as_journey} steps compared with the journeys themselves"
     );
-}
-
-fn utf8_percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A page in windows-1251, as many Russian sites still serve: what the edge writes

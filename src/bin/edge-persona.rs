@@ -7,7 +7,7 @@ use edge_persona::core::config::{self, SiteConfig};
 use edge_persona::core::context::{local_time, Hemisphere};
 use edge_persona::core::decide::Outcome;
 use edge_persona::core::engine::{CookieWrite, Engine};
-use edge_persona::core::journey::{run, JourneyFile, JourneyOutcome, StepOutcome};
+use edge_persona::core::journey::{edge_step, run, JourneyFile, JourneyOutcome, StepOutcome};
 use edge_persona::core::pattern::default_engine;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,11 @@ enum Command {
         /// Print machine-readable JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// Print, as JSON, each step as an edge sees it: its request, and the
+        /// decision the core makes from just that (for replaying the journeys
+        /// through an edge runtime).
+        #[arg(long, conflicts_with_all = ["json", "all_reasons"])]
+        edge: bool,
     },
     /// Evaluate one condition against attributes: prints true or false, and why.
     Eval {
@@ -94,8 +99,16 @@ fn main() -> ExitCode {
             config,
             journey,
             only,
+            edge: true,
+            ..
+        } => simulate_edge(&config, &journey, only.as_deref()),
+        Command::Simulate {
+            config,
+            journey,
+            only,
             all_reasons,
             json,
+            edge: _,
         } => simulate(&config, &journey, only.as_deref(), all_reasons, json),
         Command::Eval {
             condition,
@@ -187,6 +200,32 @@ fn check(path: &Path, edge: bool) -> Result<ExitCode, String> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `simulate --edge`: each step as an edge sees it (see [`edge_step`]).
+fn simulate_edge(config: &Path, journey: &Path, only: Option<&str>) -> Result<ExitCode, String> {
+    let engine = match load_engine(config)? {
+        Ok(engine) => engine,
+        Err(errors) => return Err(format!("{}: {errors}", config.display())),
+    };
+    let mut file =
+        JourneyFile::parse(&read(journey)?).map_err(|e| format!("{}: {e}", journey.display()))?;
+    if let Some(only) = only {
+        file.journeys.retain(|j| j.name.contains(only));
+    }
+    let mut out = Vec::new();
+    for outcome in run(&file, &engine, false) {
+        let steps = outcome
+            .steps
+            .map_err(|e| format!("{}: {e}", outcome.name))?;
+        let steps: Vec<_> = steps.iter().map(|s| edge_step(s, &engine)).collect();
+        out.push(serde_json::json!({"journey": outcome.name, "steps": steps}));
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn simulate(

@@ -3,8 +3,8 @@
 //!
 //! The format is plain JSON and independent of any platform, so the same journey
 //! files are replayed natively (`cargo test`, `edge-persona simulate`), in the
-//! browser and at the edge; every platform compares its outcome through
-//! [`summarize`].
+//! browser (compared through [`summarize`]) and at the edge (natively and in
+//! workerd, compared through [`edge_step`]).
 //!
 //! ```json
 //! { "specVersion": 1, "config": "../www/demo/config.json",
@@ -260,6 +260,99 @@ pub fn summarize(view: &PageView<'_>) -> Value {
 }
 
 /// Runs every journey of a file against an engine.
+/// A journey step as an edge sees it, for replaying journeys through an edge
+/// (natively in `tests/edge.rs`, and in workerd through `edge-persona simulate
+/// --edge`): the request, and what the core decides from just that. An edge decides
+/// before it reads the page, so the step's page annotations and events are not
+/// among its inputs, and it has no banner to ask: consent is what the stored
+/// profile records.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeStep {
+    /// The page's URL.
+    pub url: String,
+    /// The `Cookie` header: the step's cookies (percent-encoded) and the profile
+    /// cookie as the journey stored it before the step.
+    pub cookie: Option<String>,
+    /// `User-Agent`.
+    pub user_agent: Option<String>,
+    /// `Accept-Language`.
+    pub accept_language: Option<String>,
+    /// `Referer`.
+    pub referer: Option<String>,
+    /// `Sec-GPC: 1`.
+    pub global_privacy_control: bool,
+    /// The platform's geolocation.
+    pub geo: Option<crate::core::context::Geo>,
+    /// The visitor's UTC offset (from the platform's time zone).
+    pub utc_offset_minutes: i32,
+    /// The request's time (Unix ms).
+    pub now_ms: i64,
+    /// The random bits a new visitor's id comes from, in decimal (a `u64` does not
+    /// fit a JavaScript number).
+    pub entropy: String,
+    /// The decision the core makes from these inputs.
+    pub decision: Value,
+    /// Whether the step gives the edge all it gives the core (no annotations, no
+    /// events, the consent the profile records), so that `decision` is also the
+    /// journey's own.
+    pub same_as_journey: bool,
+}
+
+/// [`EdgeStep`] of a step of a journey run on `engine`.
+pub fn edge_step(step: &StepOutcome<'_>, engine: &Engine) -> EdgeStep {
+    let facts = &step.facts;
+    let cookie_name = &engine.config().site.cookie.name;
+    let mut cookies: Vec<String> = facts
+        .cookies
+        .iter()
+        .map(|(name, value)| format!("{name}={}", crate::core::template::percent_encode(value)))
+        .collect();
+    if let Some(profile) = &step.cookie_before {
+        cookies.push(format!("{cookie_name}={profile}"));
+    }
+    let edge_facts = RequestFacts {
+        page: Default::default(),
+        events: Vec::new(),
+        ..facts.clone()
+    };
+    let (stored, _) = engine.read_profile(
+        step.cookie_before.as_deref(),
+        facts.now_ms,
+        step.entropy,
+        &[],
+    );
+    let inferred = step
+        .cookie_before
+        .as_ref()
+        .and_then(|_| ConsentLevel::from_stored(stored.consent).filter(|_| stored.visits > 0));
+    let view = engine.page_view(PageViewInput {
+        facts: &edge_facts,
+        cookie: step.cookie_before.as_deref(),
+        consent: inferred,
+        entropy: step.entropy,
+        keys: &[],
+        explain: false,
+        new_profile_kept: true,
+    });
+    EdgeStep {
+        url: facts.url.clone(),
+        cookie: (!cookies.is_empty()).then(|| cookies.join("; ")),
+        user_agent: facts.user_agent.clone(),
+        accept_language: facts.language.clone(),
+        referer: facts.referrer.clone(),
+        global_privacy_control: facts.global_privacy_control,
+        geo: facts.geo.clone(),
+        utc_offset_minutes: facts.utc_offset_minutes,
+        now_ms: facts.now_ms,
+        entropy: step.entropy.to_string(),
+        decision: serde_json::to_value(&view.decision).unwrap_or(Value::Null),
+        same_as_journey: facts.page == Default::default()
+            && facts.events.is_empty()
+            && inferred == step.consent,
+    }
+}
+
 pub fn run<'e>(file: &JourneyFile, engine: &'e Engine, explain: bool) -> Vec<JourneyOutcome<'e>> {
     file.journeys
         .iter()
