@@ -51,7 +51,7 @@ export const TEST_BUDGET_MS = 5000;
 function desktopUserAgent() {
   let major = '140';
   try {
-    major = /(\d+)\./.exec(execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }))?.[1] ?? major;
+    major = /(\d+)\./.exec(execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1] ?? major;
   } catch { /* the default version */ }
   return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`;
 }

@@ -21,15 +21,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
 import { REPO } from '../edge-shared/origin.mjs';
+import { bundleWorker, startWorker } from '../edge-shared/workerd.mjs';
 
-const PKG = path.join(REPO, 'pkg', 'npm');
-const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
 const NATIVE = path.join(REPO, 'target', 'release', 'edge-persona');
 const JOURNEY_DIR = path.join(REPO, 'tests', 'journeys');
 const FILES = readdirSync(JOURNEY_DIR).filter((name) => name.endsWith('.json')).sort();
@@ -109,44 +106,19 @@ function handoff(html) {
 }
 
 before(async () => {
-  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run \`python3 scripts/build web cloudflare npm\` first`);
   if (!existsSync(NATIVE)) throw new Error(`${NATIVE} is missing: run \`cargo build --release --features cli --bin edge-persona\` first`);
   const newestCore = readdirSync(path.join(REPO, 'src'), { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.rs'))
     .reduce((max, e) => Math.max(max, statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs), 0);
   if (statSync(NATIVE).mtimeMs < newestCore) throw new Error(`${NATIVE} is older than src/: rebuild it (cargo build --release --features cli --bin edge-persona)`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-journeys-'));
-  const entry = path.join(dir, 'entry.js');
-  writeFileSync(entry, WORKER_SOURCE);
-  await build({
-    entryPoints: [entry],
-    outfile: path.join(dir, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    logLevel: 'warning',
-    plugins: [{
-      name: 'edge-persona-package',
-      setup(b) {
-        b.onResolve({ filter: /^edge-persona\/cloudflare\.wasm$/ }, () => ({ path: './edge_persona_edge_bg.wasm', external: true }));
-        b.onResolve({ filter: /^edge-persona\/cloudflare$/ }, () => ({ path: path.join(PKG, 'cloudflare.js') }));
-      },
-    }],
-  });
-  copyFileSync(WASM, path.join(dir, 'edge_persona_edge_bg.wasm'));
+  await bundleWorker(dir, 'worker.js', WORKER_SOURCE);
   configs = FILES.map((name) => {
     const journeyPath = path.join(JOURNEY_DIR, name);
     return configOf(JSON.parse(readFileSync(journeyPath, 'utf8')), journeyPath);
   });
   for (const strategy of STRATEGIES) {
-    workers[strategy] = new Miniflare({
-      scriptPath: path.join(dir, 'worker.js'),
-      modules: true,
-      modulesRoot: dir,
-      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-      compatibilityDate: '2025-07-01',
-      bindings: { CONFIGS: JSON.stringify(configs), STRATEGY: strategy },
-    });
+    workers[strategy] = startWorker(dir, 'worker.js', { bindings: { CONFIGS: JSON.stringify(configs), STRATEGY: strategy } });
   }
 });
 

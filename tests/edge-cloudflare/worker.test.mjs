@@ -9,17 +9,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
 import { inflateSync } from 'node:zlib';
 import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, DEFLATE_PAGE, AMBIGUOUS_PAGES, cp1251 } from '../edge-shared/origin.mjs';
 
-const PKG = path.join(REPO, 'pkg', 'npm');
-const WASM = path.join(PKG, 'edge_persona_edge_bg.wasm');
-if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run \`python3 scripts/build web cloudflare npm\` first`);
+import { bundleWorker, startWorker as startWorkerIn, CONFIG_WORKER } from '../edge-shared/workerd.mjs';
 
 const PROFILE_COOKIE = DEMO_CONFIG.cookie?.name ?? 'ep';
 const PENDING = 'data-ep-pending';
@@ -36,10 +32,9 @@ const workers = {};
  * produced its first and last body bytes inside workerd (Miniflare's dispatchFetch
  * delivers bodies whole, so streaming can only be seen from inside).
  */
-async function bundleWorker(outDir) {
+async function bundleWorkers(outDir) {
   const example = path.join(REPO, 'examples', 'cloudflare-worker', 'src', 'worker.js');
-  const wrapper = path.join(outDir, 'entry.js');
-  writeFileSync(wrapper, `import worker from ${JSON.stringify(example)};
+  await bundleWorker(outDir, 'worker.js', `import worker from ${JSON.stringify(example)};
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
@@ -59,45 +54,13 @@ export default {
   },
 };
 `);
-  const options = {
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    logLevel: 'warning',
-    plugins: [{
-      name: 'edge-persona-package',
-      setup(b) {
-        // The example depends on the package as `file:../../pkg/npm`; resolve it there.
-        b.onResolve({ filter: /^edge-persona\/cloudflare\.wasm$/ }, () => ({ path: './edge_persona_edge_bg.wasm', external: true }));
-        b.onResolve({ filter: /^edge-persona\/cloudflare$/ }, () => ({ path: path.join(PKG, 'cloudflare.js') }));
-      },
-    }],
-  };
-  await build({ ...options, entryPoints: [wrapper], outfile: path.join(outDir, 'worker.js') });
-  copyFileSync(WASM, path.join(outDir, 'edge_persona_edge_bg.wasm'));
-
   // A worker whose config is the `CONFIG` binding (JSON text), for tests that need a
   // config of their own: the package's handler, one per strategy.
-  writeFileSync(path.join(outDir, 'config-entry.js'), `import wasm from 'edge-persona/cloudflare.wasm';
-import { createHandler } from 'edge-persona/cloudflare';
-let handler;
-export default {
-  fetch(request, env, ctx) {
-    handler ??= createHandler({ config: env.CONFIG, wasm });
-    return handler.fetch(request, env, ctx);
-  },
-};
-`);
-  await build({ ...options, entryPoints: [path.join(outDir, 'config-entry.js')], outfile: path.join(outDir, 'config-worker.js') });
+  await bundleWorker(outDir, 'config-worker.js', CONFIG_WORKER);
 }
 
 function startWorker(strategy, bindings = {}, script = 'worker.js') {
-  return new Miniflare({
-    scriptPath: path.join(dir, script),
-    modules: true,
-    modulesRoot: dir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2025-07-01',
+  return startWorkerIn(dir, script, {
     bindings: {
       EDGE_PERSONA_ORIGIN: origin.url,
       EDGE_PERSONA_EXPLAIN: 'true',
@@ -111,7 +74,7 @@ function startWorker(strategy, bindings = {}, script = 'worker.js') {
 before(async () => {
   origin = await startOrigin();
   dir = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-worker-'));
-  await bundleWorker(dir);
+  await bundleWorkers(dir);
   workers['lol-html'] = startWorker('lol-html');
   workers.htmlrewriter = startWorker('htmlrewriter');
   workers.auto = startWorker(undefined);
