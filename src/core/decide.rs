@@ -349,9 +349,12 @@ pub(crate) fn decide<'c>(input: DecideInput<'c, '_>) -> Decision<'c> {
                 0
             };
             let variant = exp.variants.get(chosen as usize);
-            // A variant without content is the experiment's control arm: it shows the
-            // page as it is, its attribute changes included.
-            let control_arm = variant.is_some_and(|v| v.content.is_none());
+            // A variant without content beside one with content is the experiment's
+            // control arm: it shows the page as it is, its attribute changes
+            // included. (An experience whose variants all lack content changes
+            // attributes only, in every arm.)
+            let control_arm = variant.is_some_and(|v| v.content.is_none())
+                && exp.variants.iter().any(|v| v.content.is_some());
             let content = match variant {
                 Some(variant) => {
                     decision.variant = bucketed.then_some(variant.id.as_str());
