@@ -221,8 +221,9 @@ export interface InterestSettings {
   /**
    * Score from which a category counts as an interest. Default 2: two views in
    * one visit, or one add to cart. Scores halve every `halfLifeDays`, so views
-   * days apart add up to less (a score up to 0.005 below still counts, so that the
-   * minutes between two views do not).
+   * days apart add up to less; a score below by no more than what a view loses in
+   * 2.4 hours still counts (0.005 at the default half-life), so that the minutes
+   * between two views of one visit do not.
    */
   minScore?: number;
   /**
@@ -398,9 +399,10 @@ export interface AttributeChange {
   /**
    * Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`
    * (not `data-ep-*`: edge-persona's own markers; nor `data-hx-on*`, `data-hx-vals`,
-   * `data-hx-vars`, `data-bind`, `data-ng-*`, which page libraries run as script).
-   * `href`, `src` and `data-*` names that libraries read as URLs (`data-src`,
-   * `data-original`, `data-bg`, `data-hx-get`, …) must pass `links`.
+   * `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`, `data-bind`, `data-ng-*`,
+   * which page libraries run as script). `href`, `src` and the `data-*` names
+   * libraries read as a URL (`data-src`, `data-original`, `data-bg`, `data-hx-get`,
+   * names ending in `-src`, `-href` or `-url`, …) must pass `links`.
    */
   attribute: string;
   /**

@@ -211,7 +211,8 @@ fn a_url_with_placeholders_is_checked_as_visitors_would_get_it() {
                 { "selector": "a.search", "attribute": "href", "value": "/search?q={utm.term|summer sale}" },
                 { "selector": "a.js", "attribute": "href", "value": "javascript:track('{utm.source|x}')" },
                 { "selector": "a.ok", "attribute": "href", "value": "https://booking.example/?c={utm.campaign|direct}" },
-                { "selector": "a.rel", "attribute": "href", "value": "/book?promo={utm.campaign|welcome}" }
+                { "selector": "a.rel", "attribute": "href", "value": "/book?promo={utm.campaign|welcome}" },
+                { "selector": "a.geo", "attribute": "href", "value": "https://{geo.country|booking}.example/" }
               ] }
         ]
     }"#;

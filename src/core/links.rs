@@ -4,21 +4,25 @@
 use crate::core::config::LinkPolicy;
 
 /// `data-*` attributes that page libraries run as script or as bindings: htmx's
-/// `data-hx-on*` handlers and `data-hx-vals` / `data-hx-vars` (which evaluate `js:`),
-/// Knockout's `data-bind`, AngularJS's `data-ng-*`.
-const SCRIPT_DATA_PREFIXES: [&str; 5] = [
+/// `data-hx-on*` handlers and the ones it evaluates `js:` or a `[filter]` in
+/// (`data-hx-vals`, `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`), Knockout's
+/// `data-bind`, AngularJS's `data-ng-*`.
+const SCRIPT_DATA_PREFIXES: [&str; 7] = [
     "data-hx-on",
     "data-hx-vals",
     "data-hx-vars",
+    "data-hx-headers",
+    "data-hx-trigger",
     "data-bind",
     "data-ng-",
 ];
 
-/// Words that make a `data-*` attribute a URL for page libraries: lazy loaders copy
-/// `data-src`, `data-original` or `data-bg` into `src` or a background, htmx requests
-/// `data-hx-get`, and so on.
-const URL_DATA_WORDS: [&str; 13] = [
-    "srcset",
+/// `data-*` names (without `data-`) that page libraries read as one URL: lazy
+/// loaders copy `data-src`, `data-original` or `data-bg` into `src` or a
+/// background, htmx requests `data-hx-get`, … Names ending in `-src`, `-href` or
+/// `-url` are URLs too (`data-lazy-src`, `data-video-url`). Not `data-srcset`: a
+/// list of candidates, for images, which run no script.
+const URL_DATA_NAMES: [&str; 16] = [
     "src",
     "href",
     "url",
@@ -26,11 +30,15 @@ const URL_DATA_WORDS: [&str; 13] = [
     "original",
     "bg",
     "background",
+    "background-image",
     "poster",
+    "lazy",
     "action",
     "hx-get",
     "hx-post",
     "hx-put",
+    "hx-patch",
+    "hx-delete",
 ];
 
 /// Attributes an experience may set. Event handlers, `style`, `srcdoc` and the like
@@ -53,20 +61,20 @@ pub fn attribute_is_writable(name: &str) -> bool {
 }
 
 /// Whether the attribute holds a URL and must pass [`url_is_allowed`] (its
-/// placeholders' values percent-encoded): `href`, `src`, and `data-*` attributes
-/// whose name says URL to a library ([`URL_DATA_WORDS`]: `data-src`,
-/// `data-lazy-src`, `data-original`, `data-hx-get`, …).
+/// placeholders' values percent-encoded): `href`, `src`, and the `data-*` names
+/// libraries read as a URL ([`URL_DATA_NAMES`], or ending in `-src`, `-href`,
+/// `-url`).
 pub fn attribute_is_url(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     if matches!(name.as_str(), "href" | "src") {
         return true;
     }
-    let Some(data) = name.strip_prefix("data-") else {
-        return false;
-    };
-    URL_DATA_WORDS
-        .iter()
-        .any(|word| data.split('-').any(|part| part == *word) || data.ends_with(word))
+    name.strip_prefix("data-").is_some_and(|data| {
+        URL_DATA_NAMES.contains(&data)
+            || ["-src", "-href", "-url"]
+                .iter()
+                .any(|end| data.ends_with(end))
+    })
 }
 
 /// Whether `url` may be written into a link under `policy`.
@@ -195,20 +203,33 @@ mod tests {
             "data-bg",
             "data-background-image",
             "data-hx-get",
+            "data-hx-delete",
             "data-href",
-            "data-srcset",
             "data-video-url",
         ] {
             assert!(attribute_is_url(url), "{url}");
             assert!(attribute_is_writable(url), "{url}");
         }
-        for plain in ["data-name", "data-plan", "data-track-label", "title", "alt"] {
-            assert!(!attribute_is_url(plain), "{plain}");
+        for text in [
+            "data-name",
+            "data-plan",
+            "data-track-label",
+            "data-original-title",
+            "data-link-text",
+            "data-track-action",
+            "data-bg-color",
+            "data-srcset",
+            "title",
+            "alt",
+        ] {
+            assert!(!attribute_is_url(text), "{text}");
         }
         for script in [
             "data-hx-on--click",
             "data-hx-on-click",
             "data-hx-vals",
+            "data-hx-headers",
+            "data-hx-trigger",
             "data-bind",
             "data-ng-click",
         ] {

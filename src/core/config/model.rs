@@ -463,8 +463,9 @@ pub struct InterestSettings {
     pub top_k: u8,
     /// Score from which a category counts as an interest. Default 2: two views in
     /// one visit, or one add to cart. Scores halve every `halfLifeDays`, so views
-    /// days apart add up to less (a score up to 0.005 below still counts, so that the
-    /// minutes between two views do not).
+    /// days apart add up to less; a score below by no more than what a view loses in
+    /// 2.4 hours still counts (0.005 at the default half-life), so that the minutes
+    /// between two views of one visit do not.
     #[serde(default = "InterestSettings::default_min_score")]
     pub min_score: f64,
 }
@@ -667,9 +668,10 @@ pub struct AttributeChange {
     pub selector: String,
     /// Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`
     /// (not `data-ep-*`: edge-persona's own markers; nor `data-hx-on*`, `data-hx-vals`,
-    /// `data-hx-vars`, `data-bind`, `data-ng-*`, which page libraries run as script).
-    /// `href`, `src` and `data-*` names that libraries read as URLs (`data-src`,
-    /// `data-original`, `data-bg`, `data-hx-get`, …) must pass `links`.
+    /// `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`, `data-bind`, `data-ng-*`,
+    /// which page libraries run as script). `href`, `src` and the `data-*` names
+    /// libraries read as a URL (`data-src`, `data-original`, `data-bg`, `data-hx-get`,
+    /// names ending in `-src`, `-href` or `-url`, …) must pass `links`.
     pub attribute: String,
     /// New value; may hold `{placeholders}` (values are percent-encoded in URLs).
     pub value: String,

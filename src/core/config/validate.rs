@@ -196,8 +196,22 @@ impl Checker<'_> {
     /// with a value in each placeholder (percent-encoded, as at request time) and
     /// with the placeholders' fallbacks. A value refused here would be refused for
     /// every visitor, silently, when pages are served.
-    fn url_template(&mut self, path: &str, template: &Template, links: &LinkPolicy) {
-        let with_values = template.render(&|_| Some("value".to_string()), &percent_encode);
+    /// A placeholder in the scheme or host is left to the check at request time: no
+    /// stand-in value could pass an explicit host list (`https://{geo.country}.shop…`).
+    fn url_template(&mut self, path: &str, template: &Template, source: &str, links: &LinkPolicy) {
+        let authority_end = source.find("://").map_or(0, |scheme_end| {
+            let after = scheme_end + 3;
+            after
+                + source[after..]
+                    .find(['/', '?', '#'])
+                    .unwrap_or(source.len() - after)
+        });
+        let placeholder_in_host = source.find('{').is_some_and(|brace| brace < authority_end);
+        let with_values = if placeholder_in_host {
+            None
+        } else {
+            template.render(&|_| Some("value".to_string()), &percent_encode)
+        };
         let with_fallbacks = template.render(&|_| None, &percent_encode);
         let renderings = [
             (with_values, "with a visitor's value in each placeholder"),
@@ -482,7 +496,7 @@ pub(super) fn validate(
             if !attribute_is_writable(&change.attribute) {
                 check.error(
                     format!("{apath}.attribute"),
-                    format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-* (but not data-ep-*, edge-persona's own, nor data-hx-on*, data-hx-vals, data-hx-vars, data-bind, data-ng-*, which libraries run as script)", change.attribute),
+                    format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-* (but not data-ep-*, edge-persona's own, nor data-hx-on*, data-hx-vals, data-hx-vars, data-hx-headers, data-hx-trigger, data-bind, data-ng-*, which libraries run as script)", change.attribute),
                 );
             } else if change.attribute != change.attribute.to_ascii_lowercase() {
                 check.error(
@@ -494,7 +508,12 @@ pub(super) fn validate(
                 check.template(&format!("{apath}.value"), &change.value, &site.read_cookies);
             if let Some(template) = &template {
                 if attribute_is_url(&change.attribute) {
-                    check.url_template(&format!("{apath}.value"), template, &site.links);
+                    check.url_template(
+                        &format!("{apath}.value"),
+                        template,
+                        &change.value,
+                        &site.links,
+                    );
                 }
             }
             attribute_values.push(template.unwrap_or_default());
