@@ -17,8 +17,7 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Elements whose content the HTML tokenizer reads as text up to their end tag:
-/// one of these in a fragment inserted into a page changes how the rest is read.
+/// Elements whose content the HTML tokenizer reads as text up to their end tag.
 const TEXT_PARSING: [&str; 10] = [
     "script",
     "style",
@@ -38,11 +37,19 @@ const VOID: [&str; 15] = [
     "wbr", "param", "keygen",
 ];
 
+/// Elements whose end tag may be left out: the parser closes them at their parent's
+/// end tag (or the next sibling), so left open in a fragment they take in nothing.
+const OPTIONAL_END: [&str; 18] = [
+    "li", "p", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "rb",
+    "rt", "rtc", "rp", "colgroup", "caption",
+];
+
 /// Checks that a config's `content.html` is a whole fragment: every element it opens
-/// is closed, in order, no comment is left open, and it holds no element whose
-/// content is read as text (`<script>`, `<style>`, …) nor a `<template>`. The edge
-/// inserts the markup as written, so an unclosed `<a>` would take in the rest of the
-/// page there (while the browser, which parses it on its own, would show it fine).
+/// is closed, in order (but for those whose end tag HTML lets a page leave out, such
+/// as `<li>` and `<p>`), no comment is left open, and it holds no `<script>`,
+/// `<plaintext>` or `<template>`. The edge inserts the markup as written, so an
+/// unclosed `<a>` would take in the rest of the page there (while the browser, which
+/// parses it on its own, would show it fine).
 ///
 /// # Errors
 /// What is wrong, in words for the config's author.
@@ -76,6 +83,15 @@ pub fn check_fragment(html: &str) -> Result<(), String> {
             .unwrap_or(tag.len());
         let name = tag[..name_len].to_ascii_lowercase();
         if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            if closing {
+                // `</ x>`, `</3>`: a bogus comment, up to the next `>`.
+                let Some(end) = tag.find('>') else {
+                    return Err(
+                        "`</` without a tag name is read up to a `>`, and none follows".into(),
+                    );
+                };
+                rest = &tag[end + 1..];
+            }
             // `a < b`, `<3`: text, as the tokenizer reads it.
             continue;
         }
@@ -85,30 +101,42 @@ pub fn check_fragment(html: &str) -> Result<(), String> {
         let self_closed = tag[name_len..][..tag_end].trim_end().ends_with('/');
         rest = &tag[name_len + tag_end + 1..];
         if closing {
-            match open.iter().rposition(|o| *o == name) {
-                Some(i) if i + 1 == open.len() => {
-                    open.pop();
-                }
-                Some(_) => {
-                    let inner = open.last().map(String::as_str).unwrap_or_default();
-                    return Err(format!(
-                        "</{name}> comes before <{inner}> inside it is closed"
-                    ));
-                }
-                None => return Err(format!("</{name}> has no <{name}> to close")),
+            let Some(at) = open.iter().rposition(|o| *o == name) else {
+                return Err(format!("</{name}> has no <{name}> to close"));
+            };
+            if let Some(inner) = open[at + 1..]
+                .iter()
+                .rev()
+                .find(|o| !OPTIONAL_END.contains(&o.as_str()))
+            {
+                return Err(format!(
+                    "</{name}> comes before <{inner}> inside it is closed"
+                ));
             }
+            open.truncate(at);
             continue;
         }
-        if TEXT_PARSING.contains(&name.as_str()) {
-            return Err(format!(
-                "<{name}> is not allowed in content.html: its content is read as text up to </{name}>, and where the edge inserts it that can take in the page"
-            ));
+        let in_foreign = open.iter().any(|o| o == "svg" || o == "math");
+        if !in_foreign && TEXT_PARSING.contains(&name.as_str()) {
+            if name == "script" || name == "plaintext" {
+                return Err(format!(
+                    "<{name}> is not allowed in content.html: keep scripts in the page (the edge would run them, the browser would not)"
+                ));
+            }
+            // Its content is text up to its end tag: that must follow.
+            let Some(end) = end_tag_of(rest, &name) else {
+                return Err(format!(
+                    "<{name}> is not closed: its content is read as text up to </{name}>, and where the edge inserts it that would take in the page"
+                ));
+            };
+            rest = &rest[end..];
+            continue;
         }
         if name == "template" {
             return Err("<template> is not allowed in content.html: use the page's own <template data-ep-variant> with `content.template`".into());
         }
-        let in_foreign = open.iter().any(|o| o == "svg" || o == "math");
-        if VOID.contains(&name.as_str()) || (self_closed && in_foreign) {
+        let foreign_root = name == "svg" || name == "math";
+        if VOID.contains(&name.as_str()) || (self_closed && (in_foreign || foreign_root)) {
             continue;
         }
         if self_closed {
@@ -118,24 +146,57 @@ pub fn check_fragment(html: &str) -> Result<(), String> {
         }
         open.push(name);
     }
-    match open.last() {
+    match open
+        .iter()
+        .rev()
+        .find(|o| !OPTIONAL_END.contains(&o.as_str()))
+    {
         Some(name) => Err(format!("<{name}> is not closed: write </{name}>")),
         None => Ok(()),
     }
 }
 
-/// Where a start or end tag's `>` is in `attributes` (the text after its name):
-/// quoted attribute values may hold `>`.
+/// Where a start or end tag's `>` is in `attributes` (the text after its name).
+/// A quote opens a value only right after `=` (`alt=Joe's` has no quoted value),
+/// and a quoted value may hold `>`.
 fn tag_end(attributes: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
+    let mut after_equals = false;
     for (i, c) in attributes.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '>') => return Some(i),
-            (None, _) => {}
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '>' => return Some(i),
+                '"' | '\'' if after_equals => quote = Some(c),
+                '=' => {
+                    after_equals = true;
+                    continue;
+                }
+                c if c.is_ascii_whitespace() && after_equals => continue,
+                _ => {}
+            },
         }
+        after_equals = false;
+    }
+    None
+}
+
+/// The position just past `</name…>` in `text` (ASCII case-insensitive), if it
+/// is there.
+fn end_tag_of(text: &str, name: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    let needle = format!("</{name}");
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(&needle) {
+        let after = from + found + needle.len();
+        if lower[after..].starts_with(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>') {
+            return lower[after..].find('>').map(|end| after + end + 1);
+        }
+        from = after;
     }
     None
 }
@@ -150,9 +211,17 @@ mod tests {
             "<b>Welcome</b>",
             "<p class=\"a>b\">Text <a href='/x?a=1&b=2'>link</a></p>",
             "<img src=x alt=\">\"><br><hr/>",
-            "<svg viewBox=\"0 0 1 1\"><path d=\"M0 0\"/></svg>",
+            "<svg viewBox=\"0 0 1 1\"><title>Close</title><path d=\"M0 0\"/></svg>",
+            "<svg class=icon/>",
             "a < b and 3 <4 <!-- note --> <!---->",
             "<UL><LI>One</li><li>Two</LI></ul>",
+            "<ul><li>One<li>Two</ul>",
+            "<p>One<p>Two",
+            "<table><tr><td>1<td>2</table>",
+            "<img alt=Joe's>",
+            "<iframe src=\"https://video.example/embed\"></iframe>",
+            "<style>.promo{color:red}</style><b>Sale</b>",
+            "<b>x </ y> done</b>",
             "",
         ] {
             assert_eq!(check_fragment(html), Ok(()), "{html}");
@@ -164,13 +233,17 @@ mod tests {
         for (html, says) in [
             ("<a href=\"/sale\">Spring sale", "<a> is not closed"),
             ("<div class=promo>Sale", "<div> is not closed"),
+            ("<ul><li>Sale", "<ul> is not closed"),
             ("<!-- todo", "comment"),
             ("<p><b>x</p></b>", "</p> comes before <b>"),
             ("</div>", "no <div> to close"),
             ("<div/>", "does not close"),
             ("<a href=\"/x\"", "not finished"),
+            ("<b>x </ y</b>", "<b> is not closed"),
+            ("<b>x </ y", "none follows"),
             ("<script>alert(1)</script>", "<script> is not allowed"),
-            ("<style>p{}</style>", "<style> is not allowed"),
+            ("<style>p{}", "<style> is not closed"),
+            ("<iframe src=x>", "<iframe> is not closed"),
             ("<template><b>x</b></template>", "<template> is not allowed"),
             ("<!doctype html>", "doctype"),
         ] {
