@@ -185,6 +185,9 @@ struct HandoffPopup {
 
 #[derive(Debug, Deserialize)]
 struct HandoffAttribute {
+    /// The experience the edge made the change for.
+    #[serde(default)]
+    experience: Option<String>,
     selector: String,
     attribute: String,
     value: String,
@@ -286,14 +289,21 @@ impl PagePlan {
             .attributes
             .iter()
             .filter_map(|a| {
-                let declared_by = site.experiences.iter().find(|e| {
+                let declares = |e: &&crate::core::config::Experience| {
                     e.set_attributes.iter().any(|c| {
                         let literal = c.value.split('{').next().unwrap_or("");
                         c.selector == a.selector
                             && c.attribute == a.attribute
                             && a.value.starts_with(literal)
                     })
-                })?;
+                };
+                // The experience the edge names, if it declares the change; else the
+                // first that does (an older edge named none).
+                let declared_by = site
+                    .experiences
+                    .iter()
+                    .filter(declares)
+                    .find(|e| a.experience.as_deref().is_none_or(|named| named == e.id))?;
                 // A value that starts with a placeholder has no literal start to
                 // hold it to: a URL must pass the link policy, as when decided.
                 if attribute_is_url(&a.attribute) && url_is_allowed(&a.value, &site.links).is_err()
@@ -423,6 +433,36 @@ mod tests {
         let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
         assert_eq!(debug(&handed), debug(&plan));
         assert_eq!(handed.attributes[0].value, "/book?c=spring");
+    }
+
+    #[test]
+    fn a_handoff_keeps_the_experience_of_each_attribute_change() {
+        // Two experiences make the same change, in two slots: the plan credits it to
+        // the one the edge decided for, whose slot it goes with.
+        let config = r##"{
+            "consent": { "mode": "none" },
+            "slots": { "hero": {}, "offers": {} },
+            "experiences": [
+                { "id": "hero-sale", "slot": "hero", "when": { "url.path": "/hero" },
+                  "content": { "text": "Sale" },
+                  "setAttributes": [ { "selector": "#cta", "attribute": "title", "value": "Book" } ] },
+                { "id": "offers-sale", "slot": "offers", "content": { "text": "Offers" },
+                  "setAttributes": [ { "selector": "#cta", "attribute": "title", "value": "Book" } ] }
+            ]
+        }"##;
+        let engine = Engine::from_json(config, default_engine()).unwrap_or_else(|e| panic!("{e}"));
+        let facts = RequestFacts {
+            url: "https://example.test/offers".into(),
+            now_ms: 1_800_000_000_000,
+            ..RequestFacts::default()
+        };
+        let (plan, json) = decided(&engine, &facts);
+        assert_eq!(
+            plan.attributes[0].experience.as_deref(),
+            Some("offers-sale")
+        );
+        let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
+        assert_eq!(debug(&handed), debug(&plan));
     }
 
     #[test]
