@@ -113,7 +113,10 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
     let interests = profile
         .interests
         .iter()
-        .filter(|i| f64::from(i.score) >= settings.interests.min_score - SCORE_TOLERANCE)
+        .filter(|i| {
+            f64::from(i.score)
+                >= settings.interests.min_score - score_tolerance(settings.interests.half_life_days)
+        })
         .map(|i| i.category.clone())
         .collect();
     Classification {
@@ -127,11 +130,17 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
     }
 }
 
-/// How far below `minScore` a score still counts. Scores decay continuously, so two
-/// views minutes apart add up to just under 2 (1.99997 a minute apart at the default
-/// 14-day half-life); "two views" must still mean two views. 0.005 is what a view
-/// loses in about 2.4 hours at that half-life: views days apart still add up to less.
-const SCORE_TOLERANCE: f64 = 0.005;
+/// How long "one visit" is for [`score_tolerance`], in minutes.
+const ONE_VISIT_MINUTES: f64 = 144.0;
+
+/// How far below `minScore` a score still counts: what a view's 1 loses in
+/// [`ONE_VISIT_MINUTES`] (2.4 hours) at this half-life. Scores decay continuously, so
+/// two views minutes apart add up to just under 2 (1.99997 a minute apart at the
+/// default 14-day half-life); "two views in one visit" must still mean two views,
+/// while views days apart add up to less. 0.005 at the default half-life, 0.067 at 1 day.
+fn score_tolerance(half_life_days: f64) -> f64 {
+    1.0 - 0.5f64.powf(ONE_VISIT_MINUTES / (half_life_days * 1440.0))
+}
 
 /// The band a price falls in.
 pub fn band_of(price: f64, settings: &PriceSettings) -> Option<&str> {
@@ -304,6 +313,16 @@ mod tests {
             advance_stage(FunnelStage::Hot, 60 * day, false, &p, &[], None, &settings),
             FunnelStage::Cold
         );
+    }
+
+    #[test]
+    fn the_tolerance_is_what_a_view_loses_in_one_visit() {
+        assert!((score_tolerance(14.0) - 0.004_95).abs() < 1e-4);
+        // Two views 30 minutes apart at a 1-day half-life still make 2.
+        let two_views = 0.5f64.powf(30.0 / 1440.0) + 1.0;
+        assert!(two_views >= 2.0 - score_tolerance(1.0));
+        // Two views a day apart do not.
+        assert!(1.5 < 2.0 - score_tolerance(1.0));
     }
 
     #[test]
