@@ -1161,7 +1161,9 @@ export async function init(config, options = {}) {
     warn('personalization is off for this page view', error);
     emit('error', { where: 'init', message: String(error && error.message || error) });
   } finally {
-    revealSlots();
+    // An init() that a newer one replaced while loading leaves the page to it: the
+    // newer one's decision is still held to the flicker budget.
+    if (current === persona) revealSlots();
   }
   if (persona.ready && shouldOpenDebug(settings)) {
     import('./debug.js').then((debug) => { if (!persona.destroyed) debug.mount(persona); }).catch((error) => warn('debug overlay', error));

@@ -66,6 +66,8 @@ function reveal() {
 let configText = null;
 /** The config's load, once started: a failure elsewhere waits for it to settle. */
 let configLoading = null;
+/** How long a failure waits for a config still on its way. */
+const CONFIG_WAIT_MS = 3000;
 
 async function loadConfig() {
   const inline = document.getElementById('edge-persona-config');
@@ -209,8 +211,11 @@ async function start() {
 if (!alreadyServed) start().catch(async (error) => {
   reveal();
   // The runtime module may fail before the config has arrived: the cookie's name and
-  // the consent level the config asks for come from it.
-  if (configLoading) await configLoading.catch(() => {});
+  // the consent level the config asks for come from it. A config that never comes
+  // is not waited for long: the defaults then stand.
+  if (configLoading) {
+    await Promise.race([configLoading.catch(() => {}), new Promise((resolve) => setTimeout(resolve, CONFIG_WAIT_MS))]);
+  }
   withoutRuntime();
   try { console.warn('[edge-persona] personalization is off for this page view:', error && error.message ? error.message : error); } catch { /* no console */ }
   document.dispatchEvent(new CustomEvent('edge-persona:error', { detail: { where: 'loader', message: String(error && error.message || error) } }));

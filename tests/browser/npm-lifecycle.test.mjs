@@ -227,3 +227,23 @@ test('destroy() removes the debug overlay and its listeners with the persona', a
     assert.deepEqual(result, { mounted: true, afterDestroy: false });
   });
 });
+
+test('an init() replaced while the wasm loads (a StrictMode remount) leaves the flicker budget to the one that replaced it', async () => {
+  // The snippet reveals the hero's default after 1 ms: a decision after that is late.
+  const quick = SNIPPET.replace('5000ms', '1ms');
+  await runPage(`
+      const first = ep.init(${JSON.stringify(HERO_CONFIG('First'))});
+      const second = ep.init(${JSON.stringify(HERO_CONFIG('Second'))});
+      await first;
+      const persona = await second;
+      window.__result = {
+        ready: persona.ready,
+        hero: document.querySelector('h1.hero').textContent,
+        decisions: window.__ep.events.filter((e) => e.name === 'decision').map((e) => ({ applied: e.detail.applied, late: e.detail.late })),
+      };`,
+  (result) => {
+    assert.equal(result.ready, true);
+    assert.deepEqual(result.decisions, [{ applied: false, late: true }], JSON.stringify(result));
+    assert.equal(result.hero, 'Default', 'the default the visitor already saw stays');
+  }, { head: quick });
+});
