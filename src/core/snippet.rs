@@ -73,9 +73,32 @@ pub fn hiding_style_for_pending(css: &str) -> String {
     if !css[list_start..].starts_with(":is(") {
         return String::new();
     }
-    // The `:is(…)` list, parentheses inside it included.
+    // The `:is(…)` list, parentheses inside it included, but not those in a quoted
+    // attribute value (`[aria-label="Offers :)"]`) or escaped (`#a\)`).
     let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
     for (offset, c) in css[list_start..].char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, c) {
+            (_, '\\') => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                continue;
+            }
+            (Some(_), _) => continue,
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                continue;
+            }
+            _ => {}
+        }
         match c {
             '(' => depth += 1,
             ')' => {
@@ -104,7 +127,7 @@ pub fn head_snippet(config: &LoadedConfig, options: &SnippetOptions<'_>) -> Stri
     let base = options.base_url.trim_end_matches('/');
     format!(
         "<!-- edge-persona: hides only the personalized slots while the module runs; CSS alone lifts it after {budget} ms. -->\n\
-         <style id=\"{HIDING_STYLE_ID}\">@keyframes ep-reveal{{to{{visibility:visible}}}}html:not(.{READY_CLASS}) :is({list}){{visibility:hidden;animation:ep-reveal 0s {budget}ms forwards}}</style>\n\
+         <style id=\"{HIDING_STYLE_ID}\">@keyframes ep-reveal{{to{{visibility:visible}}}}html:not(.{READY_CLASS}) :is({list}){{visibility:hidden;animation:ep-reveal 0s {budget}ms forwards!important}}</style>\n\
          <link rel=\"modulepreload\" href=\"{base}/edge-persona.js\">\n\
          <link rel=\"modulepreload\" href=\"{base}/edge_persona.js\">\n\
          <link rel=\"preload\" as=\"fetch\" crossorigin href=\"{base}/edge_persona_bg.wasm\">\n\
@@ -145,7 +168,7 @@ mod tests {
                 config_url: "/config.json",
             },
         );
-        assert!(snippet.contains(r#":is([data-ep-slot="hero"],#offers){visibility:hidden;animation:ep-reveal 0s 250ms forwards}"#));
+        assert!(snippet.contains(r#":is([data-ep-slot="hero"],#offers){visibility:hidden;animation:ep-reveal 0s 250ms forwards!important}"#));
         assert!(snippet.contains(
             r#"<script type="module" src="/ep/loader.js" data-config="/config.json"></script>"#
         ));
@@ -168,7 +191,14 @@ mod tests {
             .expect("the hiding style");
         assert_eq!(
             hiding_style_for_pending(css),
-            "@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) [data-ep-pending]{visibility:hidden;animation:ep-reveal 0s 250ms forwards}"
+            "@keyframes ep-reveal{to{visibility:visible}}html:not(.ep-ready) [data-ep-pending]{visibility:hidden;animation:ep-reveal 0s 250ms forwards!important}"
+        );
+        // Parentheses in a quoted or escaped selector do not end the list.
+        let quoted =
+            r#"html:not(.ep-ready) :is([aria-label="Offers :)"],#a\),.b){visibility:hidden}"#;
+        assert_eq!(
+            hiding_style_for_pending(quoted),
+            "html:not(.ep-ready) [data-ep-pending]{visibility:hidden}"
         );
         // Not the snippet's form: nothing stays hidden.
         assert_eq!(hiding_style_for_pending(".hero{visibility:hidden}"), "");

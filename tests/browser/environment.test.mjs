@@ -186,6 +186,26 @@ test('a framework that rewrites <html class> after the decision (dropping ep-rea
   }
 });
 
+test('a reduced-motion reset that forces every animation to end at once does not reveal the slots early', async () => {
+  // A common reset (CSS Remedy, web.dev) for visitors who ask for reduced motion.
+  const reset = '<style>@media (prefers-reduced-motion: reduce){*,::before,::after{animation-delay:-1ms!important;'
+    + 'animation-duration:1ms!important;animation-iteration-count:1!important}}</style>';
+  server.configure({ html: (html) => html.replace('</head>', `${reset}</head>`) });
+  const session = await newContext(browser, { reducedMotion: 'reduce' });
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    const outcome = await visit(page, server, LANDING);
+    assert.equal(outcome.ready, true);
+    assert.equal(outcome.decision.late, false, 'the slots were still hidden when the decision came');
+    assert.equal(outcome.decision.applied, true);
+    assertClean(session.log, 'reduced motion');
+  } finally {
+    await session.close();
+    server.configure({});
+  }
+});
+
 /** A page of the same server framing the landing page in a sandboxed iframe. */
 function sandboxHost(urlPath, res) {
   if (urlPath !== '/__sandbox.html') return false;
