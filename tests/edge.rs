@@ -1066,6 +1066,32 @@ fn with_consent_on_the_page_a_first_page_view_is_left_to_the_page() {
 }
 
 #[test]
+fn a_profile_stored_without_an_answer_is_no_grant_when_the_site_comes_to_require_consent() {
+    // Stored where the config implied consent: no answer from the visitor.
+    let mut implied = config_three_slots();
+    implied["consent"] = json!({ "mode": "implied" });
+    let first = request(Some("name=Anna"), "");
+    let stored = set_cookies(&personalize(
+        &engine(implied, vec![], RewriteLimits::default()),
+        &first,
+    ))
+    .first()
+    .and_then(|c| c.split(';').next())
+    .map(str::to_string)
+    .expect("implied consent: the edge stores the first page view");
+    // The site now requires consent: that profile is not an answer of the visitor's.
+    let mut required = config_three_slots();
+    required["consent"] = json!({ "mode": "required" });
+    let engine = engine(required, vec![], RewriteLimits::default());
+    let returning = request(Some(&format!("{stored}; name=Anna")), "");
+    assert_eq!(
+        set_cookies(&personalize(&engine, &returning)),
+        Vec::<&str>::new(),
+        "nothing stored (nor deleted) until the visitor answers"
+    );
+}
+
+#[test]
 fn a_script_fetching_a_fragment_gets_it_untouched() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
     let fragment = EdgeRequest {

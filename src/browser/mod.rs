@@ -16,7 +16,7 @@ mod dom;
 mod patterns;
 
 use crate::core::config::ConsentLevel;
-use crate::core::consent::{storage_verdict, PrivacySignals, StorageVerdict};
+use crate::core::consent::{storage_verdict, stored_consent, PrivacySignals, StorageVerdict};
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput, Storage};
@@ -241,7 +241,7 @@ impl Runtime {
                 );
                 decision.reasons.clear();
                 let write = if storage.allowed {
-                    self.profile.consent = consent.unwrap_or(site.consent.level) as u8;
+                    self.profile.consent = stored_consent(consent);
                     self.engine.store_cookie(&self.profile, &[])
                 } else if storage.withdrawn && profile_cookie.is_some() {
                     self.engine.cookie_delete()
@@ -554,7 +554,7 @@ impl Runtime {
             // the page shows stays as it is.
             self.revisit_with_consent()
         } else if verdict.allowed && self.last.is_some() {
-            self.profile.consent = level.map_or(0, |l| l as u8);
+            self.profile.consent = stored_consent(level);
             self.engine.store_cookie(&self.profile, &[])
         } else if verdict.withdrawn || (was_allowed && !verdict.allowed) {
             // Nothing of the stored profile may be used any more, in memory either:

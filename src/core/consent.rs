@@ -40,6 +40,18 @@ impl PrivacySignals {
     }
 }
 
+/// What [`crate::core::profile::Profile::consent`] holds for a profile stored with no
+/// answer from the visitor (a site whose config implies consent or needs none). It
+/// is no grant: an edge reading it back has only the config's mode to go by, and a
+/// site that later requires consent does not take it for one. (Before this value,
+/// such profiles were stamped with the config's level.)
+pub const STORED_WITHOUT_ANSWER: u8 = 3;
+
+/// [`crate::core::profile::Profile::consent`] for a profile stored under `answer`.
+pub fn stored_consent(answer: Option<ConsentLevel>) -> u8 {
+    answer.map_or(STORED_WITHOUT_ANSWER, |level| level as u8)
+}
+
 /// Decides whether the profile may be stored.
 ///
 /// `signal` is what the consent platform said (`None`: it has not answered).
@@ -67,9 +79,13 @@ pub fn storage_verdict(
             false,
             "the consent platform withholds storage until the visitor answers",
         ),
+        // An answer below the level the config asks for is a refusal, whatever the
+        // mode: a site that needs no consent still hears a visitor who said no.
+        (_, Some(level)) if level < settings.level => {
+            refused("the visitor's consent does not cover personalization")
+        }
         (ConsentMode::None, _) => verdict(true, "the site needs no consent"),
-        (_, Some(level)) if level >= settings.level => verdict(true, "the visitor consented"),
-        (_, Some(_)) => refused("the visitor's consent does not cover personalization"),
+        (_, Some(_)) => verdict(true, "the visitor consented"),
         (ConsentMode::Implied, None) => verdict(true, "consent is implied until refused"),
         (ConsentMode::Required, None) => verdict(false, "consent is required and was not given"),
     }
@@ -101,6 +117,8 @@ mod tests {
             (M::Implied, None, true, false),
             (M::None, None, false, true),
             (M::None, Some(Denied), false, false),
+            (M::None, Some(Necessary), false, false),
+            (M::None, Some(Personalization), false, true),
             (M::None, None, true, false),
         ];
         for (mode, signal, gpc, allowed) in cases {

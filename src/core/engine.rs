@@ -5,7 +5,7 @@
 use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
-use crate::core::consent::{storage_verdict, PrivacySignals, StorageVerdict};
+use crate::core::consent::{storage_verdict, stored_consent, PrivacySignals, StorageVerdict};
 use crate::core::context::{Context, ContextNeeds, PageAnnotations, PageEvent, RequestFacts};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
@@ -214,7 +214,7 @@ impl Engine {
             input.explain,
         );
         let cookie = if storage.allowed {
-            profile.consent = input.consent.unwrap_or(site.consent.level) as u8;
+            profile.consent = stored_consent(input.consent);
             self.cookie_set(&profile, input.keys)
         } else if input.cookie.is_some_and(|c| !c.is_empty()) && storage.withdrawn {
             self.cookie_delete()

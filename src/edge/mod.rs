@@ -18,7 +18,7 @@ pub mod response;
 pub mod rewrite;
 
 use crate::core::config::{ConfigError, ConfigErrors, ConsentLevel, Content};
-use crate::core::consent::StorageVerdict;
+use crate::core::consent::{StorageVerdict, STORED_WITHOUT_ANSWER};
 use crate::core::cookies::set_cookie_value;
 use crate::core::engine::{CookieWrite, Engine, PageViewInput};
 use crate::core::html::escape_html;
@@ -177,21 +177,28 @@ impl EdgeEngine {
         let facts = request.facts(&site.read_cookies);
         let cookie = request.profile_cookie(&site.cookie.name);
         // The edge has no consent platform: a profile cookie is only ever written
-        // with consent, and it remembers the level it was written under. Decoded
+        // where storage was allowed, and it remembers the answer it was written
+        // under (or that there was none: `STORED_WITHOUT_ANSWER`, no grant). Decoded
         // once, for that and for the page view.
         let decoded = cookie.as_deref().map(|value| {
             self.engine
                 .read_profile(Some(value), facts.now_ms, request.entropy, &self.keys)
         });
-        let consent = decoded.as_ref().and_then(|(profile, _)| {
-            ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0)
-        });
+        let stored = decoded
+            .as_ref()
+            .map(|(profile, _)| profile)
+            .filter(|profile| profile.visits > 0);
+        let consent = stored.and_then(|profile| ConsentLevel::from_stored(profile.consent));
+        // A profile the page's runtime stored, with an answer or where the config's
+        // mode needed none: storage was allowed there.
+        let stored_by_page = stored
+            .is_some_and(|profile| consent.is_some() || profile.consent == STORED_WITHOUT_ANSWER);
         // Storage left to the page's runtime: nothing is stored now, and the hand-off
         // tells the runtime that this page view is still to be recorded.
         let left_to_page = if prefetch {
             // It may never be shown.
             Some("fetched ahead of a navigation (prefetch): the page view is recorded when the page is shown")
-        } else if site.consent.consent_on_page && consent.is_none() {
+        } else if site.consent.consent_on_page && !stored_by_page {
             // Only the page can see whether its consent platform allows storage.
             Some("the page's consent platform decides: its runtime records the page view once storage is allowed")
         } else {

@@ -50,7 +50,9 @@ pub struct Profile {
     /// Popups shown this session and this day, across all popups.
     pub attention: AttentionState,
     /// The consent level under which this profile was stored (see
-    /// [`crate::core::config::ConsentLevel`]: 0 denied, 1 necessary, 2 personalization).
+    /// [`crate::core::config::ConsentLevel`]: 0 denied, 1 necessary, 2 personalization;
+    /// 3, [`crate::core::consent::STORED_WITHOUT_ANSWER`]: no answer, the config's
+    /// mode allowed it).
     pub consent: u8,
     /// The latest purchase in each of the last few categories bought, newest first
     /// (at most [`MAX_PURCHASE_CATEGORIES`]): what suppression after a purchase asks.
