@@ -60,6 +60,14 @@ function writeCookie(assignment) {
   try { document.cookie = assignment; } catch { /* cookies blocked (sandbox): nothing stored */ }
 }
 
+/** Whether the page has a non-empty cookie `name`. */
+function hasCookie(name) {
+  return readCookieHeader().split(';').some((pair) => {
+    const at = pair.indexOf('=');
+    return at > 0 && pair.slice(0, at).trim() === name && pair.slice(at + 1).trim() !== '';
+  });
+}
+
 /** Runs `fn` now, or once a prerendered page is shown to the visitor (it may never be). */
 function whenShown(fn) {
   let prerendering = false;
@@ -183,26 +191,29 @@ function tcfLevel(tcData) {
 }
 
 /**
- * Consent Mode v2's `personalization_storage` in a dataLayer: the latest answer
- * (`level`), and whether a `default` of `denied` still stands (`withheld`). Such a
- * default is the site's setting before the visitor answered, not a refusal: it
- * reads as "no answer", and `withheld` makes the engine store nothing until an
- * answer in every consent mode (nothing stored before is deleted). Only an `update`
- * to `denied` is the visitor saying no. Region-specific defaults are skipped (the
- * visitor's region is not known here).
+ * Consent Mode v2's `personalization_storage` in a dataLayer: the visitor's latest
+ * answer (`level`, from an `update`), and whether the site's defaults still hold
+ * storage back (`withheld`). A `default` is the site's setting before the visitor
+ * answers, never an answer, and it never overrides an `update` (as in gtag): one of
+ * `denied` makes the engine store nothing until an answer, in every consent mode
+ * (nothing stored before is deleted), also when it names regions (the visitor's
+ * region is not known here, and it may be one of them); a global `granted` after a
+ * global `denied` lifts that. Only an `update` to `denied` is the visitor saying no.
  */
 function consentModeState(dataLayer) {
   const state = { level: undefined, withheld: false };
   if (!Array.isArray(dataLayer)) return state;
+  let globalDefault;
+  let regionalDenied = false;
   for (const entry of dataLayer) {
-    if (!entry || entry[0] !== 'consent' || !entry[2] || entry[2].region) continue;
+    if (!entry || entry[0] !== 'consent' || !entry[2]) continue;
     const value = entry[2].personalization_storage;
     if (value !== 'granted' && value !== 'denied') continue;
-    const isDefault = entry[1] === 'default';
-    if (!isDefault && entry[1] !== 'update') continue;
-    state.withheld = isDefault && value === 'denied';
-    state.level = value === 'granted' ? 'personalization' : isDefault ? undefined : 'denied';
+    if (entry[1] === 'update') state.level = value === 'granted' ? 'personalization' : 'denied';
+    else if (entry[1] === 'default' && entry[2].region) regionalDenied ||= value === 'denied';
+    else if (entry[1] === 'default') globalDefault = value;
   }
+  state.withheld = state.level === undefined && (regionalDenied || globalDefault === 'denied');
   return state;
 }
 
@@ -286,6 +297,8 @@ class Persona {
     this.withdrawPopups();
     safeStorage.clear();
     lastView = null;
+    // A fresh start here: what this page stores next is the new profile's.
+    [this.storedCookie, this.storeHalted] = [false, false];
     if (!this.runtime) {
       this.deleteCookieWithoutRuntime();
       return;
@@ -294,6 +307,26 @@ class Persona {
       const [high, low] = entropy();
       writeCookie(this.runtime.forget(Date.now(), high, low));
     });
+  }
+
+  /**
+   * Writes the runtime's profile cookie assignment. A profile cookie this page
+   * stored that is gone now was deleted in another tab (`forget()`, or consent
+   * withdrawn there): this page then stores nothing more until the visitor answers
+   * here, and its profile in memory starts afresh, so the deleted one never comes back.
+   */
+  store(assignment) {
+    if (!assignment || this.storeHalted) return;
+    if (this.storedCookie && !hasCookie(this.cookieName)) {
+      this.storeHalted = true;
+      this.storedCookie = false;
+      const [high, low] = entropy();
+      this.guard('forget', () => this.runtime.forget(Date.now(), high, low));
+      warn('the profile cookie was deleted elsewhere (another tab): this page stores nothing more');
+      return;
+    }
+    writeCookie(assignment);
+    this.storedCookie = !/;\s*max-age=0/i.test(assignment) && hasCookie(this.cookieName);
   }
 
   /** Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded yet). */
@@ -326,15 +359,23 @@ class Persona {
     }
     this.consentLevel = level ?? undefined;
     this.consentSource = source;
+    // The site's answer holds for every later init() in this document (a remount).
+    if (source === 'site') siteAnswer = level ?? undefined;
     const refused = level != null && !this.covers(level);
-    // Popups come from the stored profile: none may open once it is refused.
-    if (refused) this.withdrawPopups();
+    // Popups come from the stored profile: none may open once it is refused; and a
+    // remount must not resume this page view (its decision may greet by name).
+    if (refused) {
+      this.withdrawPopups();
+      lastView = null;
+    }
     if (!this.runtime && refused) this.deleteCookieWithoutRuntime();
     this.guard('consent', () => {
       // On a prerendered page, after the page view's own write (queued the same
       // way): a refusal while prerendering is the last word once the page is shown.
       const assignment = this.runtime.consent(level ?? undefined);
-      whenShown(() => writeCookie(assignment));
+      // The visitor answered here: this page may store again (see `store`).
+      if (this.covers(level)) this.storeHalted = false;
+      whenShown(() => this.store(assignment));
       if (!this.covers(level)) safeStorage.clear();
       emit('consent', { level, source });
     });
@@ -351,7 +392,7 @@ class Persona {
     }
     this.guard('track', () => {
       const event = pageEvent(name, data);
-      writeCookie(this.runtime.track(JSON.stringify(event), Date.now()));
+      this.store(this.runtime.track(JSON.stringify(event), Date.now()));
       // The site reported engagement itself: the runtime does not count it again.
       if (event.kind === 'engaged' && this.engagement) this.engagement.recorded = true;
       if (event.kind === 'purchase' || event.kind === 'lead') {
@@ -475,7 +516,7 @@ class Persona {
     // announced only once the visitor sees the page.
     whenShown(() => {
       if (this.destroyed) return;
-      writeCookie(output.setCookie);
+      this.store(output.setCookie);
       // Resumed: the decision again for whoever listens now, but exposures and
       // conversions were announced by the page view it resumes.
       emit('decision', {
@@ -754,7 +795,7 @@ class Persona {
       // later popup.
       document.body.appendChild(element);
       this.popupOpen = { id: popup.popup, element, previousFocus };
-      writeCookie(this.runtime.interaction(popup.popup, 'shown', Date.now()));
+      this.store(this.runtime.interaction(popup.popup, 'shown', Date.now()));
       this.announce('exposure', { popup: popup.popup });
 
       const focusable = () => Array.from(dialog.querySelectorAll(
@@ -815,7 +856,7 @@ class Persona {
 
   /** Records that the visitor dismissed or converted in a popup, and announces a conversion. */
   popupOutcome(id, how) {
-    this.guard('popup', () => writeCookie(this.runtime.interaction(id, how, Date.now())));
+    this.guard('popup', () => this.store(this.runtime.interaction(id, how, Date.now())));
     if (how === 'converted') this.announce('conversion', { popup: id });
   }
 
@@ -1082,8 +1123,13 @@ let lastView = null;
  * for the document's first one only (not after `forget()`, which drops `lastView`).
  */
 let handoffTaken = false;
-/** A `consent()` answer and a `forget()` call made before the first `init()`. */
-let answeredBeforeInit;
+/**
+ * The site's latest consent answer in this document (`consent()`, `init({consent})`),
+ * through every init(): a banner's answer before the first one, or a refusal before
+ * a component remounts, counts for the next decision unless init() is told otherwise.
+ */
+let siteAnswer;
+/** A `forget()` call made before the first `init()` or after `destroy()`. */
 let forgetBeforeInit = false;
 
 /**
@@ -1111,9 +1157,10 @@ export function prepare(options = {}) {
  */
 export async function init(config, options = {}) {
   const settings = { ...options, budgetMs: options.budgetMs ?? snippetBudgetMs() ?? DEFAULT_BUDGET_MS };
-  // A consent answer given before init() (a banner that loads first) counts for the
-  // first decision, unless init() is told otherwise.
-  if (settings.consent === undefined && answeredBeforeInit !== undefined) settings.consent = answeredBeforeInit;
+  // The site's answer so far (a banner that loads first, a refusal before a remount)
+  // counts for this decision, unless init() is told otherwise.
+  if (settings.consent === undefined && siteAnswer !== undefined) settings.consent = siteAnswer;
+  else if (CONSENT_LEVELS.includes(settings.consent)) siteAnswer = settings.consent;
   const replaced = current;
   if (current) current.destroy();
   const persona = new Persona(settings);
@@ -1125,7 +1172,7 @@ export async function init(config, options = {}) {
   persona.requiredLevel = requiredLevelOf(lenient);
   persona.configJson = typeof config === 'string' ? config : JSON.stringify(config);
   if (forgetBeforeInit) persona.deleteCookieWithoutRuntime();
-  [answeredBeforeInit, forgetBeforeInit] = [undefined, false];
+  forgetBeforeInit = false;
   current = persona;
   try {
     await prepare(settings);
@@ -1147,7 +1194,10 @@ export async function init(config, options = {}) {
     persona.observe();
     persona.listenForLateConsent();
     persona.loading = false;
-    for (const [name, data] of persona.queuedTracks.splice(0)) persona.track(name, data);
+    // Recorded once the visitor sees the page, as its page view is: a prerendered
+    // page that is never shown leaves no trace.
+    const queued = persona.queuedTracks.splice(0);
+    whenShown(() => { for (const [name, data] of queued) persona.track(name, data); });
   } catch (error) {
     persona.runtime = null;
     persona.error = error;
@@ -1196,9 +1246,9 @@ export function consent(level) {
     return;
   }
   // A destroyed persona (a component unmounted) still deletes what a refusal
-  // withdraws, and the answer is kept for the next init(), as before the first one.
+  // withdraws; the answer holds for the next init() either way (`siteAnswer`).
   if (current) current.consent(level);
-  if (!current || current.destroyed) answeredBeforeInit = level ?? undefined;
+  else siteAnswer = level ?? undefined;
 }
 /** @see Persona#forget (before `init()`: the cookie goes once `init()` knows its name). */
 export function forget() {

@@ -124,6 +124,31 @@ test('Consent Mode v2: denied by default, then an update to granted stores the p
   await close();
 });
 
+test('Consent Mode: a regional default of denied holds storage back beside a global default of granted; a default never overrides an update', async () => {
+  // Google's recommended setup: denied in the EEA, granted elsewhere. The region is
+  // not known on the page, so nothing is stored until the visitor answers.
+  withConsentSource(`window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { personalization_storage: 'denied', region: ['DE', 'FR', 'IT'] });
+    gtag('consent', 'default', { personalization_storage: 'granted' });`);
+  const { context, log, close } = await newContext(browser);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false, JSON.stringify(outcome.decision.storage));
+  assert.equal(await cookie(context, COOKIE), undefined);
+  await page.evaluate(() => {
+    window.gtag('consent', 'update', { personalization_storage: 'denied' });
+    window.gtag('consent', 'default', { personalization_storage: 'granted' });
+  });
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'consent-mode' });
+  await page.waitForTimeout(100);
+  const levels = (await events(page, 'consent')).map((e) => e.detail.level);
+  assert.deepEqual(levels, ['denied'], 'the later default is no answer');
+  assert.equal(await cookie(context, COOKIE), undefined);
+  assertNoErrors(log);
+  await close();
+});
+
 test('Global Privacy Control: no profile even with consent, and an old cookie is deleted', async () => {
   server.configure({});
   // A visitor who consented earlier and has a profile cookie…

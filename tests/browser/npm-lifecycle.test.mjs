@@ -247,3 +247,60 @@ test('an init() replaced while the wasm loads (a StrictMode remount) leaves the 
     assert.equal(result.hero, 'Default', 'the default the visitor already saw stays');
   }, { head: quick });
 });
+
+test('a refusal before a component remounts holds for the remounted init(); it does not resume the refused page view', async () => {
+  const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
+  await runPage(`
+      const first = await ep.init(${JSON.stringify(implied)});
+      const storedFirst = document.cookie.includes('ep_life=');
+      ep.consent('denied');
+      const second = await ep.init(${JSON.stringify(implied)});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      window.__result = {
+        storedFirst,
+        storedAtEnd: document.cookie.includes('ep_life='),
+        storage: second.decide()?.storage ?? null,
+        resumed: window.__ep.events.filter((e) => e.name === 'decision').map((e) => !!e.detail.resumed),
+      };`,
+  (result) => {
+    assert.equal(result.storedFirst, true, 'implied consent stores at first');
+    assert.equal(result.storedAtEnd, false, `the remount keeps the refusal: ${JSON.stringify(result)}`);
+    assert.deepEqual(result.resumed, [false, false], 'the refused page view is decided anew');
+  });
+});
+
+test('forget() in another tab: this tab does not write the forgotten profile back', async () => {
+  const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
+  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+    <h1 class="hero">Default</h1>
+    <script type="module">
+      import * as ep from '/ep/edge-persona.js';
+      window.ep = ep;
+      window.__persona = await ep.init(${JSON.stringify(implied)});
+      window.__ready = true;
+    </script></body></html>`;
+  demo.server.configure({
+    transform(urlPath, res) {
+      if (urlPath !== '/two-tabs.html') return false;
+      sendBody(res, 200, html, { 'Content-Type': 'text/html; charset=utf-8' });
+      return true;
+    },
+  });
+  const { context, log, close } = await newContext(demo.browser);
+  try {
+    const [a, b] = [await context.newPage(), await context.newPage()];
+    for (const tab of [a, b]) {
+      await tab.goto(demo.server.href('/two-tabs.html'));
+      await tab.waitForFunction(() => window.__ready, null, { timeout: 15_000 });
+    }
+    assert.ok(await cookie(context, 'ep_life'), 'both tabs stored the profile');
+    await a.evaluate(() => window.ep.forget());
+    assert.equal(await cookie(context, 'ep_life'), undefined, 'forgotten in tab A');
+    await b.evaluate(() => window.ep.track('add_to_cart', { value: 4200, category: 'italian' }));
+    assert.equal(await cookie(context, 'ep_life'), undefined, 'tab B did not write it back');
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await close();
+    demo.server.configure({});
+  }
+});
