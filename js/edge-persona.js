@@ -1026,9 +1026,22 @@ function submitsForm(target) {
  */
 function edgeHandoff() {
   const element = document.getElementById('ep-handoff');
-  return element && element.type === 'application/json'
-    ? { text: element.textContent, cut: element.hasAttribute('data-ep-cut') }
-    : null;
+  if (!element || element.type !== 'application/json') return null;
+  // Elements the edge left to the runtime that the head snippet has revealed already
+  // (the runtime came after the budget): the visitor has seen them, so they stay as
+  // they are, as what an edge that stopped early did not reach does.
+  const revealed = [...document.querySelectorAll('[data-ep-pending]')].filter(revealedByBudget);
+  for (const pending of revealed) pending.removeAttribute('data-ep-pending');
+  return { text: element.textContent, cut: element.hasAttribute('data-ep-cut') || revealed.length > 0 };
+}
+
+/** Whether the head snippet's reveal animation has ended on `element`. */
+function revealedByBudget(element) {
+  try {
+    return element.getAnimations().some((animation) => animation.animationName === 'ep-reveal' && animation.playState === 'finished');
+  } catch {
+    return false;
+  }
 }
 
 /**

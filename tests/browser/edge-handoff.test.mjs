@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startDemoWithConfig, launch, newContext, settle, assertClean, shot, cookie, sendBody, CONFIG, PKG_DIR, DEFAULT_CSP, appliedKey } from './harness.mjs';
+import { startDemo, startDemoWithConfig, launch, newContext, settle, assertClean, shot, cookie, sendBody, CONFIG, PKG_DIR, DEFAULT_CSP, TEST_BUDGET_MS, appliedKey } from './harness.mjs';
 
 const TT_CSP = `${DEFAULT_CSP}; require-trusted-types-for 'script'; trusted-types 'none'`;
 import { startLocalEdge } from '../../scripts/local-edge.mjs';
@@ -334,6 +334,33 @@ test('a slot the page leaves unclosed is left to the runtime, hidden until it ap
     });
     assert.deepEqual(shown, { text: 'Здравствуйте, Аня!', visibility: 'visible' });
     assertClean(log, 'an unclosed slot through the edge');
+  } finally {
+    demo.configure({});
+    await close();
+  }
+});
+
+test('a slot left to the runtime that the budget has revealed by the time the runtime comes keeps what the visitor saw', async () => {
+  // The same unclosed greeting, with the wasm arriving well after the budget: its
+  // default has been on screen, so swapping it now would be the flicker the
+  // snippet exists to prevent.
+  demo.configure({ html: (html) => html.replace(/(<p class="greeting">[^<]*)<\/p>/, '$1') });
+  const { context, log, close } = await newContext(browser);
+  try {
+    await context.addCookies([{ name: 'name', value: encodeURIComponent('Аня'), url: edge.url }]);
+    const page = await context.newPage();
+    await page.route('**/edge_persona_bg.wasm', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, TEST_BUDGET_MS + 1500));
+      await route.continue();
+    });
+    await page.goto(edge.url, { waitUntil: 'domcontentloaded' });
+    const outcome = await settle(page, { timeout: 20_000 });
+    assert.equal(outcome.decision.edge, true, 'the runtime took the edge decision over');
+    const shown = await page.evaluate(() => document.querySelector('.greeting').textContent);
+    assert.ok(shown.startsWith('Лучшие рестораны'), `the default the visitor saw stays: ${shown}`);
+    const greeting = outcome.decision.decision.greetings.find((g) => g.slot === 'greeting');
+    assert.equal(greeting, undefined, 'and the decision reports no greeting shown');
+    assertClean(log, 'a late runtime after the edge');
   } finally {
     demo.configure({});
     await close();
