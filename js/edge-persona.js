@@ -762,6 +762,8 @@ class Persona {
    * field loses focus: it would take the focus and the keystrokes.
    */
   trigger(kind, only) {
+    // A popup the page removed itself (a framework re-rendering <body>) is closed.
+    if (this.popupOpen && !this.popupOpen.element.isConnected) this.popupOpen = null;
     if (!this.decision || this.popupOpen) return;
     for (const popup of this.decision.popups) {
       if (only && popup.popup !== only) continue;
@@ -798,8 +800,11 @@ class Persona {
       this.store(this.runtime.interaction(popup.popup, 'shown', Date.now()));
       this.announce('exposure', { popup: popup.popup });
 
+      // What Tab can reach: not a form's hidden CSRF input, an element taken out of
+      // the tab order, nor one that is not rendered.
       const focusable = () => Array.from(dialog.querySelectorAll(
-        'a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])'));
+        'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]'))
+        .filter((item) => item.tabIndex >= 0 && !item.closest('[inert]') && rendered(item));
       const onKey = (event) => {
         if (event.key === 'Escape') {
           event.preventDefault();
@@ -840,6 +845,8 @@ class Persona {
       element.addEventListener('submit', onSubmit);
       const items = focusable();
       (items.find((item) => !item.hasAttribute('data-ep-close')) || dialog).focus();
+      // Whatever the page did with focus, it must be in the dialog.
+      if (!dialog.contains(document.activeElement)) dialog.focus();
     });
   }
 
@@ -1033,6 +1040,16 @@ function edgeHandoff() {
   const revealed = [...document.querySelectorAll('[data-ep-pending]')].filter(revealedByBudget);
   for (const pending of revealed) pending.removeAttribute('data-ep-pending');
   return { text: element.textContent, cut: element.hasAttribute('data-ep-cut') || revealed.length > 0 };
+}
+
+/** Whether `element` is rendered (not `display:none` or `visibility:hidden`, itself or above). */
+function rendered(element) {
+  try {
+    if (typeof element.checkVisibility === 'function') return element.checkVisibility({ visibilityProperty: true });
+    return element.getClientRects().length > 0;
+  } catch {
+    return true;
+  }
 }
 
 /** Whether the head snippet's reveal animation has ended on `element`. */

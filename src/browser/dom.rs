@@ -607,7 +607,8 @@ impl DomState {
             &[
                 ("position", "absolute"),
                 ("top", "0.25rem"),
-                ("right", "0.5rem"),
+                // The end side in the page's writing direction (left on RTL pages).
+                ("inset-inline-end", "0.5rem"),
                 ("border", "0"),
                 ("background", "none"),
                 ("color", "inherit"),

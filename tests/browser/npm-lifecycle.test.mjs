@@ -304,3 +304,26 @@ test('forget() in another tab: this tab does not write the forgotten profile bac
     demo.server.configure({});
   }
 });
+
+test('a popup the page removed itself (a framework re-rendering <body>) does not keep later popups from opening', async () => {
+  const twoPopups = HERO_CONFIG('Hello', {
+    consent: { mode: 'implied' },
+    attention: { perSession: 5, perDay: 10 },
+    popups: [
+      { id: 'first', label: 'First', priority: 20, content: { text: 'First popup' }, trigger: { delaySeconds: 0.2 } },
+      { id: 'second', label: 'Second', priority: 10, content: { text: 'Second popup' }, trigger: { delaySeconds: 1 } },
+    ],
+  });
+  await runPage(`
+      await ep.init(${JSON.stringify(twoPopups)});
+      const opened = () => document.querySelector('[role="dialog"]')?.textContent ?? null;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const first = opened();
+      document.querySelector('.ep-popup-backdrop')?.remove();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      window.__result = { first, second: opened() };`,
+  (result) => {
+    assert.ok(result.first?.includes('First popup'), JSON.stringify(result));
+    assert.ok(result.second?.includes('Second popup'), JSON.stringify(result));
+  });
+});

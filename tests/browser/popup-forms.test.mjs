@@ -12,6 +12,8 @@ const TEST_CONFIG = {
   popups: [
     { id: 'newsletter', priority: 20, label: 'Newsletter',
       content: { html: '<form method="post" action="/subscribe" data-ep-convert>'
+        // A server framework's CSRF field comes first, as Django's and Rails' do.
+        + '<input type="hidden" name="csrf" value="token">'
         + '<input name="email" type="email" required aria-label="Email">'
         + '<button type="submit">Подписаться</button></form>'
         + '<a href="/index.html?from=popup" data-ep-convert>Смотреть меню</a>' },
@@ -46,7 +48,7 @@ test('a sign-up form in a popup is sent, and converts only once it is submitted'
     await dialog.locator('button[type="submit"]').click();
     await dialog.waitFor({ state: 'detached', timeout: 3000 });
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'conversion'), null, { timeout: 3000 });
-    assert.deepEqual(posted, ['email=anna%40example.com'], 'the form was sent');
+    assert.deepEqual(posted, ['csrf=token&email=anna%40example.com'], 'the form was sent');
     assert.deepEqual(await conversions(page), [{ popup: 'newsletter' }]);
   });
 });
@@ -60,5 +62,21 @@ test('a link in a popup marked as the conversion is followed', async () => {
       page.waitForURL(/from=popup/, { timeout: 5000 }),
       dialog.locator('a[data-ep-convert]').click(),
     ]);
+  });
+});
+
+test('focus goes to the first control the visitor can reach, past a form\'s hidden field; Escape closes', async () => {
+  await asConsentingVisitor(demo.browser, async (page) => {
+    await visit(page, demo.server, '/book.html');
+    const dialog = page.locator('[role="dialog"]');
+    await dialog.waitFor({ timeout: 4000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'email');
+    // Tab from the last control wraps to the first, never into the page behind.
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      assert.ok(await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null), `Tab ${i + 1} stays in the dialog`);
+    }
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', timeout: 2000 });
   });
 });
