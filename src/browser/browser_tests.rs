@@ -1324,3 +1324,68 @@ fn an_experience_whose_slot_cannot_be_shown_changes_no_attribute_either() {
     assert_eq!(cta.get_attribute("data-note").as_deref(), Some("shown"));
     assert_eq!(report["applied"], json!(["note"]), "{report}");
 }
+
+#[wasm_bindgen_test]
+fn a_slot_inside_another_slots_content_is_filled_whatever_the_order() {
+    // `badge` comes before `offers` in the config; the offers variant brings a fresh
+    // `.badge` in with it, which must show the badge's experience too.
+    let config = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": { "badge": { "selector": ".ep-test-badge" }, "offers": { "selector": "#ep-test-offers" } },
+      "experiences": [
+        { "id": "badge-new", "slot": "badge", "content": { "text": "New!" } },
+        { "id": "offers-fine", "slot": "offers", "content": { "template": "ep-test-fine" } }
+      ]
+    }"##;
+    let page = Fixture::new(
+        r#"<section id="ep-test-offers"><span class="ep-test-badge">Default badge</span><p>Default offers</p></section>
+        <template data-ep-variant="ep-test-fine"><span class="ep-test-badge">Default badge</span><p>Fine dining</p></template>"#,
+    );
+    let mut runtime = new_runtime(config);
+    page_view(&mut runtime, "https://demo.example.ru/", "", None);
+    let report = apply(&mut runtime);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    let offers = page.one("#ep-test-offers");
+    assert_eq!(
+        offers.text_content().as_deref(),
+        Some("New!Fine dining"),
+        "{}",
+        offers.inner_html()
+    );
+    // Idempotent: applying again changes nothing.
+    let before = offers.inner_html();
+    apply(&mut runtime);
+    assert_eq!(offers.inner_html(), before);
+}
+
+#[wasm_bindgen_test]
+fn a_variant_holding_its_own_slot_element_does_not_nest_on_every_apply() {
+    // A variant copied from the page with its slot element around it.
+    let config = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": { "hero": { "selector": ".ep-test-hero" } },
+      "experiences": [ { "id": "hero-new", "slot": "hero", "content": { "template": "ep-test-hero-new" } } ]
+    }"##;
+    let page = Fixture::new(
+        r#"<section class="ep-test-hero"><h1>Default</h1></section>
+        <template data-ep-variant="ep-test-hero-new"><section class="ep-test-hero"><h1>New</h1></section></template>"#,
+    );
+    let mut runtime = new_runtime(config);
+    page_view(&mut runtime, "https://demo.example.ru/", "", None);
+    apply(&mut runtime);
+    let first = page.one(".ep-test-hero").outer_html();
+    apply(&mut runtime);
+    page_view(&mut runtime, "https://demo.example.ru/", "", None);
+    apply(&mut runtime);
+    assert_eq!(page.one(".ep-test-hero").outer_html(), first);
+    assert_eq!(
+        page.root
+            .query_selector_all(".ep-test-hero .ep-test-hero")
+            .map(|list| list.length())
+            .unwrap_or(99),
+        1,
+        "one level: the variant's own element, inside the page's"
+    );
+}

@@ -99,27 +99,38 @@ impl DomState {
         // changes are held back too, so that the page never shows half of one (a
         // default hero beside the premium hero's booking link).
         let mut failed_experiences: Vec<&str> = Vec::new();
-        for slot in &plan.slots {
-            let on_page =
-                select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty());
-            let outcome = self.apply_slot(document, slot);
-            if let (Err(_), Some(experience)) = (&outcome, &slot.experience) {
-                failed_experiences.push(experience);
-            }
-            match outcome {
-                Ok(changed) => {
-                    if on_page {
-                        report.present.push(slot.slot.clone());
-                    }
-                    if changed > 0 {
-                        report.applied.push(slot.slot.clone());
-                    }
+        // A slot's content may hold another slot's element (a badge inside an offers
+        // template): a second pass fills what the first one brought in, whatever the
+        // slots' order. Slots already showing their content are left alone.
+        for pass in 0..2 {
+            let mut changed_any = false;
+            for slot in &plan.slots {
+                let on_page =
+                    select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty());
+                let outcome = self.apply_slot(document, slot);
+                if let (Err(_), Some(experience)) = (&outcome, &slot.experience) {
+                    failed_experiences.push(experience);
                 }
-                // Not exposed: the visitor sees the default, not the decision.
-                Err(error) => report.errors.push(format!(
-                    "slot {:?} ({}): {error}; it keeps its default",
-                    slot.slot, slot.selector
-                )),
+                match outcome {
+                    Ok(changed) => {
+                        if on_page && !report.present.contains(&slot.slot) {
+                            report.present.push(slot.slot.clone());
+                        }
+                        if changed > 0 && !report.applied.contains(&slot.slot) {
+                            report.applied.push(slot.slot.clone());
+                        }
+                        changed_any |= changed > 0;
+                    }
+                    // Not exposed: the visitor sees the default, not the decision.
+                    Err(error) if pass == 0 => report.errors.push(format!(
+                        "slot {:?} ({}): {error}; it keeps its default",
+                        slot.slot, slot.selector
+                    )),
+                    Err(_) => {}
+                }
+            }
+            if !changed_any {
+                break;
             }
         }
         let mut greeted_now = Vec::new();
@@ -287,11 +298,22 @@ impl DomState {
             .any(|(e, n, _)| n == name && e.is_same_node(Some(element)))
     }
 
-    /// Swaps the elements of one slot; returns how many changed.
+    /// Swaps the elements of one slot; returns how many changed. An element inside
+    /// another of the same slot is part of that one's content (a variant that holds
+    /// the slot's own element, copied from the page): it is not filled again, or the
+    /// slot would nest one level deeper on every apply.
     fn apply_slot(&mut self, document: &Document, slot: &SlotPlan) -> Result<usize, String> {
-        let elements = select_all(document, &slot.selector)?;
+        let all = select_all(document, &slot.selector)?;
+        let outermost: Vec<&Element> = all
+            .iter()
+            .filter(|element| {
+                !all.iter().any(|outer| {
+                    !outer.is_same_node(Some(element)) && outer.contains(Some(element))
+                })
+            })
+            .collect();
         let mut changed = 0;
-        for element in elements {
+        for element in outermost {
             let shows = element.get_attribute(APPLIED_ATTRIBUTE);
             if shows == slot.key {
                 continue;
