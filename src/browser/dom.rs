@@ -320,14 +320,14 @@ impl DomState {
             }
             let replacement = match &slot.content {
                 Some(content) => render(document, content)?,
-                None => match self.saved_default(&element) {
+                None => match self.saved_default(element) {
                     Some(default) => clone_fragment(&default)?,
                     None => continue,
                 },
             };
-            self.keep_default(document, &element)?;
-            replace_children(&element, &replacement)?;
-            mark(&element, slot.key.as_deref())?;
+            self.keep_default(document, element)?;
+            replace_children(element, &replacement)?;
+            mark(element, slot.key.as_deref())?;
             changed += 1;
         }
         Ok(changed)
