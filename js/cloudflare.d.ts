@@ -49,9 +49,15 @@ export function createPersonalizer(options: EdgeOptions): Personalizer;
  * The origin's response personalized for `request` (or untouched), in one call. The
  * personalizer for `options` is made on first use and kept: pass the same options
  * object every time to load the config once per isolate. The origin request should
- * come from {@link Personalizer.originRequest} (it leaves the profile cookie out).
+ * come from {@link originRequest} with the same options (it leaves the profile cookie out).
  */
 export function personalize(request: Request, originResponse: Response, options: EdgeOptions): Response;
+
+/**
+ * The request to send to the origin, in one call with the same options object as
+ * {@link personalize}: without the profile cookie (unless the config forwards it).
+ */
+export function originRequest(request: Request, url: string | undefined, options: EdgeOptions): Request;
 
 /** A ready Worker (`export default createHandler({ config, wasm })`). */
 export function createHandler(

@@ -360,12 +360,30 @@ const personalizers = new WeakMap();
  * @param {Parameters<typeof createPersonalizer>[0]} options
  */
 export function personalize(request, originResponse, options) {
+  return personalizerFor(options).personalize(request, originResponse);
+}
+
+/**
+ * The request to send to the origin for `request`, in one call (the companion of
+ * `personalize`, with the same options object): without the profile cookie (unless
+ * the config forwards it), and for a page, asking for an encoding the edge reads.
+ *
+ * @param {Request} request
+ * @param {string} [url]  where on the origin (default: the request's own URL)
+ * @param {Parameters<typeof createPersonalizer>[0]} options
+ */
+export function originRequest(request, url, options) {
+  return personalizerFor(options).originRequest(request, url ?? request.url);
+}
+
+/** The personalizer made for `options`, on first use, kept for the isolate. */
+function personalizerFor(options) {
   let personalizer = personalizers.get(options);
   if (!personalizer) {
     personalizer = createPersonalizer(options);
     personalizers.set(options, personalizer);
   }
-  return personalizer.personalize(request, originResponse);
+  return personalizer;
 }
 
 function withLolHtml(worker, request, originResponse, onError) {

@@ -244,3 +244,14 @@ test("the visitor's UTC offset follows their time zone across a DST change, cach
   assert.equal(utcOffsetMinutes('Not/A_Zone', new Date(change)), 0, 'an unknown zone counts as UTC');
   assert.equal(utcOffsetMinutes(undefined), 0);
 });
+
+test('the one-call API has an origin request too: without the profile cookie', async () => {
+  const { originRequest, personalize } = await import(path.join(PKG, 'cloudflare.js'));
+  const options = { config: DEMO_CONFIG, wasm: readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm')) };
+  const profileCookie = DEMO_CONFIG.cookie?.name ?? 'ep';
+  const request = new Request('https://shop.test/page', { headers: { cookie: `${profileCookie}=1cAAAA; sid=1`, accept: 'text/html' } });
+  const toOrigin = originRequest(request, `http://127.0.0.1:${origin.address().port}/cookie`, options);
+  assert.equal(toOrigin.headers.get('cookie'), 'sid=1');
+  const response = personalize(request, await fetch(toOrigin), options);
+  assert.equal(await response.text(), 'sid=1', 'the origin got the site\'s cookies only');
+});
