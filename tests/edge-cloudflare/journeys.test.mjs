@@ -107,10 +107,12 @@ function handoff(html) {
 
 before(async () => {
   if (!existsSync(NATIVE)) throw new Error(`${NATIVE} is missing: run \`cargo build --release --features cli --bin edge-persona\` first`);
-  const newestCore = readdirSync(path.join(REPO, 'src'), { withFileTypes: true, recursive: true })
+  // What the CLI's replay is made of (src/browser is not in it: cargo leaves the
+  // binary as it was when only that changed).
+  const newestCore = ['core', 'bin'].flatMap((dir) => readdirSync(path.join(REPO, 'src', dir), { withFileTypes: true, recursive: true }))
     .filter((e) => e.isFile() && e.name.endsWith('.rs'))
     .reduce((max, e) => Math.max(max, statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs), 0);
-  if (statSync(NATIVE).mtimeMs < newestCore) throw new Error(`${NATIVE} is older than src/: rebuild it (cargo build --release --features cli --bin edge-persona)`);
+  if (statSync(NATIVE).mtimeMs < newestCore) throw new Error(`${NATIVE} is older than src/core or src/bin: rebuild it (cargo build --release --features cli --bin edge-persona)`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'edge-persona-journeys-'));
   await bundleWorker(dir, 'worker.js', WORKER_SOURCE);
   configs = FILES.map((name) => {
