@@ -643,10 +643,20 @@ class Persona {
       // pushed before that frame (a redirect through an intermediate route) make one
       // page view, of where the visitor ends up.
       scheduled = true;
-      requestAnimationFrame(() => {
+      const decide = () => {
+        if (!scheduled) return;
         scheduled = false;
         this.navigate();
-      });
+      };
+      // Turbo Drive pushes the URL when a visit starts, before the new page has
+      // arrived: it says when that page is rendered (`turbo:load`). A visit that
+      // never renders (the server failed) is decided after a while anyway.
+      if (typeof window.Turbo === 'object' && window.Turbo !== null) {
+        this.listen(document, 'turbo:load', decide, { once: true });
+        this.timers.push(setTimeout(decide, TURBO_WAIT_MS));
+      } else {
+        requestAnimationFrame(decide);
+      }
     };
     // replaceState is a new page only when the route changes (a router's replace()
     // to another route): scripts also use it to strip UTM parameters or to mirror a
@@ -1129,6 +1139,9 @@ function requiredLevelOf(config) {
   const level = config && config.consent && config.consent.level;
   return CONSENT_LEVELS.includes(level) && level !== 'denied' ? level : 'personalization';
 }
+
+/** How long a Turbo Drive visit may take to render before its route is decided anyway. */
+const TURBO_WAIT_MS = 5000;
 
 function revealSlots() {
   try { document.documentElement.classList.add(READY_CLASS); } catch { /* no document element */ }

@@ -327,3 +327,26 @@ test('a popup the page removed itself (a framework re-rendering <body>) does not
     assert.ok(result.second?.includes('Second popup'), JSON.stringify(result));
   });
 });
+
+test('Turbo Drive: a visit pushes the URL before its page arrives; the route is decided once Turbo has rendered it', async () => {
+  // Turbo's order of events, played by the page: the URL first, the new <body> later,
+  // then `turbo:load`.
+  const routes = {
+    version: 1,
+    consent: { mode: 'none' },
+    slots: { hero: { selector: 'h1.hero' } },
+    experiences: [{ id: 'hero-b', slot: 'hero', when: { 'url.path': '/route-b' }, content: { text: 'Route B' } }],
+  };
+  await runPage(`
+      window.Turbo = {};
+      await ep.init(${JSON.stringify(routes)});
+      history.pushState({}, '', '/route-b');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      document.body.innerHTML = '<h1 class="hero">Default B</h1>';
+      document.dispatchEvent(new Event('turbo:load'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      window.__result = { hero: document.querySelector('h1.hero').textContent };`,
+  (result) => {
+    assert.equal(result.hero, 'Route B', 'the new page\'s hero shows the route\'s decision');
+  });
+});
