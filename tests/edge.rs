@@ -803,6 +803,32 @@ fn selectors_the_streaming_rewriter_cannot_run_are_refused_when_the_config_loads
 }
 
 #[test]
+fn broken_selectors_are_told_apart_from_ones_only_the_edge_cannot_run() {
+    use edge_persona::core::engine::Engine;
+    use edge_persona::edge::broken_selectors;
+    let config = json!({
+        "slots": {
+            "hero": { "selector": "#hero[" },
+            "list": { "selector": ".a," },
+            "card": { "selector": "section:has(> h1)" },
+            "ok": { "selector": "main > .offers" }
+        }
+    });
+    let engine =
+        Engine::from_json(&config.to_string(), default_engine()).expect("the core loads it");
+    let broken: Vec<String> = broken_selectors(&engine)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(broken.len(), 2, "{broken:#?}");
+    assert!(
+        broken[0].starts_with("slots.hero.selector: the selector \"#hero[\" does not parse"),
+        "{broken:#?}"
+    );
+    assert!(broken[1].starts_with("slots.list.selector:"), "{broken:#?}");
+}
+
+#[test]
 fn the_explain_header_and_cache_headers_hold_no_visitor_data() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
     let p = personalize(

@@ -173,6 +173,14 @@ fn snippet(
 fn check(path: &Path, edge: bool) -> Result<ExitCode, String> {
     match load_engine(path)? {
         Ok(engine) => {
+            // Broken CSS fails everywhere, in the browser too.
+            let broken = edge_persona::edge::broken_selectors(&engine);
+            if !broken.is_empty() {
+                for problem in &broken {
+                    eprintln!("{}: error: {problem}", path.display());
+                }
+                return Ok(ExitCode::FAILURE);
+            }
             let edge_problems = edge_persona::edge::edge_selector_problems(&engine);
             if !edge_problems.is_empty() {
                 let heading = if edge { "error" } else { "note" };

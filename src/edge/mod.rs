@@ -353,6 +353,16 @@ fn config_selectors(engine: &Engine) -> impl Iterator<Item = (String, &str)> {
     slots.chain(attributes)
 }
 
+/// Every selector of the config that is broken CSS (no browser runs it either), each
+/// with its JSON path: `edge-persona check` fails on them.
+pub fn broken_selectors(engine: &Engine) -> Vec<ConfigError> {
+    config_selectors(engine)
+        .filter_map(|(path, selector)| {
+            rewrite::broken_selector(selector).map(|message| ConfigError { path, message })
+        })
+        .collect()
+}
+
 /// Every selector of the config that the streaming rewriter cannot run, each with
 /// its JSON path.
 pub fn edge_selector_problems(engine: &Engine) -> Vec<ConfigError> {

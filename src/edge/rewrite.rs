@@ -115,12 +115,40 @@ impl std::fmt::Debug for StreamRewriter {
 /// request.
 pub fn unsupported_selector(selector: &str) -> Option<String> {
     selector.parse::<Selector>().err().map(|error| {
-        format!(
-            "the selector {selector:?} cannot run in the edge's streaming rewriter \
-             ({error}); use tag, #id, .class and [attribute] selectors with descendant \
-             or child combinators"
-        )
+        if selector_is_broken(&error) {
+            format!(
+                "the selector {selector:?} does not parse ({error}): browsers refuse it \
+                 too, and the slot would keep its default everywhere"
+            )
+        } else {
+            format!(
+                "the selector {selector:?} cannot run in the edge's streaming rewriter \
+                 ({error}); use tag, #id, .class and [attribute] selectors with descendant \
+                 or child combinators"
+            )
+        }
     })
+}
+
+/// Whether lol-html's error means the selector is broken CSS (it ends too soon, is
+/// empty, a combinator or an attribute name is missing), which no browser runs
+/// either, rather than CSS it does not support.
+pub fn selector_is_broken(error: &lol_html::errors::SelectorError) -> bool {
+    use lol_html::errors::SelectorError as E;
+    matches!(
+        error,
+        E::UnexpectedEnd | E::EmptySelector | E::DanglingCombinator | E::MissingAttributeName
+    )
+}
+
+/// The config's selectors that are broken CSS (see [`selector_is_broken`]), each
+/// with its message.
+pub fn broken_selector(selector: &str) -> Option<String> {
+    selector
+        .parse::<Selector>()
+        .err()
+        .filter(selector_is_broken)
+        .and_then(|_| unsupported_selector(selector))
 }
 
 /// Selectors parsed once per config (parsing them is a good part of the cost of
