@@ -21,7 +21,7 @@ use crate::core::links::{attribute_is_url, page_url_may_be_restored, url_is_allo
 use crate::core::plan::{
     AttributePlan, GreetingPlan, PagePlan, SlotPlan, APPLIED_ATTRIBUTE, ORIGINAL_ATTRIBUTES,
 };
-use crate::core::snippet::PENDING_ATTRIBUTE;
+use crate::core::snippet::{KEPT_ATTRIBUTE, PENDING_ATTRIBUTE};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -105,9 +105,15 @@ impl DomState {
         for pass in 0..2 {
             let mut changed_any = false;
             for slot in &plan.slots {
-                let on_page =
-                    select_all(document, &slot.selector).is_ok_and(|elements| !elements.is_empty());
-                let outcome = self.apply_slot(document, slot);
+                let outcome = select_all(document, &slot.selector).and_then(|elements| {
+                    let changed = self.apply_slot(document, slot, &elements)?;
+                    Ok((elements, changed))
+                });
+                // Elements the visitor saw their default in are not the decision's.
+                let on_page = outcome.as_ref().is_ok_and(|(elements, _)| {
+                    elements.iter().any(|e| !e.has_attribute(KEPT_ATTRIBUTE))
+                });
+                let outcome = outcome.map(|(_, changed)| changed);
                 if let (Err(_), Some(experience)) = (&outcome, &slot.experience) {
                     failed_experiences.push(experience);
                 }
@@ -302,18 +308,24 @@ impl DomState {
     /// another of the same slot is part of that one's content (a variant that holds
     /// the slot's own element, copied from the page): it is not filled again, or the
     /// slot would nest one level deeper on every apply.
-    fn apply_slot(&mut self, document: &Document, slot: &SlotPlan) -> Result<usize, String> {
-        let all = select_all(document, &slot.selector)?;
-        let outermost: Vec<&Element> = all
-            .iter()
-            .filter(|element| {
-                !all.iter().any(|outer| {
-                    !outer.is_same_node(Some(element)) && outer.contains(Some(element))
-                })
-            })
-            .collect();
+    /// Elements marked [`KEPT_ATTRIBUTE`] stay as the visitor saw them.
+    fn apply_slot(
+        &mut self,
+        document: &Document,
+        slot: &SlotPlan,
+        elements: &[Element],
+    ) -> Result<usize, String> {
         let mut changed = 0;
-        for element in outermost {
+        // In document order, an element inside the last outermost one is part of it.
+        let mut outer: Option<&Element> = None;
+        for element in elements {
+            if outer.is_some_and(|o| o.contains(Some(element))) {
+                continue;
+            }
+            outer = Some(element);
+            if element.has_attribute(KEPT_ATTRIBUTE) {
+                continue;
+            }
             let shows = element.get_attribute(APPLIED_ATTRIBUTE);
             if shows == slot.key {
                 continue;
@@ -341,6 +353,9 @@ impl DomState {
     ) -> Result<usize, String> {
         let mut changed = 0;
         for element in select_all(document, &greeting.selector)? {
+            if element.has_attribute(KEPT_ATTRIBUTE) {
+                continue;
+            }
             greeted_now.push(element.clone());
             match self
                 .greeted

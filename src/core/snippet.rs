@@ -59,6 +59,12 @@ pub const PENDING_ATTRIBUTE: &str = "data-ep-pending";
 /// would be the flicker the edge exists to prevent.
 pub const CUT_ATTRIBUTE: &str = "data-ep-cut";
 
+/// The attribute the browser runtime puts on an element the edge left to it
+/// ([`PENDING_ATTRIBUTE`]) that the head snippet had already revealed when the
+/// runtime came (after the budget): the visitor has seen it, so the runtime leaves
+/// it as it is, and does not count it as shown.
+pub const KEPT_ATTRIBUTE: &str = "data-ep-kept";
+
 /// The hiding style's text, narrowed to the elements the edge left to the runtime
 /// ([`PENDING_ATTRIBUTE`]): same keyframes, same budget, so they stay hidden until the
 /// runtime applies them or the CSS alone reveals them, and everything the edge

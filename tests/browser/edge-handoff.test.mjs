@@ -356,10 +356,15 @@ test('a slot left to the runtime that the budget has revealed by the time the ru
     await page.goto(edge.url, { waitUntil: 'domcontentloaded' });
     const outcome = await settle(page, { timeout: 20_000 });
     assert.equal(outcome.decision.edge, true, 'the runtime took the edge decision over');
-    const shown = await page.evaluate(() => document.querySelector('.greeting').textContent);
-    assert.ok(shown.startsWith('Лучшие рестораны'), `the default the visitor saw stays: ${shown}`);
-    const greeting = outcome.decision.decision.greetings.find((g) => g.slot === 'greeting');
-    assert.equal(greeting, undefined, 'and the decision reports no greeting shown');
+    const shown = await page.evaluate(() => ({
+      greeting: document.querySelector('.greeting').textContent,
+      kept: document.querySelector('.greeting').hasAttribute('data-ep-kept'),
+      hero: document.querySelector('[data-ep-slot="hero"]')?.getAttribute('data-ep-applied') ?? null,
+    }));
+    assert.ok(shown.greeting.startsWith('Лучшие рестораны'), `the default the visitor saw stays: ${shown.greeting}`);
+    assert.ok(shown.kept, 'marked kept');
+    const hero = outcome.decision.decision.slots.find((s) => s.slot === 'hero');
+    assert.equal(shown.hero, hero.content ? appliedKey(hero) : null, 'the rest of the decision stands');
     assertClean(log, 'a late runtime after the edge');
   } finally {
     demo.configure({});
