@@ -311,18 +311,22 @@ class Persona {
 
   /**
    * Writes the runtime's profile cookie assignment. A profile cookie this page
-   * stored that is gone now was deleted in another tab (`forget()`, or consent
-   * withdrawn there): this page then stores nothing more until the visitor answers
+   * stored that is gone now, or holds another visitor now, was deleted in another
+   * tab (`forget()`, or consent withdrawn there; a page there may have started a new
+   * profile since): this page then stores nothing more until the visitor answers
    * here, and its profile in memory starts afresh, so the deleted one never comes back.
    */
   store(assignment) {
     if (!assignment || this.storeHalted) return;
-    if (this.storedCookie && !hasCookie(this.cookieName)) {
+    const replacedElsewhere = () => !hasCookie(this.cookieName)
+      || this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false);
+    if (this.storedCookie && replacedElsewhere()) {
       this.storeHalted = true;
       this.storedCookie = false;
+      lastView = null;
       const [high, low] = entropy();
       this.guard('forget', () => this.runtime.forget(Date.now(), high, low));
-      warn('the profile cookie was deleted elsewhere (another tab): this page stores nothing more');
+      warn('the profile cookie was deleted or replaced elsewhere (another tab): this page stores nothing more');
       return;
     }
     writeCookie(assignment);
@@ -357,11 +361,15 @@ class Persona {
       warn(`consent: unknown level ${JSON.stringify(level)}`);
       return;
     }
+    const previousLevel = this.consentLevel;
     this.consentLevel = level ?? undefined;
     this.consentSource = source;
-    // The site's answer holds for every later init() in this document (a remount).
-    if (source === 'site') siteAnswer = level ?? undefined;
     const refused = level != null && !this.covers(level);
+    // The site's answer holds for every later init() in this document (a remount); a
+    // refusal through a consent platform ends a grant the site gave, so a remount
+    // waits for the platform again instead of starting from that grant.
+    if (source === 'site') siteAnswer = level ?? undefined;
+    else if (refused) siteAnswer = undefined;
     // Popups come from the stored profile: none may open once it is refused; and a
     // remount must not resume this page view (its decision may greet by name).
     if (refused) {
@@ -373,8 +381,8 @@ class Persona {
       // On a prerendered page, after the page view's own write (queued the same
       // way): a refusal while prerendering is the last word once the page is shown.
       const assignment = this.runtime.consent(level ?? undefined);
-      // The visitor answered here: this page may store again (see `store`).
-      if (this.covers(level)) this.storeHalted = false;
+      // The visitor answered anew here: this page may store again (see `store`).
+      if (this.covers(level) && this.storeHalted && level !== previousLevel) this.storeHalted = false;
       whenShown(() => this.store(assignment));
       if (!this.covers(level)) safeStorage.clear();
       emit('consent', { level, source });
@@ -635,6 +643,11 @@ class Persona {
   watchHistory() {
     let lastPage = pageOf(location.href);
     let scheduled = false;
+    const decide = () => {
+      if (!scheduled) return;
+      scheduled = false;
+      this.navigate();
+    };
     const changed = () => {
       if (pageOf(location.href) === lastPage) return;
       lastPage = pageOf(location.href);
@@ -643,21 +656,25 @@ class Persona {
       // pushed before that frame (a redirect through an intermediate route) make one
       // page view, of where the visitor ends up.
       scheduled = true;
-      const decide = () => {
-        if (!scheduled) return;
-        scheduled = false;
-        this.navigate();
-      };
-      // Turbo Drive pushes the URL when a visit starts, before the new page has
-      // arrived: it says when that page is rendered (`turbo:load`). A visit that
-      // never renders (the server failed) is decided after a while anyway.
-      if (typeof window.Turbo === 'object' && window.Turbo !== null) {
-        this.listen(document, 'turbo:load', decide, { once: true });
-        this.timers.push(setTimeout(decide, TURBO_WAIT_MS));
+      // Turbo Drive pushes the URL when a visit starts (`turbo:visit` came just
+      // before), before the new page has arrived: it says when that page is
+      // rendered (`turbo:load`). A visit that never renders (the server failed) is
+      // decided after a while anyway.
+      if (turboVisiting) {
+        turboVisiting = false;
+        turboFallback = setTimeout(decide, TURBO_WAIT_MS);
       } else {
         requestAnimationFrame(decide);
       }
     };
+    let turboVisiting = false;
+    let turboFallback = null;
+    this.listen(document, 'turbo:visit', () => { turboVisiting = true; });
+    this.listen(document, 'turbo:load', () => {
+      clearTimeout(turboFallback);
+      decide();
+    });
+    this.cleanups.push(() => clearTimeout(turboFallback));
     // replaceState is a new page only when the route changes (a router's replace()
     // to another route): scripts also use it to strip UTM parameters or to mirror a
     // search box into the URL, and re-deciding there would count page views twice
@@ -773,7 +790,7 @@ class Persona {
    */
   trigger(kind, only) {
     // A popup the page removed itself (a framework re-rendering <body>) is closed.
-    if (this.popupOpen && !this.popupOpen.element.isConnected) this.popupOpen = null;
+    if (this.popupOpen && !this.popupOpen.element.isConnected) this.closePopup('withdrawn');
     if (!this.decision || this.popupOpen) return;
     for (const popup of this.decision.popups) {
       if (only && popup.popup !== only) continue;
@@ -1045,11 +1062,12 @@ function edgeHandoff() {
   const element = document.getElementById('ep-handoff');
   if (!element || element.type !== 'application/json') return null;
   // Elements the edge left to the runtime that the head snippet has revealed already
-  // (the runtime came after the budget): the visitor has seen them, so they stay as
-  // they are, as what an edge that stopped early did not reach does.
-  const revealed = [...document.querySelectorAll('[data-ep-pending]')].filter(revealedByBudget);
-  for (const pending of revealed) pending.removeAttribute('data-ep-pending');
-  return { text: element.textContent, cut: element.hasAttribute('data-ep-cut') || revealed.length > 0 };
+  // (the runtime came after the budget): the visitor has seen them, so they are kept
+  // as they are (`data-ep-kept`; the rest of the decision is applied).
+  for (const pending of document.querySelectorAll('[data-ep-pending]')) {
+    if (revealedByBudget(pending)) pending.setAttribute('data-ep-kept', '');
+  }
+  return { text: element.textContent, cut: element.hasAttribute('data-ep-cut') };
 }
 
 /** Whether `element` is rendered (not `display:none` or `visibility:hidden`, itself or above). */

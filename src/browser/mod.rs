@@ -585,6 +585,23 @@ impl Runtime {
         set_cookie_value(&self.engine.cookie_delete(), self.https())
     }
 
+    /// Whether the profile cookie in `cookie_header` (`document.cookie`) is this
+    /// runtime's visitor: it reads, and holds the id of the profile in memory. False
+    /// when it is gone, cannot be read, or is another visitor's (a `forget()` in
+    /// another tab started a new one): the page must not write its profile over it.
+    #[wasm_bindgen(js_name = sameVisitor)]
+    pub fn same_visitor(&self, cookie_header: &str, now_ms: f64) -> bool {
+        let name = &self.engine.config().site.cookie.name;
+        let Some(value) = read_cookies(cookie_header, &[name.as_str()]).remove(name) else {
+            return false;
+        };
+        let (stored, status) = self
+            .engine
+            .read_profile(Some(&value), now_ms as i64, 0, &[]);
+        matches!(status, CookieStatus::Valid | CookieStatus::Unverified)
+            && stored.visitor_id == self.profile.visitor_id
+    }
+
     /// The visitor's profile as readable JSON, with whether it is stored.
     pub fn export(&self) -> Result<String, JsError> {
         let mut value = self.engine.export(&self.profile);

@@ -269,7 +269,7 @@ test('a refusal before a component remounts holds for the remounted init(); it d
   });
 });
 
-test('forget() in another tab: this tab does not write the forgotten profile back', async () => {
+test('forget() in another tab: this tab does not write the forgotten profile back, over nothing or over a new one', async () => {
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
     <h1 class="hero">Default</h1>
@@ -294,8 +294,21 @@ test('forget() in another tab: this tab does not write the forgotten profile bac
       await tab.waitForFunction(() => window.__ready, null, { timeout: 15_000 });
     }
     assert.ok(await cookie(context, 'ep_life'), 'both tabs stored the profile');
+    const visitorOf = (tab) => tab.evaluate(() => window.ep.exportProfile()?.visitorId);
+    const forgotten = await visitorOf(b);
     await a.evaluate(() => window.ep.forget());
     assert.equal(await cookie(context, 'ep_life'), undefined, 'forgotten in tab A');
+    // Tab A goes on to another page, which stores a new visitor; tab B, still open,
+    // must not write the forgotten one over it.
+    await a.reload();
+    await a.waitForFunction(() => window.__ready, null, { timeout: 15_000 });
+    const fresh = (await cookie(context, 'ep_life'))?.value;
+    assert.ok(fresh, 'tab A stored a new profile');
+    await b.evaluate(() => window.ep.track('lead', {}));
+    assert.equal((await cookie(context, 'ep_life'))?.value, fresh, 'tab B left the new profile alone');
+    assert.notEqual(await visitorOf(a), forgotten, 'a new visitor id in tab A');
+    // And where tab A stored nothing new yet: nothing comes back either.
+    await a.evaluate(() => window.ep.forget());
     await b.evaluate(() => window.ep.track('add_to_cart', { value: 4200, category: 'italian' }));
     assert.equal(await cookie(context, 'ep_life'), undefined, 'tab B did not write it back');
     assert.deepEqual(log.pageErrors, []);
@@ -338,15 +351,47 @@ test('Turbo Drive: a visit pushes the URL before its page arrives; the route is 
     experiences: [{ id: 'hero-b', slot: 'hero', when: { 'url.path': '/route-b' }, content: { text: 'Route B' } }],
   };
   await runPage(`
-      window.Turbo = {};
       await ep.init(${JSON.stringify(routes)});
+      document.dispatchEvent(new Event('turbo:visit'));
       history.pushState({}, '', '/route-b');
       await new Promise((resolve) => setTimeout(resolve, 300));
       document.body.innerHTML = '<h1 class="hero">Default B</h1>';
       document.dispatchEvent(new Event('turbo:load'));
       await new Promise((resolve) => setTimeout(resolve, 100));
-      window.__result = { hero: document.querySelector('h1.hero').textContent };`,
+      const turboHero = document.querySelector('h1.hero').textContent;
+      // A pushState of the page's own (tabs, pagination) on a Turbo site: a frame later.
+      history.pushState({}, '', '/route-c');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      window.__result = {
+        hero: turboHero,
+        routes: window.__ep.events.filter((e) => e.name === 'decision').length,
+      };`,
   (result) => {
     assert.equal(result.hero, 'Route B', 'the new page\'s hero shows the route\'s decision');
+    assert.equal(result.routes, 3, 'the first page, the Turbo visit and the page\'s own route');
+  });
+});
+
+test('a refusal through the consent platform ends the site\'s earlier grant: a remount waits for the platform again', async () => {
+  const required = HERO_CONFIG('Hello', { consent: { mode: 'required' } });
+  await runPage(`
+      // A CMP whose answers the page plays: listeners are called when told.
+      const listeners = [];
+      window.__tcfapi = (command, version, callback) => {
+        if (command === 'addEventListener') listeners.push(callback);
+      };
+      const answer = (consents) => listeners.forEach((callback) => callback({
+        eventStatus: 'useractioncomplete', gdprApplies: true, listenerId: 1, purpose: { consents },
+      }, true));
+      ep.consent('personalization');
+      await ep.init(${JSON.stringify(required)});
+      const storedAfterGrant = document.cookie.includes('ep_life=');
+      answer({ 1: false });
+      const storedAfterRefusal = document.cookie.includes('ep_life=');
+      await ep.init(${JSON.stringify(required)});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      window.__result = { storedAfterGrant, storedAfterRefusal, storedAfterRemount: document.cookie.includes('ep_life=') };`,
+  (result) => {
+    assert.deepEqual(result, { storedAfterGrant: true, storedAfterRefusal: false, storedAfterRemount: false });
   });
 });
