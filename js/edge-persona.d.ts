@@ -438,6 +438,8 @@ export interface WasmRuntime {
   interaction(ruleId: string, kind: 'shown' | 'dismissed' | 'converted', nowMs: number): string | undefined;
   /** A new consent answer; returns the cookie assignment, if any. */
   consent(level?: ConsentLevel | null): string | undefined;
+  /** Whether the profile cookie in `cookieHeader` is this runtime's visitor (not gone, nor another tab's new one). */
+  sameVisitor(cookieHeader: string, nowMs: number): boolean;
   /** A fresh profile; returns the assignment that deletes the cookie. */
   forget(nowMs: number, entropyHigh: number, entropyLow: number): string | undefined;
   /** The profile as JSON ({@link ProfileExport}). */
