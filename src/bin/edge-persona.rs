@@ -210,8 +210,12 @@ fn check(path: &Path, edge: bool) -> Result<ExitCode, String> {
     }
 }
 
-/// `simulate --edge`: each step as an edge sees it (see [`edge_step`]).
-fn simulate_edge(config: &Path, journey: &Path, only: Option<&str>) -> Result<ExitCode, String> {
+/// The config's engine and the journey file, with only the journeys named `only`.
+fn journeys_to_run(
+    config: &Path,
+    journey: &Path,
+    only: Option<&str>,
+) -> Result<(Engine, JourneyFile), String> {
     let engine = match load_engine(config)? {
         Ok(engine) => engine,
         Err(errors) => return Err(format!("{}: {errors}", config.display())),
@@ -221,6 +225,12 @@ fn simulate_edge(config: &Path, journey: &Path, only: Option<&str>) -> Result<Ex
     if let Some(only) = only {
         file.journeys.retain(|j| j.name.contains(only));
     }
+    Ok((engine, file))
+}
+
+/// `simulate --edge`: each step as an edge sees it (see [`edge_step`]).
+fn simulate_edge(config: &Path, journey: &Path, only: Option<&str>) -> Result<ExitCode, String> {
+    let (engine, file) = journeys_to_run(config, journey, only)?;
     let mut out = Vec::new();
     for outcome in run(&file, &engine, false) {
         let steps = outcome
@@ -243,15 +253,7 @@ fn simulate(
     all_reasons: bool,
     json: bool,
 ) -> Result<ExitCode, String> {
-    let engine = match load_engine(config)? {
-        Ok(engine) => engine,
-        Err(errors) => return Err(format!("{}: {errors}", config.display())),
-    };
-    let mut file =
-        JourneyFile::parse(&read(journey)?).map_err(|e| format!("{}: {e}", journey.display()))?;
-    if let Some(only) = only {
-        file.journeys.retain(|j| j.name.contains(only));
-    }
+    let (engine, file) = journeys_to_run(config, journey, only)?;
     let outcomes = run(&file, &engine, true);
     let failures: Vec<String> = outcomes.iter().flat_map(JourneyOutcome::failures).collect();
     if json {

@@ -17,8 +17,9 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Elements whose content the HTML tokenizer reads as text up to their end tag.
-const TEXT_PARSING: [&str; 10] = [
+/// Elements whose content the HTML tokenizer reads as text up to their end tag (raw
+/// text, RCDATA, or markup only without scripting).
+pub const TEXT_PARSING: [&str; 10] = [
     "script",
     "style",
     "textarea",

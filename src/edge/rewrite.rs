@@ -76,21 +76,9 @@ pub struct Insertions {
 /// not sent (the page would carry it twice).
 const MAX_KEPT_DEFAULT: usize = 64 * 1024;
 
-/// Elements whose content the parser reads as text (raw text, RCDATA, or markup
-/// only without scripting): their default would read back differently inside a
-/// `<template>`, so it is not sent.
-const TEXT_CONTENT_ELEMENTS: [&str; 10] = [
-    "title",
-    "textarea",
-    "style",
-    "script",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "noscript",
-    "plaintext",
-];
+/// Elements whose content the parser reads as text: their default would read back
+/// differently inside a `<template>`, so it is not sent.
+const TEXT_CONTENT_ELEMENTS: [&str; 10] = crate::core::html::TEXT_PARSING;
 
 /// One response's rewriter: write the origin's chunks, take what comes out.
 pub struct StreamRewriter {
