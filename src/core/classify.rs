@@ -110,13 +110,12 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
             PriceTrend::Flat
         }
     };
+    let counts_from =
+        settings.interests.min_score - score_tolerance(settings.interests.half_life_days);
     let interests = profile
         .interests
         .iter()
-        .filter(|i| {
-            f64::from(i.score)
-                >= settings.interests.min_score - score_tolerance(settings.interests.half_life_days)
-        })
+        .filter(|i| f64::from(i.score) >= counts_from)
         .map(|i| i.category.clone())
         .collect();
     Classification {

@@ -370,19 +370,20 @@ mod tests {
 
     fn plan_pair() -> (PagePlan, serde_json::Value, Engine) {
         let engine = Engine::from_json(CONFIG, default_engine()).unwrap_or_else(|e| panic!("{e}"));
-        let facts = RequestFacts {
-            url: "https://example.test/?utm_campaign=spring".into(),
-            now_ms: 1_800_000_000_000,
-            ..RequestFacts::default()
-        };
-        let (plan, json) = decided(&engine, &facts);
+        let (plan, json) = decided(&engine, "https://example.test/?utm_campaign=spring");
         (plan, json, engine)
     }
 
-    /// A first visitor's page view: its plan, and its decision as the hand-off's JSON.
-    fn decided(engine: &Engine, facts: &RequestFacts) -> (PagePlan, serde_json::Value) {
+    /// A first visitor's page view of `url`: its plan, and its decision as the
+    /// hand-off's JSON.
+    fn decided(engine: &Engine, url: &str) -> (PagePlan, serde_json::Value) {
+        let facts = RequestFacts {
+            url: url.into(),
+            now_ms: 1_800_000_000_000,
+            ..RequestFacts::default()
+        };
         let view = engine.page_view(PageViewInput {
-            facts,
+            facts: &facts,
             cookie: None,
             consent: None,
             entropy: 7,
@@ -409,12 +410,7 @@ mod tests {
                 { "id": "b", "weight": 0.5, "content": { "text": "B" } } ] } ]
         }"#;
         let engine = Engine::from_json(config, default_engine()).unwrap_or_else(|e| panic!("{e}"));
-        let facts = RequestFacts {
-            url: "https://example.test/".into(),
-            now_ms: 1_800_000_000_000,
-            ..RequestFacts::default()
-        };
-        let (plan, json) = decided(&engine, &facts);
+        let (plan, json) = decided(&engine, "https://example.test/");
         assert_eq!(json["slots"][0]["variant"], serde_json::Value::Null);
         let handed = PagePlan::from_handoff(&json, engine.config()).unwrap_or_default();
         assert_eq!(debug(&handed), debug(&plan));
@@ -451,12 +447,7 @@ mod tests {
             ]
         }"##;
         let engine = Engine::from_json(config, default_engine()).unwrap_or_else(|e| panic!("{e}"));
-        let facts = RequestFacts {
-            url: "https://example.test/offers".into(),
-            now_ms: 1_800_000_000_000,
-            ..RequestFacts::default()
-        };
-        let (plan, json) = decided(&engine, &facts);
+        let (plan, json) = decided(&engine, "https://example.test/offers");
         assert_eq!(
             plan.attributes[0].experience.as_deref(),
             Some("offers-sale")
