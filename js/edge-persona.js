@@ -318,8 +318,8 @@ class Persona {
    */
   store(assignment) {
     if (!assignment || this.storeHalted) return;
-    const replacedElsewhere = () => !hasCookie(this.cookieName)
-      || this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false);
+    // `sameVisitor` is false for a cookie that is gone, too.
+    const replacedElsewhere = () => this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false);
     if (this.storedCookie && replacedElsewhere()) {
       this.storeHalted = true;
       this.storedCookie = false;
@@ -643,6 +643,9 @@ class Persona {
   watchHistory() {
     let lastPage = pageOf(location.href);
     let scheduled = false;
+    // A Turbo Drive visit announced (`turbo:visit`), and its fallback timer.
+    let turboVisiting = false;
+    let turboFallback = null;
     const decide = () => {
       if (!scheduled) return;
       scheduled = false;
@@ -667,8 +670,6 @@ class Persona {
         requestAnimationFrame(decide);
       }
     };
-    let turboVisiting = false;
-    let turboFallback = null;
     this.listen(document, 'turbo:visit', () => { turboVisiting = true; });
     this.listen(document, 'turbo:load', () => {
       clearTimeout(turboFallback);
