@@ -1389,3 +1389,45 @@ fn a_variant_holding_its_own_slot_element_does_not_nest_on_every_apply() {
         "one level: the variant's own element, inside the page's"
     );
 }
+
+/// The browser build reads decimal literals with the page's `parseFloat` and
+/// lowercases with its `toLowerCase` (see `core::decimal`, `core::lowercase`): both
+/// must give what Rust's own parser and `to_lowercase` give natively and at the edge.
+#[wasm_bindgen_test]
+fn platform_numbers_and_lowercase_match_rust() {
+    use crate::core::decimal::parse_decimal_literal;
+    use crate::core::lowercase::to_lowercase;
+    for literal in [
+        "0",
+        "1",
+        "1999.99",
+        ".5",
+        "5.",
+        "0.1",
+        "2e3",
+        "2E-3",
+        "1e400",
+        "1e-400",
+        "131383.13",
+        "9007199254740993",
+        "0.30000000000000004",
+        "2.2250738585072011e-308",
+        "4.9406564584124654e-324",
+        "123456789012345678901234567890.123456789",
+    ] {
+        let expected: f64 = literal.parse().unwrap_or(f64::NAN);
+        let got = parse_decimal_literal(literal).unwrap_or(f64::NAN);
+        assert_eq!(got.to_bits(), expected.to_bits(), "{literal:?}");
+    }
+    for text in [
+        "ВЕСНА Акция",
+        "ΣΑΣ ΟΔΟΣ",
+        "İstanbul",
+        "STRASSE ẞ",
+        "Ǆemal",
+        "ﬀ ǅ ῼ",
+        "ЁЛКА",
+    ] {
+        assert_eq!(to_lowercase(text), text.to_lowercase(), "{text:?}");
+    }
+}

@@ -32,6 +32,20 @@ use wasm_bindgen::prelude::*;
 
 pub use patterns::JsPatternEngine as BrowserPatternEngine;
 
+/// A decimal literal as JavaScript's `parseFloat` reads it, for
+/// [`crate::core::decimal`]: the browser build leaves Rust's float parser out.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn number_from_literal(literal: &str) -> f64 {
+    web_sys::js_sys::parse_float(literal)
+}
+
+/// Text lowercased by JavaScript's `toLowerCase`, for [`crate::core::lowercase`]: the
+/// browser build leaves Rust's Unicode case tables out.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn lowercase(text: &str) -> String {
+    String::from(web_sys::js_sys::JsString::from(text).to_lower_case())
+}
+
 thread_local! {
     /// What the last runtime to be freed kept of the page: defaults, originals,
     /// classes. A framework that remounts (`init → destroy → init`, React's

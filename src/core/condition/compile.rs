@@ -6,6 +6,7 @@
 //! worked out once (regexes, padded versions, numeric forms of string literals,
 //! lower-cased `$ini` lists) is worked out here, so evaluation allocates little.
 
+use crate::core::lowercase::to_lowercase;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
@@ -331,7 +332,7 @@ impl<'e> Compiler<'e> {
             return ValueTest::Invalid(self.too_deep());
         }
         match json {
-            Value::String(s) if insensitive => ValueTest::StrI(s.to_lowercase().into()),
+            Value::String(s) if insensitive => ValueTest::StrI(to_lowercase(s).into()),
             Value::String(s) => ValueTest::Str {
                 s: s.as_str().into(),
                 as_number: numeric_form(s),
@@ -402,7 +403,7 @@ impl<'e> Compiler<'e> {
                         items: items
                             .iter()
                             .map(|v| match v {
-                                Value::String(s) if insensitive => Strict::Str(s.to_lowercase()),
+                                Value::String(s) if insensitive => Strict::Str(to_lowercase(s)),
                                 other => Strict::of(other),
                             })
                             .collect(),

@@ -3,6 +3,7 @@
 //! Recursion follows the compiled tree, whose depth [`super::compile::MAX_DEPTH`]
 //! bounds; attribute values are only walked iteratively.
 
+use crate::core::lowercase::to_lowercase;
 use std::cmp::Ordering;
 
 use serde_json::Value;
@@ -94,7 +95,7 @@ fn lower_eq(text: &str, lower: &str) -> bool {
         // ASCII lower-casing is byte-wise: no allocation needed.
         return text.eq_ignore_ascii_case(lower);
     }
-    text.to_lowercase() == lower
+    to_lowercase(text) == lower
 }
 
 /// GrowthBook's `evalOperatorCondition`.

@@ -10,6 +10,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
+use crate::core::decimal::parse_decimal_literal;
+
 use serde_json::{Map, Value};
 
 /// An attribute value as the evaluator sees it: a borrowed JSON value, or a number
@@ -303,8 +305,8 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     };
     let magnitude = if rest == "Infinity" {
         f64::INFINITY
-    } else if is_decimal_literal(rest) {
-        rest.parse::<f64>().unwrap_or(f64::NAN)
+    } else if let Some(magnitude) = parse_decimal_literal(rest) {
+        magnitude
     } else {
         return f64::NAN;
     };
@@ -328,43 +330,6 @@ fn parse_radix(digits: &str, radix: u32) -> f64 {
         }
     }
     value
-}
-
-/// `StrUnsignedDecimalLiteral` without `Infinity`: `digits[.digits][e[+-]digits]`,
-/// `.digits[...]` or `digits.[...]`, with at least one mantissa digit.
-fn is_decimal_literal(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let int_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let mut mantissa_digits = i - int_start;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let frac_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        mantissa_digits += i - frac_start;
-    }
-    if mantissa_digits == 0 {
-        return false;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let exp_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == exp_start {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 /// `Array.prototype.join(",")` as JS applies it for `ToString`: `null` elements are

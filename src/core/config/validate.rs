@@ -475,7 +475,10 @@ pub(super) fn validate(
                 if !(0.99..=1.01).contains(&total) {
                     check.error(
                         format!("{path}.variants"),
-                        format!("weights add up to {total}; expected 1"),
+                        format!(
+                            "weights add up to {}; expected 1",
+                            crate::core::condition::number_to_string(total)
+                        ),
                     );
                 }
             }

@@ -6,6 +6,7 @@
 //! does not get them on the first request.
 
 use super::{cap_str, trim};
+use crate::core::lowercase::to_lowercase;
 
 /// The most UA characters examined; real UAs are a few hundred characters long.
 const MAX_UA_CHARS: usize = 1024;
@@ -430,7 +431,7 @@ fn scan_user_agent(user_agent: Option<&str>) -> ScannedUa {
     let hay = if ua.is_ascii() {
         ua
     } else {
-        lowered = ua.to_lowercase();
+        lowered = to_lowercase(ua);
         lowered.as_str()
     };
     let mut tokens = scan(hay.as_bytes());

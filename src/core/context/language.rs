@@ -141,14 +141,16 @@ fn parse_entry(entry: &str) -> Option<(Subtag, f64)> {
     Some((primary, q))
 }
 
-/// `value.parse::<f64>().ok()` for a string of ASCII digits and dots, without the
-/// general parser for the usual short forms (`0.9`, `1`, `.5`).
+/// [`parse_decimal_literal`](crate::core::decimal::parse_decimal_literal): exactly
+/// `value.parse::<f64>().ok()` for a string of ASCII digits and dots, and no signs,
+/// `inf` or `NaN`. The usual short forms (`0.9`, `1`, `.5`) are read here without the
+/// general parser, which in the browser is a call out to JavaScript.
 fn parse_decimal(value: &str) -> Option<f64> {
     let (int, frac) = split_once_byte(value, b'.').unwrap_or((value, ""));
     let digits = int.len() + frac.len();
     let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if digits == 0 || digits > 9 || !plain(int) || !plain(frac) {
-        return value.parse().ok();
+        return crate::core::decimal::parse_decimal_literal(value);
     }
     // At most 9 digits: the mantissa and the power of ten are exact in an f64, so
     // the one correctly rounded division gives exactly what the parser would.

@@ -5,6 +5,7 @@
 //! click ids are used both to override the referrer (paid, email) and to fill in for
 //! it when it is missing.
 
+use crate::core::lowercase::to_lowercase;
 use std::borrow::Cow;
 
 use super::trim;
@@ -445,7 +446,7 @@ fn plain_host_index(hash: u32, suffix: &[u8]) -> Option<usize> {
 /// `s.to_lowercase()`, borrowed when `s` is ASCII without uppercase letters.
 fn lowercase(s: &str) -> Cow<'_, str> {
     if !s.is_ascii() {
-        Cow::Owned(s.to_lowercase())
+        Cow::Owned(to_lowercase(s))
     } else if s.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
@@ -553,13 +554,11 @@ fn source_name(utm_source: &str) -> String {
 fn normalize_medium(medium: &str) -> Cow<'_, str> {
     let is_sep = |b: u8| matches!(b, b'-' | b'_' | b' ' | b'.');
     if !medium.is_ascii() {
-        return Cow::Owned(
-            medium
-                .chars()
-                .filter(|c| !matches!(c, '-' | '_' | ' ' | '.'))
-                .flat_map(char::to_lowercase)
-                .collect(),
-        );
+        let joined: String = medium
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' ' | '.'))
+            .collect();
+        return Cow::Owned(to_lowercase(&joined));
     }
     if medium.bytes().any(|b| is_sep(b) || b.is_ascii_uppercase()) {
         Cow::Owned(

@@ -6,6 +6,7 @@
 //! and a referrer comes from a header anyone can set, so the parser keeps what it can
 //! read and drops the rest instead of rejecting the whole value.
 
+use crate::core::lowercase::to_lowercase;
 use std::borrow::Cow;
 
 use super::{cap_str, cap_string, trim, MAX_URL_PART_CHARS};
@@ -279,7 +280,7 @@ fn lowercase_valid_host(host: &str) -> Option<Cow<'_, str>> {
     if host.starts_with('[') || host.len() > MAX_HOST_CHARS {
         // IPv6 literals, and hosts that may be too long once their characters are
         // counted: the general path.
-        let lower = host.to_lowercase();
+        let lower = to_lowercase(host);
         return is_valid_host(&lower).then_some(Cow::Owned(lower));
     }
     // One pass over a plain host: every byte allowed, and any uppercase letters?
@@ -295,7 +296,7 @@ fn lowercase_valid_host(host: &str) -> Option<Cow<'_, str>> {
             return None;
         }
         // Non-ASCII: Unicode lowercasing and letters.
-        let lower = host.to_lowercase();
+        let lower = to_lowercase(host);
         return is_valid_host(&lower).then_some(Cow::Owned(lower));
     }
     Some(if any & HOST_UPPER != 0 {

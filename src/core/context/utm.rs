@@ -1,6 +1,7 @@
 //! Campaign tags (`utm_*`) and ad-platform click ids from the landing page URL.
 
 use super::url::{for_each_query_pair, ParsedUrl};
+use crate::core::lowercase::to_lowercase;
 use std::borrow::Cow;
 
 use super::{cap_str, trim};
@@ -284,7 +285,7 @@ pub(crate) fn lowercase_str(s: &str) -> String {
     if s.is_ascii() {
         s.to_ascii_lowercase()
     } else {
-        s.to_lowercase()
+        to_lowercase(s)
     }
 }
 

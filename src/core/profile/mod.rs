@@ -97,7 +97,7 @@ pub struct PriceSummary {
 /// shortest decimal that reads back as the same `f32`, so that 1999.99 seen on a page
 /// is 1999.99 in conditions and price bands, not 1999.98999….
 pub fn price_as_written(price: f32) -> f64 {
-    format!("{price}").parse().unwrap_or(f64::from(price))
+    crate::core::decimal::f32_as_written(price)
 }
 
 /// Count and latest time of one kind of funnel event.
