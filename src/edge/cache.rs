@@ -53,6 +53,22 @@ pub struct HeaderChanges {
     pub append: Vec<(String, String)>,
 }
 
+/// `text` as a header value every platform accepts: visible ASCII and spaces as
+/// they are, every other byte (`%` included) percent-encoded. Config ids may be in
+/// any script (`hero=акция`), and workerd's `Headers` throws on characters past
+/// U+00FF, which would cost the page its personalization.
+fn header_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if (b' '..=b'~').contains(&byte) && byte != b'%' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 impl HeaderChanges {
     /// The changes for a response that passes through untouched (its body and all
     /// else as the origin sent it): none, but for a page a script fetched
@@ -80,7 +96,7 @@ impl HeaderChanges {
             PERSONALIZED_CACHE_CONTROL.to_string(),
         )];
         if let Some(explain) = explain {
-            set.push((EXPLAIN_HEADER.to_string(), explain));
+            set.push((EXPLAIN_HEADER.to_string(), header_safe(&explain)));
         }
         HeaderChanges {
             remove,
@@ -119,6 +135,21 @@ pub fn shared_cache_may_store(cache_control: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_explain_header_is_visible_ascii_whatever_the_ids() {
+        let changes =
+            HeaderChanges::personalized(None, Some("hero=акция, nav=by-name\r\nx: 1 %".into()));
+        let (_, value) = changes
+            .set
+            .iter()
+            .find(|(name, _)| name == EXPLAIN_HEADER)
+            .expect("the explain header");
+        assert_eq!(
+            value,
+            "hero=%D0%B0%D0%BA%D1%86%D0%B8%D1%8F, nav=by-name%0D%0Ax: 1 %25"
+        );
+    }
 
     #[test]
     fn a_personalized_response_cannot_be_stored_by_a_shared_cache() {
