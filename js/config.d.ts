@@ -306,7 +306,10 @@ export interface CookieSettings {
   name?: string;
   /**
    * Ignore cookies that are not signed with one of the edge's keys. Default false
-   * (the browser cannot sign: turn this on only for edge-only sites).
+   * (the browser cannot sign: turn this on only for edge-only sites). Without it,
+   * an edge with keys signs what it writes but still accepts an unsigned cookie,
+   * which anyone can write. An edge without a valid key refuses a config that
+   * turns it on.
    */
   requireSignature?: boolean;
   /**

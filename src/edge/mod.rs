@@ -75,7 +75,8 @@ pub struct Personalization {
 
 impl EdgeEngine {
     /// Loads a config for the edge. Besides the usual validation, every selector
-    /// must be one the streaming rewriter can run.
+    /// must be one the streaming rewriter can run, and a config that requires signed
+    /// cookies needs a valid key to sign them with.
     ///
     /// # Errors
     /// Every problem, each naming the rule and the selector.
@@ -86,7 +87,16 @@ impl EdgeEngine {
         options: EdgeOptions,
     ) -> Result<EdgeEngine, ConfigErrors> {
         let engine = Engine::from_json(json, patterns)?;
-        let problems = edge_selector_problems(&engine);
+        let mut problems = edge_selector_problems(&engine);
+        if engine.config().site.cookie.require_signature && !keys.iter().any(SigningKey::is_valid) {
+            problems.push(ConfigError {
+                path: "cookie.requireSignature".into(),
+                message: "the edge has no valid signing key (Cloudflare: EDGE_PERSONA_KEYS; \
+                          Fastly: `signing_keys`): every profile cookie would be refused as \
+                          unsigned and every visitor would be new on every page"
+                    .into(),
+            });
+        }
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }

@@ -194,7 +194,10 @@ pub struct CookieSettings {
     #[serde(default = "CookieSettings::default_session_timeout")]
     pub session_timeout_minutes: u32,
     /// Ignore cookies that are not signed with one of the edge's keys. Default false
-    /// (the browser cannot sign: turn this on only for edge-only sites).
+    /// (the browser cannot sign: turn this on only for edge-only sites). Without it,
+    /// an edge with keys signs what it writes but still accepts an unsigned cookie,
+    /// which anyone can write. An edge without a valid key refuses a config that
+    /// turns it on.
     #[serde(default)]
     pub require_signature: bool,
     /// Send the profile cookie on to the origin server. Default false: the edge
