@@ -316,7 +316,9 @@ test('a body labelled gzip that is not (empty, or plain HTML) goes out as the or
     assert.equal(edge.status, 200, route);
     assert.ok(edge.body.equals(direct.body), `${route}: byte for byte`);
     assert.equal(edge.headers['content-encoding'], 'gzip', `${route}: the origin's headers`);
-    assert.equal(edge.headers['set-cookie'], undefined, `${route}: nothing of ours`);
+    assert.equal(edge.headers['set-cookie'], undefined, `${route}: no cookie`);
+    assert.equal(edge.headers['cache-control'], direct.headers['cache-control'], `${route}: the origin's caching, not ours`);
+    assert.equal(edge.headers['edge-persona-explain'], undefined, `${route}: no explain header`);
   }
 });
 
