@@ -468,7 +468,7 @@ export class Persona {
   readonly error: Error | null;
   /** The last decision, or null. */
   readonly decision: Decision | null;
-  /** The last page view's storage verdict, or null. */
+  /** The last page view's storage verdict, or null; `allowed` follows a consent answer given since. */
   readonly storage: StorageVerdict | null;
   /** The current consent level; undefined while no one has answered. */
   readonly consentLevel: ConsentLevel | undefined;

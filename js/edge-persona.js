@@ -317,7 +317,15 @@ class Persona {
    * here, and its profile in memory starts afresh, so the deleted one never comes back.
    */
   store(assignment) {
-    if (!assignment || this.storeHalted) return;
+    if (!assignment) return;
+    // A deletion (a refusal, `forget()`) always goes: the visitor's answer holds in
+    // every tab, whatever profile another tab stored since.
+    if (/;\s*max-age=0/i.test(assignment)) {
+      writeCookie(assignment);
+      this.storedCookie = false;
+      return;
+    }
+    if (this.storeHalted) return;
     // `sameVisitor` is false for a cookie that is gone, too.
     const replacedElsewhere = () => this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false);
     if (this.storedCookie && replacedElsewhere()) {
@@ -330,7 +338,7 @@ class Persona {
       return;
     }
     writeCookie(assignment);
-    this.storedCookie = !/;\s*max-age=0/i.test(assignment) && hasCookie(this.cookieName);
+    this.storedCookie = hasCookie(this.cookieName);
   }
 
   /** Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded yet). */
@@ -383,6 +391,16 @@ class Persona {
       const assignment = this.runtime.consent(level ?? undefined);
       // The visitor answered anew here: this page may store again (see `store`).
       if (this.covers(level) && this.storeHalted && level !== previousLevel) this.storeHalted = false;
+      // What is stored now: a grant records this page view (a remount resuming it must
+      // not record it again), a refusal ends storing.
+      const stores = !!assignment && !/;\s*max-age=0/i.test(assignment);
+      if (stores || refused) {
+        if (this.storage) this.storage = { ...this.storage, allowed: stores };
+        if (stores && lastView) {
+          const view = JSON.parse(lastView.handoff);
+          lastView.handoff = JSON.stringify({ ...view, storage: { ...view.storage, allowed: true } });
+        }
+      }
       whenShown(() => this.store(assignment));
       if (!this.covers(level)) safeStorage.clear();
       emit('consent', { level, source });

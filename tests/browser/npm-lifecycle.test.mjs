@@ -269,6 +269,29 @@ test('a refusal before a component remounts holds for the remounted init(); it d
   });
 });
 
+test('a page view recorded when consent is granted is not recorded again by a remount that resumes it', async () => {
+  const required = HERO_CONFIG('Hello', { consent: { mode: 'required' } });
+  await runPage(`
+      const first = await ep.init(${JSON.stringify(required)});
+      const before = { stored: document.cookie.includes('ep_life='), allowed: first.storage?.allowed };
+      ep.consent('personalization');
+      const granted = { pageViews: ep.exportProfile()?.pageViews, allowed: first.storage?.allowed };
+      const second = await ep.init(${JSON.stringify(required)});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      window.__result = {
+        before,
+        granted,
+        remounted: ep.exportProfile()?.pageViews,
+        resumed: window.__ep.events.filter((e) => e.name === 'decision').map((e) => !!e.detail.resumed),
+      };`,
+  (result) => {
+    assert.deepEqual(result.before, { stored: false, allowed: false }, JSON.stringify(result));
+    assert.deepEqual(result.granted, { pageViews: 1, allowed: true }, JSON.stringify(result));
+    assert.deepEqual(result.resumed, [false, true], JSON.stringify(result));
+    assert.equal(result.remounted, 1, `the resumed page view is not counted again: ${JSON.stringify(result)}`);
+  });
+});
+
 test('forget() in another tab: this tab does not write the forgotten profile back, over nothing or over a new one', async () => {
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
@@ -311,6 +334,12 @@ test('forget() in another tab: this tab does not write the forgotten profile bac
     await a.evaluate(() => window.ep.forget());
     await b.evaluate(() => window.ep.track('add_to_cart', { value: 4200, category: 'italian' }));
     assert.equal(await cookie(context, 'ep_life'), undefined, 'tab B did not write it back');
+    // A refusal in tab B holds for the visitor: the profile tab A stored since goes.
+    await a.reload();
+    await a.waitForFunction(() => window.__ready, null, { timeout: 15_000 });
+    assert.ok(await cookie(context, 'ep_life'), 'tab A stored anew');
+    await b.evaluate(() => window.ep.consent('denied'));
+    assert.equal(await cookie(context, 'ep_life'), undefined, 'refused in tab B: deleted');
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await close();
