@@ -990,6 +990,9 @@ class Persona {
     for (const layer of consentLayers(this.options)) {
       if (this.listening.consentModeLayers.has(layer)) continue;
       this.listening.consentModeLayers.add(layer);
+      // A layer that came after init may hold answers pushed before it was hooked.
+      const earlier = consentModeLevel(layer);
+      if (earlier && this.platformMayAnswer(earlier)) this.consent(earlier, 'consent-mode');
       const original = layer.push;
       const hook = (...entries) => {
         const result = original.apply(layer, entries);

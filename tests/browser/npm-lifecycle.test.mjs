@@ -292,6 +292,23 @@ test('a page view recorded when consent is granted is not recorded again by a re
   });
 });
 
+test('a Consent Mode refusal already in a dataLayer that came after init() is heard when the layer is found', async () => {
+  const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
+  await runPage(`
+      const persona = await ep.init(${JSON.stringify(implied)});
+      const storedFirst = document.cookie.includes('ep_life=');
+      // A CMP creates the layer late and answers before the runtime hooks it.
+      window.dataLayer = [['consent', 'update', { personalization_storage: 'denied' }]];
+      ep.navigate();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      window.__result = { storedFirst, level: persona.consentLevel, storedAtEnd: document.cookie.includes('ep_life=') };`,
+  (result) => {
+    assert.equal(result.storedFirst, true, 'implied consent stores at first');
+    assert.equal(result.level, 'denied', JSON.stringify(result));
+    assert.equal(result.storedAtEnd, false, `the refusal deleted the profile: ${JSON.stringify(result)}`);
+  });
+});
+
 test('forget() in another tab: this tab does not write the forgotten profile back, over nothing or over a new one', async () => {
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
