@@ -580,9 +580,12 @@ export interface TcData {
 export function tcfLevel(tcData: TcData | null | undefined): 'personalization' | 'denied' | undefined;
 
 /**
- * The latest Google Consent Mode v2 `personalization_storage` state in a dataLayer
- * (`gtag('consent', 'default' | 'update', {...})` entries): `granted` →
- * `personalization`, `denied` → `denied`, undefined if none.
+ * The visitor's latest Google Consent Mode v2 answer in a dataLayer: the
+ * `personalization_storage` of the last `gtag('consent', 'update', {...})` entry,
+ * `granted` → `personalization`, `denied` → `denied`; undefined if there is none. A
+ * `default` is the site's setting before the visitor answers, not an answer: it
+ * never counts here (a `default` of `denied` only holds storage back until an
+ * update comes).
  */
 export function consentModeLevel(dataLayer: unknown): 'personalization' | 'denied' | undefined;
 
