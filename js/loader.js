@@ -34,8 +34,12 @@ const attr = (name) => (script ? script.getAttribute(name) : null);
 if (window.edgePersona == null) window.edgePersona = [];
 const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
 // Another copy of this loader (the script tag and a bundled import) already serves
-// the page: its queue is the API, and its calls must not run twice.
-const alreadyServed = queue.served === true;
+// the page: its queue is the API, and its calls must not run twice. A copy claims the
+// page as it starts, and only with a config to start from: a bundled copy that found
+// no config of its own leaves the page to the script tag's (see the end).
+const ownsConfig = Boolean(document.getElementById('edge-persona-config') || attr('data-config'));
+const alreadyServed = queue.served === true || queue.starting === true;
+if (!alreadyServed && ownsConfig) queue.starting = true;
 
 /** What `edgePersona.push([name, ...args])` may call. */
 const PUBLIC_API = ['decide', 'apply', 'track', 'consent', 'forget', 'export', 'explain', 'navigate'];
@@ -208,7 +212,18 @@ async function start() {
   document.dispatchEvent(new CustomEvent('edge-persona:ready', { detail: { ready: persona.ready } }));
 }
 
-if (!alreadyServed) start().catch(async (error) => {
+/** Starts this copy, unless another copy with a config claimed the page meanwhile. */
+async function begin() {
+  if (!ownsConfig) {
+    // Every module script runs before DOMContentLoaded: by then a copy with a config
+    // has claimed the page, or there is none and this copy reports what is missing.
+    await domContentLoaded();
+    if (queue.starting === true || queue.served === true) return;
+  }
+  await start();
+}
+
+if (!alreadyServed) begin().catch(async (error) => {
   reveal();
   // The runtime module may fail before the config has arrived: the cookie's name and
   // the consent level the config asks for come from it. A config that never comes

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, defaultContents, assertClean,
+  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, pkgFile, events, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, defaultContents, assertClean,
 } from './harness.mjs';
 
 const LANDING = '/?utm_source=yandex&utm_medium=cpc&utm_campaign=spring';
@@ -160,6 +160,40 @@ test('a loader URL that redirects (a CDN resolving a version range) still finds 
     const outcome = await visit(page, server, '/');
     assert.equal(outcome.ready, true, `the runtime started (errors: ${JSON.stringify(outcome.errors)})`);
     assert.ok(outcome.decision, 'and decided');
+    assert.deepEqual(session.log.pageErrors, []);
+  } finally {
+    await session.close();
+    server.configure({});
+  }
+});
+
+test('two copies of the loader on a page (the script tag and a bundled import): one serves it, queued calls run once', async () => {
+  server.configure({
+    html: (html) => html.replace('<script type="module" src="/ep/loader.js"',
+      '<script src="/queue-lead.js"></script>\n'
+      + '<script type="module" src="/ep-copy/loader.js"></script>\n<script type="module" src="/ep/loader.js"'),
+    // A second, separate instance of every module (its own runtime and wasm).
+    transform(urlPath, res) {
+      if (urlPath === '/queue-lead.js') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript' });
+        res.end("(window.edgePersona = window.edgePersona || []).push(['track', 'lead', {}]);");
+        return true;
+      }
+      if (!urlPath.startsWith('/ep-copy/')) return false;
+      sendFile(res, pkgFile(urlPath.slice('/ep-copy/'.length)));
+      return true;
+    },
+  });
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const page = await session.context.newPage();
+    const outcome = await visit(page, server, '/');
+    assert.equal(outcome.ready, true, `the runtime started (errors: ${JSON.stringify(outcome.errors)})`);
+    await page.waitForTimeout(500);
+    const names = (await events(page)).map((e) => e.name);
+    const count = (name) => names.filter((n) => n === name).length;
+    assert.deepEqual([count('ready'), count('decision'), count('conversion')], [1, 1, 1], names.join(' '));
     assert.deepEqual(session.log.pageErrors, []);
   } finally {
     await session.close();
