@@ -68,11 +68,14 @@ function hasCookie(name) {
   });
 }
 
-/** Runs `fn` now, or once a prerendered page is shown to the visitor (it may never be). */
+/** Whether the page is prerendered and not yet shown to the visitor (it may never be). */
+function prerendering() {
+  try { return document.prerendering === true; } catch { return false; }
+}
+
+/** Runs `fn` now, or once a prerendered page is shown to the visitor. */
 function whenShown(fn) {
-  let prerendering = false;
-  try { prerendering = document.prerendering === true; } catch { /* not supported */ }
-  if (prerendering) document.addEventListener('prerenderingchange', fn, { once: true });
+  if (prerendering()) document.addEventListener('prerenderingchange', fn, { once: true });
   else fn();
 }
 
@@ -414,6 +417,12 @@ class Persona {
   track(name, data = {}) {
     if (this.loading) {
       this.queuedTracks.push([name, data]);
+      return;
+    }
+    // A prerendered page may never be shown: what happens on it is recorded, and
+    // announced, once the visitor sees it (after its page view, as it was called).
+    if (prerendering()) {
+      whenShown(() => this.track(name, data));
       return;
     }
     this.guard('track', () => {
@@ -1277,10 +1286,9 @@ export async function init(config, options = {}) {
     persona.observe();
     persona.listenForLateConsent();
     persona.loading = false;
-    // Recorded once the visitor sees the page, as its page view is: a prerendered
-    // page that is never shown leaves no trace.
-    const queued = persona.queuedTracks.splice(0);
-    whenShown(() => { for (const [name, data] of queued) persona.track(name, data); });
+    // Recorded once the visitor sees the page, as its page view is (`track` waits
+    // for that itself): a prerendered page that is never shown leaves no trace.
+    for (const [name, data] of persona.queuedTracks.splice(0)) persona.track(name, data);
   } catch (error) {
     persona.runtime = null;
     persona.error = error;

@@ -349,6 +349,23 @@ test('a prerendered page: a refusal while prerendering is the last word once it 
   });
 });
 
+test('a prerendered page: a track() call while prerendering is recorded, and announced, only once it is shown', async () => {
+  await prerenderedLanding(async (page, session) => {
+    await page.evaluate(() => window.edgePersona.push(['track', 'lead', {}]));
+    const conversions = async () => (await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'conversion').length));
+    assert.equal(await conversions(), 0, 'nothing announced while prerendering');
+    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'conversion'));
+    assert.equal(await conversions(), 1);
+    // The lead is in the stored profile, not written over by the page view's own write.
+    const next = await session.context.newPage();
+    await visit(next, server, '/');
+    const lead = await next.evaluate(() => window.edgePersona.export()?.funnel?.lead?.count);
+    assert.equal(lead, 1, 'the next page reads the lead from the cookie');
+  });
+});
+
 test('a prerendered page: decided and applied at once, its page view stored and announced only once it is shown', async () => {
   await prerenderedLanding(async (page, session, outcome) => {
     const prefix = CONFIG.htmlClasses?.prefix ?? 'ep-';
