@@ -594,6 +594,9 @@ class Persona {
     if (layerName) {
       try {
         const layer = (window[layerName] = window[layerName] || []);
+        // Google Tag Manager merges nested objects from push to push: cleared first,
+        // a conversion does not carry an earlier exposure's slot along.
+        layer.push({ edge_persona: null });
         layer.push({ event: `edge_persona_${name}`, edge_persona: detail });
       } catch { /* the site's dataLayer is not an array */ }
     }

@@ -309,6 +309,22 @@ test('a Consent Mode refusal already in a dataLayer that came after init() is he
   });
 });
 
+test('exposures and conversions go to the named dataLayer, each after a reset (GTM merges nested objects)', async () => {
+  const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
+  await runPage(`
+      await ep.init(${JSON.stringify(implied)}, { dataLayer: 'epEvents' });
+      ep.track('lead', {});
+      window.__result = window.epEvents.map((entry) => ({ event: entry.event ?? null, keys: Object.keys(entry.edge_persona ?? {}).sort() }));`,
+  (result) => {
+    assert.deepEqual(result, [
+      { event: null, keys: [] },
+      { event: 'edge_persona_exposure', keys: ['experience', 'holdout', 'slot', 'variant'] },
+      { event: null, keys: [] },
+      { event: 'edge_persona_conversion', keys: ['category', 'event', 'experiences', 'itemId', 'kind', 'name', 'value'] },
+    ], JSON.stringify(result));
+  });
+});
+
 test('forget() in another tab: this tab does not write the forgotten profile back, over nothing or over a new one', async () => {
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
