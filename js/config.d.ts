@@ -297,11 +297,12 @@ export interface CookieSettings {
    */
   forwardToOrigin?: boolean;
   /**
-   * Lifetime in days, renewed on every visit. Default 180.
+   * Lifetime in days, renewed on every visit: 1 to 400 (browsers cap cookies at
+   * 400). Default 180.
    */
   maxAgeDays?: number;
   /**
-   * Cookie name. Default `ep`.
+   * Cookie name: letters, digits, `_` and `-`. Default `ep`.
    */
   name?: string;
   /**
@@ -313,7 +314,7 @@ export interface CookieSettings {
    */
   requireSignature?: boolean;
   /**
-   * Minutes of inactivity that end a session. Default 30.
+   * Minutes of inactivity that end a session, at least 1. Default 30.
    */
   sessionTimeoutMinutes?: number;
 }

@@ -184,14 +184,18 @@ impl ConsentLevel {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CookieSettings {
-    /// Cookie name. Default `ep`.
+    /// Cookie name: letters, digits, `_` and `-`. Default `ep`.
     #[serde(default = "CookieSettings::default_name")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[A-Za-z0-9_-]+$")))]
     pub name: String,
-    /// Lifetime in days, renewed on every visit. Default 180.
+    /// Lifetime in days, renewed on every visit: 1 to 400 (browsers cap cookies at
+    /// 400). Default 180.
     #[serde(default = "CookieSettings::default_max_age_days")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 400)))]
     pub max_age_days: u32,
-    /// Minutes of inactivity that end a session. Default 30.
+    /// Minutes of inactivity that end a session, at least 1. Default 30.
     #[serde(default = "CookieSettings::default_session_timeout")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub session_timeout_minutes: u32,
     /// Ignore cookies that are not signed with one of the edge's keys. Default false
     /// (the browser cannot sign: turn this on only for edge-only sites). Without it,
