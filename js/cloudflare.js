@@ -145,7 +145,8 @@ function purposeOf(h) {
 /**
  * The encodings every runtime's fetch() decodes before handing the body over: the
  * header stays, but the body is the page itself. workerd decodes exactly `gzip`
- * (and `br` only under a compatibility flag), so that is all a page is read in;
+ * (and `br` only under a compatibility flag), and only by that lowercase name
+ * (`GZIP` stays encoded: checked in workerd 1.20250718), so that is all a page is read in;
  * page requests ask the origin for gzip or nothing (`originRequest`).
  */
 const DECODED_BY_FETCH = new Set(["gzip", "identity", ""]);

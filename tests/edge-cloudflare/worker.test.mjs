@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
-import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, DEFLATE_PAGE, AMBIGUOUS_PAGES, cp1251 } from '../edge-shared/origin.mjs';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { startOrigin, REPO, DEMO_CONFIG, CORPUS_DIR, CORPUS_PAGES, PNG, NONCE, SLOW_GAP_MS, COMPRESS_PAGE, DEFLATE_PAGE, GZIP_PAGE, AMBIGUOUS_PAGES, cp1251 } from '../edge-shared/origin.mjs';
 
 import { bundleWorker, startWorker as startWorkerIn, CONFIG_WORKER } from '../edge-shared/workerd.mjs';
 
@@ -267,10 +267,12 @@ test('an origin that does not answer gives a 502, not an exception', async () =>
 });
 
 test('a body in an encoding fetch() does not decode is never rewritten', async () => {
-  // workerd's fetch() decodes `gzip` only; `deflate` comes as the origin sent it,
-  // and Miniflare's client decodes it as a browser would: the page, untouched.
+  // workerd's fetch() decodes `gzip` only (not even `GZIP`); `deflate` and `GZIP` come
+  // as the origin sent them, and Miniflare's client decodes them as a browser would:
+  // the page, untouched.
   const plainPage = inflateSync(DEFLATE_PAGE);
-  for (const [pathname, bytes, coding] of [['/compress', COMPRESS_PAGE, 'compress'], ['/deflate', plainPage, 'deflate']]) {
+  const cases = [['/compress', COMPRESS_PAGE, 'compress'], ['/deflate', plainPage, 'deflate'], ['/gzip-upper', gunzipSync(GZIP_PAGE), 'GZIP']];
+  for (const [pathname, bytes, coding] of cases) {
     for (const strategy of ['lol-html', 'htmlrewriter']) {
       const got = await get(workers[strategy], pathname, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' } });
       assert.ok(got.body.equals(bytes), `${strategy} ${pathname}: bytes identical`);

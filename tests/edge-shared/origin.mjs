@@ -197,6 +197,11 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   if (pathname === '/deflate') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'deflate', 'Cache-Control': 'no-cache' }, DEFLATE_PAGE);
   }
+  // `GZIP`: the same coding (names are case-insensitive), but workerd's fetch()
+  // decodes only the lowercase name.
+  if (pathname === '/gzip-upper') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'GZIP', 'Cache-Control': 'no-cache' }, GZIP_PAGE);
+  }
   if (pathname === '/compress') {
     return send(200, {
       'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'compress',
