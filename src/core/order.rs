@@ -17,6 +17,14 @@ pub fn stable_sort_by<T>(items: &mut [T], mut is_less: impl FnMut(&T, &T) -> boo
     }
 }
 
+/// `items` sorted, without duplicates: what collecting into a `BTreeSet` gives,
+/// without one more set type (and its sort) in the wasm.
+pub fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
+    stable_sort_by(&mut items, |a, b| a < b);
+    items.dedup();
+    items
+}
+
 /// A map of `pairs`, inserted one by one: a later key replaces an earlier one, as
 /// with `collect`. `collect` into a `BTreeMap` (and serde_json's `Map`, which is one)
 /// first sorts the pairs with the standard stable sort, once more for every pair type.
@@ -32,6 +40,12 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn sorted_unique_is_what_a_btree_set_holds(items in prop::collection::vec(0u8..20, 0..60)) {
+            let set: std::collections::BTreeSet<u8> = items.iter().copied().collect();
+            prop_assert_eq!(sorted_unique(items), set.into_iter().collect::<Vec<_>>());
+        }
+
         #[test]
         fn sorts_as_the_standard_stable_sort_does(items in prop::collection::vec((0u8..5, any::<u16>()), 0..60)) {
             let mut ours = items.clone();

@@ -37,7 +37,7 @@ mod version;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use crate::core::order::sorted_unique;
 
 use serde_json::Value;
 
@@ -102,11 +102,11 @@ impl Condition {
     pub fn compile(json: &Value, patterns: &dyn PatternEngine) -> (Condition, Vec<ConditionIssue>) {
         let mut compiler = Compiler::new(patterns);
         let root = compiler.cond_obj(json, 0);
-        let mut paths = BTreeSet::new();
+        let mut paths = Vec::new();
         collect_paths(&root, &mut paths);
         let condition = Condition {
             root,
-            paths: paths.into_iter().collect(),
+            paths: sorted_unique(paths),
         };
         (condition, compiler.issues)
     }
@@ -137,12 +137,12 @@ impl Condition {
     /// inside `$elemMatch` are relative to the array elements, so only the array's own
     /// path counts.
     pub fn attribute_roots(&self) -> Vec<String> {
-        let roots: BTreeSet<&str> = self
+        let roots: Vec<&str> = self
             .paths
             .iter()
             .map(|p| p.split('.').next().unwrap_or(p))
             .collect();
-        roots.into_iter().map(String::from).collect()
+        sorted_unique(roots).into_iter().map(String::from).collect()
     }
 
     /// The full dot paths this condition reads (outside `$elemMatch`), so a caller
@@ -152,16 +152,14 @@ impl Condition {
     }
 }
 
-fn collect_paths(obj: &CondObj, out: &mut BTreeSet<String>) {
+fn collect_paths(obj: &CondObj, out: &mut Vec<String>) {
     for clause in &obj.clauses {
         match clause {
             Clause::And(list) | Clause::Or(list) | Clause::Nor(list) => {
                 list.iter().for_each(|o| collect_paths(o, out));
             }
             Clause::Not(inner) => collect_paths(inner, out),
-            Clause::Path(p) => {
-                out.insert(p.key.to_string());
-            }
+            Clause::Path(p) => out.push(p.key.to_string()),
             Clause::Invalid(_) => {}
         }
     }

@@ -13,12 +13,13 @@ use crate::core::pattern::PatternEngine;
 use crate::core::profile::update::MAX_LABEL_BYTES;
 use crate::core::template::{percent_encode, Template, ALLOWED_FIELDS};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 struct Checker<'a> {
     errors: Vec<ConfigError>,
     patterns: &'a dyn PatternEngine,
-    paths: BTreeSet<String>,
+    /// Every attribute path a condition or template reads (repeats included).
+    paths: Vec<String>,
     /// `readCookies`: the only cookies a condition can read.
     read_cookies: &'a [String],
 }
@@ -130,7 +131,7 @@ impl Checker<'_> {
         match Template::parse(text) {
             Ok(template) => {
                 for field in template.fields() {
-                    self.paths.insert(field.to_string());
+                    self.paths.push(field.to_string());
                     let declared_cookie = field
                         .strip_prefix("cookies.")
                         .is_some_and(|c| cookies.iter().any(|d| d == c));
@@ -256,7 +257,7 @@ pub(super) fn validate(
     let mut check = Checker {
         errors: Vec::new(),
         patterns,
-        paths: BTreeSet::new(),
+        paths: Vec::new(),
         read_cookies: &read_cookies,
     };
     if site.version != 1 {
