@@ -1431,3 +1431,53 @@ fn platform_numbers_and_lowercase_match_rust() {
         assert_eq!(to_lowercase(text), text.to_lowercase(), "{text:?}");
     }
 }
+
+/// The edge renders a config popup into the page as `<template data-ep-popup>`, with
+/// its placeholders filled for the URL it served. The runtime shows that one for the
+/// edge's decision, and its own rendering for a later decision (an SPA route).
+#[wasm_bindgen_test]
+fn a_popup_the_edge_rendered_is_used_only_for_the_edge_decision() {
+    const POPUP_CONFIG: &str = r#"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": {},
+      "attention": { "perSession": 5, "perDay": 10 },
+      "popups": [
+        { "id": "promo", "label": "Promo", "content": { "text": "Your code: {utm.campaign|none}" }, "trigger": { "delaySeconds": 1 } }
+      ]
+    }"#;
+    let _page = Fixture::new(r#"<template data-ep-popup="promo">Your code: A</template>"#);
+    let served = "https://demo.example.ru/?utm_campaign=A";
+    let mut edge_like = new_runtime(POPUP_CONFIG);
+    let view = page_view(&mut edge_like, served, "", None);
+    assert_eq!(view["decision"]["popups"][0]["popup"], "promo", "{view}");
+    let mut runtime = new_runtime(POPUP_CONFIG);
+    ok(runtime.adopt(
+        &handoff_of(&view),
+        &facts(served),
+        "",
+        None,
+        ENTROPY.0,
+        ENTROPY.1,
+        false,
+    ));
+    let shown = |runtime: &Runtime| {
+        runtime
+            .build_popup("promo", "Close")
+            .map_err(|_| "build_popup failed")
+            .unwrap()
+            .text_content()
+            .unwrap_or_default()
+    };
+    assert!(
+        shown(&runtime).contains("Your code: A"),
+        "{}",
+        shown(&runtime)
+    );
+    page_view(&mut runtime, "https://demo.example.ru/?utm_campaign=B", "", None);
+    let later = shown(&runtime);
+    assert!(
+        later.contains("Your code: B"),
+        "the route's own rendering: {later}"
+    );
+}

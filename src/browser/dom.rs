@@ -571,6 +571,7 @@ impl DomState {
         &self,
         document: &Document,
         plan: &PagePlan,
+        plan_from_edge: bool,
         id: &str,
         close_label: &str,
     ) -> Result<Element, String> {
@@ -581,8 +582,14 @@ impl DomState {
             .ok_or_else(|| format!("popup {id:?} is not allowed on this page view"))?;
         // The edge puts a popup's config content into the page as an inert
         // `<template data-ep-popup>`: cloning it parses no string here, so it works
-        // under Trusted Types too.
-        let content = match edge_popup_template(document, id)? {
+        // under Trusted Types too. It is the edge's rendering (placeholders filled for
+        // the URL it served): a later decision (an SPA route) renders its own.
+        let edge_template = if plan_from_edge {
+            edge_popup_template(document, id)?
+        } else {
+            None
+        };
+        let content = match edge_template {
             Some(template) => {
                 let fragment = document.create_document_fragment();
                 let copy = document

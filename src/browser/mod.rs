@@ -66,6 +66,9 @@ pub struct Runtime {
     consent: Option<ConsentLevel>,
     storage_allowed: bool,
     plan: PagePlan,
+    /// The plan is the edge's (taken over from its hand-off): only then are the
+    /// popups the edge rendered into the page (`<template data-ep-popup>`) its own.
+    plan_from_edge: bool,
     dom: DomState,
 }
 
@@ -182,6 +185,7 @@ impl Runtime {
             consent: None,
             storage_allowed: false,
             plan: PagePlan::default(),
+            plan_from_edge: false,
             dom,
         })
     }
@@ -269,6 +273,7 @@ impl Runtime {
                     set_cookie: set_cookie_value(&write, https),
                 })?;
                 self.plan = PagePlan::from_decision(&decision);
+                self.plan_from_edge = false;
                 self.last = Some(LastPageView {
                     facts,
                     cookie: profile_cookie,
@@ -296,6 +301,7 @@ impl Runtime {
                     set_cookie: set_cookie_value(&view.cookie, https),
                 })?;
                 self.plan = PagePlan::from_decision(&view.decision);
+                self.plan_from_edge = false;
                 self.profile = view.profile;
                 self.last = Some(LastPageView {
                     facts,
@@ -411,6 +417,7 @@ impl Runtime {
             adopted: true,
         })?;
         self.plan = plan;
+        self.plan_from_edge = true;
         self.storage_allowed = storage.allowed;
         self.consent = consent;
         self.last = Some(LastPageView {
@@ -491,7 +498,7 @@ impl Runtime {
     pub fn build_popup(&self, id: &str, close_label: &str) -> Result<web_sys::Element, JsError> {
         let document = document()?;
         self.dom
-            .build_popup(&document, &self.plan, id, close_label)
+            .build_popup(&document, &self.plan, self.plan_from_edge, id, close_label)
             .map_err(|e| JsError::new(&e))
     }
 
