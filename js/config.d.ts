@@ -227,7 +227,9 @@ export interface InterestSettings {
    */
   minScore?: number;
   /**
-   * Categories kept in the profile. Default 5.
+   * Interests a visitor has at most: the strongest `topK` categories that reach
+   * `minScore` (the profile keeps twice as many, so that a new category can build
+   * up its score). 1 to 16, default 5.
    */
   topK?: number;
 }

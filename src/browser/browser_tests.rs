@@ -1474,7 +1474,12 @@ fn a_popup_the_edge_rendered_is_used_only_for_the_edge_decision() {
         "{}",
         shown(&runtime)
     );
-    page_view(&mut runtime, "https://demo.example.ru/?utm_campaign=B", "", None);
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/?utm_campaign=B",
+        "",
+        None,
+    );
     let later = shown(&runtime);
     assert!(
         later.contains("Your code: B"),

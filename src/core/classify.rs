@@ -112,10 +112,12 @@ pub fn classify<'c>(profile: &Profile, settings: &'c ClassifierSettings) -> Clas
     };
     let counts_from =
         settings.interests.min_score - score_tolerance(settings.interests.half_life_days);
+    // Kept strongest first; the profile holds candidates beyond the top K.
     let interests = profile
         .interests
         .iter()
         .filter(|i| f64::from(i.score) >= counts_from)
+        .take(usize::from(settings.interests.top_k.max(1)))
         .map(|i| i.category.clone())
         .collect();
     Classification {

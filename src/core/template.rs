@@ -85,7 +85,7 @@ impl Template {
                         ));
                     }
                     let (path, fallback) = match inner.split_once('|') {
-                        Some((path, fallback)) => (path.trim(), Some(fallback.to_string())),
+                        Some((path, fallback)) => (path.trim(), Some(fallback.trim().to_string())),
                         None => (inner.trim(), None),
                     };
                     if path.is_empty() {
@@ -211,6 +211,9 @@ mod tests {
         );
         let t = Template::parse("Hi {cookies.missing|guest}").unwrap();
         assert_eq!(t.render(&lookup, &text).unwrap(), "Hi guest");
+        // Spaces around the bar go, on both sides, as they do around the field.
+        let t = Template::parse("Привет, {cookies.missing | гость}!").unwrap();
+        assert_eq!(t.render(&lookup, &text).unwrap(), "Привет, гость!");
         let t = Template::parse("Hi {cookies.missing}").unwrap();
         assert_eq!(t.render(&lookup, &text), None);
     }

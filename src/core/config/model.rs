@@ -465,7 +465,9 @@ pub struct InterestSettings {
     /// Days for a score to halve. Default 14.
     #[serde(default = "InterestSettings::default_half_life")]
     pub half_life_days: f64,
-    /// Categories kept in the profile. Default 5.
+    /// Interests a visitor has at most: the strongest `topK` categories that reach
+    /// `minScore` (the profile keeps twice as many, so that a new category can build
+    /// up its score). 1 to 16, default 5.
     #[serde(default = "InterestSettings::default_top_k")]
     pub top_k: u8,
     /// Score from which a category counts as an interest. Default 2: two views in

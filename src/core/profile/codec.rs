@@ -249,10 +249,12 @@ impl CookieCodec<'_> {
         let mut trimmed = profile.clone();
         stable_sort_by(&mut trimmed.history, |a, b| a.last_shown > b.last_shown);
         while encoded.len() > MAX_COOKIE_LEN {
-            // The documented order: histories, then interests, then the categories
-            // bought, then the latest purchase's details.
-            let dropped = trimmed.history.pop().is_some()
-                || trimmed.interests.pop().is_some()
+            // The documented order: interests (the weakest first), then histories
+            // (the longest unshown first), then the categories bought, then the latest
+            // purchase's details. A history holds a popup's caps (dismissed,
+            // converted, shown so often): dropped, the popup would show again.
+            let dropped = trimmed.interests.pop().is_some()
+                || trimmed.history.pop().is_some()
                 || trimmed.purchased_categories.pop().is_some();
             if !dropped {
                 match trimmed.funnel.last_purchase.as_mut() {
@@ -531,6 +533,34 @@ mod tests {
     }
 
     #[test]
+    fn caps_outlast_interests_when_a_profile_is_trimmed() {
+        let mut p = typical();
+        for i in 0..16 {
+            p.interests.push(Interest {
+                category: format!("категория номер {i:02} с длинным названием"),
+                score: 16.0 - i as f32,
+            });
+        }
+        let h = p.rule_mut("coupon");
+        (h.shown, h.dismissed, h.last_shown) = (2, 2, NOW - 60);
+        let value = codec(&[]).encode(&p);
+        assert!(value.len() <= MAX_COOKIE_LEN);
+        let (back, _) = codec(&[]).decode(&value, NOW).unwrap();
+        assert_eq!(
+            back.history.len(),
+            p.history.len(),
+            "every popup's caps stay"
+        );
+        assert!(p.history.iter().all(|h| back.history.contains(h)));
+        assert!(back.interests.len() < p.interests.len());
+        assert_eq!(
+            back.interests[..],
+            p.interests[..back.interests.len()],
+            "the weakest interests go first"
+        );
+    }
+
+    #[test]
     fn oversized_profiles_are_trimmed_in_order() {
         let mut p = typical();
         for i in 0..200 {
@@ -541,10 +571,7 @@ mod tests {
         let value = codec(&[]).encode(&p);
         assert!(value.len() <= MAX_COOKIE_LEN);
         let (back, _) = codec(&[]).decode(&value, NOW).unwrap();
-        assert_eq!(
-            back.interests, p.interests,
-            "interests go only after all history"
-        );
+        assert!(back.interests.is_empty(), "interests go first");
         assert!(back.history.len() < p.history.len());
         let newest: Vec<&RuleHistory> = back.history.iter().collect();
         assert!(

@@ -314,7 +314,14 @@ fn add_interest(profile: &mut Profile, category: &str, weight: f32, top_k: u8) {
     stable_sort_by(&mut profile.interests, |a, b| {
         a.score.total_cmp(&b.score) == std::cmp::Ordering::Greater
     });
-    profile.interests.truncate(usize::from(top_k.max(1)));
+    profile.interests.truncate(interest_candidates(top_k));
+}
+
+/// How many categories the profile keeps for a config's `topK` interests: twice as
+/// many, so that a new category can build up its score beside `topK` settled ones
+/// (kept to `topK`, each new one would be the first cut, and could never count).
+pub fn interest_candidates(top_k: u8) -> usize {
+    usize::from(top_k.max(1)) * 2
 }
 
 #[cfg(test)]
@@ -355,6 +362,41 @@ mod tests {
             "{:?}",
             profile.interests
         );
+    }
+
+    /// Views of `categories` in order, a minute apart, in one visit.
+    fn viewed(profile: &mut Profile, categories: &[&str], top_k: u8) {
+        for category in categories {
+            add_interest(profile, category, 1.0, top_k);
+        }
+    }
+
+    fn interests_of(profile: &Profile) -> Vec<String> {
+        let settings: ClassifierSettings = serde_json::from_str("{}").unwrap();
+        crate::core::classify::classify(profile, &settings).interests
+    }
+
+    #[test]
+    fn a_new_category_becomes_an_interest_beside_settled_ones() {
+        let mut profile = Profile::new(1, 0);
+        let settled = ["sushi", "wine", "steak", "pasta", "pizza"];
+        viewed(&mut profile, &settled, 5);
+        viewed(&mut profile, &settled, 5);
+        assert_eq!(interests_of(&profile).len(), 5);
+        viewed(&mut profile, &["desserts", "desserts", "desserts"], 5);
+        let interests = interests_of(&profile);
+        assert_eq!(interests.len(), 5, "at most topK: {interests:?}");
+        assert_eq!(interests[0], "desserts", "{interests:?}");
+    }
+
+    #[test]
+    fn categories_viewed_in_turn_all_build_up() {
+        let mut profile = Profile::new(1, 0);
+        for _ in 0..4 {
+            viewed(&mut profile, &["a", "b", "c", "d", "e", "f"], 5);
+        }
+        assert_eq!(interests_of(&profile).len(), 5, "{:?}", profile.interests);
+        assert_eq!(profile.interests.len(), 6);
     }
 
     #[test]
