@@ -276,7 +276,7 @@ export interface Reason {
 export interface Decision {
   /** The classifiers' outputs. */
   visitor: Classification;
-  /** One entry per declared slot, in slot-name order. */
+  /** One entry per declared slot that some experience fills, in slot-name order. */
   slots: SlotDecision[];
   /** Greetings to set, one per greeting slot that has one. */
   greetings: GreetingDecision[];

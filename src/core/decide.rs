@@ -18,7 +18,7 @@ use std::borrow::Cow;
 pub struct Decision<'c> {
     /// The classifiers' outputs.
     pub visitor: Classification<'c>,
-    /// One entry per declared slot, in slot-name order.
+    /// One entry per declared slot that some experience fills, in slot-name order.
     pub slots: Vec<SlotDecision<'c>>,
     /// Greetings to set, one per greeting slot that has one.
     pub greetings: Vec<GreetingDecision<'c>>,
