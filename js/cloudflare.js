@@ -249,6 +249,12 @@ export function declaresUtf8(contentType) {
  * everything up to there. Our wasm holds a slot until its end and keeps the
  * default (and the page) when the end tag was not its own.
  */
+/**
+ * Elements whose content the tokenizer reads as text (`core::html::TEXT_PARSING`):
+ * a slot there gets only text, and only in <title> and <textarea>, as our wasm does.
+ */
+const TEXT_PARSING = new Set(["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"]);
+
 const END_TAG_OPTIONAL = new Set([
   "p", "li", "dt", "dd", "option", "optgroup", "rb", "rt", "rtc", "rp",
   "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption",
@@ -570,12 +576,14 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
       templateDepth += 1;
     },
   });
-  const swap = (selector, key, html) =>
+  const swap = (selector, key, html, isText) =>
     rewriter.on(selector, {
       element(el) {
         // Inside a template, or an element with no content (`<img>`): as our wasm does.
         if (templateDepth > 0 || !whenItEnds(el, () => {})) return;
-        if (END_TAG_OPTIONAL.has(el.tagName.toLowerCase())) {
+        const tag = el.tagName.toLowerCase();
+        if (TEXT_PARSING.has(tag) && !(isText && (tag === "title" || tag === "textarea"))) return;
+        if (END_TAG_OPTIONAL.has(tag)) {
           // Its end tag may be missing: left to the runtime, hidden until it applies
           // the hand-off (or the snippet's budget ends).
           el.setAttribute(pendingAttribute, key);
@@ -590,9 +598,9 @@ function withHtmlRewriter(worker, { runtimeMarkers, pendingAttribute }, request,
   for (const slot of plan.slots) {
     const content = slot.content;
     if (!content || !slot.key || content.template) continue; // templates: the browser runtime
-    swap(slot.selector, slot.key, content.html ?? escapeText(content.text ?? ""));
+    swap(slot.selector, slot.key, content.html ?? escapeText(content.text ?? ""), content.html == null);
   }
-  for (const greeting of plan.greetings) swap(greeting.selector, greeting.greeting, escapeText(greeting.text));
+  for (const greeting of plan.greetings) swap(greeting.selector, greeting.greeting, escapeText(greeting.text), true);
   for (const change of plan.attributes) {
     rewriter.on(change.selector, {
       element(el) {

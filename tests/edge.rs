@@ -160,6 +160,36 @@ fn config_three_slots() -> Value {
     })
 }
 
+/// Inside `<style>` and `<script>` text is read as it is, and inside `<title>` markup
+/// is text: only what reads back as the browser's `textContent` would put it goes in.
+#[test]
+fn slots_on_text_parsing_elements_get_only_what_reads_back_the_same() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "slots": {
+            "theme": { "selector": "style#theme" },
+            "heading": { "selector": "title" },
+            "data": { "selector": "script#data" }
+        },
+        "experiences": [
+            { "id": "dark", "slot": "theme", "content": { "text": ".hero > h1 {{ color: red }}" } },
+            { "id": "named", "slot": "heading", "content": { "text": "Tom & Jerry" } },
+            { "id": "json", "slot": "data", "content": { "html": "<b>x</b>" } }
+        ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<html><head><title>Home</title><style id=\"theme\">h1 { color: blue }</style>\
+                <script id=\"data\" type=\"application/json\">{\"a\":1}</script></head>\
+                <body><h1>Hi</h1></body></html>";
+    let out = rewrite_text(&engine, page, &[7]);
+    assert!(
+        out.contains("<style id=\"theme\">h1 { color: blue }</style>"),
+        "{out}"
+    );
+    assert!(out.contains("{\"a\":1}</script>"), "{out}");
+    assert!(out.contains(">Tom &amp; Jerry</title>"), "{out}");
+}
+
 #[test]
 fn a_config_that_matches_nothing_gives_byte_identical_pages() {
     let engine = engine(

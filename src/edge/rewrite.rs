@@ -582,6 +582,16 @@ fn swap(
     if s.template_depth > 0 || !el.can_have_content() {
         return;
     }
+    // Inside <script>, <style> and their kind the page's text is read as it is, and
+    // inside <title> and <textarea> markup is text: markup, or escaped text in the
+    // former, would not read back as the browser's `textContent` puts it. Such a
+    // slot is left as it is (the browser runtime, if the page has it, fills it).
+    let tag = el.tag_name().to_ascii_lowercase();
+    if TEXT_CONTENT_ELEMENTS.contains(&tag.as_str())
+        && (content.text.is_none() || !matches!(tag.as_str(), "title" | "textarea"))
+    {
+        return;
+    }
     let (template, inline) = match content {
         Content {
             template: Some(name),
@@ -603,7 +613,7 @@ fn swap(
     // <title> or <textarea>, nor SVG or MathML content).
     let keeps_default = keeps_default.filter(|_| {
         el.namespace_uri() == "http://www.w3.org/1999/xhtml"
-            && !TEXT_CONTENT_ELEMENTS.contains(&el.tag_name().to_ascii_lowercase().as_str())
+            && !TEXT_CONTENT_ELEMENTS.contains(&tag.as_str())
     });
     let n = s.open_slot(template, keeps_default);
     let markers = s.markers(n);

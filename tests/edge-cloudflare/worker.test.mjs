@@ -500,6 +500,29 @@ test('a self-closed SVG template, a slot with no content and a style with ">" ar
   }
 });
 
+test('slots on <style>, <script> and <title> get only what reads back as the browser puts it, with either strategy', async () => {
+  const config = {
+    consent: { mode: 'none' },
+    slots: { theme: { selector: 'style#theme' }, heading: { selector: 'title' }, data: { selector: 'script#data' } },
+    experiences: [
+      { id: 'dark', slot: 'theme', content: { text: '.hero > h1 {{ color: red }}' } },
+      { id: 'named', slot: 'heading', content: { text: 'Tom & Jerry' } },
+      { id: 'json', slot: 'data', content: { html: '<b>x</b>' } },
+    ],
+  };
+  for (const strategy of ['htmlrewriter', 'lol-html']) {
+    const worker = startWorker(strategy, { CONFIG: JSON.stringify(config) }, 'config-worker.js');
+    try {
+      const got = await get(worker, fresh('/text-parsing'));
+      assert.ok(got.text.includes('<style id="theme">h1 { color: blue }</style>'), `${strategy}: ${got.text}`);
+      assert.ok(got.text.includes('{"a":1}</script>'), `${strategy}: ${got.text}`);
+      assert.ok(got.text.includes('>Tom &amp; Jerry</title>'), `${strategy}: ${got.text}`);
+    } finally {
+      await worker.dispose();
+    }
+  }
+});
+
 test('a redirect to the origin\'s own address sends the visitor to the site instead; one elsewhere is left alone', async () => {
   const self = await get(workers['lol-html'], '/redirect-self', { redirect: 'manual' });
   assert.equal(self.status, 302);

@@ -110,6 +110,10 @@ export const EDGE_CASES_PAGE = Buffer.from('<!doctype html><html><head><style id
   + 'html:not(.ep-ready) :is(h1,img.hero,nav,footer){visibility:hidden;animation:ep-reveal 0s 300ms forwards}main>.x{color:red}</style></head>'
   + '<body><svg><template/><circle r="1"/></svg><h1>Old title</h1><img class="hero" src="/image.png"><nav>Menu</nav><footer>end</footer></body></html>');
 
+/** Slots on elements whose content is read as text: a <title>, a <style>, a JSON <script>. */
+export const TEXT_PARSING_PAGE = Buffer.from('<!doctype html><html><head><title>Home</title><style id="theme">h1 { color: blue }</style>'
+  + '<script id="data" type="application/json">{"a":1}</script></head><body><h1>Hi</h1></body></html>');
+
 /** Links whose attributes a config changes: one with a value in quotes and entities. */
 export const ATTRIBUTES_PAGE = Buffer.from('<!doctype html><html><body><h1>Old title</h1>'
   + '<a id=cta href=\'/book?a=1&amp;b="2"\'>Book</a><a class=more href=/more>More</a></body></html>');
@@ -231,6 +235,9 @@ function originHandler(req, res, { received, slowLastWriteAt, slowLastWriteEpoch
   }
   if (pathname === '/edge-cases') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, EDGE_CASES_PAGE);
+  }
+  if (pathname === '/text-parsing') {
+    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, TEXT_PARSING_PAGE);
   }
   if (pathname === '/attributes') {
     return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, ATTRIBUTES_PAGE);
