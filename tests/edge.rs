@@ -381,6 +381,87 @@ fn handoff_json(html: &str) -> Value {
     serde_json::from_str(&script.text().collect::<String>()).expect("hand-off is JSON")
 }
 
+/// The browser applies greetings and attribute changes to the content it swaps in;
+/// so does the edge, to the config's markup before it goes in (the stream's own
+/// handlers never see what was inserted).
+#[test]
+fn greetings_and_attribute_changes_reach_the_content_a_slot_gets() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": { "hero": { "selector": "#hero" }, "greeting": { "selector": ".greeting" } },
+        "experiences": [
+            { "id": "hero-new", "slot": "hero",
+              "content": { "html": "<h1><span class=\"greeting\">Hello</span></h1><a id=\"cta\" href=\"/book\">Book</a>" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "/book?c={utm.campaign|none}&x=1" } ] }
+        ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Hi {cookies.name|guest}" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><body><div id=\"hero\">Default</div></body></html>";
+    let req = request(
+        Some("name=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"),
+        "?utm_campaign=spring",
+    );
+    let out = String::from_utf8(rewrite(&engine, &req, page.as_bytes(), &[5])).expect("UTF-8");
+    let doc = Html::parse_document(&out);
+    let one = |css: &str| {
+        let found: Vec<_> = doc.select(&Selector::parse(css).unwrap()).collect();
+        assert_eq!(found.len(), 1, "{css} in {out}");
+        found[0]
+    };
+    let greeting = one("#hero h1 .greeting");
+    assert_eq!(
+        greeting.text().collect::<String>(),
+        "Hi <img src=x onerror=alert(1)>"
+    );
+    assert_eq!(greeting.value().attr("data-ep-applied"), Some("hi"));
+    assert_eq!(
+        one("#hero #cta").value().attr("href"),
+        Some("/book?c=spring&x=1")
+    );
+    assert!(
+        doc.select(&Selector::parse("img").unwrap())
+            .next()
+            .is_none(),
+        "{out}"
+    );
+}
+
+/// The same for a variant taken from a `<template>` later in the page, in the page's
+/// own charset.
+#[test]
+fn greetings_and_attribute_changes_reach_a_template_variant() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": { "hero": { "selector": "#hero" }, "greeting": { "selector": ".greeting" } },
+        "experiences": [
+            { "id": "hero-new", "slot": "hero", "content": { "template": "hero-new" },
+              "setAttributes": [ { "selector": "#cta", "attribute": "href", "value": "/book?c={utm.campaign|none}" } ] }
+        ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Привет, {cookies.name|гость}" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><head><meta charset=\"utf-8\"></head><body>\
+        <div id=\"hero\">Default</div><p>filler</p>\
+        <template data-ep-variant=\"hero-new\"><h1><span class=\"greeting\">Hello</span></h1>\
+        <a id=\"cta\" href=\"/book\">Book</a></template></body></html>";
+    let req = request(Some("name=%D0%90%D0%BD%D1%8F"), "?utm_campaign=spring");
+    for sizes in [&[1][..], &[7], &[4096]] {
+        let out = String::from_utf8(rewrite(&engine, &req, page.as_bytes(), sizes)).expect("UTF-8");
+        let doc = Html::parse_document(&out);
+        let in_hero = |css: &str| {
+            doc.select(&Selector::parse(&format!("#hero {css}")).unwrap())
+                .next()
+        };
+        let greeting = in_hero(".greeting").unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(greeting.text().collect::<String>(), "Привет, Аня", "{out}");
+        let cta = in_hero("#cta").unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(cta.value().attr("href"), Some("/book?c=spring"), "{out}");
+    }
+}
+
 #[test]
 fn hostile_values_never_become_markup_in_the_page_or_the_handoff() {
     let config = json!({

@@ -233,7 +233,10 @@ impl EdgeEngine {
             };
             view.cookie = CookieWrite::Unchanged;
         }
-        let plan = PagePlan::from_decision(&view.decision);
+        let plan = rewrite::with_changes_inside_content(
+            PagePlan::from_decision(&view.decision),
+            &self.selectors,
+        );
         let summary = summarize(&plan);
         let nonce = head
             .content_security_policy

@@ -172,6 +172,109 @@ impl ParsedSelectors {
     }
 }
 
+/// The page's later changes (greetings, attribute changes) for markup the stream
+/// inserts: the browser applies them to the content it swaps in, and the streaming
+/// rewriter never matches what it inserted itself, so that markup gets them first.
+/// A selector is matched within the markup alone (one that needs an ancestor outside
+/// it matches nothing there); markup lol-html cannot read goes in as written.
+#[derive(Debug)]
+struct ChangesInside(Vec<(Selector, InsideChange)>);
+
+/// One change [`ChangesInside`] makes.
+#[derive(Debug)]
+enum InsideChange {
+    /// A greeting: its text, and its id as the applied marker.
+    Text { id: String, text: String },
+    /// An attribute change (the value escaped as written into the page).
+    Attribute { name: String, value: String },
+}
+
+impl ChangesInside {
+    /// The plan's greetings, and the attribute changes of the experiences it shows.
+    fn of(plan: &PagePlan, selectors: &ParsedSelectors) -> ChangesInside {
+        let shown = |experience: &Option<String>| {
+            experience.is_none() || plan.slots.iter().any(|slot| slot.experience == *experience)
+        };
+        let greetings = plan.greetings.iter().map(|greeting| {
+            let change = InsideChange::Text {
+                id: greeting.greeting.clone(),
+                text: greeting.text.clone(),
+            };
+            (&greeting.selector, change)
+        });
+        let attributes = plan
+            .attributes
+            .iter()
+            .filter(|change| shown(&change.experience));
+        let attributes = attributes.map(|change| {
+            let value = change.value.replace('&', "&amp;");
+            let change_made = InsideChange::Attribute {
+                name: change.attribute.clone(),
+                value,
+            };
+            (&change.selector, change_made)
+        });
+        ChangesInside(
+            greetings
+                .chain(attributes)
+                .filter_map(|(selector, change)| {
+                    Some((selectors.get(selector).ok()?.into_owned(), change))
+                })
+                .collect(),
+        )
+    }
+
+    /// `markup` (in `encoding`) with the changes made; `None` if lol-html refused it.
+    fn apply(&self, markup: &[u8], encoding: AsciiCompatibleEncoding) -> Option<Vec<u8>> {
+        let mut settings = Settings::new().with_encoding(encoding);
+        for (selector, change) in &self.0 {
+            let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+                match change {
+                    InsideChange::Text { id, text } if el.can_have_content() => {
+                        el.set_inner_content(text, ContentType::Text);
+                        el.set_attribute(APPLIED_ATTRIBUTE, id)?;
+                    }
+                    InsideChange::Text { .. } => {}
+                    InsideChange::Attribute { name, value } => {
+                        keep_original_attribute(el, name);
+                        el.set_attribute(name, value)?;
+                    }
+                }
+                Ok(())
+            });
+            settings = settings.append_element_content_handler((Cow::Borrowed(selector), handler));
+        }
+        let mut out = Vec::with_capacity(markup.len());
+        let mut rewriter = HtmlRewriter::new(settings, |chunk: &[u8]| out.extend_from_slice(chunk));
+        rewriter.write(markup).ok()?;
+        rewriter.end().ok()?;
+        Some(out)
+    }
+}
+
+/// The plan with [`ChangesInside`] made in the markup its slots get from the config.
+pub fn with_changes_inside_content(mut plan: PagePlan, selectors: &ParsedSelectors) -> PagePlan {
+    let changes = ChangesInside::of(&plan, selectors);
+    if changes.0.is_empty() {
+        return plan;
+    }
+    for slot in &mut plan.slots {
+        let Some(html) = slot.content.as_mut().and_then(|c| c.html.as_mut()) else {
+            continue;
+        };
+        if !html.contains('<') {
+            continue;
+        }
+        let changed = changes
+            .apply(html.as_bytes(), AsciiCompatibleEncoding::utf_8())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        if let Some(changed) = changed {
+            *html = changed;
+        }
+    }
+    plan
+}
+
 impl StreamRewriter {
     /// A rewriter that applies `plan` to a page in `charset` (switched by a
     /// `<meta charset>` in the page when the header named none). `nonce` makes this
@@ -198,11 +301,14 @@ impl StreamRewriter {
             .iter()
             .filter_map(|s| s.content.as_ref()?.template.clone())
             .collect();
-        let splicer = Rc::new(RefCell::new(Splicer::new(
-            nonce,
-            limits.hold_bytes,
-            wanted_templates,
-        )));
+        let mut splicer = Splicer::new(nonce, limits.hold_bytes, wanted_templates);
+        if !splicer.templates.is_empty() {
+            let changes_inside = ChangesInside::of(plan, selectors);
+            if !changes_inside.0.is_empty() {
+                splicer.changes_inside = Some((changes_inside, encoding));
+            }
+        }
+        let splicer = Rc::new(RefCell::new(splicer));
         let mut failure = None;
         // Filled once the handlers are set: they use it only while the page streams.
         let closing = Rc::new(RefCell::new(None));
@@ -712,6 +818,9 @@ struct Splicer {
     slots: Vec<HeldSlot>,
     templates: Vec<WantedTemplate>,
     capturing: Option<(usize, Vec<u8>)>,
+    /// What a captured template gets before it fills its slot (see [`ChangesInside`]),
+    /// in the page's encoding.
+    changes_inside: Option<(ChangesInside, AsciiCompatibleEncoding)>,
     template_depth: usize,
     /// Elements changed so far (slots, greetings, attributes, `<html>` classes).
     changes: usize,
@@ -810,6 +919,7 @@ impl Splicer {
             slots: Vec::new(),
             templates,
             capturing: None,
+            changes_inside: None,
             template_depth: 0,
             changes: 0,
             runtime_on_page: false,
@@ -997,7 +1107,11 @@ impl Splicer {
                     if let Some(template) =
                         self.templates.get_mut(index).filter(|_| capturing == index)
                     {
-                        template.captured = Some(bytes);
+                        let changed = self
+                            .changes_inside
+                            .as_ref()
+                            .and_then(|(changes, encoding)| changes.apply(&bytes, *encoding));
+                        template.captured = Some(changed.unwrap_or(bytes));
                     }
                 }
                 self.settle_if_ready();
