@@ -143,6 +143,15 @@ test('a site script after the loader that arrives late still gets its queued con
   }
 });
 
+/** The landing page in `session` for a visitor who consented before; the runtime started. */
+async function consentedVisit(session) {
+  await session.storedConsent();
+  const page = await session.context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.ready, true, `the runtime started (errors: ${JSON.stringify(outcome.errors)})`);
+  return { page, outcome };
+}
+
 test('a loader URL that redirects (a CDN resolving a version range) still finds its script tag and config', async () => {
   server.configure({
     html: (html) => html.replace('src="/ep/loader.js"', 'src="/cdn/edge-persona@1/loader.js"'),
@@ -155,10 +164,7 @@ test('a loader URL that redirects (a CDN resolving a version range) still finds 
   });
   const session = await newContext(browser);
   try {
-    await session.storedConsent();
-    const page = await session.context.newPage();
-    const outcome = await visit(page, server, '/');
-    assert.equal(outcome.ready, true, `the runtime started (errors: ${JSON.stringify(outcome.errors)})`);
+    const { outcome } = await consentedVisit(session);
     assert.ok(outcome.decision, 'and decided');
     assert.deepEqual(session.log.pageErrors, []);
   } finally {
@@ -186,10 +192,7 @@ test('two copies of the loader on a page (the script tag and a bundled import): 
   });
   const session = await newContext(browser);
   try {
-    await session.storedConsent();
-    const page = await session.context.newPage();
-    const outcome = await visit(page, server, '/');
-    assert.equal(outcome.ready, true, `the runtime started (errors: ${JSON.stringify(outcome.errors)})`);
+    const { page } = await consentedVisit(session);
     await page.waitForTimeout(500);
     const names = (await events(page)).map((e) => e.name);
     const count = (name) => names.filter((n) => n === name).length;
