@@ -673,11 +673,12 @@ class Persona {
   watchHistory() {
     let lastPage = pageOf(location.href);
     let scheduled = false;
-    // A Turbo Drive visit announced (`turbo:visit`), and its fallback timer.
+    // A Turbo Drive visit announced (`turbo:visit`) whose page is not rendered yet,
+    // and the timer that stops waiting for it.
     let turboVisiting = false;
     let turboFallback = null;
     const decide = () => {
-      if (!scheduled) return;
+      if (!scheduled || turboVisiting) return;
       scheduled = false;
       this.navigate();
     };
@@ -687,23 +688,31 @@ class Persona {
       if (this.destroyed || scheduled) return;
       // Let the router render the new route before reading its annotations. Routes
       // pushed before that frame (a redirect through an intermediate route) make one
-      // page view, of where the visitor ends up.
+      // page view, of where the visitor ends up. During a Turbo visit, `decide`
+      // waits for its `turbo:load` instead.
       scheduled = true;
-      // Turbo Drive pushes the URL when a visit starts (`turbo:visit` came just
-      // before), before the new page has arrived: it says when that page is
-      // rendered (`turbo:load`). A visit that never renders (the server failed) is
-      // decided after a while anyway.
-      if (turboVisiting) {
-        turboVisiting = false;
-        turboFallback = setTimeout(decide, TURBO_WAIT_MS);
-      } else {
-        requestAnimationFrame(decide);
-      }
+      requestAnimationFrame(decide);
     };
-    this.listen(document, 'turbo:visit', () => { turboVisiting = true; });
+    // Turbo Drive changes the URL when a visit starts, before the new page has
+    // arrived (Turbo 8 announces the visit first, Turbo 7 after the pushState): the
+    // route is decided when Turbo has rendered that page (`turbo:load`). A visit to
+    // the URL already shown (a form that redirects back) renders a new <body> all
+    // the same: a new page view too. A visit that never renders (the server failed)
+    // stops being waited for after a while.
+    this.listen(document, 'turbo:visit', () => {
+      turboVisiting = true;
+      clearTimeout(turboFallback);
+      turboFallback = setTimeout(() => {
+        turboVisiting = false;
+        decide();
+      }, TURBO_WAIT_MS);
+    });
     this.listen(document, 'turbo:load', () => {
       clearTimeout(turboFallback);
-      decide();
+      const visited = turboVisiting;
+      turboVisiting = false;
+      if (scheduled) decide();
+      else if (visited && !this.destroyed) this.navigate();
     });
     this.cleanups.push(() => clearTimeout(turboFallback));
     // replaceState is a new page only when the route changes (a router's replace()

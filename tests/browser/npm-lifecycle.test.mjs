@@ -434,6 +434,42 @@ test('Turbo Drive: a visit pushes the URL before its page arrives; the route is 
   });
 });
 
+test('Turbo Drive 7 (the URL pushed before turbo:visit) and a visit to the URL already shown: each decided once Turbo has rendered its page', async () => {
+  const routes = {
+    version: 1,
+    consent: { mode: 'none' },
+    slots: { hero: { selector: 'h1.hero' } },
+    experiences: [{ id: 'hero-b', slot: 'hero', when: { 'url.path': '/route-b' }, content: { text: 'Route B' } }],
+  };
+  await runPage(`
+      await ep.init(${JSON.stringify(routes)});
+      const render = async (hero) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        document.body.innerHTML = '<h1 class="hero">' + hero + '</h1>';
+        document.dispatchEvent(new Event('turbo:load'));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return document.querySelector('h1.hero').textContent;
+      };
+      // Turbo 7: pushState, then turbo:visit, in one task.
+      history.pushState({}, '', '/route-b');
+      document.dispatchEvent(new Event('turbo:visit'));
+      const pushedFirst = await render('Default B');
+      // A form posting back to the page: Turbo replaces the URL with itself.
+      document.dispatchEvent(new Event('turbo:visit'));
+      history.replaceState({}, '', '/route-b');
+      const sameUrl = await render('Default B again');
+      window.__result = {
+        pushedFirst,
+        sameUrl,
+        decisions: window.__ep.events.filter((e) => e.name === 'decision').length,
+      };`,
+  (result) => {
+    assert.equal(result.pushedFirst, 'Route B', JSON.stringify(result));
+    assert.equal(result.sameUrl, 'Route B', JSON.stringify(result));
+    assert.equal(result.decisions, 3, `the first page and the two Turbo visits: ${JSON.stringify(result)}`);
+  });
+});
+
 test('a refusal through the consent platform ends the site\'s earlier grant: a remount waits for the platform again', async () => {
   const required = HERO_CONFIG('Hello', { consent: { mode: 'required' } });
   await runPage(`
