@@ -1486,3 +1486,41 @@ fn a_popup_the_edge_rendered_is_used_only_for_the_edge_decision() {
         "the route's own rendering: {later}"
     );
 }
+
+/// A slot's text may hold placeholders: the same experience on a later route (an SPA
+/// navigation) renders it anew, not the text of the route before.
+#[wasm_bindgen_test]
+fn a_slot_text_with_placeholders_follows_the_route() {
+    const CONFIG: &str = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": { "banner": { "selector": "#banner" } },
+      "experiences": [
+        { "id": "code", "slot": "banner", "content": { "text": "Code {utm.campaign|none}" } }
+      ]
+    }"##;
+    let page = Fixture::new(r##"<p id="banner">Default</p>"##);
+    let mut runtime = new_runtime(CONFIG);
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/?utm_campaign=a",
+        "",
+        None,
+    );
+    apply(&mut runtime);
+    assert_eq!(
+        page.one("#banner").text_content().as_deref(),
+        Some("Code a")
+    );
+    page_view(
+        &mut runtime,
+        "https://demo.example.ru/b?utm_campaign=b",
+        "",
+        None,
+    );
+    apply(&mut runtime);
+    assert_eq!(
+        page.one("#banner").text_content().as_deref(),
+        Some("Code b")
+    );
+}

@@ -326,8 +326,15 @@ impl DomState {
             if element.has_attribute(KEPT_ATTRIBUTE) {
                 continue;
             }
+            // Text content may hold placeholders (`{page.category}`): the same
+            // experience on a later route may render other text.
             let shows = element.get_attribute(APPLIED_ATTRIBUTE);
-            if shows == slot.key {
+            let text_differs = slot
+                .content
+                .as_ref()
+                .and_then(|c| c.text.as_ref())
+                .is_some_and(|text| element.text_content().as_deref() != Some(text.as_str()));
+            if shows == slot.key && !text_differs {
                 continue;
             }
             let replacement = match &slot.content {
