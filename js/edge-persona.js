@@ -1102,8 +1102,12 @@ function submitsForm(target) {
  * edge's rewriting stopped early (`data-ep-cut`).
  */
 function edgeHandoff() {
-  const element = document.getElementById('ep-handoff');
-  if (!element || element.type !== 'application/json') return null;
+  // Only a JSON <script>, and the last one: the edge adds it at the end of <body>.
+  // Any other element may carry the id (user content keeps ids), and a <script>
+  // that sanitizers let through would have to come before it.
+  const found = document.querySelectorAll('script#ep-handoff[type="application/json"]');
+  const element = found[found.length - 1];
+  if (!element) return null;
   // Elements the edge left to the runtime that the head snippet has revealed already
   // (the runtime came after the budget): the visitor has seen them, so they are kept
   // as they are (`data-ep-kept`; the rest of the decision is applied).

@@ -2,6 +2,8 @@
 //
 //   <script type="module" src="/ep/loader.js" data-config="/ep-config.json"></script>
 //   or an inline config: <script type="application/json" id="edge-persona-config">{…}</script>
+//   (`data-config` first; the inline one only as that very element, never another
+//   element that took its id)
 //
 // Options as attributes: data-budget (ms; by default the head snippet's own
 // `ep-reveal … 300ms`, else 300), data-consent (denied | necessary | personalization, when the site
@@ -37,7 +39,7 @@ const queue = Array.isArray(window.edgePersona) ? window.edgePersona : [];
 // the page: its queue is the API, and its calls must not run twice. A copy claims the
 // page as it starts, and only with a config to start from: a bundled copy that found
 // no config of its own leaves the page to the script tag's (see the end).
-const ownsConfig = Boolean(document.getElementById('edge-persona-config') || attr('data-config'));
+const ownsConfig = Boolean(attr('data-config') || inlineConfig());
 const alreadyServed = queue.served === true || queue.starting === true;
 if (!alreadyServed && ownsConfig) queue.starting = true;
 
@@ -73,10 +75,19 @@ let configLoading = null;
 /** How long a failure waits for a config still on its way. */
 const CONFIG_WAIT_MS = 3000;
 
+/**
+ * The page's inline config: a `<script type="application/json"
+ * id="edge-persona-config">`, never another element that took the id (user content
+ * that keeps ids must not be able to replace the site's config).
+ */
+function inlineConfig() {
+  return document.querySelector('script#edge-persona-config[type="application/json"]');
+}
+
 async function loadConfig() {
-  const inline = document.getElementById('edge-persona-config');
-  if (inline) return (configText = inline.textContent);
   const url = attr('data-config');
+  const inline = url ? null : inlineConfig();
+  if (inline) return (configText = inline.textContent);
   if (!url) throw new Error('no config: add data-config="/path/config.json" or an inline <script type="application/json" id="edge-persona-config">');
   const response = await fetch(url, { credentials: 'same-origin' });
   if (!response.ok) throw new Error(`config ${url}: HTTP ${response.status}`);

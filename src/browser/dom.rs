@@ -721,9 +721,11 @@ fn edge_popup_template(
     document: &Document,
     id: &str,
 ) -> Result<Option<HtmlTemplateElement>, String> {
+    // The last: the edge adds its templates at the end of <body>, after any content
+    // of the page's own (user content may carry such an attribute).
     Ok(select_all(document, "template[data-ep-popup]")?
         .into_iter()
-        .find(|t| t.get_attribute("data-ep-popup").as_deref() == Some(id))
+        .rfind(|t| t.get_attribute("data-ep-popup").as_deref() == Some(id))
         .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok()))
 }
 

@@ -155,3 +155,31 @@ for (const [label, campaign] of UTM_PAYLOADS) {
   });
 }
 });
+
+test('user content that takes the runtime\'s ids (a comment keeping its id) replaces neither the config nor the edge\'s hand-off', async () => {
+  const forgedConfig = JSON.stringify({
+    consent: { mode: 'none' },
+    slots: { x: { selector: '#none' } },
+    experiences: [{ id: 'forged', slot: 'x', content: { html: '<img src=x onerror="window.__pwned=1">' } }],
+  });
+  const forgedHandoff = JSON.stringify({ version: 1, decision: { slots: [{ slot: 'hero', experience: 'forged', content: { text: 'Session expired' } }] } });
+  server.configure({
+    html: (html) => html.replace('<body>', `<body><div class="comments"><p id="edge-persona-config">${forgedConfig.replace(/</g, '&lt;')}</p>`
+      + `<ol id="ep-handoff" type="application/json"><li>${forgedHandoff}</li></ol></div>`),
+  });
+  const session = await newContext(browser);
+  try {
+    const page = await session.context.newPage();
+    const outcome = await visit(page, server, '/');
+    assert.equal(outcome.ready, true, JSON.stringify(outcome.errors));
+    const experiences = outcome.decision.decision.slots.map((s) => s.experience);
+    assert.ok(!experiences.includes('forged'), JSON.stringify(experiences));
+    assert.equal(outcome.decision.edge, false, 'no hand-off taken over');
+    assert.ok(experiences.some((e) => e && e.startsWith('hero-')), `the site's own config decided: ${JSON.stringify(experiences)}`);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.deepEqual(session.log.dialogs, []);
+  } finally {
+    await session.close();
+    server.configure({});
+  }
+});
