@@ -3,18 +3,21 @@
 
 use crate::core::config::LinkPolicy;
 
-/// `data-*` attributes that page libraries run as script or as bindings: htmx's
-/// `data-hx-on*` handlers and the ones it evaluates `js:` or a `[filter]` in
-/// (`data-hx-vals`, `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`), Knockout's
-/// `data-bind`, AngularJS's `data-ng-*`.
-const SCRIPT_DATA_PREFIXES: [&str; 7] = [
+/// `data-*` attributes that page libraries run as script or as bindings (prefixes):
+/// htmx's `data-hx-on*` handlers and the ones it evaluates `js:` or a `[filter]` in
+/// (`data-hx-vals`, `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`,
+/// `data-hx-request`), Knockout's `data-bind`, AngularJS's `data-ng-*`,
+/// _hyperscript's `data-script`.
+pub const SCRIPT_DATA_PREFIXES: [&str; 9] = [
     "data-hx-on",
     "data-hx-vals",
     "data-hx-vars",
     "data-hx-headers",
     "data-hx-trigger",
+    "data-hx-request",
     "data-bind",
     "data-ng-",
+    "data-script",
 ];
 
 /// `data-*` names (without `data-`) that page libraries read as one URL: lazy
@@ -232,6 +235,8 @@ mod tests {
             "data-hx-trigger",
             "data-bind",
             "data-ng-click",
+            "data-hx-request",
+            "data-script",
         ] {
             assert!(!attribute_is_writable(script), "{script}");
         }

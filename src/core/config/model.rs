@@ -677,8 +677,8 @@ pub struct AttributeChange {
     pub selector: String,
     /// Attribute: `href`, `src`, `title`, `alt`, `aria-label`, `placeholder` or `data-*`
     /// (not `data-ep-*`: edge-persona's own markers; nor `data-hx-on*`, `data-hx-vals`,
-    /// `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`, `data-bind`, `data-ng-*`,
-    /// which page libraries run as script). `href`, `src` and the `data-*` names
+    /// `data-hx-vars`, `data-hx-headers`, `data-hx-trigger`, `data-hx-request`,
+    /// `data-bind`, `data-ng-*`, `data-script*`, which page libraries run as script). `href`, `src` and the `data-*` names
     /// libraries read as a URL (`data-src`, `data-original`, `data-bg`, `data-hx-get`,
     /// names ending in `-src`, `-href` or `-url`, …) must pass `links`.
     pub attribute: String,

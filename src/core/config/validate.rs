@@ -500,7 +500,11 @@ pub(super) fn validate(
             if !attribute_is_writable(&change.attribute) {
                 check.error(
                     format!("{apath}.attribute"),
-                    format!("attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-* (but not data-ep-*, edge-persona's own, nor data-hx-on*, data-hx-vals, data-hx-vars, data-hx-headers, data-hx-trigger, data-bind, data-ng-*, which libraries run as script)", change.attribute),
+                    format!(
+                        "attribute {:?} may not be written; allowed: href, src, title, alt, aria-label, placeholder, data-* (but not data-ep-*, edge-persona's own, nor names starting with {}, which libraries run as script)",
+                        change.attribute,
+                        crate::core::links::SCRIPT_DATA_PREFIXES.join(", ")
+                    ),
                 );
             } else if change.attribute != change.attribute.to_ascii_lowercase() {
                 check.error(
