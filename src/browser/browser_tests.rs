@@ -1524,3 +1524,24 @@ fn a_slot_text_with_placeholders_follows_the_route() {
         Some("Code b")
     );
 }
+
+/// A runtime freed for good (a component unmounted) leaves only what is still in the
+/// document for a next one: elements the app removed are not held in memory.
+#[wasm_bindgen_test]
+fn a_freed_runtime_leaves_no_removed_element_behind() {
+    const CONFIG: &str = r##"{
+      "version": 1,
+      "consent": { "mode": "none" },
+      "slots": { "banner": { "selector": "#banner" } },
+      "experiences": [ { "id": "code", "slot": "banner", "content": { "text": "New" } } ]
+    }"##;
+    let page = Fixture::new(r##"<p id="banner">Default</p>"##);
+    let mut runtime = new_runtime(CONFIG);
+    page_view(&mut runtime, "https://demo.example.ru/", "", None);
+    apply(&mut runtime);
+    assert_eq!(page.one("#banner").text_content().as_deref(), Some("New"));
+    page.one("#banner").remove();
+    drop(runtime);
+    let left = super::LEFT_BEHIND.take().expect("left behind");
+    assert_eq!(left.kept_elements(), 0);
+}

@@ -182,11 +182,17 @@ impl DomState {
 
     /// Drops what is kept for elements no longer in the document (an SPA replaced
     /// them): nothing will restore them, and keeping them would hold them in memory.
-    fn forget_detached(&mut self) {
+    pub fn forget_detached(&mut self) {
         self.defaults.retain(|(element, _)| element.is_connected());
         self.greeted.retain(|(element, _)| element.is_connected());
         self.attributes
             .retain(|(element, _, _)| element.is_connected());
+    }
+
+    /// How many elements it keeps something for (defaults, greetings, attributes).
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub fn kept_elements(&self) -> usize {
+        self.defaults.len() + self.greeted.len() + self.attributes.len()
     }
 
     /// Elements greeted earlier that this decision greets no more get their original

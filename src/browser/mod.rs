@@ -73,9 +73,14 @@ pub struct Runtime {
 }
 
 impl Drop for Runtime {
-    /// Leaves what this runtime kept of the page for the next one (see `LEFT_BEHIND`).
+    /// Leaves what this runtime kept of the page for the next one (see `LEFT_BEHIND`):
+    /// only what is still in the document, so that the elements an app removed (a
+    /// component unmounted for good) are not held in memory for a runtime that may
+    /// never come.
     fn drop(&mut self) {
-        LEFT_BEHIND.set(Some(std::mem::take(&mut self.dom)));
+        let mut dom = std::mem::take(&mut self.dom);
+        dom.forget_detached();
+        LEFT_BEHIND.set(Some(dom));
     }
 }
 
