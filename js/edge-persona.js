@@ -959,6 +959,11 @@ class Persona {
     this.clearTimers();
     if (this.engagement) clearTimeout(this.engagement.timer);
     this.destroyed = true;
+    // Unmounted because the route changed (a router unmounts the old route after the
+    // URL has moved on): that page view is over, and coming back to its URL is a new
+    // one. Unmounted on the same URL (React's StrictMode, a remount), the next
+    // init() resumes it.
+    if (lastView && lastView.page !== pageOf(location.href)) lastView = null;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (this.runtime) {
       try { this.runtime.free(); } catch { /* already freed */ }

@@ -325,6 +325,30 @@ test('exposures and conversions go to the named dataLayer, each after a reset (G
   });
 });
 
+test('a component unmounted by a route change and mounted again on Back starts a new page view; a remount in place resumes', async () => {
+  const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
+  await runPage(`
+      const decisions = () => window.__ep.events.filter((e) => e.name === 'decision').map((e) => !!e.detail.resumed);
+      const pageViews = () => ep.exportProfile()?.pageViews;
+      let persona = await ep.init(${JSON.stringify(implied)}, { spa: false });
+      persona.destroy();
+      persona = await ep.init(${JSON.stringify(implied)}, { spa: false });
+      const inPlace = pageViews();
+      // The router moves on, then unmounts the page's component.
+      history.pushState({}, '', '/menu');
+      persona.destroy();
+      // Back: the URL returns first, then the component mounts again.
+      history.back();
+      await new Promise((resolve) => window.addEventListener('popstate', resolve, { once: true }));
+      persona = await ep.init(${JSON.stringify(implied)}, { spa: false });
+      window.__result = { inPlace, back: pageViews(), resumed: decisions() };`,
+  (result) => {
+    assert.equal(result.inPlace, 1, JSON.stringify(result));
+    assert.deepEqual(result.resumed, [false, true, false], JSON.stringify(result));
+    assert.equal(result.back, 2, `the return is a page view: ${JSON.stringify(result)}`);
+  });
+});
+
 test('forget() in another tab: this tab does not write the forgotten profile back, over nothing or over a new one', async () => {
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
