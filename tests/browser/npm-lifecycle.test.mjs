@@ -427,17 +427,19 @@ test('a popup the page removed itself (a framework re-rendering <body>) does not
   });
 });
 
+/** The Turbo tests' site: route B's hero is its own. */
+const TURBO_ROUTES = {
+  version: 1,
+  consent: { mode: 'none' },
+  slots: { hero: { selector: 'h1.hero' } },
+  experiences: [{ id: 'hero-b', slot: 'hero', when: { 'url.path': '/route-b' }, content: { text: 'Route B' } }],
+};
+
 test('Turbo Drive: a visit pushes the URL before its page arrives; the route is decided once Turbo has rendered it', async () => {
   // Turbo's order of events, played by the page: the URL first, the new <body> later,
   // then `turbo:load`.
-  const routes = {
-    version: 1,
-    consent: { mode: 'none' },
-    slots: { hero: { selector: 'h1.hero' } },
-    experiences: [{ id: 'hero-b', slot: 'hero', when: { 'url.path': '/route-b' }, content: { text: 'Route B' } }],
-  };
   await runPage(`
-      await ep.init(${JSON.stringify(routes)});
+      await ep.init(${JSON.stringify(TURBO_ROUTES)});
       document.dispatchEvent(new Event('turbo:visit'));
       history.pushState({}, '', '/route-b');
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -459,14 +461,8 @@ test('Turbo Drive: a visit pushes the URL before its page arrives; the route is 
 });
 
 test('Turbo Drive 7 (the URL pushed before turbo:visit) and a visit to the URL already shown: each decided once Turbo has rendered its page', async () => {
-  const routes = {
-    version: 1,
-    consent: { mode: 'none' },
-    slots: { hero: { selector: 'h1.hero' } },
-    experiences: [{ id: 'hero-b', slot: 'hero', when: { 'url.path': '/route-b' }, content: { text: 'Route B' } }],
-  };
   await runPage(`
-      await ep.init(${JSON.stringify(routes)});
+      await ep.init(${JSON.stringify(TURBO_ROUTES)});
       const render = async (hero) => {
         await new Promise((resolve) => setTimeout(resolve, 300));
         document.body.innerHTML = '<h1 class="hero">' + hero + '</h1>';
