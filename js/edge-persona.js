@@ -60,6 +60,11 @@ function writeCookie(assignment) {
   try { document.cookie = assignment; } catch { /* cookies blocked (sandbox): nothing stored */ }
 }
 
+/** Whether a cookie assignment deletes its cookie (`Max-Age=0`). */
+function isDeletion(assignment) {
+  return /;\s*max-age=0/i.test(assignment);
+}
+
 /** Whether the page has a non-empty cookie `name`. */
 function hasCookie(name) {
   return readCookieHeader().split(';').some((pair) => {
@@ -323,7 +328,7 @@ class Persona {
     if (!assignment) return;
     // A deletion (a refusal, `forget()`) always goes: the visitor's answer holds in
     // every tab, whatever profile another tab stored since.
-    if (/;\s*max-age=0/i.test(assignment)) {
+    if (isDeletion(assignment)) {
       writeCookie(assignment);
       this.storedCookie = false;
       return;
@@ -396,7 +401,7 @@ class Persona {
       if (this.covers(level) && this.storeHalted && level !== previousLevel) this.storeHalted = false;
       // What is stored now: a grant records this page view (a remount resuming it must
       // not record it again), a refusal ends storing.
-      const stores = !!assignment && !/;\s*max-age=0/i.test(assignment);
+      const stores = !!assignment && !isDeletion(assignment);
       if (stores || refused) {
         if (this.storage) this.storage = { ...this.storage, allowed: stores };
         if (stores && lastView) {

@@ -749,7 +749,6 @@ fn swap(
     // `el.append`: one end tag can end several elements (`<div><p>…</div>`), and
     // lol-html gives each its own `append`s by replacing the end tag's, so an inner
     // slot's close marker would be lost; handlers' insertions add up, innermost first.
-    let tag = el.tag_name();
     let splicer = splicer.clone();
     let close = markers.close;
     if let Some(handlers) = el.end_tag_handlers() {
