@@ -266,7 +266,15 @@ const END_TAG_OPTIONAL = new Set([
  * (ambiguity-guard.js) costs more than the whole of our wasm's rewriting
  * (BENCHMARKS.md, "Edge").
  */
-function chooseStrategy(strategy) {
+const STRATEGIES = ["auto", "lol-html", "htmlrewriter"];
+
+/** The strategy to run: a name in any case (`HTMLRewriter`); an unknown one is reported and runs the default. */
+function chooseStrategy(requested, onError) {
+  const strategy = String(requested).toLowerCase();
+  if (!STRATEGIES.includes(strategy)) {
+    onError(new Error(`unknown strategy ${JSON.stringify(requested)} (one of ${STRATEGIES.join(", ")}): using "auto"`));
+    return "lol-html";
+  }
   return strategy === "auto" ? "lol-html" : strategy;
 }
 
@@ -282,8 +290,8 @@ function chooseStrategy(strategy) {
  */
 export function createPersonalizer(options) {
   const { config, wasm, keys, explainHeader = false } = options;
-  const strategy = chooseStrategy(options.strategy ?? "auto");
   const onError = safely(options.onError);
+  const strategy = chooseStrategy(options.strategy ?? "auto", onError);
   let worker = null;
   let runtimeMarkers = [];
   let pendingAttribute = "data-ep-pending";

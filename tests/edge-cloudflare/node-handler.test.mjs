@@ -255,3 +255,18 @@ test('the one-call API has an origin request too: without the profile cookie', a
   const response = personalize(request, await fetch(toOrigin), options);
   assert.equal(await response.text(), 'sid=1', 'the origin got the site\'s cookies only');
 });
+
+test('the strategy is read in any case; an unknown one is reported and runs the default', async () => {
+  const { createPersonalizer } = await import(path.join(PKG, 'cloudflare.js'));
+  const wasm = readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm'));
+  const reported = [];
+  const onError = (error) => reported.push(error.message);
+  assert.equal(createPersonalizer({ config: DEMO_CONFIG, wasm, strategy: 'HTMLRewriter', onError }).strategy, 'htmlrewriter');
+  assert.equal(createPersonalizer({ config: DEMO_CONFIG, wasm, strategy: 'Auto', onError }).strategy, 'lol-html');
+  assert.deepEqual(reported, []);
+  const misspelt = createPersonalizer({ config: DEMO_CONFIG, wasm, strategy: 'html-rewriter', onError });
+  assert.equal(misspelt.strategy, 'lol-html');
+  assert.equal(misspelt.ready, true);
+  assert.equal(reported.length, 1);
+  assert.match(reported[0], /unknown strategy "html-rewriter"/);
+});
