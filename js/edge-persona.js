@@ -1249,6 +1249,10 @@ let handoffTaken = false;
 let siteAnswer;
 /** A `forget()` call made before the first `init()` or after `destroy()`. */
 let forgetBeforeInit = false;
+/** `track()` calls made before the first `init()`: its page's events too. */
+const tracksBeforeInit = [];
+/** How many of them are kept: an app that tracks in a loop before init() does not grow the page. */
+const MAX_TRACKS_BEFORE_INIT = 100;
 
 /**
  * Starts fetching and compiling the wasm, once; `init()` awaits the same promise. The
@@ -1284,6 +1288,7 @@ export async function init(config, options = {}) {
   const persona = new Persona(settings);
   // Events tracked while the replaced init() still loaded are this page's too.
   if (replaced?.loading) persona.queuedTracks.push(...replaced.queuedTracks);
+  persona.queuedTracks.push(...tracksBeforeInit.splice(0));
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
   const lenient = parsedConfig(config);
   persona.cookieName = cookieNameOf(lenient);
@@ -1354,8 +1359,12 @@ export function instance() { return current; }
 export function decide() { return current ? current.decide() : null; }
 /** @see Persona#apply */
 export function apply() { return current ? current.apply() : null; }
-/** @see Persona#track */
-export function track(name, data) { if (current) current.track(name, data); }
+/** @see Persona#track (before `init()`: kept, and recorded after its first page view). */
+export function track(name, data) {
+  if (current) current.track(name, data);
+  else if (tracksBeforeInit.length < MAX_TRACKS_BEFORE_INIT) tracksBeforeInit.push([name, data]);
+  else warn(`track: more than ${MAX_TRACKS_BEFORE_INIT} calls before init(); ${JSON.stringify(String(name))} is dropped`);
+}
 /** @see Persona#consent (before `init()`: kept for its first decision). */
 export function consent(level) {
   if (level != null && !CONSENT_LEVELS.includes(level)) {

@@ -61,6 +61,20 @@ test('track() called while init() loads the wasm is recorded after the first pag
   });
 });
 
+test('track() called before init() is recorded after its first page view, and announced', async () => {
+  await runPage(`
+      ep.track('purchase', { value: 4200, category: 'italian' });
+      const persona = await ep.init(CONFIG);
+      const conversions = window.__ep.events.filter((e) => e.name === 'conversion').map((e) => e.detail.event);
+      window.__result = { ready: persona.ready, lastPurchase: persona.export().funnel.lastPurchase, conversions, pageViews: persona.export().pageViews };`,
+  (result) => {
+    assert.equal(result.ready, true);
+    assert.equal(result.lastPurchase?.category, 'italian', JSON.stringify(result));
+    assert.deepEqual(result.conversions, ['purchase']);
+    assert.equal(result.pageViews, 1);
+  });
+});
+
 test('track() called while the wasm loads survives a second init() (a remount) that replaces the first', async () => {
   await runPage(`
       const first = ep.init(CONFIG);
