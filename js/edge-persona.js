@@ -529,10 +529,14 @@ class Persona {
     output ??= JSON.parse(this.runtime.pageView(facts, readCookieHeader(), this.consentLevel, high, low));
     // A resumed page view goes on with the popups it already showed: none opens twice.
     if (resumed && lastView.popupsShown) this.popupsShown = lastView.popupsShown;
+    // Whether the decision is the edge's: only then do its rendered popups in the
+    // page fit it (a remount after an SPA route resumes the browser's own).
+    const fromEdge = resumed ? lastView.fromEdge : !!output.adopted;
     lastView = {
       page: pageOf(location.href),
       config: this.configJson,
-      handoff: JSON.stringify({ version: 1, decision: output.decision, storage: output.storage, cookieStatus: output.cookieStatus }),
+      fromEdge,
+      handoff: JSON.stringify({ version: 1, decision: output.decision, storage: output.storage, cookieStatus: output.cookieStatus, fromEdge }),
       popupsShown: this.popupsShown,
     };
     this.decision = output.decision;

@@ -1474,16 +1474,31 @@ fn a_popup_the_edge_rendered_is_used_only_for_the_edge_decision() {
         "{}",
         shown(&runtime)
     );
-    page_view(
-        &mut runtime,
-        "https://demo.example.ru/?utm_campaign=B",
-        "",
-        None,
-    );
+    let route = "https://demo.example.ru/?utm_campaign=B";
+    let later_view = page_view(&mut runtime, route, "", None);
     let later = shown(&runtime);
     assert!(
         later.contains("Your code: B"),
         "the route's own rendering: {later}"
+    );
+    // A remount on that route resumes the browser's decision, which the JS hands back
+    // marked as not the edge's.
+    let mut resumed: Value = serde_json::from_str(&handoff_of(&later_view)).unwrap();
+    resumed["fromEdge"] = json!(false);
+    let mut remounted = new_runtime(POPUP_CONFIG);
+    ok(remounted.adopt(
+        &resumed.to_string(),
+        &facts(route),
+        "",
+        None,
+        ENTROPY.0,
+        ENTROPY.1,
+        false,
+    ));
+    let after_remount = shown(&remounted);
+    assert!(
+        after_remount.contains("Your code: B"),
+        "a remount on the route keeps the route's rendering: {after_remount}"
     );
 }
 

@@ -422,7 +422,13 @@ impl Runtime {
             adopted: true,
         })?;
         self.plan = plan;
-        self.plan_from_edge = true;
+        // A remount resumes the browser's own decision for a later SPA route too: the
+        // edge's rendered popups are for the URL it served (`fromEdge`, set by the JS
+        // when it hands the page view back; absent in the edge's own hand-off).
+        self.plan_from_edge = handoff
+            .get("fromEdge")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         self.storage_allowed = storage.allowed;
         self.consent = consent;
         self.last = Some(LastPageView {
