@@ -705,11 +705,15 @@ class Persona {
     // Turbo Drive changes the URL when a visit starts, before the new page has
     // arrived (Turbo 8 announces the visit first, Turbo 7 after the pushState): the
     // route is decided when Turbo has rendered that page (`turbo:load`). A visit to
-    // the URL already shown (a form that redirects back) renders a new <body> all
-    // the same: a new page view too. A visit that never renders (the server failed)
-    // stops being waited for after a while.
-    this.listen(document, 'turbo:visit', () => {
+    // the URL already shown renders a new <body> all the same: a link to the page
+    // itself is a new page view; a `replace` visit there is what Turbo itself calls a
+    // page refresh (a form that redirects back, a Turbo 8 refresh broadcast, morphing
+    // or not), the same page view with its decision applied to the new body. A visit
+    // that never renders (the server failed) stops being waited for after a while.
+    let turboAction = null;
+    this.listen(document, 'turbo:visit', (event) => {
       turboVisiting = true;
+      turboAction = event.detail?.action ?? null;
       clearTimeout(turboFallback);
       turboFallback = setTimeout(() => {
         turboVisiting = false;
@@ -721,7 +725,10 @@ class Persona {
       const visited = turboVisiting;
       turboVisiting = false;
       if (scheduled) decide();
-      else if (visited && !this.destroyed) this.navigate();
+      else if (visited && !this.destroyed) {
+        if (turboAction !== 'replace') this.navigate();
+        else if (this.options.apply !== false) this.apply();
+      }
     });
     this.cleanups.push(() => clearTimeout(turboFallback));
     // replaceState is a new page only when the route changes (a router's replace()

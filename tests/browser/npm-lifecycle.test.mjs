@@ -474,7 +474,7 @@ test('Turbo Drive: a visit pushes the URL before its page arrives; the route is 
   });
 });
 
-test('Turbo Drive 7 (the URL pushed before turbo:visit) and a visit to the URL already shown: each decided once Turbo has rendered its page', async () => {
+test('Turbo Drive 7 (the URL pushed before turbo:visit) and visits to the URL already shown: a link is a page view, a refresh keeps the page view', async () => {
   await runPage(`
       await ep.init(${JSON.stringify(TURBO_ROUTES)});
       const render = async (hero) => {
@@ -488,19 +488,24 @@ test('Turbo Drive 7 (the URL pushed before turbo:visit) and a visit to the URL a
       history.pushState({}, '', '/route-b');
       document.dispatchEvent(new Event('turbo:visit'));
       const pushedFirst = await render('Default B');
-      // A form posting back to the page: Turbo replaces the URL with itself.
-      document.dispatchEvent(new Event('turbo:visit'));
-      history.replaceState({}, '', '/route-b');
+      const decisions = () => window.__ep.events.filter((e) => e.name === 'decision').length;
+      // A link to the page itself: Turbo advances to the same URL.
+      document.dispatchEvent(new CustomEvent('turbo:visit', { detail: { action: 'advance' } }));
+      history.pushState({}, '', '/route-b');
       const sameUrl = await render('Default B again');
-      window.__result = {
-        pushedFirst,
-        sameUrl,
-        decisions: window.__ep.events.filter((e) => e.name === 'decision').length,
-      };`,
+      const afterLink = decisions();
+      // A form posting back to the page, or a Turbo 8 refresh broadcast: a replace
+      // visit to the URL shown, which Turbo renders as a page refresh.
+      document.dispatchEvent(new CustomEvent('turbo:visit', { detail: { action: 'replace' } }));
+      history.replaceState({}, '', '/route-b');
+      const refreshed = await render('Default B refreshed');
+      window.__result = { pushedFirst, sameUrl, afterLink, refreshed, decisions: decisions() };`,
   (result) => {
     assert.equal(result.pushedFirst, 'Route B', JSON.stringify(result));
     assert.equal(result.sameUrl, 'Route B', JSON.stringify(result));
-    assert.equal(result.decisions, 3, `the first page and the two Turbo visits: ${JSON.stringify(result)}`);
+    assert.equal(result.afterLink, 3, `the first page and the two Turbo visits: ${JSON.stringify(result)}`);
+    assert.equal(result.refreshed, 'Route B', `the refreshed body gets the decision: ${JSON.stringify(result)}`);
+    assert.equal(result.decisions, 3, `a refresh is not a new page view: ${JSON.stringify(result)}`);
   });
 });
 
