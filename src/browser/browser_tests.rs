@@ -514,9 +514,12 @@ fn defaults_the_edge_sent_along_are_put_back_by_a_later_decision() {
     // As the edge leaves a page for slots with `keepDefault`: the greeting shows the
     // edge's text and the promo a variant this runtime will not decide (the edge's
     // decision was not taken over); their defaults travel in templates at the end. A
-    // template for another element or key pairs with nothing.
+    // template for another element or key pairs with nothing. One earlier in the page
+    // for the same element (user content that keeps `data-*`) loses to the edge's,
+    // which come last.
     let page = Fixture::new(
-        r#"<p class="ep-test-greeting" data-ep-applied="by-name">Привет, Anna!</p>
+        r#"<template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="0"><img src="x" alt="forged"></template>
+        <p class="ep-test-greeting" data-ep-applied="by-name">Привет, Anna!</p>
         <section id="ep-test-promo" data-ep-applied="edge-only"><p>Edge promo</p></section>
         <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="0">Default <b>greeting</b></template>
         <template data-ep-default="greeting" data-ep-key="by-name" data-ep-nth="3">Not this one</template>

@@ -415,14 +415,16 @@ impl DomState {
     /// those elements' saved defaults, whatever this runtime decides (so a later
     /// decision can put them back), and leave the page. Looked for on every apply (none
     /// is there after the first that found them), so a page still parsing its end
-    /// when the first apply ran loses nothing.
+    /// when the first apply ran loses nothing. The edge writes them at the end of
+    /// `<body>`: for one element, the last template counts (an earlier one is page
+    /// content, which anyone who can put `data-*` attributes on the page can write).
     fn take_edge_defaults(&mut self, document: &Document) {
         let templates = match select_all(document, "template[data-ep-default]") {
             Ok(templates) if !templates.is_empty() => templates,
             _ => return,
         };
         let marked = select_all(document, &format!("[{APPLIED_ATTRIBUTE}]")).unwrap_or_default();
-        for template in templates {
+        for template in templates.into_iter().rev() {
             template.remove();
             let key = template.get_attribute("data-ep-key");
             let nth = template.get_attribute("data-ep-nth");

@@ -9,9 +9,9 @@
 //!   field order as declared). A future version gets a new digit and a migration.
 //! - Only cookie-safe characters: `0-9 a-z A-Z - _ .`.
 //! - The value is at most [`MAX_COOKIE_LEN`] bytes. When a profile would be longer,
-//!   parts are dropped in this order until it fits: rule histories (oldest show
-//!   first), interests (lowest score first), categories bought (oldest first), the
-//!   latest purchase's details.
+//!   parts are dropped in this order until it fits: interests (lowest score
+//!   first), popup histories (the longest unshown first: they hold the caps),
+//!   categories bought (oldest first), the latest purchase's details.
 //! - Fields appended to the end of [`Profile`] read as zero from a cookie written
 //!   before them (`APPENDED_FIELDS`); fields a later release appended are skipped, so
 //!   builds a release apart (the edge and a cached page runtime) share profiles.
