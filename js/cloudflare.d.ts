@@ -9,8 +9,12 @@ export interface EdgeOptions {
   wasm: WebAssembly.Module | BufferSource;
   /**
    * HMAC-SHA256 keys for the profile cookie; the first signs, all verify. Also their
-   * JSON text (as the `EDGE_PERSONA_KEYS` secret holds it): text that does not parse
-   * fails the load, and responses then pass through untouched.
+   * JSON text (as the `EDGE_PERSONA_KEYS` secret holds it). A key id is 1–8
+   * characters of `a-z0-9`; a secret is at least 32 bytes (of its UTF-8 text). Text
+   * that does not parse, or any key that breaks these rules, fails the load:
+   * `onError` is told, {@link Personalizer.ready} is false, and every response then
+   * passes through untouched (the origin request still leaves the profile cookie
+   * out). Without keys, cookies are checksummed, not signed.
    */
   keys?: { id: string; secret: string }[] | string;
   /** Add the `edge-persona-explain` header (config ids only, never visitor data). */
@@ -24,7 +28,9 @@ export interface EdgeOptions {
    * unclosed `<div>`, loses the page's content up to its parent's end tag), or
    * `"auto"` (default): `"lol-html"`, measured the faster of the two in workerd. With
    * `"htmlrewriter"`, a response whose `Content-Type` does not declare UTF-8 is still
-   * rewritten by `"lol-html"`, which follows the page's `<meta charset>`.
+   * rewritten by `"lol-html"`, which follows the page's `<meta charset>`. Read in
+   * any case (`"HTMLRewriter"`, as `EDGE_PERSONA_STRATEGY` may hold it); another
+   * name is reported to `onError` and runs `"auto"`.
    */
   strategy?: "auto" | "lol-html" | "htmlrewriter";
   /** Told about failures; the response then goes out untouched. */

@@ -71,7 +71,8 @@ export interface SiteConfig {
    */
   readCookies?: string[];
   /**
-   * Named lists of values for `$inGroup` / `$notInGroup`.
+   * Named lists of values for `$inGroup` / `$notInGroup`. A group's name is
+   * 1–64 characters of `a-z`, `0-9`, `_` and `-`.
    */
   savedGroups?: {
     [k: string]: unknown[] | undefined;
@@ -86,7 +87,8 @@ export interface SiteConfig {
    */
   site?: string | null;
   /**
-   * Named blocks of the page that experiences and greetings fill.
+   * Named blocks of the page that experiences and greetings fill. A slot's name
+   * is 1–64 characters of `a-z`, `0-9`, `_` and `-`.
    */
   slots?: {
     [k: string]: SlotSettings | undefined;
@@ -258,6 +260,7 @@ export interface PriceBand {
   below?: number | null;
   /**
    * Band name, e.g. `premium`; used in `price.band` and the `ep-price-<name>` class.
+   * 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among the bands.
    */
   name: string;
 }
@@ -329,12 +332,14 @@ export interface Experience {
    */
   content?: Content | null;
   /**
-   * Share of matching visitors (0–1) kept on the default content as a control group
-   * (only visitors whose profile is stored: see `variants`).
+   * Share of matching visitors kept on the default content as a control group,
+   * 0 ≤ holdout < 1 (only visitors whose profile is stored: see `variants`).
    */
   holdout?: number;
   /**
-   * Unique id, used in reports, events and the profile's history.
+   * Id, used in reports, events and the profile's history:
+   * 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among experiences,
+   * greetings and popups.
    */
   id: string;
   /**
@@ -429,7 +434,8 @@ export interface Variant {
    */
   content?: Content | null;
   /**
-   * Variant id.
+   * Variant id: 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique within the
+   * experience.
    */
   id: string;
   /**
@@ -443,7 +449,8 @@ export interface Variant {
  */
 export interface Greeting {
   /**
-   * Unique id.
+   * Id: 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among experiences,
+   * greetings and popups.
    */
   id: string;
   /**
@@ -510,7 +517,8 @@ export interface Popup {
    */
   content: Content;
   /**
-   * Unique id.
+   * Id: 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among experiences,
+   * greetings and popups.
    */
   id: string;
   /**
@@ -608,6 +616,7 @@ export interface SegmentRule {
   description?: string | null;
   /**
    * Segment name, e.g. `yandex_paid`; shows in `segments` and as class `ep-seg-<name>`.
+   * 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among the segments.
    */
   name: string;
   /**

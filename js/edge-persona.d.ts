@@ -48,10 +48,12 @@ export interface TrackData {
 export type InitEvent = TrackData & ({ name: EventName; kind?: EventName } | { kind: EventName; name?: undefined });
 
 /**
- * What the page declares about itself. The runtime reads these from the first
- * `data-ep-price`, `data-ep-currency`, `data-ep-category`, `data-ep-item` and
- * `data-ep-step` attributes on the page (outside `[data-ep-event]` elements);
- * `InitOptions.page` overrides them.
+ * What the page declares about itself. The runtime reads each of `data-ep-price`,
+ * `data-ep-currency`, `data-ep-category`, `data-ep-item` and `data-ep-step` on its
+ * own, from the document's first `<main>`, else `<body>`, else `<html>`: the first
+ * of them where the attribute is set and not empty. Other elements' attributes
+ * (cards, buttons) are not read. `InitOptions.page` overrides them. The edge does
+ * not see them: at the edge, `page.*` attributes are empty.
  */
 export interface PageAnnotations {
   /** Price of the item shown. */
@@ -115,7 +117,9 @@ export interface InitOptions {
    * Decide again on `history.pushState`, `popstate`, a `history.replaceState` that
    * changes the route (not one that keeps it, which scripts use to tidy the URL), and
    * a hash router's route change (`#/pricing`, `#!/pricing`; other fragments only
-   * scroll the page). Default `true`.
+   * scroll the page). A hash route counts as a page view, but rules cannot see the
+   * fragment (the engine drops everything after `#`): use history routing for
+   * routes that rules should target. Default `true`.
    */
   spa?: boolean;
   /** Listen to an IAB TCF v2.2 CMP (`window.__tcfapi`). Default `true`. */
@@ -426,6 +430,26 @@ export interface WasmRuntime {
     entropyHigh: number,
     entropyLow: number,
   ): string;
+  /**
+   * Takes over a decision made elsewhere instead of deciding again: the edge's
+   * (`handoffJson` is the text of the page's `<script id="ep-handoff">`), or the
+   * page view a new `init()` resumes. The decision is checked against this
+   * runtime's config; the page's annotations and events, which the edge could not
+   * see, are recorded into the profile. `cut`: the hand-off is marked
+   * `data-ep-cut` (the edge stopped rewriting early), and the slots it did not
+   * reach keep their defaults. Returns a {@link PageViewResult} as JSON, with
+   * `adopted: true`. Throws on a hand-off of another version or shape, or facts
+   * that do not parse (the runtime then calls `pageView` instead).
+   */
+  adopt(
+    handoffJson: string,
+    factsJson: string,
+    cookieHeader: string,
+    consent: ConsentLevel | null | undefined,
+    entropyHigh: number,
+    entropyLow: number,
+    cut: boolean,
+  ): string;
   /** The last page view with details; an {@link Explanation} as JSON. */
   explain(): string;
   /** Applies the last decision; an {@link ApplyReport} as JSON. */
@@ -491,8 +515,9 @@ export class Persona {
   consent(level?: ConsentLevel | null, source?: ConsentSource): void;
   /**
    * Records an event: `add_to_cart`, `checkout`, `purchase`, `lead`, or any name.
-   * Called while the wasm loads, it is recorded after the first page view; dropped
-   * if personalization could not start.
+   * Called while the wasm loads, it is kept and recorded after the first page view
+   * (in the profile, not in that page view's `events`); dropped if personalization
+   * could not start.
    */
   track(name: EventName, data?: TrackData): void;
   /** Applies the last decision to the page (idempotent). */
@@ -528,7 +553,13 @@ export function instance(): Persona | null;
 export function decide(): Decision | null;
 /** Applies the last decision ({@link Persona.apply}). */
 export function apply(): ApplyReport | null;
-/** Records an event ({@link Persona.track}). */
+/**
+ * Records an event ({@link Persona.track}). Before `init`, it is kept (up to 100
+ * calls; later ones are dropped with a warning) and recorded, in order, once `init`
+ * has made its first page view, like calls made while `init` loads the wasm. They
+ * count in the profile, not in that page view's `events`: pass those to `init` as
+ * `InitOptions.events`. Dropped if personalization could not start.
+ */
 export function track(name: EventName, data?: TrackData): void;
 /**
  * A consent answer from the site ({@link Persona.consent}). Before `init`, it is kept

@@ -43,14 +43,16 @@ pub struct SiteConfig {
     /// used as text.
     #[serde(default)]
     pub read_cookies: Vec<String>,
-    /// Named lists of values for `$inGroup` / `$notInGroup`.
+    /// Named lists of values for `$inGroup` / `$notInGroup`. A group's name is
+    /// 1–64 characters of `a-z`, `0-9`, `_` and `-`.
     #[serde(default)]
     pub saved_groups: BTreeMap<String, Vec<Value>>,
     /// The site's own segments, evaluated in order; each may use the ones before it
     /// through `segments`.
     #[serde(default)]
     pub segments: Vec<SegmentRule>,
-    /// Named blocks of the page that experiences and greetings fill.
+    /// Named blocks of the page that experiences and greetings fill. A slot's name
+    /// is 1–64 characters of `a-z`, `0-9`, `_` and `-`.
     #[serde(default)]
     pub slots: BTreeMap<String, SlotSettings>,
     /// Content swaps: at most one winner per slot, by priority.
@@ -363,6 +365,7 @@ impl Default for PriceSettings {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PriceBand {
     /// Band name, e.g. `premium`; used in `price.band` and the `ep-price-<name>` class.
+    /// 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among the bands.
     pub name: String,
     /// Upper bound (exclusive); omitted on the last band.
     #[serde(default)]
@@ -559,6 +562,7 @@ impl Default for EngagementSettings {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SegmentRule {
     /// Segment name, e.g. `yandex_paid`; shows in `segments` and as class `ep-seg-<name>`.
+    /// 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among the segments.
     pub name: String,
     /// The condition.
     pub when: ConditionJson,
@@ -611,7 +615,9 @@ pub struct Content {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Experience {
-    /// Unique id, used in reports, events and the profile's history.
+    /// Id, used in reports, events and the profile's history:
+    /// 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among experiences,
+    /// greetings and popups.
     pub id: String,
     /// The slot it fills.
     pub slot: String,
@@ -632,8 +638,8 @@ pub struct Experience {
     /// see the first variant, reported as no variant, and never the holdout.
     #[serde(default)]
     pub variants: Vec<Variant>,
-    /// Share of matching visitors (0–1) kept on the default content as a control group
-    /// (only visitors whose profile is stored: see `variants`).
+    /// Share of matching visitors kept on the default content as a control group,
+    /// 0 ≤ holdout < 1 (only visitors whose profile is stored: see `variants`).
     #[serde(default)]
     pub holdout: f64,
     /// Hash seed; default the experience id.
@@ -658,7 +664,8 @@ pub struct Experience {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Variant {
-    /// Variant id.
+    /// Variant id: 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique within the
+    /// experience.
     pub id: String,
     /// Relative weight; weights of one experience sum to 1 (0.99 to 1.01 is accepted,
     /// and scaled to exactly 1, so thirds may be written as 0.33 each).
@@ -691,7 +698,8 @@ pub struct AttributeChange {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Greeting {
-    /// Unique id.
+    /// Id: 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among experiences,
+    /// greetings and popups.
     pub id: String,
     /// The slot whose text it sets.
     pub slot: String,
@@ -714,7 +722,8 @@ pub struct Greeting {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Popup {
-    /// Unique id.
+    /// Id: 1–64 characters of `a-z`, `0-9`, `_` and `-`, unique among experiences,
+    /// greetings and popups.
     pub id: String,
     /// Higher goes first.
     #[serde(default)]
