@@ -117,13 +117,22 @@ mod native {
                 };
                 at += 1;
                 if let Some((body, negated)) = class_escape(letter) {
-                    if in_class && !negated {
-                        // `[\w-.]`, `[.-\w]`: the hyphen is a character, not a range.
+                    if in_class {
+                        // `[\w-.]`, `[.-\w]`, `[!-\W]`: the hyphen is a character, not
+                        // a range.
                         if out.ends_with('-') && !out.ends_with(r"\-") && !out.ends_with("[-") {
                             out.pop();
                             out.push_str(r"\-");
                         }
-                        out.push_str(body);
+                        // A negated escape is a nested class: the `regex` crate's
+                        // classes nest as unions.
+                        if negated {
+                            out.push_str("[^");
+                            out.push_str(body);
+                            out.push(']');
+                        } else {
+                            out.push_str(body);
+                        }
                         if chars.get(at) == Some(&'-') && chars.get(at + 1) != Some(&']') {
                             out.push_str(r"\-");
                             at += 1;
@@ -223,6 +232,16 @@ mod native {
                             "`(?{}` is not JavaScript: use `(?:…)` groups, and the `i` option instead of inline flags",
                             next.map(String::from).unwrap_or_default()
                         ));
+                    }
+                    // A group name is a JavaScript identifier; the `regex` crate
+                    // also takes `.`, `[` and `]` in one (`(?<a.b>…)`).
+                    if next == Some('<') && !matches!(chars.get(at + 2), Some('=' | '!')) {
+                        let name = chars[at + 2..].iter().take_while(|&&n| n != '>');
+                        if let Some(bad) = name.into_iter().find(|n| matches!(n, '.' | '[' | ']')) {
+                            return Err(format!(
+                                "`{bad}` in a group name is not JavaScript: name groups with letters, digits and `_`"
+                            ));
+                        }
                     }
                     out.push('(');
                 }
@@ -374,6 +393,11 @@ pub(crate) const JS_AGREEMENT_CASES: &[(&str, bool, &str, bool)] = &[
     // A hyphen beside a class escape is a character.
     (r"^[\w-.]+$", false, "a-b.c", true),
     (r"^[.-\w]+$", false, "a-.", true),
+    (r"^[!-\W]$", false, "-", true),
+    (r"^[!-\W]$", false, "#", true),
+    (r"^[!-\W]$", false, "a", false),
+    (r"^[a-\W]$", false, "a", true),
+    (r"^[a-\W]$", false, "b", false),
     // Braces and brackets that start nothing are themselves.
     (r"^a{$", false, "a{", true),
     (r"^a{x}$", false, "a{x}", true),
@@ -399,6 +423,8 @@ pub(crate) const JS_REFUSED: &[&str] = &[
     r"\b+",
     "^{2}",
     "[a--b]",
+    "^(?<a.b>ya)",
+    "(?<a[0]>x)",
 ];
 
 /// Panics on the first case of [`JS_AGREEMENT_CASES`] that `engine` answers otherwise
