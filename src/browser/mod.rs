@@ -720,5 +720,5 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, JsError> {
 /// less; the Value costs a few µs per page view).
 fn from_json_text<T: serde::de::DeserializeOwned>(json: &str) -> serde_json::Result<T> {
     let value: Value = serde_json::from_str(json)?;
-    T::deserialize(&value)
+    crate::core::value_de::from_value(&value)
 }

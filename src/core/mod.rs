@@ -27,3 +27,4 @@ pub mod plan;
 pub mod profile;
 pub mod snippet;
 pub mod template;
+pub mod value_de;

@@ -209,8 +209,8 @@ impl PagePlan {
     ) -> Result<PagePlan, String> {
         // Through `&Value`, as every typed value in the browser build is read: an
         // owned `Value` would bring a second deserializer for each type (≈17 KB).
-        let decision =
-            HandoffDecision::deserialize(decision).map_err(|e| format!("hand-off: {e}"))?;
+        let decision = crate::core::value_de::from_value::<HandoffDecision>(decision)
+            .map_err(|e| format!("hand-off: {e}"))?;
         let site = &config.site;
         let selector_of = |slot: &str| config.slot_selectors.get(slot).cloned();
         // Config content, with the edge's rendering of text (placeholders filled).

@@ -215,7 +215,7 @@ fn deserialize(value: &Value) -> (Option<SiteConfig>, Vec<ConfigError>) {
 
 #[cfg(not(feature = "all-errors"))]
 fn deserialize(value: &Value) -> (Option<SiteConfig>, Vec<ConfigError>) {
-    match <SiteConfig as serde::Deserialize>::deserialize(value) {
+    match crate::core::value_de::from_value::<SiteConfig>(value) {
         Ok(site) => (Some(site), Vec::new()),
         Err(error) => (
             None,
