@@ -258,6 +258,8 @@ class Persona {
     this.requiredLevel = 'personalization';
     /** Whether a TCF CMP has answered (`tcloaded` / `useractioncomplete`). */
     this.tcfAnswered = false;
+    /** Each consent platform's latest answer (`tcf`, `consent-mode`). */
+    this.platformLevels = {};
     /** The consent platforms listened to so far (one may appear after init). */
     this.listening = { tcf: false, consentModeLayers: new Set() };
     this.referrer = document.referrer || undefined;
@@ -356,14 +358,40 @@ class Persona {
   }
 
   /**
-   * Whether a consent platform's answer `level` (TCF, Consent Mode) replaces the
-   * current one. After the site's own answer, only to lower it: a refusal in the
-   * platform counts, a grant (or "GDPR does not apply") over the site's refusal does not.
+   * A consent platform's answer `level` (from `source`: `tcf`, `consent-mode`): applied
+   * when it changes what holds. After the site's own answer, only to lower it: a
+   * refusal in the platform counts, a grant (or "GDPR does not apply") over the site's
+   * refusal does not. Between platforms the stricter answer holds: one's grant does not
+   * undo another's refusal (a CMP that speaks both TCF and Consent Mode may map them
+   * differently), and a TCF CMP that has not answered yet withholds consent, whatever
+   * Consent Mode says.
    */
-  platformMayAnswer(level) {
-    if (level === this.consentLevel) return false;
-    if (this.consentSource !== 'site' || this.consentLevel === undefined) return true;
-    return CONSENT_LEVELS.indexOf(level) < CONSENT_LEVELS.indexOf(this.consentLevel);
+  platformAnswer(level, source) {
+    const holds = this.platformHolds(level, source);
+    if (holds !== this.consentLevel) this.consent(holds, source);
+  }
+
+  /** The consent that holds after a platform's answer (see `platformAnswer`), which it records. */
+  platformHolds(level, source) {
+    this.platformLevels[source] = level;
+    const rank = (l) => CONSENT_LEVELS.indexOf(l);
+    if (this.consentSource === 'site' && this.consentLevel !== undefined) {
+      return rank(level) < rank(this.consentLevel) ? level : this.consentLevel;
+    }
+    let holds = level;
+    for (const other of Object.values(this.platformLevels)) if (rank(other) < rank(holds)) holds = other;
+    return holds !== 'denied' && this.tcfPending() ? undefined : holds;
+  }
+
+  /** A platform's answer before the runtime starts: the first decision's consent, announced with it. */
+  platformAnswerBeforeStart(level, source) {
+    const holds = this.platformHolds(level, source);
+    if (holds !== this.consentLevel) [this.consentLevel, this.consentSource] = [holds, holds === undefined ? null : source];
+  }
+
+  /** A TCF CMP is on the page and has not answered yet. */
+  tcfPending() {
+    return this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered;
   }
 
   /** Whether consent at `level` covers what the config asks for (`consent.level`). */
@@ -495,7 +523,7 @@ class Persona {
       // No answer yet from a consent platform on the page means no consent: Consent
       // Mode's default of denied, or a TCF CMP that has not answered.
       consentWithheld: pageConsentState(this.options).withheld
-        || (this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered),
+        || this.tcfPending(),
     };
   }
 
@@ -1023,7 +1051,7 @@ class Persona {
           if (tcData.eventStatus === 'tcloaded' || tcData.eventStatus === 'useractioncomplete') {
             this.tcfAnswered = true;
             const level = tcfLevel(tcData);
-            if (level && this.platformMayAnswer(level)) this.consent(level, 'tcf');
+            if (level) this.platformAnswer(level, 'tcf');
           }
         });
       } catch (error) { warn('the TCF API failed', error); }
@@ -1034,12 +1062,12 @@ class Persona {
       this.listening.consentModeLayers.add(layer);
       // A layer that came after init may hold answers pushed before it was hooked.
       const earlier = consentModeLevel(layer);
-      if (earlier && this.platformMayAnswer(earlier)) this.consent(earlier, 'consent-mode');
+      if (earlier) this.platformAnswer(earlier, 'consent-mode');
       const original = layer.push;
       const hook = (...entries) => {
         const result = original.apply(layer, entries);
         const level = this.destroyed ? undefined : consentModeLevel(entries);
-        if (level && this.platformMayAnswer(level)) this.consent(level, 'consent-mode');
+        if (level) this.platformAnswer(level, 'consent-mode');
         return result;
       };
       layer.push = hook;
@@ -1056,8 +1084,7 @@ function initialConsent(options) {
     if (CONSENT_LEVELS.includes(options.consent)) return [options.consent, 'site'];
     warn(`consent: unknown level ${JSON.stringify(options.consent)}; treated as no answer`);
   }
-  const level = pageConsentMode(options);
-  if (level) return [level, 'consent-mode'];
+  // Consent Mode's answers in the page are read next (`platformAnswerBeforeStart`).
   // TCF answers asynchronously; no answer yet means no consent (the engine decides
   // from this page view alone and stores nothing until the CMP says yes).
   return [undefined, null];
@@ -1301,6 +1328,8 @@ export async function init(config, options = {}) {
   if (replaced?.loading) persona.queuedTracks.push(...replaced.queuedTracks);
   persona.queuedTracks.push(...tracksBeforeInit.splice(0));
   [persona.consentLevel, persona.consentSource] = initialConsent(settings);
+  const pageLevel = pageConsentMode(settings);
+  if (pageLevel) persona.platformAnswerBeforeStart(pageLevel, 'consent-mode');
   const lenient = parsedConfig(config);
   persona.cookieName = cookieNameOf(lenient);
   persona.requiredLevel = requiredLevelOf(lenient);
@@ -1321,7 +1350,7 @@ export async function init(config, options = {}) {
     // (before its push is hooked below): that answer is the first decision's,
     // unless the site itself said something (`consent` option or call) meanwhile.
     const level = pageConsentMode(settings);
-    if (level && persona.platformMayAnswer(level)) [persona.consentLevel, persona.consentSource] = [level, 'consent-mode'];
+    if (level) persona.platformAnswerBeforeStart(level, 'consent-mode');
     persona.runtime = new Runtime(persona.configJson);
     persona.listenForConsent();
     persona.pageView(true);

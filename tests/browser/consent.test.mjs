@@ -109,6 +109,40 @@ test('TCF: gdprApplies false needs no consent', async () => {
   await close();
 });
 
+test('TCF and Consent Mode on one page: one platform\'s grant does not undo the other\'s refusal, and Consent Mode does not stand in for a TCF CMP that has not answered', async () => {
+  // A CMP that refuses through TCF, then pushes a Consent Mode grant (some map
+  // personalization_storage to a "functional" category).
+  withConsentSource(`${tcfStub({ eventStatus: 'useractioncomplete', gdprApplies: true, purpose: { consents: { 1: true } } })}
+    window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }`);
+  let { context, log, close } = await newContext(browser);
+  let page = await context.newPage();
+  await visit(page, server, '/');
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'tcf' });
+  await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
+  await page.waitForTimeout(200);
+  assert.equal(await cookie(context, COOKIE), undefined, 'the TCF refusal holds');
+  assert.deepEqual((await events(page, 'consent')).map((e) => e.detail.level), ['denied']);
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+
+  // A Consent Mode grant already in the page while the TCF CMP has not answered;
+  // the CMP then says yes.
+  withConsentSource(`window.dataLayer = [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'update', { personalization_storage: 'granted' });
+    ${tcfStub({ eventStatus: 'tcloaded', gdprApplies: true, purpose: { consents: { 1: true, 5: true, 6: true } } }, 800)}`);
+  ({ context, log, close } = await newContext(browser));
+  page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false, 'no TCF answer yet: nothing stored');
+  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'tcf' });
+  assert.ok(await cookie(context, COOKIE), 'stored once the TCF CMP consents');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
 test('Consent Mode v2: denied by default, then an update to granted stores the profile', async () => {
   withConsentSource(`window.dataLayer = window.dataLayer || [];
     function gtag() { dataLayer.push(arguments); }
