@@ -67,10 +67,17 @@ function isDeletion(assignment) {
 
 /** Whether the page has a non-empty cookie `name`. */
 function hasCookie(name) {
-  return readCookieHeader().split(';').some((pair) => {
+  return cookieValue(name) !== null;
+}
+
+/** The value of the cookie `name` (the first one, as the engine reads it), or null. */
+function cookieValue(name) {
+  for (const pair of readCookieHeader().split(';')) {
     const at = pair.indexOf('=');
-    return at > 0 && pair.slice(0, at).trim() === name && pair.slice(at + 1).trim() !== '';
-  });
+    const value = at > 0 && pair.slice(0, at).trim() === name ? pair.slice(at + 1).trim() : '';
+    if (value !== '') return value;
+  }
+  return null;
 }
 
 /** Whether the page is prerendered and not yet shown to the visitor (it may never be). */
@@ -258,6 +265,8 @@ class Persona {
     this.requiredLevel = 'personalization';
     /** Whether a TCF CMP has answered (`tcloaded` / `useractioncomplete`). */
     this.tcfAnswered = false;
+    /** The profile cookie the last page view read (null: none), until this page stores one. */
+    this.cookieAtView = undefined;
     /** Each consent platform's latest answer (`tcf`, `consent-mode`). */
     this.platformLevels = {};
     /** The consent platforms listened to so far (one may appear after init). */
@@ -308,7 +317,7 @@ class Persona {
     safeStorage.clear();
     lastView = null;
     // A fresh start here: what this page stores next is the new profile's.
-    [this.storedCookie, this.storeHalted] = [false, false];
+    [this.storedCookie, this.storeHalted, this.cookieAtView] = [false, false, null];
     if (!this.runtime) {
       this.deleteCookieWithoutRuntime();
       return;
@@ -332,13 +341,18 @@ class Persona {
     // every tab, whatever profile another tab stored since.
     if (isDeletion(assignment)) {
       writeCookie(assignment);
-      this.storedCookie = false;
+      [this.storedCookie, this.cookieAtView] = [false, null];
       return;
     }
     if (this.storeHalted) return;
-    // `sameVisitor` is false for a cookie that is gone, too.
-    const replacedElsewhere = () => this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false);
-    if (this.storedCookie && replacedElsewhere()) {
+    // `sameVisitor` is false for a cookie that is gone, too. Before this page has
+    // stored anything, the cookie must still be the one its page view read: a
+    // prerendered page is shown later, and a page's first write may come long
+    // after (a consent answer, an engagement).
+    const replacedElsewhere = () => (this.storedCookie
+      ? this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false)
+      : this.cookieAtView !== undefined && cookieValue(this.cookieName) !== this.cookieAtView);
+    if (replacedElsewhere()) {
       this.storeHalted = true;
       this.storedCookie = false;
       lastView = null;
@@ -349,6 +363,7 @@ class Persona {
     }
     writeCookie(assignment);
     this.storedCookie = hasCookie(this.cookieName);
+    if (!this.storedCookie) this.cookieAtView = null;
   }
 
   /** Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded yet). */
@@ -426,7 +441,10 @@ class Persona {
       // way): a refusal while prerendering is the last word once the page is shown.
       const assignment = this.runtime.consent(level ?? undefined);
       // The visitor answered anew here: this page may store again (see `store`).
-      if (this.covers(level) && this.storeHalted && level !== previousLevel) this.storeHalted = false;
+      if (this.covers(level) && this.storeHalted && level !== previousLevel) {
+        this.storeHalted = false;
+        this.cookieAtView = cookieValue(this.cookieName);
+      }
       // What is stored now: a grant records this page view (a remount resuming it must
       // not record it again), a refusal ends storing.
       const stores = !!assignment && !isDeletion(assignment);
@@ -555,6 +573,9 @@ class Persona {
       }
     }
     output ??= JSON.parse(this.runtime.pageView(facts, readCookieHeader(), this.consentLevel, high, low));
+    // The profile cookie this page view read: one gone or replaced before this page
+    // first stores was deleted or replaced elsewhere (see `store`).
+    if (!this.storedCookie) this.cookieAtView = cookieValue(this.cookieName);
     // A resumed page view goes on with the popups it already showed: none opens twice.
     if (resumed && lastView.popupsShown) this.popupsShown = lastView.popupsShown;
     // Whether the decision is the edge's: only then do its rendered popups in the

@@ -352,6 +352,30 @@ test('a prerendered page: a refusal while prerendering is the last word once it 
   });
 });
 
+test('a prerendered page: a profile deleted elsewhere before it is shown (forget() in another tab) is not written back', async () => {
+  server.configure({});
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const first = await session.context.newPage();
+    await visit(first, server, '/');
+    assert.ok(await cookie(session.context, PROFILE_COOKIE), 'a stored profile (so the case below can fail)');
+    const page = await session.context.newPage();
+    await page.addInitScript(prerendered);
+    await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
+    assert.equal((await settle(page)).ready, true);
+    // Another tab forgets the visitor while this page waits to be shown.
+    await first.evaluate(() => window.edgePersona.forget());
+    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined);
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'the forgotten profile stays gone');
+    assertClean(session.log);
+  } finally {
+    await session.context.close();
+  }
+});
+
 test('a prerendered page: a track() call while prerendering is recorded, and announced, only once it is shown', async () => {
   await prerenderedLanding(async (page, session) => {
     await page.evaluate(() => window.edgePersona.push(['track', 'lead', {}]));
