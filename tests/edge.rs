@@ -462,6 +462,46 @@ fn greetings_and_attribute_changes_reach_a_template_variant() {
     }
 }
 
+/// A page whose `<meta>` names windows-1251 (the header names no charset): the
+/// greeting goes into the template variant in that encoding, as into the page.
+#[test]
+fn changes_inside_a_template_variant_follow_the_meta_charset() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "readCookies": ["name"],
+        "slots": { "hero": { "selector": "#hero" }, "greeting": { "selector": ".greeting" } },
+        "experiences": [ { "id": "hero-new", "slot": "hero", "content": { "template": "hero-new" } } ],
+        "greetings": [ { "id": "hi", "slot": "greeting", "template": "Привет, {cookies.name|гость}" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let page = "<!doctype html><html><head><meta charset=\"windows-1251\"></head><body>\
+        <div id=\"hero\">Старый</div><p class=\"greeting\">Здравствуйте</p>\
+        <template data-ep-variant=\"hero-new\"><h1><span class=\"greeting\">Здравствуйте</span></h1></template>\
+        </body></html>";
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(page);
+    let visitor = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
+    let head = ResponseHead {
+        content_type: Some("text/html".into()),
+        ..html_head()
+    };
+    let EdgeResponse::Personalize(mut p) = engine.respond(&visitor, &head) else {
+        panic!("passed through");
+    };
+    let mut out = Vec::new();
+    for chunk in cp1251.chunks(5) {
+        out.extend(p.rewriter.write(chunk));
+    }
+    out.extend(p.rewriter.end());
+    let (text, _, malformed) = encoding_rs::WINDOWS_1251.decode(&out);
+    assert!(!malformed);
+    let doc = Html::parse_document(&text);
+    let greetings: Vec<String> = doc
+        .select(&Selector::parse(".greeting").unwrap())
+        .map(|g| g.text().collect())
+        .collect();
+    assert_eq!(greetings[..2], ["Привет, Аня", "Привет, Аня"], "{text}");
+}
+
 #[test]
 fn hostile_values_never_become_markup_in_the_page_or_the_handoff() {
     let config = json!({
@@ -1133,6 +1173,58 @@ fn what_the_edge_writes_follows_the_pages_charset() {
     let out = run("text/html; charset=utf-8", page.as_bytes());
     let text = String::from_utf8(out).expect("UTF-8 out");
     assert!(text.contains("Здравствуйте, Аня!") && text.contains("Текст страницы"));
+}
+
+/// A byte-order mark decides a page's encoding in the browser, over the charset the
+/// header or a `<meta>` names: one that disagrees with what the edge would write in
+/// stops rewriting before anything changes (a UTF-16 page gets nothing added at all);
+/// one that agrees changes nothing, whatever the chunk sizes.
+#[test]
+fn a_byte_order_mark_decides_the_encoding() {
+    let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
+    let visitor = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
+    let page = "<!doctype html><html><head></head><body><h1>Old</h1><nav>Menu</nav></body></html>";
+    let run = |content_type: &str, bytes: &[u8], size: usize| -> (Vec<u8>, Option<String>) {
+        let head = ResponseHead {
+            content_type: Some(content_type.into()),
+            ..html_head()
+        };
+        let EdgeResponse::Personalize(mut p) = engine.respond(&visitor, &head) else {
+            panic!("{content_type}: passed through");
+        };
+        let mut out = Vec::new();
+        for chunk in bytes.chunks(size) {
+            out.extend(p.rewriter.write(chunk));
+        }
+        out.extend(p.rewriter.end());
+        (out, p.rewriter.failure().map(str::to_string))
+    };
+    let utf8_bom = [&b"\xEF\xBB\xBF"[..], page.as_bytes()].concat();
+    for size in [1, 2, 7, 4096] {
+        // The header says windows-1251, the mark UTF-8: the browser reads UTF-8.
+        let (out, failure) = run("text/html; charset=windows-1251", &utf8_bom, size);
+        assert!(out.starts_with(&utf8_bom), "{size}: {}", String::from_utf8_lossy(&out));
+        assert!(failure.is_some_and(|f| f.contains("byte-order mark")));
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert!(!text.contains("Здравствуйте"), "nothing written in the wrong encoding");
+        // UTF-16: not one byte added.
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(page.encode_utf16().flat_map(u16::to_le_bytes));
+        let (out, failure) = run("text/html; charset=utf-8", &utf16, size);
+        assert_eq!(out, utf16, "{size}");
+        assert!(failure.is_some());
+        // The mark agrees: rewritten as usual, the mark kept.
+        for content_type in ["text/html; charset=utf-8", "text/html"] {
+            let (out, failure) = run(content_type, &utf8_bom, size);
+            assert_eq!(failure, None, "{content_type} {size}");
+            let text = String::from_utf8(out).expect("UTF-8");
+            assert!(text.starts_with('\u{FEFF}'), "{content_type} {size}");
+            assert!(text.contains("Здравствуйте, Аня!"), "{content_type} {size}: {text}");
+        }
+    }
+    // A page shorter than a mark.
+    let (out, failure) = run("text/html", b"\xEF\xBB", 1);
+    assert_eq!((out, failure), (b"\xEF\xBB".to_vec(), None));
 }
 
 /// The `Set-Cookie` values a personalization adds.

@@ -120,13 +120,7 @@ pub fn rewritable(method: &str, head: &ResponseHead) -> Result<PageCharset, Pass
     }) {
         return Err(PassReason::NoTransform);
     }
-    let charset = parts.find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches('"'))
-    });
-    match charset {
+    match charset_parameter(parts) {
         None => Ok(PageCharset {
             encoding: encoding_rs::UTF_8,
             declared: false,
@@ -140,6 +134,17 @@ pub fn rewritable(method: &str, head: &ResponseHead) -> Result<PageCharset, Pass
             })
             .ok_or(PassReason::Charset),
     }
+}
+
+/// The `charset` among a media type's parameters (what follows its first `;`, split
+/// at each `;`), unquoted.
+pub fn charset_parameter<'a>(mut parameters: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    parameters.find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })
 }
 
 /// The script nonce of a `Content-Security-Policy`, if it has one, so the hand-off

@@ -24,7 +24,7 @@ use crate::core::snippet::{
     hiding_style_for_pending, HIDING_STYLE_SELECTOR, PENDING_ATTRIBUTE, RUNTIME_MARKERS,
 };
 use crate::edge::handoff::marked_cut;
-use crate::edge::response::PageCharset;
+use crate::edge::response::{charset_parameter, PageCharset};
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, DocumentEnd, Element, TextChunk};
 use lol_html::{
@@ -87,6 +87,13 @@ pub struct StreamRewriter {
     /// The hand-off and popups until they are written.
     closing: Rc<RefCell<Option<Insertions>>>,
     failure: Option<String>,
+    /// The page's first bytes, until they tell whether it starts with a byte-order
+    /// mark (which browsers obey over any charset); then `None`.
+    start: Option<Vec<u8>>,
+    /// The encoding rewriting starts in.
+    encoding: &'static encoding_rs::Encoding,
+    /// The page is in an encoding nothing ASCII may be added to (UTF-16).
+    not_ascii_compatible: bool,
 }
 
 impl std::fmt::Debug for StreamRewriter {
@@ -319,6 +326,7 @@ impl StreamRewriter {
             selectors,
             &splicer,
             limits,
+            !charset.declared,
             &mut failure,
         )
         .with_encoding(encoding)
@@ -330,12 +338,46 @@ impl StreamRewriter {
             splicer,
             closing,
             failure,
+            start: Some(Vec::new()),
+            encoding: charset.encoding,
+            not_ascii_compatible: false,
         })
     }
 
     /// Rewrites one chunk of the origin's body and returns what may be sent now
     /// (possibly nothing, while a slot is held).
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let Some(start) = &mut self.start else {
+            return self.rewrite(chunk);
+        };
+        start.extend_from_slice(chunk);
+        match byte_order_mark(start, false) {
+            Some(mark) => {
+                let start = self.start.take().unwrap_or_default();
+                self.obey(mark);
+                self.rewrite(&start)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// A byte-order mark decides the page's encoding in a browser, whatever the
+    /// charset says: one that disagrees with the encoding rewriting started in
+    /// stops it before anything was changed, and the page passes through.
+    fn obey(&mut self, mark: Option<&'static encoding_rs::Encoding>) {
+        let Some(encoding) = mark.filter(|&e| e != self.encoding) else {
+            return;
+        };
+        self.not_ascii_compatible = !encoding.is_ascii_compatible();
+        self.rewriter = None;
+        self.failure = Some(format!(
+            "the page starts with a {} byte-order mark, which browsers obey over its charset ({}): it passes through",
+            encoding.name(),
+            self.encoding.name()
+        ));
+    }
+
+    fn rewrite(&mut self, chunk: &[u8]) -> Vec<u8> {
         match &mut self.rewriter {
             Some(rewriter) => {
                 // Room for what this chunk gives, so lol-html's many small pieces do
@@ -352,13 +394,26 @@ impl StreamRewriter {
 
     /// Ends the body and returns the rest of the output.
     pub fn end(&mut self) -> Vec<u8> {
+        // A page of fewer bytes than a byte-order mark.
+        let mut out = match self.start.take() {
+            Some(start) => {
+                self.obey(byte_order_mark(&start, true).flatten());
+                self.rewrite(&start)
+            }
+            None => Vec::new(),
+        };
+        out.extend(self.finish());
+        out
+    }
+
+    fn finish(&mut self) -> Vec<u8> {
         if let Some(rewriter) = self.rewriter.take() {
             if let Err(error) = rewriter.end() {
                 self.fail(&error);
             }
         }
         self.splicer.borrow_mut().settle_all();
-        if self.failure.is_some() {
+        if self.failure.is_some() && !self.not_ascii_compatible {
             // Rewriting stopped early and the rest passed through: the hand-off still
             // goes at the very end (a browser parses it into <body>), or the page's
             // runtime would decide and count this page view again, marked cut so that
@@ -394,6 +449,40 @@ impl StreamRewriter {
 
 type Handlers = ElementContentHandlers<'static>;
 
+/// What a page's first bytes say about a byte-order mark: `Some(Some(encoding))` one
+/// (UTF-8, UTF-16LE or UTF-16BE), `Some(None)` none, `None` too few bytes yet to
+/// tell (unless `at_end`).
+fn byte_order_mark(start: &[u8], at_end: bool) -> Option<Option<&'static encoding_rs::Encoding>> {
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(start) {
+        return Some(Some(encoding));
+    }
+    let may_become_one = [&b"\xEF\xBB\xBF"[..], b"\xFE\xFF", b"\xFF\xFE"]
+        .iter()
+        .any(|mark| start.len() < mark.len() && mark.starts_with(start));
+    (at_end || !may_become_one).then_some(None)
+}
+
+/// The encoding a `<meta>` names, as lol-html reads it to switch: `charset`, else
+/// `http-equiv="Content-Type"` with a charset in `content`; ASCII-compatible only.
+fn meta_charset(el: &Element) -> Option<AsciiCompatibleEncoding> {
+    let encoding = |label: &str| {
+        AsciiCompatibleEncoding::new(encoding_rs::Encoding::for_label_no_replacement(
+            label.as_bytes(),
+        )?)
+    };
+    el.get_attribute("charset")
+        .and_then(|label| encoding(&label))
+        .or_else(|| {
+            let http_equiv = el.get_attribute("http-equiv")?;
+            if !http_equiv.eq_ignore_ascii_case("Content-Type") {
+                return None;
+            }
+            let content = el.get_attribute("content")?;
+            encoding(charset_parameter(content.split(';').skip(1))?)
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn build_settings<'s>(
     plan: &PagePlan,
     insertions: &Insertions,
@@ -401,6 +490,7 @@ fn build_settings<'s>(
     selectors: &'s ParsedSelectors,
     splicer: &Rc<RefCell<Splicer>>,
     limits: RewriteLimits,
+    follows_meta_charset: bool,
     failure: &mut Option<String>,
 ) -> Settings<'static, 's> {
     let mut handlers: Vec<(Cow<'s, Selector>, Handlers)> = Vec::new();
@@ -409,6 +499,27 @@ fn build_settings<'s>(
         // Config validation refuses these; a plan that still has one skips it.
         Err(error) => *failure = Some(format!("{what}: selector {selector:?}: {error}")),
     };
+
+    // Where the header names no charset, lol-html switches to the one the page's
+    // first `<meta>` names: the markup captured for changes inside a template is
+    // then rewritten in that one too.
+    if follows_meta_charset && splicer.borrow().changes_inside.is_some() {
+        let s = splicer.clone();
+        let mut found = false;
+        add(
+            "meta charset",
+            "meta",
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                if let Some(encoding) = meta_charset(el).filter(|_| !found) {
+                    found = true;
+                    if let Some((_, current)) = &mut s.borrow_mut().changes_inside {
+                        *current = encoding;
+                    }
+                }
+                Ok(())
+            }),
+        );
+    }
 
     // First, so that every later handler knows whether it is inside a template.
     let s = splicer.clone();
