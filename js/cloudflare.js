@@ -30,7 +30,7 @@
 // Nothing here breaks a response: a config that fails to load, a request that does
 // not parse, or a wasm failure means the origin's response goes out untouched.
 
-import { initSync, EdgeWorker } from "./edge_persona_edge.js";
+import { initSync, EdgeWorker, originCookieWithoutConfig } from "./edge_persona_edge.js";
 import { rewriteAroundAmbiguity } from "./ambiguity-guard.js";
 
 let wasmLoaded = false;
@@ -58,6 +58,11 @@ function safely(onError) {
 function wasmFailure(error, onError) {
   wasmFailed = true;
   onError(new Error(`the wasm failed; responses pass through from now on (${error?.message ?? error})`));
+}
+
+/** The config as the wasm reads it: JSON text (an object is serialized). */
+function configText(config) {
+  return typeof config === "string" ? config : JSON.stringify(config ?? null) ?? "null";
 }
 
 function loadWasm(wasm) {
@@ -203,11 +208,12 @@ function changedHeaders(original, changes) {
 }
 
 /**
- * The `Cookie` header for the origin (undefined: send none) when the wasm cannot
- * say it (the config did not load, or the wasm failed): the profile cookie stays at
- * the edge unless the config text asks to forward it. Its name is read leniently,
- * since a config that fails validation may still name it. The same rule as
- * `edge::request::origin_cookie_without_engine`, which the Fastly program uses.
+ * The `Cookie` header for the origin (undefined: send none) when the wasm failed:
+ * the profile cookie stays at the edge unless the config text asks to forward it.
+ * Its name is read leniently, since a config that fails validation may still name
+ * it. Where the wasm runs but the config did not load, the wasm's own rule applies
+ * (`originCookieWithoutConfig`, which the Fastly program follows too): without
+ * config text to read, it also keeps back any cookie whose value reads as a profile.
  */
 export function originCookieWithoutEngine(config, header) {
   if (header === undefined || header === null) return undefined;
@@ -297,7 +303,7 @@ export function createPersonalizer(options) {
   let pendingAttribute = "data-ep-pending";
   try {
     loadWasm(wasm);
-    const json = typeof config === "string" ? config : JSON.stringify(config ?? null);
+    const json = configText(config);
     const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
     worker = new EdgeWorker(json, keysJson, explainHeader);
     runtimeMarkers = worker.runtimeMarkers();
@@ -313,7 +319,9 @@ export function createPersonalizer(options) {
     let cookie;
     try {
       // Without a usable wasm (or config) the profile cookie still stays at the edge.
-      cookie = worker && !wasmFailed ? worker.originCookie(sent) : originCookieWithoutEngine(config, sent);
+      if (wasmFailed || !wasmLoaded) cookie = originCookieWithoutEngine(config, sent);
+      else if (worker) cookie = worker.originCookie(sent);
+      else cookie = originCookieWithoutConfig(configText(config), sent);
     } catch (error) {
       wasmFailure(error, onError);
       cookie = originCookieWithoutEngine(config, sent);

@@ -189,6 +189,18 @@ fn parse_exchange(
     Ok((request, head))
 }
 
+/// The `Cookie` header for the origin (`undefined`: send none) when the config did
+/// not load: the rule the Fastly program follows too
+/// ([`crate::edge::request::origin_cookie_without_engine`]).
+#[wasm_bindgen(js_name = originCookieWithoutConfig)]
+pub fn origin_cookie_without_config(config_json: &str, header: Option<String>) -> Option<String> {
+    crate::edge::request::origin_cookie_without_engine(
+        config_json,
+        header.as_deref().map(str::as_bytes),
+    )
+    .map(|kept| String::from_utf8_lossy(&kept).into_owned())
+}
+
 /// A decision for a worker that rewrites with its own engine.
 #[wasm_bindgen]
 pub struct EdgeDecision {

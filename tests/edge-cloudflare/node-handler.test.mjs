@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO, DEMO_CONFIG, DEMO_DIR } from '../edge-shared/origin.mjs';
 
 const PKG = path.join(REPO, 'pkg', 'npm');
@@ -226,6 +227,26 @@ test('the Cookie header for the origin without the wasm follows the same rule as
   for (const no of ['text/html', 'text/html; charset=windows-1251', 'text/html; charset=bogus', null]) {
     assert.equal(declaresUtf8(no), false, String(no));
   }
+});
+
+test('a config that does not load: the wasm keeps back the profile cookie by name and, without config text to read, by value, as Fastly does', async () => {
+  // A module of its own, as a fresh isolate has: an earlier test made this one's wasm fail.
+  const { createPersonalizer } = await import(`${pathToFileURL(path.join(PKG, 'cloudflare.js')).href}?isolate=config-gone`);
+  const wasm = readFileSync(path.join(PKG, 'edge_persona_edge_bg.wasm'));
+  // A profile cookie value, as the edge writes it (under another name below).
+  const writer = createPersonalizer({ config: { version: 1, consent: { mode: 'none' } }, wasm });
+  const page = new Response('<!doctype html><html><body><p>Hi</p></body></html>', { headers: { 'content-type': 'text/html; charset=utf-8' } });
+  const response = await writer.personalize(new Request('https://shop.test/', { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' } }), page);
+  await response.arrayBuffer();
+  const profile = /(?:^|, )ep=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(profile, 'a profile cookie to test with');
+  const sent = `persona=${profile}; sid=1; ep=x`;
+  const reported = [];
+  const origin = (config) => createPersonalizer({ config, wasm, onError: (e) => reported.push(e.message) })
+    .originRequest(new Request('https://shop.test/', { headers: { cookie: sent } })).headers.get('cookie');
+  assert.equal(origin('{not json'), 'sid=1', 'no config text: the default name and any profile-looking value');
+  assert.equal(origin('{"cookie": {"name": "persona"}, "oops": 1}'), 'sid=1; ep=x', 'named in a config that fails: that name');
+  assert.equal(reported.length, 2);
 });
 
 test("the visitor's UTC offset follows their time zone across a DST change, cached per quarter hour", async () => {
