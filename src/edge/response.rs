@@ -92,7 +92,9 @@ impl PageCharset {
 /// # Errors
 /// The reason it must pass through untouched.
 pub fn rewritable(method: &str, head: &ResponseHead) -> Result<PageCharset, PassReason> {
-    if !method.eq_ignore_ascii_case("GET") {
+    // Methods are case-sensitive (RFC 9110): `fetch` spells `get` as `GET`, Fastly
+    // passes a method as sent, and the origin request is prepared for `GET` alone.
+    if method != "GET" {
         return Err(PassReason::Method);
     }
     if !(200..300).contains(&head.status) || matches!(head.status, 204..=206) {
@@ -219,6 +221,7 @@ mod tests {
     fn only_full_html_get_responses_are_rewritten() {
         assert!(rewritable("GET", &html(200)).is_ok());
         assert_eq!(rewritable("HEAD", &html(200)), Err(PassReason::Method));
+        assert_eq!(rewritable("get", &html(200)), Err(PassReason::Method));
         assert_eq!(rewritable("POST", &html(200)), Err(PassReason::Method));
         for status in [204, 206, 301, 304, 404, 500] {
             assert_eq!(rewritable("GET", &html(status)), Err(PassReason::Status));
