@@ -358,7 +358,11 @@ export interface ApplyReport {
  * grow; only `stored` and `cookie` are guaranteed.
  */
 export type ProfileExport = Record<string, unknown> & {
-  /** Whether the profile is stored (consent allows it). */
+  /**
+   * Whether the profile cookie holds it now. When the cookie holds another profile
+   * (stored before, while this page has no answer to store yet; or by another tab),
+   * that one is exported instead, since it is what is kept about the visitor.
+   */
   stored: boolean;
   /** The name of the cookie that holds it. */
   cookie: string;
@@ -466,8 +470,8 @@ export interface WasmRuntime {
   sameVisitor(cookieHeader: string, nowMs: number): boolean;
   /** A fresh profile; returns the assignment that deletes the cookie. */
   forget(nowMs: number, entropyHigh: number, entropyLow: number): string | undefined;
-  /** The profile as JSON ({@link ProfileExport}). */
-  export(): string;
+  /** The profile as JSON ({@link ProfileExport}); the one `cookieHeader` holds when it differs. */
+  export(cookieHeader: string, nowMs: number): string;
   /** Frees the wasm memory. */
   free(): void;
 }

@@ -308,7 +308,7 @@ class Persona {
 
   /** The visitor's profile as JSON, with whether it is stored and in which cookie. */
   export() {
-    return this.guard('export', () => JSON.parse(this.runtime.export()), null);
+    return this.guard('export', () => JSON.parse(this.runtime.export(readCookieHeader(), Date.now())), null);
   }
 
   /** Deletes the profile cookie and this runtime's local storage, and starts afresh. */

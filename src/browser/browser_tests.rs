@@ -1149,7 +1149,7 @@ fn storage_and_cookies_that_throw_do_not_break_the_runtime() {
         runtime
             .consent(Some("personalization".into()))
             .map_err(message)?;
-        runtime.export().map_err(message)?;
+        runtime.export("", NOW_MS as f64).map_err(message)?;
         runtime.forget(NOW_MS as f64, 1, 2);
         Ok((
             serde_json::from_str(&out).map_err(|e| e.to_string())?,

@@ -623,22 +623,24 @@ impl Runtime {
     /// another tab started a new one): the page must not write its profile over it.
     #[wasm_bindgen(js_name = sameVisitor)]
     pub fn same_visitor(&self, cookie_header: &str, now_ms: f64) -> bool {
-        let name = &self.engine.config().site.cookie.name;
-        let Some(value) = read_cookies(cookie_header, &[name.as_str()]).remove(name) else {
-            return false;
-        };
-        let (stored, status) = self
-            .engine
-            .read_profile(Some(&value), now_ms as i64, 0, &[]);
-        matches!(status, CookieStatus::Valid | CookieStatus::Unverified)
-            && stored.visitor_id == self.profile.visitor_id
+        self.stored_profile(cookie_header, now_ms)
+            .is_some_and(|stored| stored.visitor_id == self.profile.visitor_id)
     }
 
-    /// The visitor's profile as readable JSON, with whether it is stored.
-    pub fn export(&self) -> Result<String, JsError> {
-        let mut value = self.engine.export(&self.profile);
+    /// The visitor's profile as readable JSON, with whether it is stored: what the
+    /// profile cookie in `cookie_header` holds now. That is this page's profile, unless
+    /// the cookie holds another (stored before consent was asked for again, or by
+    /// another tab): then that one, since it is what is kept about the visitor.
+    pub fn export(&self, cookie_header: &str, now_ms: f64) -> Result<String, JsError> {
+        let stored = self.stored_profile(cookie_header, now_ms);
+        let (profile, is_stored) = match &stored {
+            Some(stored) if stored.visitor_id != self.profile.visitor_id => (stored, true),
+            Some(_) => (&self.profile, true),
+            None => (&self.profile, false),
+        };
+        let mut value = self.engine.export(profile);
         if let Value::Object(map) = &mut value {
-            map.insert("stored".into(), Value::Bool(self.storage_allowed));
+            map.insert("stored".into(), Value::Bool(is_stored));
             map.insert(
                 "cookie".into(),
                 Value::String(self.engine.config().site.cookie.name.clone()),
@@ -649,6 +651,16 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// The profile the cookie in `cookie_header` holds, if it is one this site can read.
+    fn stored_profile(&self, cookie_header: &str, now_ms: f64) -> Option<Profile> {
+        let name = &self.engine.config().site.cookie.name;
+        let value = read_cookies(cookie_header, &[name.as_str()]).remove(name)?;
+        let (stored, status) = self
+            .engine
+            .read_profile(Some(&value), now_ms as i64, 0, &[]);
+        matches!(status, CookieStatus::Valid | CookieStatus::Unverified).then_some(stored)
+    }
+
     /// The last page view again, now that storage is allowed: its profile and cookie
     /// write replace the in-memory ones.
     fn revisit_with_consent(&mut self) -> CookieWrite {

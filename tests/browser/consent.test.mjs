@@ -305,6 +305,22 @@ async function storedProfile() {
   return { profile, cookies };
 }
 
+test('export() before this page has an answer gives the profile the cookie holds, not the page\'s contextual one', async () => {
+  server.configure({});
+  const { profile, cookies } = await storedProfile();
+  const { context, log, close } = await newContext(browser);
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  const outcome = await visit(page, server, '/');
+  assert.equal(outcome.decision.storage.allowed, false, 'no answer yet: contextual');
+  const exported = await page.evaluate(() => window.edgePersona.export());
+  assert.equal(exported.stored, true);
+  assert.equal(exported.visitorId, profile.visitorId, 'what is kept about the visitor');
+  assert.equal(exported.pageViews, profile.pageViews);
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
 test('a consent that arrives after an SPA navigation adds to the stored profile instead of replacing it', async () => {
   server.configure({});
   const { profile, cookies } = await storedProfile();
