@@ -321,6 +321,8 @@ export type CookieStatus =
   | { status: 'absent' }
   | { status: 'valid' }
   | { status: 'unverified' }
+  /** The refusal marker (`0`): the visitor said no; nothing is stored until they say yes. */
+  | { status: 'refused' }
   | { status: 'rejected'; reason: CookieRejectReason };
 
 /** The last page view again, with every rule's reason and details ({@link Persona.explain}). */

@@ -60,9 +60,12 @@ function writeCookie(assignment) {
   try { document.cookie = assignment; } catch { /* cookies blocked (sandbox): nothing stored */ }
 }
 
-/** Whether a cookie assignment deletes its cookie (`Max-Age=0`). */
+/**
+ * Whether a cookie assignment removes the profile: deletes it (`Max-Age=0`), or
+ * leaves the refusal marker (`<name>=0`, no data: an edge then stores nothing new).
+ */
 function isDeletion(assignment) {
-  return /;\s*max-age=0/i.test(assignment);
+  return /;\s*max-age=0/i.test(assignment) || /^[^=;]+=0;/.test(assignment);
 }
 
 /** Whether the page has a non-empty cookie `name`. */
@@ -341,7 +344,7 @@ class Persona {
     // every tab, whatever profile another tab stored since.
     if (isDeletion(assignment)) {
       writeCookie(assignment);
-      [this.storedCookie, this.cookieAtView] = [false, null];
+      [this.storedCookie, this.cookieAtView] = [false, cookieValue(this.cookieName)];
       return;
     }
     if (this.storeHalted) return;

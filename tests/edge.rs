@@ -1203,10 +1203,17 @@ fn a_byte_order_mark_decides_the_encoding() {
     for size in [1, 2, 7, 4096] {
         // The header says windows-1251, the mark UTF-8: the browser reads UTF-8.
         let (out, failure) = run("text/html; charset=windows-1251", &utf8_bom, size);
-        assert!(out.starts_with(&utf8_bom), "{size}: {}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(&utf8_bom),
+            "{size}: {}",
+            String::from_utf8_lossy(&out)
+        );
         assert!(failure.is_some_and(|f| f.contains("byte-order mark")));
         let text = String::from_utf8(out).expect("UTF-8");
-        assert!(!text.contains("Здравствуйте"), "nothing written in the wrong encoding");
+        assert!(
+            !text.contains("Здравствуйте"),
+            "nothing written in the wrong encoding"
+        );
         // UTF-16: not one byte added.
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(page.encode_utf16().flat_map(u16::to_le_bytes));
@@ -1219,7 +1226,10 @@ fn a_byte_order_mark_decides_the_encoding() {
             assert_eq!(failure, None, "{content_type} {size}");
             let text = String::from_utf8(out).expect("UTF-8");
             assert!(text.starts_with('\u{FEFF}'), "{content_type} {size}");
-            assert!(text.contains("Здравствуйте, Аня!"), "{content_type} {size}: {text}");
+            assert!(
+                text.contains("Здравствуйте, Аня!"),
+                "{content_type} {size}: {text}"
+            );
         }
     }
     // A page shorter than a mark.
@@ -1236,6 +1246,26 @@ fn set_cookies(p: &Personalization) -> Vec<&str> {
         .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
         .map(|(_, value)| value.as_str())
         .collect()
+}
+
+/// Where consent is implied, the edge stores a profile for a visitor without one: a
+/// visitor who said no on a page carries the refusal marker instead, and gets no new
+/// profile (nor a cookie write) until they say yes on a page.
+#[test]
+fn a_remembered_refusal_stores_nothing_where_consent_is_implied() {
+    let mut config = config_three_slots();
+    config["consent"] = json!({ "mode": "implied" });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let new_visitor = personalize(&engine, &request(None, ""));
+    assert_eq!(set_cookies(&new_visitor).len(), 1, "implied: a new visitor is stored");
+    let refused = personalize(&engine, &request(Some("ep=0; name=Anna"), ""));
+    assert!(set_cookies(&refused).is_empty(), "{:?}", refused.headers);
+    let mut p = refused;
+    let mut out = p.rewriter.write(b"<html><body><nav>Menu</nav></body></html>");
+    out.extend(p.rewriter.end());
+    let handoff = handoff_json(&String::from_utf8(out).expect("UTF-8"));
+    assert_eq!(handoff["storage"]["allowed"], false, "{handoff}");
+    assert_eq!(handoff["cookieStatus"]["status"], "refused", "{handoff}");
 }
 
 #[test]

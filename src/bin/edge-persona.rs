@@ -445,6 +445,7 @@ fn print_step(index: usize, step: &StepOutcome, all_reasons: bool) {
     let cookie = match &view.cookie {
         CookieWrite::Set { value, .. } => format!("set ({} bytes)", value.len()),
         CookieWrite::Delete { .. } => "delete".into(),
+        CookieWrite::Refuse { .. } => "refuse".into(),
         CookieWrite::Unchanged => "unchanged".into(),
     };
     println!(

@@ -16,7 +16,9 @@ mod dom;
 mod patterns;
 
 use crate::core::config::ConsentLevel;
-use crate::core::consent::{storage_verdict, stored_consent, PrivacySignals, StorageVerdict};
+use crate::core::consent::{
+    answer_or_remembered_refusal, storage_verdict, stored_consent, PrivacySignals, StorageVerdict,
+};
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput, Storage};
@@ -235,6 +237,8 @@ impl Runtime {
         entropy_low: u32,
     ) -> Result<String, JsError> {
         let (facts, profile_cookie, consent) = self.inputs(facts_json, cookie_header, consent)?;
+        // A refusal the cookie remembers holds until the page answers otherwise.
+        let consent = answer_or_remembered_refusal(consent, profile_cookie.as_deref());
         let site = &self.engine.config().site;
         let storage = storage_verdict(&site.consent, consent, PrivacySignals::of(&facts));
         let https = is_https(&facts.url);
@@ -266,8 +270,8 @@ impl Runtime {
                 let write = if storage.allowed {
                     self.profile.consent = stored_consent(consent);
                     self.engine.store_cookie(&self.profile, &[])
-                } else if storage.withdrawn && profile_cookie.is_some() {
-                    self.engine.cookie_delete()
+                } else if storage.withdrawn {
+                    self.engine.cookie_refuse(profile_cookie.as_deref())
                 } else {
                     CookieWrite::Unchanged
                 };
@@ -367,7 +371,7 @@ impl Runtime {
             self.engine
                 .read_profile(profile_cookie.as_deref(), facts.now_ms, entropy, &[]);
         // As at the edge: a stored profile remembers the consent it was stored under.
-        let consent = consent
+        let consent = answer_or_remembered_refusal(consent, profile_cookie.as_deref())
             .or_else(|| ConsentLevel::from_stored(profile.consent).filter(|_| profile.visits > 0));
         let site = &self.engine.config().site;
         let storage = storage_verdict(&site.consent, consent, PrivacySignals::of(&facts));
@@ -387,11 +391,11 @@ impl Runtime {
                 *popups = Value::Array(Vec::new());
             }
         }
-        let write = if !storage.allowed && storage.withdrawn && profile_cookie.is_some() {
+        let write = if !storage.allowed && storage.withdrawn {
             // Refused (or GPC) in the browser while the edge, which knows consent only
-            // from the cookie, still stored one: it goes, as on any page view.
+            // from the cookie, may have stored one: it goes, as on any page view.
             self.profile = Profile::new(entropy, minutes_from_ms(facts.now_ms));
-            self.engine.cookie_delete()
+            self.engine.cookie_refuse(profile_cookie.as_deref())
         } else if storage.allowed && !edge_stored {
             let view = self.engine.page_view_decoded(
                 browser_input(&facts, profile_cookie.as_deref(), consent, entropy, false),
@@ -589,6 +593,8 @@ impl Runtime {
             self.profile.consent = stored_consent(level);
             self.engine.store_cookie(&self.profile, &[])
         } else if verdict.withdrawn || (was_allowed && !verdict.allowed) {
+            // A "no" leaves the refusal marker (an edge then stores nothing new); an
+            // answer taken back leaves nothing.
             // Nothing of the stored profile may be used any more, in memory either:
             // later page views start from a profile with no history (the same id,
             // so what this page shows does not flip).
@@ -598,7 +604,11 @@ impl Runtime {
                 last.cookie = None;
                 last.basis = Basis::Memory(Box::new(self.profile.clone()));
             }
-            self.engine.cookie_delete()
+            if verdict.withdrawn {
+                self.engine.cookie_refuse(None)
+            } else {
+                self.engine.cookie_delete()
+            }
         } else {
             CookieWrite::Unchanged
         };

@@ -47,6 +47,27 @@ impl PrivacySignals {
 /// such profiles were stamped with the config's level.)
 pub const STORED_WITHOUT_ANSWER: u8 = 3;
 
+/// The profile cookie's value once the visitor has said no (a refusal, or Global
+/// Privacy Control): it holds no data and no identifier, only that answer, so that
+/// an edge, which cannot see the page's consent platform, stores no new profile for
+/// them on the next page (under `implied` or `none` it otherwise would). A grant on
+/// a page replaces it; `forget()` deletes it.
+pub const REFUSED_COOKIE_VALUE: &str = "0";
+
+/// Whether a profile cookie value is [`REFUSED_COOKIE_VALUE`].
+pub fn is_refusal(cookie: Option<&str>) -> bool {
+    cookie.is_some_and(|value| value.trim() == REFUSED_COOKIE_VALUE)
+}
+
+/// The answer a page view goes by: the page's own, else a refusal the profile
+/// cookie remembers.
+pub fn answer_or_remembered_refusal(
+    answer: Option<ConsentLevel>,
+    cookie: Option<&str>,
+) -> Option<ConsentLevel> {
+    answer.or_else(|| is_refusal(cookie).then_some(ConsentLevel::Denied))
+}
+
 /// [`crate::core::profile::Profile::consent`] for a profile stored under `answer`.
 pub fn stored_consent(answer: Option<ConsentLevel>) -> u8 {
     answer.map_or(STORED_WITHOUT_ANSWER, |level| level as u8)

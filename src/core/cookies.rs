@@ -3,6 +3,7 @@
 //! `Set-Cookie` value. The browser and the edge layers share this, so the cookie is
 //! written with the same attributes everywhere.
 
+use crate::core::consent::REFUSED_COOKIE_VALUE;
 use crate::core::engine::CookieWrite;
 use std::collections::BTreeMap;
 
@@ -54,6 +55,12 @@ pub fn set_cookie_value(write: &CookieWrite, secure: bool) -> Option<String> {
         CookieWrite::Delete { name } => {
             Some(format!("{name}=; Max-Age=0; Path=/; SameSite=Lax{secure}"))
         }
+        CookieWrite::Refuse {
+            name,
+            max_age_seconds,
+        } => Some(format!(
+            "{name}={REFUSED_COOKIE_VALUE}; Max-Age={max_age_seconds}; Path=/; SameSite=Lax{secure}"
+        )),
         CookieWrite::Unchanged => None,
     }
 }

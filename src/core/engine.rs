@@ -5,7 +5,10 @@
 use crate::core::attributes::{self, AttributePlan, AttributeSources};
 use crate::core::classify::classify;
 use crate::core::config::{self, ConfigErrors, ConsentLevel, LoadedConfig};
-use crate::core::consent::{storage_verdict, stored_consent, PrivacySignals, StorageVerdict};
+use crate::core::consent::{
+    answer_or_remembered_refusal, is_refusal, storage_verdict, stored_consent, PrivacySignals,
+    StorageVerdict,
+};
 use crate::core::context::{Context, ContextNeeds, PageAnnotations, PageEvent, RequestFacts};
 use crate::core::decide::{decide, DecideInput, Decision};
 use crate::core::pattern::PatternEngine;
@@ -82,11 +85,20 @@ pub enum CookieWrite {
         /// Lifetime in seconds.
         max_age_seconds: u32,
     },
-    /// Delete it: the visitor refused or withdrew consent, or sends Global Privacy
-    /// Control. (A consent platform that has not answered yet deletes nothing.)
+    /// Delete it: `forget()`, or a consent answer taken back to none. (A consent
+    /// platform that has not answered yet deletes nothing.)
     Delete {
         /// Cookie name.
         name: String,
+    },
+    /// Replace it by [`crate::core::consent::REFUSED_COOKIE_VALUE`]: the visitor
+    /// refused, withdrew consent or sends Global Privacy Control. What was stored
+    /// goes; only the answer stays.
+    Refuse {
+        /// Cookie name.
+        name: String,
+        /// Lifetime in seconds (the config's).
+        max_age_seconds: u32,
     },
     /// Leave cookies alone.
     Unchanged,
@@ -159,6 +171,9 @@ impl Engine {
         let now = minutes_from_ms(now_ms);
         match cookie.filter(|c| !c.is_empty()) {
             None => (Profile::new(entropy, now), CookieStatus::Absent),
+            Some(value) if is_refusal(Some(value)) => {
+                (Profile::new(entropy, now), CookieStatus::Refused)
+            }
             Some(value) => match self.codec(keys).decode(value, now) {
                 Ok(found) => found,
                 Err(reason) => (Profile::new(entropy, now), CookieStatus::Rejected(reason)),
@@ -180,20 +195,25 @@ impl Engine {
         decoded: Option<(Profile, CookieStatus)>,
     ) -> PageView<'_> {
         let site = &self.config.site;
-        let storage = storage_verdict(
-            &site.consent,
-            input.consent,
-            PrivacySignals::of(input.facts),
-        );
+        // A visitor who said no before (the refusal marker) is heard until the page
+        // answers otherwise.
+        let consent = answer_or_remembered_refusal(input.consent, input.cookie);
+        let storage = storage_verdict(&site.consent, consent, PrivacySignals::of(input.facts));
         let (mut profile, cookie_status) = if storage.allowed {
             decoded.unwrap_or_else(|| {
                 self.read_profile(input.cookie, input.facts.now_ms, input.entropy, input.keys)
             })
         } else {
-            // Contextual mode: decide from this request alone; the cookie is not read.
+            // Contextual mode: decide from this request alone; the cookie is not read
+            // (a refusal it remembers is reported as such).
+            let status = if is_refusal(input.cookie) {
+                CookieStatus::Refused
+            } else {
+                CookieStatus::Absent
+            };
             (
                 Profile::new(input.entropy, minutes_from_ms(input.facts.now_ms)),
-                CookieStatus::Absent,
+                status,
             )
         };
         // An id that lasts: the stored profile's, or a new one that will be kept.
@@ -206,7 +226,7 @@ impl Engine {
         let decision = self.visit(
             &mut profile,
             input.facts,
-            input.consent,
+            consent,
             Storage {
                 allowed: storage.allowed,
                 lasting_visitor,
@@ -214,10 +234,10 @@ impl Engine {
             input.explain,
         );
         let cookie = if storage.allowed {
-            profile.consent = stored_consent(input.consent);
+            profile.consent = stored_consent(consent);
             self.cookie_set(&profile, input.keys)
-        } else if input.cookie.is_some_and(|c| !c.is_empty()) && storage.withdrawn {
-            self.cookie_delete()
+        } else if storage.withdrawn {
+            self.cookie_refuse(input.cookie)
         } else {
             CookieWrite::Unchanged
         };
@@ -365,11 +385,24 @@ impl Engine {
         self.cookie_set(profile, keys)
     }
 
-    /// The cookie write that deletes the profile cookie (`forget()`, withdrawn
-    /// consent).
+    /// The cookie write that deletes the profile cookie (`forget()`, a consent answer
+    /// taken back).
     pub fn cookie_delete(&self) -> CookieWrite {
         CookieWrite::Delete {
             name: self.config.site.cookie.name.clone(),
+        }
+    }
+
+    /// The cookie write for a visitor who said no, given the profile cookie they
+    /// sent (if known): the refusal marker, unless it is already there.
+    pub fn cookie_refuse(&self, cookie: Option<&str>) -> CookieWrite {
+        if is_refusal(cookie) {
+            return CookieWrite::Unchanged;
+        }
+        let settings = &self.config.site.cookie;
+        CookieWrite::Refuse {
+            name: settings.name.clone(),
+            max_age_seconds: settings.max_age_days.saturating_mul(86_400),
         }
     }
 

@@ -15,6 +15,7 @@
 //! ```
 
 use crate::core::config::ConsentLevel;
+use crate::core::consent::REFUSED_COOKIE_VALUE;
 use crate::core::context::RequestFacts;
 use crate::core::decide::Outcome;
 use crate::core::engine::{CookieWrite, Engine, PageView, PageViewInput};
@@ -248,11 +249,12 @@ pub fn summarize(view: &PageView<'_>) -> Value {
             .map(|r| (r.rule.to_string(), serde_json::to_value(r.outcome).unwrap_or(Value::Null)))
             .collect::<Map<String, Value>>(),
         "stored": view.storage.allowed,
-        "cookie": match view.cookie { CookieWrite::Set { .. } => "set", CookieWrite::Delete { .. } => "delete", CookieWrite::Unchanged => "unchanged" },
+        "cookie": match view.cookie { CookieWrite::Set { .. } => "set", CookieWrite::Delete { .. } => "delete", CookieWrite::Refuse { .. } => "refuse", CookieWrite::Unchanged => "unchanged" },
         "cookieStatus": match view.cookie_status {
             CookieStatus::Absent => "absent".to_string(),
             CookieStatus::Valid => "valid".to_string(),
             CookieStatus::Unverified => "unverified".to_string(),
+            CookieStatus::Refused => "refused".to_string(),
             CookieStatus::Rejected(r) => format!("rejected:{}", serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
         },
         "visits": view.profile.visits,
@@ -438,6 +440,7 @@ fn apply(jar: &mut Option<String>, write: &CookieWrite) {
     match write {
         CookieWrite::Set { value, .. } => *jar = Some(value.clone()),
         CookieWrite::Delete { .. } => *jar = None,
+        CookieWrite::Refuse { .. } => *jar = Some(REFUSED_COOKIE_VALUE.to_string()),
         CookieWrite::Unchanged => {}
     }
 }

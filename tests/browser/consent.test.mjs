@@ -5,7 +5,7 @@
 // the site's own call (`edgePersona.push(['consent', …])`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, newContext, visit, cookie, events, sendFile, sendBody, pkgFile, CONFIG } from './harness.mjs';
+import { startDemo, launch, newContext, visit, cookie, profileCookie, refusalRemembered, events, sendFile, sendBody, pkgFile, CONFIG } from './harness.mjs';
 
 const COOKIE = CONFIG.cookie?.name ?? 'ep';
 let server;
@@ -75,7 +75,7 @@ test('TCF: purposes 1, 5 and 6 granted on tcloaded store the profile', async () 
   await visit(page, server, '/');
   const consent = await waitForConsentEvent(page);
   assert.deepEqual(consent, { level: 'personalization', source: 'tcf' });
-  assert.ok(await cookie(context, COOKIE), 'the profile cookie is written once the CMP consents');
+  assert.ok(await profileCookie(context, COOKIE), 'the profile cookie is written once the CMP consents');
   assert.deepEqual(log.pageErrors, []);
   await close();
 });
@@ -86,7 +86,7 @@ test('TCF: a missing purpose (6) means no consent, and a CMP that never answers 
   let page = await context.newPage();
   await visit(page, server, '/');
   assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'tcf' });
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   await close();
 
   withConsentSource(tcfStub({}, null));
@@ -95,7 +95,7 @@ test('TCF: a missing purpose (6) means no consent, and a CMP that never answers 
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false, 'no CMP answer: contextual decision only');
   await page.waitForTimeout(300);
-  assert.equal(await cookie(context, COOKIE), undefined, 'no CMP answer = no consent');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'no CMP answer = no consent');
   await close();
 });
 
@@ -105,7 +105,7 @@ test('TCF: gdprApplies false needs no consent', async () => {
   const page = await context.newPage();
   await visit(page, server, '/');
   assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'tcf' });
-  assert.ok(await cookie(context, COOKIE));
+  assert.ok(await profileCookie(context, COOKIE));
   await close();
 });
 
@@ -121,7 +121,7 @@ test('TCF and Consent Mode on one page: one platform\'s grant does not undo the 
   assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'tcf' });
   await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
   await page.waitForTimeout(200);
-  assert.equal(await cookie(context, COOKIE), undefined, 'the TCF refusal holds');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'the TCF refusal holds');
   assert.deepEqual((await events(page, 'consent')).map((e) => e.detail.level), ['denied']);
   assert.deepEqual(log.pageErrors, []);
   await close();
@@ -136,9 +136,9 @@ test('TCF and Consent Mode on one page: one platform\'s grant does not undo the 
   page = await context.newPage();
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false, 'no TCF answer yet: nothing stored');
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'tcf' });
-  assert.ok(await cookie(context, COOKIE), 'stored once the TCF CMP consents');
+  assert.ok(await profileCookie(context, COOKIE), 'stored once the TCF CMP consents');
   assert.deepEqual(log.pageErrors, []);
   await close();
 });
@@ -151,10 +151,10 @@ test('Consent Mode v2: denied by default, then an update to granted stores the p
   const page = await context.newPage();
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false);
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
   assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'consent-mode' });
-  assert.ok(await cookie(context, COOKIE), 'granted through Consent Mode: stored');
+  assert.ok(await profileCookie(context, COOKIE), 'granted through Consent Mode: stored');
   await close();
 });
 
@@ -169,7 +169,7 @@ test('Consent Mode: a regional default of denied holds storage back beside a glo
   const page = await context.newPage();
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false, JSON.stringify(outcome.decision.storage));
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   await page.evaluate(() => {
     window.gtag('consent', 'update', { personalization_storage: 'denied' });
     window.gtag('consent', 'default', { personalization_storage: 'granted' });
@@ -178,7 +178,7 @@ test('Consent Mode: a regional default of denied holds storage back beside a glo
   await page.waitForTimeout(100);
   const levels = (await events(page, 'consent')).map((e) => e.detail.level);
   assert.deepEqual(levels, ['denied'], 'the later default is no answer');
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   assertNoErrors(log);
   await close();
 });
@@ -190,7 +190,7 @@ test('Global Privacy Control: no profile even with consent, and an old cookie is
   await first.storedConsent('personalization');
   let page = await first.context.newPage();
   await visit(page, server, '/');
-  const stored = await cookie(first.context, COOKIE);
+  const stored = await profileCookie(first.context, COOKIE);
   assert.ok(stored, 'consented: the profile is stored');
   const cookies = await first.context.cookies();
   await first.close();
@@ -206,7 +206,7 @@ test('Global Privacy Control: no profile even with consent, and an old cookie is
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false);
   assert.match(outcome.decision.storage.reason, /Global Privacy Control/);
-  assert.equal(await cookie(second.context, COOKIE), undefined, 'the old profile cookie is deleted');
+  assert.equal(await profileCookie(second.context, COOKIE), undefined, 'the old profile cookie is deleted');
   await second.close();
 });
 
@@ -216,9 +216,9 @@ test('withdrawing consent deletes the profile cookie', async () => {
   await storedConsent('personalization');
   const page = await context.newPage();
   await visit(page, server, '/');
-  assert.ok(await cookie(context, COOKIE));
+  assert.ok(await profileCookie(context, COOKIE));
   await page.evaluate(() => window.edgePersona.push(['consent', 'denied']));
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   const exported = await page.evaluate(() => window.edgePersona.export());
   assert.equal(exported.stored, false);
   await close();
@@ -234,9 +234,9 @@ test('a banner that kept the queue it found is still heard after the runtime has
   });
   const page = await context.newPage();
   await visit(page, server, '/');
-  assert.ok(await cookie(context, COOKIE));
+  assert.ok(await profileCookie(context, COOKIE));
   await page.evaluate(() => window.__refuse());
-  assert.equal(await cookie(context, COOKIE), undefined, 'the refusal reached the runtime');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'the refusal reached the runtime');
   await close();
 });
 
@@ -247,7 +247,7 @@ test('Consent Mode: a default of denied is "no answer yet" — a returning visit
   await first.storedConsent('personalization');
   let page = await first.context.newPage();
   await visit(page, server, '/');
-  const stored = await cookie(first.context, COOKIE);
+  const stored = await profileCookie(first.context, COOKIE);
   assert.ok(stored);
   const cookies = await first.context.cookies();
   await first.close();
@@ -262,11 +262,11 @@ test('Consent Mode: a default of denied is "no answer yet" — a returning visit
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false);
   assert.equal(outcome.decision.storage.withdrawn, false, 'a default is not a refusal');
-  assert.equal((await cookie(second.context, COOKIE))?.value, stored.value, 'the cookie is left alone');
+  assert.equal((await profileCookie(second.context, COOKIE))?.value, stored.value, 'the cookie is left alone');
   // The CMP's update to denied is the refusal: now it goes.
   await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'denied' }); });
   assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'consent-mode' });
-  assert.equal(await cookie(second.context, COOKIE), undefined);
+  assert.equal(await profileCookie(second.context, COOKIE), undefined);
   await second.close();
 });
 
@@ -284,7 +284,7 @@ test('without consent, SPA navigations build on one in-memory profile (same visi
   assert.equal(after.stored, false);
   assert.equal(after.visitorId, before.visitorId, 'one visitor for the whole page life');
   assert.equal(after.pageViews, before.pageViews + 2);
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   await close();
 });
 
@@ -338,7 +338,7 @@ test('a consent that arrives after an SPA navigation adds to the stored profile 
   const after = await page.evaluate(() => window.edgePersona.export());
   assert.equal(after.visitorId, profile.visitorId, 'the stored visitor, not a new one');
   assert.ok(after.pageViews > profile.pageViews, `page views ${after.pageViews} after ${profile.pageViews}`);
-  const stored = await cookie(context, COOKIE);
+  const stored = await profileCookie(context, COOKIE);
   assert.ok(stored && stored.value !== cookies.find((c) => c.name === COOKIE).value, 'the stored profile was updated');
   assert.deepEqual(log.pageErrors, []);
   await close();
@@ -355,7 +355,7 @@ test('withdrawing consent drops the profile from memory too: later routes start 
   const before = await page.evaluate(() => window.edgePersona.export());
   assert.ok(before.pageViews >= 2, 'the returning visitor\'s history is in use');
   await page.evaluate(() => window.edgePersona.consent('denied'));
-  assert.equal(await cookie(context, COOKIE), undefined, 'the cookie is deleted');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'the cookie is deleted');
   const withdrawn = await page.evaluate(() => window.edgePersona.export());
   assert.equal(withdrawn.stored, false);
   assert.equal(withdrawn.pageViews, 0, 'no history left in memory');
@@ -364,7 +364,7 @@ test('withdrawing consent drops the profile from memory too: later routes start 
   const later = await page.evaluate(() => window.edgePersona.export());
   assert.equal(later.pageViews, 1, 'the new route counts from nothing');
   assert.equal(later.visits, 1);
-  assert.equal(await cookie(context, COOKIE), undefined, 'and nothing is stored');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'and nothing is stored');
   assert.deepEqual(log.pageErrors, []);
   await close();
 });
@@ -412,7 +412,7 @@ test('Consent Mode: an update pushed while the wasm loads counts for the first d
   const page = await context.newPage();
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, true, outcome.decision.storage.reason);
-  assert.ok(await cookie(context, COOKIE), 'the first page view is stored');
+  assert.ok(await profileCookie(context, COOKIE), 'the first page view is stored');
   await close();
 });
 
@@ -432,10 +432,10 @@ test('Consent Mode: a default of denied holds storage back even where the config
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, false, outcome.decision.storage.reason);
   assert.equal(outcome.decision.storage.withdrawn, false, 'a default is not a refusal');
-  assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'nothing stored');
   await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
   assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'consent-mode' });
-  assert.ok(await cookie(context, COOKIE), 'the answer stores the profile');
+  assert.ok(await profileCookie(context, COOKIE), 'the answer stores the profile');
   await close();
 });
 
@@ -462,13 +462,13 @@ test('the runtime cannot start (its config does not load): a refusal or forget()
     await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
     if (call === 'a refusal pushed later into a kept queue') {
-      assert.ok(await cookie(context, COOKIE), `${call}: the profile is still there before the call`);
+      assert.ok(await profileCookie(context, COOKIE), `${call}: the profile is still there before the call`);
       await page.evaluate(() => window.__refuse());
     } else if (call === 'forget() after the failure') {
-      assert.ok(await cookie(context, COOKIE), `${call}: the profile is still there before the call`);
+      assert.ok(await profileCookie(context, COOKIE), `${call}: the profile is still there before the call`);
       await page.evaluate(() => window.edgePersona.forget());
     }
-    assert.equal(await cookie(context, COOKIE), undefined, `${call}: the profile cookie is deleted`);
+    assert.equal(await profileCookie(context, COOKIE), undefined, `${call}: the profile cookie is deleted`);
     assert.deepEqual(log.pageErrors, [], call);
     await close();
   }
@@ -487,7 +487,7 @@ test('the runtime cannot start: a grant the banner queued after the page\'s data
     const page = await context.newPage();
     await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
-    assert.ok(await cookie(context, COOKIE), 'the visitor\'s own answer is the last word');
+    assert.ok(await profileCookie(context, COOKIE), 'the visitor\'s own answer is the last word');
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await close();
@@ -505,7 +505,12 @@ test('npm: consent() and forget() called before init() count for its first decis
       const persona = await ep.init(${JSON.stringify(JSON.stringify(implied))});
       window.__result = { ready: persona.ready, level: persona.consentLevel ?? null };
     </script></body></html>`;
-  const pages = { '/npm-plain.html': page(''), '/npm-denied.html': page("ep.consent('denied');"), '/npm-forget.html': page('ep.forget();') };
+  const pages = {
+    '/npm-plain.html': page(''),
+    '/npm-denied.html': page("ep.consent('denied');"),
+    '/npm-granted.html': page("ep.consent('personalization');"),
+    '/npm-forget.html': page('ep.forget();'),
+  };
   server.configure({
     transform(urlPath, res) {
       if (!pages[urlPath]) return false;
@@ -522,18 +527,22 @@ test('npm: consent() and forget() called before init() count for its first decis
       return tab.evaluate(() => window.__result);
     };
     assert.deepEqual(await run('/npm-plain.html'), { ready: true, level: null });
-    const stored = await cookie(context, COOKIE);
+    const stored = await profileCookie(context, COOKIE);
     assert.ok(stored, 'implied consent stores a profile (so the cases below can fail)');
     assert.deepEqual(await run('/npm-denied.html'), { ready: true, level: 'denied' });
-    assert.equal(await cookie(context, COOKIE), undefined, 'a "no" before init(): the stored profile is deleted, nothing new stored');
+    assert.equal(await profileCookie(context, COOKIE), undefined, 'a "no" before init(): the stored profile is deleted, nothing new stored');
+    assert.equal(await refusalRemembered(context, COOKIE), true, 'only the refusal is kept');
+    const exported = () => tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()));
+    // Implied consent does not come back by itself after a "no": a page without an
+    // answer stores nothing; a grant starts a fresh profile.
     await run('/npm-plain.html');
-    const views = (await tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()))).pageViews;
-    assert.equal(views, 1, 'a fresh profile after the refusal');
+    assert.equal(await profileCookie(context, COOKIE), undefined, 'no answer after a refusal: nothing stored');
+    await run('/npm-granted.html');
+    assert.equal((await exported()).pageViews, 1, 'a fresh profile after the refusal');
     await run('/npm-plain.html');
-    assert.equal((await tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()))).pageViews, 2);
+    assert.equal((await exported()).pageViews, 2);
     await run('/npm-forget.html');
-    assert.equal((await tab.evaluate(() => import('/ep/edge-persona.js').then((ep) => ep.instance().export()))).pageViews, 1,
-      'forget() before init(): the first decision starts from nothing');
+    assert.equal((await exported()).pageViews, 1, 'forget() before init(): the first decision starts from nothing');
     assertNoErrors(log);
   } finally {
     await close();
@@ -560,7 +569,7 @@ test('TCF: destroy() before the CMP first answers removes the listener once it i
     await visit(page, server, '/');
     await page.evaluate(() => window.edgePersona.persona.destroy());
     await page.waitForFunction(() => window.__tcfCalls.includes('removeEventListener:7'), null, { timeout: 5_000 });
-    assert.equal(await cookie(context, COOKIE), undefined, 'the destroyed runtime stored nothing on the late answer');
+    assert.equal(await profileCookie(context, COOKIE), undefined, 'the destroyed runtime stored nothing on the late answer');
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await close();
@@ -596,7 +605,7 @@ test('the runtime cannot start (its config fails validation): a queued refusal o
     if (how === 'a later refusal from the CMP') {
       await page.waitForFunction(() => !document.cookie.includes('ep='), null, { timeout: 5_000 }).catch(() => {});
     }
-    assert.equal(await cookie(context, COOKIE), undefined, `${how}: the profile cookie is deleted`);
+    assert.equal(await profileCookie(context, COOKIE), undefined, `${how}: the profile cookie is deleted`);
     assert.deepEqual(log.pageErrors, [], how);
     await close();
   }
@@ -617,9 +626,9 @@ test('TCF: where the config implies consent, a CMP that has not answered yet hol
     const page = await context.newPage();
     const outcome = await visit(page, server, '/');
     assert.equal(outcome.decision.storage.allowed, false, outcome.decision.storage.reason);
-    assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored before the CMP answers');
+    assert.equal(await profileCookie(context, COOKIE), undefined, 'nothing stored before the CMP answers');
     assert.deepEqual(await waitForConsentEvent(page), { level: 'personalization', source: 'tcf' });
-    assert.ok(await cookie(context, COOKIE), 'the answer stores the profile');
+    assert.ok(await profileCookie(context, COOKIE), 'the answer stores the profile');
   } finally {
     await close();
     server.configure({});
@@ -642,7 +651,7 @@ test('Global Privacy Control: SPA routes start from no history each time (no pro
   const after = await page.evaluate(() => window.edgePersona.export());
   assert.equal(after.visitorId, before.visitorId, 'the same visitor id: the same variants');
   assert.equal(after.pageViews, 1, 'each route counts from nothing');
-  assert.equal(await cookie(context, COOKIE), undefined);
+  assert.equal(await profileCookie(context, COOKIE), undefined);
   await close();
 });
 
@@ -704,9 +713,9 @@ test('a config that asks only for "necessary" consent: that answer is a yes, eve
   await page.goto(server.href('/'), { waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'init'));
   await page.evaluate(() => window.edgePersona.consent('necessary'));
-  assert.ok(await cookie(context, COOKIE), 'the profile the visitor agreed to is kept');
+  assert.ok(await profileCookie(context, COOKIE), 'the profile the visitor agreed to is kept');
   await page.evaluate(() => window.edgePersona.consent('denied'));
-  assert.equal(await cookie(context, COOKIE), undefined, 'a "no" still deletes it');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'a "no" still deletes it');
   assert.deepEqual(log.pageErrors, []);
   await close();
   server.configure({});
@@ -737,11 +746,11 @@ test('the runtime module does not load: a config asking only for "necessary" kee
   await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'error' && e.detail.where === 'loader'));
   const ready = await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'ready').map((e) => e.detail));
   assert.deepEqual(ready, [{ ready: false }], 'a page waiting for edge-persona:ready hears the loader finished');
-  assert.ok(await cookie(context, COOKIE), 'the profile the visitor agreed to is kept');
+  assert.ok(await profileCookie(context, COOKIE), 'the profile the visitor agreed to is kept');
   await page.evaluate(() => window.edgePersona.consent('necessary'));
-  assert.ok(await cookie(context, COOKIE), 'and kept when the answer comes again');
+  assert.ok(await profileCookie(context, COOKIE), 'and kept when the answer comes again');
   await page.evaluate(() => window.edgePersona.consent('denied'));
-  assert.equal(await cookie(context, COOKIE), undefined, 'a "no" still deletes it');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'a "no" still deletes it');
   assert.deepEqual(log.pageErrors, []);
   await close();
   server.configure({});
@@ -769,7 +778,7 @@ test('the site\'s own answer stands: a CMP\'s "GDPR does not apply" does not lif
   await page.waitForTimeout(500); // the CMP answers after 30 ms
   assert.equal(await page.evaluate(() => window.edgePersona.persona.consentLevel), 'denied');
   assert.deepEqual((await events(page, 'consent')).map((e) => e.detail), [], 'no platform answer taken over the site\'s');
-  assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'nothing stored');
   assertNoErrors(log);
   await close();
 
@@ -780,7 +789,7 @@ test('the site\'s own answer stands: a CMP\'s "GDPR does not apply" does not lif
   await visit(page, server, '/');
   assert.deepEqual(await waitForConsentEvent(page), { level: 'denied', source: 'tcf' }, 'the visitor refused in the CMP');
   await page.waitForTimeout(200);
-  assert.equal(await cookie(context, COOKIE), undefined, 'nothing stored');
+  assert.equal(await profileCookie(context, COOKIE), undefined, 'nothing stored');
   assertNoErrors(log);
   await close();
   server.configure({});
@@ -794,7 +803,7 @@ test('Consent Mode is read from the layer a tag manager was loaded with (its nam
   const page = await context.newPage();
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, true, 'the grant in epLayer counts');
-  assert.ok(await cookie(context, COOKIE), 'stored');
+  assert.ok(await profileCookie(context, COOKIE), 'stored');
   assertNoErrors(log);
   await close();
   server.configure({});
@@ -809,7 +818,7 @@ test('Consent Mode is read from window.dataLayer even when the runtime pushes it
   const page = await context.newPage();
   const outcome = await visit(page, server, '/');
   assert.equal(outcome.decision.storage.allowed, true, 'gtag\'s grant counts');
-  assert.ok(await cookie(context, COOKIE), 'stored');
+  assert.ok(await profileCookie(context, COOKIE), 'stored');
   assertNoErrors(log);
   await close();
   server.configure({});

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, pkgFile, events, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, defaultContents, assertClean,
+  CONFIG, DEMO_DIR, TEST_BUDGET_MS, startDemo, sendFile, pkgFile, events, launch, newContext, settle, visit, assertDomMatches, sendBody, shot, cookie, profileCookie, refusalRemembered, defaultContents, assertClean,
 } from './harness.mjs';
 
 const LANDING = '/?utm_source=yandex&utm_medium=cpc&utm_campaign=spring';
@@ -345,10 +345,10 @@ test('a prerendered page: a refusal while prerendering is the last word once it 
   // consent platform says no before that. Nothing may be stored, before or after.
   await prerenderedLanding(async (page, session) => {
     await page.evaluate(() => window.edgePersona.consent('denied'));
-    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
     await page.evaluate(() => window.__activate());
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
-    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'shown: the refusal holds');
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'shown: the refusal holds');
   });
 });
 
@@ -359,17 +359,17 @@ test('a prerendered page: a profile deleted elsewhere before it is shown (forget
     await session.storedConsent();
     const first = await session.context.newPage();
     await visit(first, server, '/');
-    assert.ok(await cookie(session.context, PROFILE_COOKIE), 'a stored profile (so the case below can fail)');
+    assert.ok(await profileCookie(session.context, PROFILE_COOKIE), 'a stored profile (so the case below can fail)');
     const page = await session.context.newPage();
     await page.addInitScript(prerendered);
     await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
     assert.equal((await settle(page)).ready, true);
     // Another tab forgets the visitor while this page waits to be shown.
     await first.evaluate(() => window.edgePersona.forget());
-    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined);
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined);
     await page.evaluate(() => window.__activate());
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
-    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'the forgotten profile stays gone');
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'the forgotten profile stays gone');
     assertClean(session.log);
   } finally {
     await session.context.close();
@@ -381,7 +381,7 @@ test('a prerendered page: a track() call while prerendering is recorded, and ann
     await page.evaluate(() => window.edgePersona.push(['track', 'lead', {}]));
     const conversions = async () => (await page.evaluate(() => window.__ep.events.filter((e) => e.name === 'conversion').length));
     assert.equal(await conversions(), 0, 'nothing announced while prerendering');
-    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
     await page.evaluate(() => window.__activate());
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'conversion'));
     assert.equal(await conversions(), 1);
@@ -398,10 +398,10 @@ test('a prerendered page: decided and applied at once, its page view stored and 
     const prefix = CONFIG.htmlClasses?.prefix ?? 'ep-';
     assert.ok(await page.evaluate((p) => document.documentElement.className.split(/\s+/).some((c) => c.startsWith(p)), prefix), 'the decision is on the page');
     assert.equal(outcome.decision, null, 'no decision announced while prerendering');
-    assert.equal(await cookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'nothing stored while prerendering');
 
     await page.evaluate(() => window.__activate());
     await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
-    assert.ok(await cookie(session.context, PROFILE_COOKIE), 'shown: the page view is stored');
+    assert.ok(await profileCookie(session.context, PROFILE_COOKIE), 'shown: the page view is stored');
   });
 });

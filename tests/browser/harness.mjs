@@ -359,6 +359,20 @@ export async function cookie(context, name) {
   return (await context.cookies()).find((c) => c.name === name);
 }
 
+/**
+ * The profile cookie `name` when it holds a profile: not the refusal marker (`0`),
+ * which a "no" leaves in its place (no data, only the answer).
+ */
+export async function profileCookie(context, name) {
+  const found = await cookie(context, name);
+  return found && found.value !== '0' ? found : undefined;
+}
+
+/** Whether the profile cookie `name` is the refusal marker. */
+export async function refusalRemembered(context, name) {
+  return (await cookie(context, name))?.value === '0';
+}
+
 /** localStorage keys of the page that start with `prefix` (null when storage is unavailable). */
 export function storageKeys(page, prefix = 'edge-persona:') {
   return page.evaluate((p) => {

@@ -5,7 +5,7 @@
 // demo config in `implied` consent mode, so that storage shows what was recorded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoWithConfigPerFile, newContext, cookie, sendBody, CONFIG } from './harness.mjs';
+import { demoWithConfigPerFile, newContext, cookie, profileCookie, refusalRemembered, sendBody, CONFIG } from './harness.mjs';
 
 const COOKIE = CONFIG.cookie?.name ?? 'ep';
 const IMPLIED = JSON.stringify({ ...CONFIG, consent: { ...CONFIG.consent, mode: 'implied' } });
@@ -57,7 +57,7 @@ test('track() called while init() loads the wasm is recorded after the first pag
     assert.ok(result.lastPurchase, `the purchase is in the profile: ${JSON.stringify(result)}`);
     assert.equal(result.lastPurchase.category, 'italian');
     assert.deepEqual(result.conversions, ['purchase']);
-    assert.ok(await cookie(context, COOKIE), 'and stored');
+    assert.ok(await profileCookie(context, COOKIE), 'and stored');
   });
 });
 
@@ -178,19 +178,19 @@ test('consent("denied") after destroy() (the component unmounted) deletes the pr
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   await runPage(`
       const first = await ep.init(${JSON.stringify(implied)});
-      const storedFirst = document.cookie.includes('ep_life=');
+      const storedFirst = /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie);
       first.destroy();
       ep.consent('denied');
-      const storedAfterRefusal = document.cookie.includes('ep_life=');
+      const storedAfterRefusal = /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie);
       const second = await ep.init(${JSON.stringify(implied)});
       await new Promise((resolve) => setTimeout(resolve, 50));
-      window.__result = { storedFirst, storedAfterRefusal, storedAtEnd: document.cookie.includes('ep_life='), ready: second.ready };`,
+      window.__result = { storedFirst, storedAfterRefusal, storedAtEnd: /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie), ready: second.ready };`,
   async (result, context) => {
     assert.equal(result.ready, true);
     assert.equal(result.storedFirst, true, 'implied consent stores at first');
     assert.equal(result.storedAfterRefusal, false, 'the refusal deletes at once');
     assert.equal(result.storedAtEnd, false, `the next init() keeps the refusal: ${JSON.stringify(result)}`);
-    assert.equal(await cookie(context, 'ep_life'), undefined);
+    assert.equal((await cookie(context, 'ep_life'))?.value, '0', 'only the refusal is kept');
   });
 });
 
@@ -266,13 +266,13 @@ test('a refusal before a component remounts holds for the remounted init(); it d
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   await runPage(`
       const first = await ep.init(${JSON.stringify(implied)});
-      const storedFirst = document.cookie.includes('ep_life=');
+      const storedFirst = /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie);
       ep.consent('denied');
       const second = await ep.init(${JSON.stringify(implied)});
       await new Promise((resolve) => setTimeout(resolve, 50));
       window.__result = {
         storedFirst,
-        storedAtEnd: document.cookie.includes('ep_life='),
+        storedAtEnd: /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie),
         storage: second.decide()?.storage ?? null,
         resumed: window.__ep.events.filter((e) => e.name === 'decision').map((e) => !!e.detail.resumed),
       };`,
@@ -287,7 +287,7 @@ test('a page view recorded when consent is granted is not recorded again by a re
   const required = HERO_CONFIG('Hello', { consent: { mode: 'required' } });
   await runPage(`
       const first = await ep.init(${JSON.stringify(required)});
-      const before = { stored: document.cookie.includes('ep_life='), allowed: first.storage?.allowed };
+      const before = { stored: /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie), allowed: first.storage?.allowed };
       ep.consent('personalization');
       const granted = { pageViews: ep.exportProfile()?.pageViews, allowed: first.storage?.allowed };
       const second = await ep.init(${JSON.stringify(required)});
@@ -310,12 +310,12 @@ test('a Consent Mode refusal already in a dataLayer that came after init() is he
   const implied = HERO_CONFIG('Hello', { consent: { mode: 'implied' } });
   await runPage(`
       const persona = await ep.init(${JSON.stringify(implied)});
-      const storedFirst = document.cookie.includes('ep_life=');
+      const storedFirst = /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie);
       // A CMP creates the layer late and answers before the runtime hooks it.
       window.dataLayer = [['consent', 'update', { personalization_storage: 'denied' }]];
       ep.navigate();
       await new Promise((resolve) => setTimeout(resolve, 50));
-      window.__result = { storedFirst, level: persona.consentLevel, storedAtEnd: document.cookie.includes('ep_life=') };`,
+      window.__result = { storedFirst, level: persona.consentLevel, storedAtEnd: /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie) };`,
   (result) => {
     assert.equal(result.storedFirst, true, 'implied consent stores at first');
     assert.equal(result.level, 'denied', JSON.stringify(result));
@@ -410,7 +410,7 @@ test('forget() in another tab: this tab does not write the forgotten profile bac
     await a.waitForFunction(() => window.__ready, null, { timeout: 15_000 });
     assert.ok(await cookie(context, 'ep_life'), 'tab A stored anew');
     await b.evaluate(() => window.ep.consent('denied'));
-    assert.equal(await cookie(context, 'ep_life'), undefined, 'refused in tab B: deleted');
+    assert.equal((await cookie(context, 'ep_life'))?.value, '0', 'refused in tab B: only the refusal is kept');
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await close();
@@ -522,12 +522,12 @@ test('a refusal through the consent platform ends the site\'s earlier grant: a r
       }, true));
       ep.consent('personalization');
       await ep.init(${JSON.stringify(required)});
-      const storedAfterGrant = document.cookie.includes('ep_life=');
+      const storedAfterGrant = /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie);
       answer({ 1: false });
-      const storedAfterRefusal = document.cookie.includes('ep_life=');
+      const storedAfterRefusal = /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie);
       await ep.init(${JSON.stringify(required)});
       await new Promise((resolve) => setTimeout(resolve, 50));
-      window.__result = { storedAfterGrant, storedAfterRefusal, storedAfterRemount: document.cookie.includes('ep_life=') };`,
+      window.__result = { storedAfterGrant, storedAfterRefusal, storedAfterRemount: /(?:^|; )ep_life=(?!0(?:;|$))/.test(document.cookie) };`,
   (result) => {
     assert.deepEqual(result, { storedAfterGrant: true, storedAfterRefusal: false, storedAfterRemount: false });
   });

@@ -99,7 +99,9 @@ function replayInBrowser(file, configJson) {
           .filter((r) => !['applied', 'matched', 'not_matched'].includes(r.outcome))
           .map((r) => [r.rule, r.outcome])),
         stored: out.storage.allowed,
-        cookie: setCookie == null ? 'unchanged' : (/^[^=]+=;/.test(setCookie) && /Max-Age=0(;|$)/.test(setCookie) ? 'delete' : 'set'),
+        cookie: setCookie == null ? 'unchanged'
+          : /^[^=]+=;/.test(setCookie) && /Max-Age=0(;|$)/.test(setCookie) ? 'delete'
+            : /^[^=]+=0;/.test(setCookie) ? 'refuse' : 'set',
         cookieStatus: out.cookieStatus.status === 'rejected' ? `rejected:${out.cookieStatus.reason}` : out.cookieStatus.status,
         visits: profile.visits,
       };
@@ -138,7 +140,7 @@ function replayInBrowser(file, configJson) {
           write(runtime.interaction(interaction.rule, interaction.kind, now));
         }
         const explained = JSON.parse(runtime.explain());
-        const profile = JSON.parse(runtime.export());
+        const profile = JSON.parse(runtime.export('', now));
         return {
           summary: summarize(out, explained, profile),
           explainedAgrees: JSON.stringify(withoutReasons(explained.decision)) === JSON.stringify(withoutReasons(out.decision)),
@@ -225,7 +227,7 @@ for (const name of FILES) {
           }
           const nativeCookie = step.pageView.cookie;
           const wasmValue = mine.pageViewCookie == null ? null : mine.pageViewCookie.slice(mine.pageViewCookie.indexOf('=') + 1, mine.pageViewCookie.indexOf(';'));
-          const nativeValue = nativeCookie.action === 'set' ? nativeCookie.value : (nativeCookie.action === 'delete' ? '' : null);
+          const nativeValue = { set: nativeCookie.value, delete: '', refuse: '0' }[nativeCookie.action] ?? null;
           if (wasmValue !== nativeValue) failures.push(`${at}: profile cookie ${JSON.stringify(wasmValue)} in the browser, ${JSON.stringify(nativeValue)} natively`);
         });
       });

@@ -149,6 +149,9 @@ pub enum CookieStatus {
     Unverified,
     /// Ignored; a fresh profile was used.
     Rejected(RejectReason),
+    /// The refusal marker ([`crate::core::consent::REFUSED_COOKIE_VALUE`]): the
+    /// visitor said no; a fresh profile was used.
+    Refused,
 }
 
 /// Encodes and decodes profile cookies.
