@@ -60,12 +60,12 @@ function writeCookie(assignment) {
   try { document.cookie = assignment; } catch { /* cookies blocked (sandbox): nothing stored */ }
 }
 
-/**
- * Whether a cookie assignment removes the profile: deletes it (`Max-Age=0`), or
- * leaves the refusal marker (`<name>=0`, no data: an edge then stores nothing new).
- */
+/** The profile cookie's value after a refusal: no data, only the answer (an edge then stores nothing new). */
+const REFUSED_VALUE = '0';
+
+/** Whether a cookie assignment removes the profile: deletes it (`Max-Age=0`), or leaves the refusal marker. */
 function isDeletion(assignment) {
-  return /;\s*max-age=0/i.test(assignment) || /^[^=;]+=0;/.test(assignment);
+  return /;\s*max-age=0/i.test(assignment) || assignment.startsWith(`${assignment.split('=')[0]}=${REFUSED_VALUE};`);
 }
 
 /** Whether the page has a non-empty cookie `name`. */
@@ -260,6 +260,8 @@ class Persona {
     this.loading = true;
     this.queuedTracks = [];
     this.cookieName = 'ep';
+    /** The profile cookie's lifetime in seconds, read leniently from the config. */
+    this.cookieMaxAge = 180 * 86400;
     this.decision = null;
     this.storage = null;
     this.consentLevel = undefined;
@@ -349,11 +351,14 @@ class Persona {
     }
     if (this.storeHalted) return;
     // `sameVisitor` is false for a cookie that is gone, too. Before this page has
-    // stored anything, the cookie must still be the one its page view read: a
-    // prerendered page is shown later, and a page's first write may come long
-    // after (a consent answer, an engagement).
-    const replacedElsewhere = () => (this.storedCookie
-      ? this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false)
+    // stored anything, the cookie must still be the visitor's its page view read
+    // (a prerendered page is shown later, and a page's first write may come long
+    // after, at a consent answer): the same profile, updated elsewhere or not, or
+    // still none, or still the refusal marker.
+    const otherVisitor = () => this.guard('store', () => !this.runtime.sameVisitor(readCookieHeader(), Date.now()), false);
+    const readProfile = this.cookieAtView != null && this.cookieAtView !== REFUSED_VALUE;
+    const replacedElsewhere = () => (this.storedCookie || readProfile
+      ? otherVisitor()
       : this.cookieAtView !== undefined && cookieValue(this.cookieName) !== this.cookieAtView);
     if (replacedElsewhere()) {
       this.storeHalted = true;
@@ -369,10 +374,20 @@ class Persona {
     if (!this.storedCookie) this.cookieAtView = null;
   }
 
-  /** Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded yet). */
-  deleteCookieWithoutRuntime() {
+  /**
+   * Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded
+   * yet): `forget()`, or Global Privacy Control, which leaves a refusal marker there.
+   */
+  deleteCookieWithoutRuntime({ keepRefusal = false } = {}) {
+    if (keepRefusal && cookieValue(this.cookieName) === REFUSED_VALUE) return;
     const secure = location.protocol === 'https:' ? '; Secure' : '';
     writeCookie(`${this.cookieName}=; Max-Age=0; Path=/; SameSite=Lax${secure}`);
+  }
+
+  /** A refusal when the wasm never ran: the profile gives way to the refusal marker, as the runtime leaves it. */
+  refuseWithoutRuntime() {
+    const secure = location.protocol === 'https:' ? '; Secure' : '';
+    writeCookie(`${this.cookieName}=${REFUSED_VALUE}; Max-Age=${this.cookieMaxAge}; Path=/; SameSite=Lax${secure}`);
   }
 
   /**
@@ -398,7 +413,8 @@ class Persona {
     }
     let holds = level;
     for (const other of Object.values(this.platformLevels)) if (rank(other) < rank(holds)) holds = other;
-    return holds !== 'denied' && this.tcfPending() ? undefined : holds;
+    // Waiting for the TCF CMP changes nothing yet (a grant held back is no withdrawal).
+    return holds !== 'denied' && this.tcfPending() ? this.consentLevel : holds;
   }
 
   /** A platform's answer before the runtime starts: the first decision's consent, announced with it. */
@@ -407,9 +423,14 @@ class Persona {
     if (holds !== this.consentLevel) [this.consentLevel, this.consentSource] = [holds, holds === undefined ? null : source];
   }
 
-  /** A TCF CMP is on the page and has not answered yet. */
+  /**
+   * A TCF CMP on the page has not answered yet: one listened to, or one there before
+   * the runtime starts (listened to then). One that appeared later, unheard, does not
+   * hold Consent Mode's answers back.
+   */
   tcfPending() {
-    return this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered;
+    return this.options.tcf !== false && typeof window.__tcfapi === 'function' && !this.tcfAnswered
+      && (this.listening.tcf || !this.runtime);
   }
 
   /** Whether consent at `level` covers what the config asks for (`consent.level`). */
@@ -438,7 +459,7 @@ class Persona {
       this.withdrawPopups();
       lastView = null;
     }
-    if (!this.runtime && refused) this.deleteCookieWithoutRuntime();
+    if (!this.runtime && refused) this.refuseWithoutRuntime();
     this.guard('consent', () => {
       // On a prerendered page, after the page view's own write (queued the same
       // way): a refusal while prerendering is the last word once the page is shown.
@@ -1271,6 +1292,12 @@ function cookieNameOf(config) {
   return typeof name === 'string' && /^[A-Za-z0-9_-]+$/.test(name) ? name : 'ep';
 }
 
+/** The profile cookie's lifetime in seconds from a config (`cookie.maxAgeDays`, 1–400, default 180). */
+function cookieMaxAgeOf(config) {
+  const days = config && config.cookie && config.cookie.maxAgeDays;
+  return (Number.isInteger(days) && days >= 1 && days <= 400 ? days : 180) * 86400;
+}
+
 /** The consent level a config asks for (`consent.level`, default `personalization`). */
 function requiredLevelOf(config) {
   const level = config && config.consent && config.consent.level;
@@ -1356,6 +1383,7 @@ export async function init(config, options = {}) {
   if (pageLevel) persona.platformAnswerBeforeStart(pageLevel, 'consent-mode');
   const lenient = parsedConfig(config);
   persona.cookieName = cookieNameOf(lenient);
+  persona.cookieMaxAge = cookieMaxAgeOf(lenient);
   persona.requiredLevel = requiredLevelOf(lenient);
   persona.configJson = typeof config === 'string' ? config : JSON.stringify(config);
   if (forgetBeforeInit) persona.deleteCookieWithoutRuntime();
@@ -1390,8 +1418,8 @@ export async function init(config, options = {}) {
     persona.loading = false;
     persona.queuedTracks = [];
     // No runtime, but a refusal known now or later still deletes the stored profile.
-    if (persona.consentLevel !== undefined && !persona.covers(persona.consentLevel)) persona.deleteCookieWithoutRuntime();
-    if (globalPrivacyControl()) persona.deleteCookieWithoutRuntime();
+    if (persona.consentLevel !== undefined && !persona.covers(persona.consentLevel)) persona.refuseWithoutRuntime();
+    if (globalPrivacyControl()) persona.deleteCookieWithoutRuntime({ keepRefusal: true });
     persona.listenForConsent();
     persona.listenForLateConsent();
     warn('personalization is off for this page view', error);

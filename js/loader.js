@@ -102,17 +102,27 @@ async function loadConfig() {
  */
 function withoutRuntime() {
   let name = 'ep';
+  let maxAgeDays = 180;
   // The level the config asks for (`consent.level`): only an answer below it refuses.
   let required = 'personalization';
   try {
     const config = JSON.parse(configText || '{}');
     const configured = config?.cookie?.name;
     if (typeof configured === 'string' && /^[A-Za-z0-9_-]+$/.test(configured)) name = configured;
+    const days = config?.cookie?.maxAgeDays;
+    if (Number.isInteger(days) && days >= 1 && days <= 400) maxAgeDays = days;
     if (config?.consent?.level === 'necessary') required = 'necessary';
   } catch { /* the defaults */ }
-  const erase = () => {
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  // A refusal leaves the refusal marker (`0`: no data, only the answer), as the
+  // runtime does, so that an edge stores no new profile on the next page; `forget`
+  // deletes the cookie, and so does Global Privacy Control, unless it holds a marker.
+  const refused = () => {
+    try { return document.cookie.split(';').some((pair) => pair.trim() === `${name}=0`); } catch { return false; }
+  };
+  const erase = (value = '', maxAge = 0) => {
     try {
-      document.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Lax${location.protocol === 'https:' ? '; Secure' : ''}`;
+      document.cookie = `${name}=${value}; Max-Age=${maxAge}; Path=/; SameSite=Lax${secure}`;
     } catch { /* cookies blocked */ }
     try {
       for (let i = localStorage.length - 1; i >= 0; i--) {
@@ -121,23 +131,24 @@ function withoutRuntime() {
       }
     } catch { /* storage blocked */ }
   };
-  const consent = (level) => { if (level === 'denied' || (level === 'necessary' && required === 'personalization')) erase(); };
+  const consent = (level) => { if (level === 'denied' || (level === 'necessary' && required === 'personalization')) erase('0', maxAgeDays * 86400); };
+  const forget = () => erase();
   const isConsent = (call) => Array.isArray(call) && call[0] === 'consent';
   const run = (call) => {
     if (isConsent(call)) consent(call[1]);
-    if (Array.isArray(call) && call[0] === 'forget') erase();
+    if (Array.isArray(call) && call[0] === 'forget') forget();
   };
   // The visitor's answer as the runtime would have had it: the last one queued, else
   // the site's data-consent. Global Privacy Control counts as a refusal.
   const queued = queue.filter(isConsent);
   consent(queued.length ? queued[queued.length - 1][1] : attr('data-consent'));
-  try { if (navigator.globalPrivacyControl === true) erase(); } catch { /* no navigator */ }
+  try { if (navigator.globalPrivacyControl === true && !refused()) forget(); } catch { /* no navigator */ }
   const nothing = () => null;
   serve(run, {
     persona: null,
     decide: nothing, apply: nothing, track: nothing, export: nothing, explain: nothing, navigate: nothing,
     consent,
-    forget: erase,
+    forget,
   }, isConsent);
 }
 

@@ -1232,6 +1232,23 @@ fn a_byte_order_mark_decides_the_encoding() {
             );
         }
     }
+    // The mark says UTF-8, a `<meta>` another charset, the header none: the browser
+    // reads UTF-8, so rewriting stops at the meta rather than switch.
+    let with_meta = [
+        &b"\xEF\xBB\xBF"[..],
+        page.replace("<head>", "<head><meta charset=\"windows-1251\">")
+            .as_bytes(),
+    ]
+    .concat();
+    for size in [1, 7, 4096] {
+        let (out, failure) = run("text/html", &with_meta, size);
+        assert!(
+            failure.is_some_and(|f| f.contains("byte-order mark")),
+            "{size}"
+        );
+        let text = String::from_utf8(out).expect("still UTF-8");
+        assert!(text.contains("<nav>Menu</nav>"), "{size}: {text}");
+    }
     // A page shorter than a mark.
     let (out, failure) = run("text/html", b"\xEF\xBB", 1);
     assert_eq!((out, failure), (b"\xEF\xBB".to_vec(), None));
@@ -1257,11 +1274,17 @@ fn a_remembered_refusal_stores_nothing_where_consent_is_implied() {
     config["consent"] = json!({ "mode": "implied" });
     let engine = engine(config, vec![], RewriteLimits::default());
     let new_visitor = personalize(&engine, &request(None, ""));
-    assert_eq!(set_cookies(&new_visitor).len(), 1, "implied: a new visitor is stored");
+    assert_eq!(
+        set_cookies(&new_visitor).len(),
+        1,
+        "implied: a new visitor is stored"
+    );
     let refused = personalize(&engine, &request(Some("ep=0; name=Anna"), ""));
     assert!(set_cookies(&refused).is_empty(), "{:?}", refused.headers);
     let mut p = refused;
-    let mut out = p.rewriter.write(b"<html><body><nav>Menu</nav></body></html>");
+    let mut out = p
+        .rewriter
+        .write(b"<html><body><nav>Menu</nav></body></html>");
     out.extend(p.rewriter.end());
     let handoff = handoff_json(&String::from_utf8(out).expect("UTF-8"));
     assert_eq!(handoff["storage"]["allowed"], false, "{handoff}");

@@ -1178,7 +1178,7 @@ fn storage_and_cookies_that_throw_do_not_break_the_runtime() {
 /// The edge knows the visitor's consent only from the cookie; a refusal the page
 /// knows (its banner, `data-consent`, GPC) must still delete what the edge stored.
 #[wasm_bindgen_test]
-fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
+fn taking_over_the_edge_decision_after_a_refusal_replaces_the_stored_profile_by_the_marker() {
     let url = "https://demo.example.ru/";
     let mut edge_like = new_runtime(DEMO_CONFIG);
     let view = page_view(&mut edge_like, url, "", Some("personalization"));
@@ -1201,10 +1201,10 @@ fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
 
     let refused = adopt(Some("denied"));
     assert_eq!(refused["adopted"], true);
-    let deletion = refused["setCookie"].as_str().unwrap_or_default();
+    let marker = refused["setCookie"].as_str().unwrap_or_default();
     assert!(
-        deletion.contains("Max-Age=0"),
-        "the cookie is deleted: {refused}"
+        marker.starts_with("ep=0;"),
+        "only the refusal is kept: {refused}"
     );
     assert_eq!(
         refused["decision"]["popups"],
@@ -1215,7 +1215,10 @@ fn taking_over_the_edge_decision_after_a_refusal_deletes_the_stored_profile() {
     // The consent the cookie remembers: the profile stays.
     let kept = adopt(None);
     let write = kept["setCookie"].as_str().unwrap_or_default();
-    assert!(!write.contains("Max-Age=0"), "nothing deleted: {kept}");
+    assert!(
+        !write.contains("Max-Age=0") && !write.starts_with("ep=0;"),
+        "nothing deleted: {kept}"
+    );
     assert_eq!(kept["decision"]["popups"], view["decision"]["popups"]);
 }
 
@@ -1562,4 +1565,41 @@ fn a_freed_runtime_leaves_no_removed_element_behind() {
     drop(runtime);
     let left = super::LEFT_BEHIND.take().expect("left behind");
     assert_eq!(left.kept_elements(), 0);
+}
+
+/// Where consent is implied, a refusal the cookie remembers (the marker `0`) holds on
+/// a page whose consent platform has not answered, also through an answer taken
+/// back; a grant replaces it with a fresh profile.
+#[wasm_bindgen_test]
+fn a_remembered_refusal_holds_until_a_grant() {
+    const IMPLIED: &str = r#"{ "version": 1, "consent": { "mode": "implied" }, "slots": {} }"#;
+    const LEAD: &str = r#"{"kind":"lead"}"#;
+    let url = "https://demo.example.ru/";
+    let mut runtime = new_runtime(IMPLIED);
+    let view = page_view(&mut runtime, url, "ep=0", None);
+    assert_eq!(view["storage"]["allowed"], false, "{view}");
+    assert_eq!(view["setCookie"], Value::Null, "{view}");
+    assert_eq!(
+        ok(runtime.consent(None)),
+        None,
+        "no answer: nothing written"
+    );
+    assert_eq!(ok(runtime.track(LEAD, NOW_MS as f64)), None);
+
+    // A page that refused itself: the same after an answer taken back.
+    let mut refusing = new_runtime(IMPLIED);
+    let stored = page_view(&mut refusing, url, "", None);
+    assert!(
+        stored["setCookie"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("ep=1")),
+        "{stored}"
+    );
+    let marker = ok(refusing.consent(Some("denied".into()))).unwrap_or_default();
+    assert!(marker.starts_with("ep=0;"), "{marker}");
+    assert_eq!(ok(refusing.consent(None)), None);
+    assert_eq!(ok(refusing.track(LEAD, NOW_MS as f64)), None);
+
+    let granted = ok(runtime.consent(Some("personalization".into()))).unwrap_or_default();
+    assert!(granted.starts_with("ep=1"), "a fresh profile: {granted}");
 }

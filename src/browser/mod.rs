@@ -17,7 +17,8 @@ mod patterns;
 
 use crate::core::config::ConsentLevel;
 use crate::core::consent::{
-    answer_or_remembered_refusal, storage_verdict, stored_consent, PrivacySignals, StorageVerdict,
+    answer_or_remembered_refusal, is_refusal, storage_verdict, stored_consent, PrivacySignals,
+    StorageVerdict, REFUSED_COOKIE_VALUE,
 };
 use crate::core::context::{PageEvent, RequestFacts};
 use crate::core::cookies::{read_cookies, set_cookie_value};
@@ -271,7 +272,8 @@ impl Runtime {
                     self.profile.consent = stored_consent(consent);
                     self.engine.store_cookie(&self.profile, &[])
                 } else if storage.withdrawn {
-                    self.engine.cookie_refuse(profile_cookie.as_deref())
+                    self.engine
+                        .cookie_withdrawn(profile_cookie.as_deref(), facts.global_privacy_control)
                 } else {
                     CookieWrite::Unchanged
                 };
@@ -285,7 +287,7 @@ impl Runtime {
                 self.plan_from_edge = false;
                 self.last = Some(LastPageView {
                     facts,
-                    cookie: profile_cookie,
+                    cookie: cookie_after(profile_cookie, &write),
                     entropy,
                     basis: Basis::Memory(before),
                 });
@@ -314,7 +316,7 @@ impl Runtime {
                 self.profile = view.profile;
                 self.last = Some(LastPageView {
                     facts,
-                    cookie: profile_cookie,
+                    cookie: cookie_after(profile_cookie, &view.cookie),
                     entropy,
                     basis: Basis::Cookie,
                 });
@@ -395,7 +397,8 @@ impl Runtime {
             // Refused (or GPC) in the browser while the edge, which knows consent only
             // from the cookie, may have stored one: it goes, as on any page view.
             self.profile = Profile::new(entropy, minutes_from_ms(facts.now_ms));
-            self.engine.cookie_refuse(profile_cookie.as_deref())
+            self.engine
+                .cookie_withdrawn(profile_cookie.as_deref(), facts.global_privacy_control)
         } else if storage.allowed && !edge_stored {
             let view = self.engine.page_view_decoded(
                 browser_input(&facts, profile_cookie.as_deref(), consent, entropy, false),
@@ -437,7 +440,7 @@ impl Runtime {
         self.consent = consent;
         self.last = Some(LastPageView {
             facts,
-            cookie: profile_cookie,
+            cookie: cookie_after(profile_cookie, &write),
             entropy,
             basis: Basis::Adopted {
                 decision,
@@ -573,7 +576,10 @@ impl Runtime {
     /// for "no answer"). Granting stores the profile from now on; refusing or
     /// withdrawing deletes the cookie. Returns the cookie assignment, if any.
     pub fn consent(&mut self, level: Option<String>) -> Result<Option<String>, JsError> {
-        let level = parse_consent(level.as_deref())?;
+        // No answer (`None`) leaves a refusal the cookie remembers in force.
+        let remembered = self.last.as_ref().and_then(|l| l.cookie.clone());
+        let level =
+            answer_or_remembered_refusal(parse_consent(level.as_deref())?, remembered.as_deref());
         let privacy = self
             .last
             .as_ref()
@@ -593,22 +599,23 @@ impl Runtime {
             self.profile.consent = stored_consent(level);
             self.engine.store_cookie(&self.profile, &[])
         } else if verdict.withdrawn || (was_allowed && !verdict.allowed) {
-            // A "no" leaves the refusal marker (an edge then stores nothing new); an
-            // answer taken back leaves nothing.
             // Nothing of the stored profile may be used any more, in memory either:
             // later page views start from a profile with no history (the same id,
-            // so what this page shows does not flip).
+            // so what this page shows does not flip). A "no" leaves the refusal
+            // marker, so that an edge stores nothing new either; Global Privacy
+            // Control, sent with every request, and an answer taken back leave nothing.
             let now = self.profile.last_seen;
             self.profile = Profile::new(self.profile.visitor_id, now);
+            let write = match (verdict.withdrawn, privacy.gpc) {
+                (true, false) => self.engine.cookie_refuse(remembered.as_deref()),
+                (true, true) if is_refusal(remembered.as_deref()) => CookieWrite::Unchanged,
+                _ => self.engine.cookie_delete(),
+            };
             if let Some(last) = &mut self.last {
-                last.cookie = None;
+                last.cookie = cookie_after(remembered, &write);
                 last.basis = Basis::Memory(Box::new(self.profile.clone()));
             }
-            if verdict.withdrawn {
-                self.engine.cookie_refuse(None)
-            } else {
-                self.engine.cookie_delete()
-            }
+            write
         } else {
             CookieWrite::Unchanged
         };
@@ -731,6 +738,17 @@ fn document() -> Result<web_sys::Document, JsError> {
     web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsError::new("no document"))
+}
+
+/// What the profile cookie holds after `write`, given what a page view `read`: what
+/// later answers on the page go by (a refusal marker it wrote is remembered). A
+/// profile it set leaves `read`, the basis a revisited page view builds on.
+fn cookie_after(read: Option<String>, write: &CookieWrite) -> Option<String> {
+    match write {
+        CookieWrite::Refuse { .. } => Some(REFUSED_COOKIE_VALUE.to_string()),
+        CookieWrite::Delete { .. } => None,
+        CookieWrite::Set { .. } | CookieWrite::Unchanged => read,
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, JsError> {

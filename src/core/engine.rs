@@ -237,7 +237,7 @@ impl Engine {
             profile.consent = stored_consent(consent);
             self.cookie_set(&profile, input.keys)
         } else if storage.withdrawn {
-            self.cookie_refuse(input.cookie)
+            self.cookie_withdrawn(input.cookie, input.facts.global_privacy_control)
         } else {
             CookieWrite::Unchanged
         };
@@ -390,6 +390,18 @@ impl Engine {
     pub fn cookie_delete(&self) -> CookieWrite {
         CookieWrite::Delete {
             name: self.config.site.cookie.name.clone(),
+        }
+    }
+
+    /// The cookie write when storage is withdrawn, given the profile cookie the
+    /// visitor sent: a refusal leaves the refusal marker ([`Engine::cookie_refuse`]);
+    /// Global Privacy Control, which comes with every request and needs no memory,
+    /// deletes a stored profile (a marker already there stays).
+    pub fn cookie_withdrawn(&self, cookie: Option<&str>, gpc: bool) -> CookieWrite {
+        match cookie.filter(|c| !c.is_empty()) {
+            _ if !gpc => self.cookie_refuse(cookie),
+            Some(value) if !is_refusal(Some(value)) => self.cookie_delete(),
+            _ => CookieWrite::Unchanged,
         }
     }
 

@@ -32,7 +32,12 @@ impl<'a> ValueReader<'a> {
         match self.0 {
             Value::Null => Unexpected::Unit,
             Value::Bool(b) => Unexpected::Bool(*b),
-            Value::Number(_) => Unexpected::Other("number"),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => Unexpected::Unsigned(u),
+                (None, Some(i), _) => Unexpected::Signed(i),
+                (None, None, Some(f)) => Unexpected::Float(f),
+                (None, None, None) => Unexpected::Other("number"),
+            },
             Value::String(s) => Unexpected::Str(s),
             Value::Array(_) => Unexpected::Seq,
             Value::Object(_) => Unexpected::Map,
@@ -86,9 +91,12 @@ impl<'a> Deserializer<'a> for ValueReader<'a> {
     ) -> Result<V::Value, Error> {
         match self.0 {
             Value::String(variant) => visitor.visit_enum(variant.as_str().into_deserializer()),
-            Value::Object(map) if map.len() == 1 => match map.iter().next() {
-                Some((variant, value)) => visitor.visit_enum(Variant { variant, value }),
-                None => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+            Value::Object(map) => match (map.len(), map.iter().next()) {
+                (1, Some((variant, value))) => visitor.visit_enum(Variant { variant, value }),
+                _ => Err(de::Error::invalid_value(
+                    Unexpected::Map,
+                    &"map with a single key",
+                )),
             },
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
@@ -291,6 +299,14 @@ mod tests {
                 "unknown variant `sometimes`",
             ),
             (json!({ "version": -1 }), "invalid value: integer `-1`"),
+            (
+                json!({ "version": 1, "consent": 5 }),
+                "invalid type: integer `5`",
+            ),
+            (
+                json!({ "version": 1, "consent": { "mode": { "a": 1, "b": 2 } } }),
+                "map with a single key",
+            ),
         ] {
             let error = from_value::<SiteConfig>(&value).unwrap_err().to_string();
             assert!(error.contains(expected), "{value}: {error}");

@@ -365,6 +365,9 @@ impl StreamRewriter {
     /// charset says: one that disagrees with the encoding rewriting started in
     /// stops it before anything was changed, and the page passes through.
     fn obey(&mut self, mark: Option<&'static encoding_rs::Encoding>) {
+        if mark == Some(encoding_rs::UTF_8) {
+            self.splicer.borrow_mut().utf8_by_mark = true;
+        }
         let Some(encoding) = mark.filter(|&e| e != self.encoding) else {
             return;
         };
@@ -464,11 +467,10 @@ fn byte_order_mark(start: &[u8], at_end: bool) -> Option<Option<&'static encodin
 
 /// The encoding a `<meta>` names, as lol-html reads it to switch: `charset`, else
 /// `http-equiv="Content-Type"` with a charset in `content`; ASCII-compatible only.
-fn meta_charset(el: &Element) -> Option<AsciiCompatibleEncoding> {
+fn meta_charset(el: &Element) -> Option<&'static encoding_rs::Encoding> {
     let encoding = |label: &str| {
-        AsciiCompatibleEncoding::new(encoding_rs::Encoding::for_label_no_replacement(
-            label.as_bytes(),
-        )?)
+        encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())
+            .filter(|e| e.is_ascii_compatible())
     };
     el.get_attribute("charset")
         .and_then(|label| encoding(&label))
@@ -503,18 +505,29 @@ fn build_settings<'s>(
     // Where the header names no charset, lol-html switches to the one the page's
     // first `<meta>` names: the markup captured for changes inside a template is
     // then rewritten in that one too.
-    if follows_meta_charset && splicer.borrow().changes_inside.is_some() {
+    // A UTF-8 byte-order mark outranks that `<meta>` in the browser, but not in
+    // lol-html: rewriting stops there, and the rest passes through as it is.
+    if follows_meta_charset {
         let s = splicer.clone();
         let mut found = false;
         add(
             "meta charset",
             "meta",
             ElementContentHandlers::default().element(move |el: &mut Element| {
-                if let Some(encoding) = meta_charset(el).filter(|_| !found) {
-                    found = true;
-                    if let Some((_, current)) = &mut s.borrow_mut().changes_inside {
-                        *current = encoding;
-                    }
+                let Some(encoding) = meta_charset(el).filter(|_| !found) else {
+                    return Ok(());
+                };
+                found = true;
+                let mut splicer = s.borrow_mut();
+                if splicer.utf8_by_mark && encoding != encoding_rs::UTF_8 {
+                    return Err(
+                        "the page's UTF-8 byte-order mark outranks its <meta charset>, \
+                                which rewriting would follow"
+                            .into(),
+                    );
+                }
+                if let Some((_, current)) = &mut splicer.changes_inside {
+                    *current = AsciiCompatibleEncoding::new(encoding).unwrap_or(*current);
                 }
                 Ok(())
             }),
@@ -931,6 +944,9 @@ struct Splicer {
     /// What a captured template gets before it fills its slot (see [`ChangesInside`]),
     /// in the page's encoding.
     changes_inside: Option<(ChangesInside, AsciiCompatibleEncoding)>,
+    /// The page starts with a UTF-8 byte-order mark: a `<meta>` naming another
+    /// charset must not switch rewriting to it.
+    utf8_by_mark: bool,
     template_depth: usize,
     /// Elements changed so far (slots, greetings, attributes, `<html>` classes).
     changes: usize,
@@ -1030,6 +1046,7 @@ impl Splicer {
             templates,
             capturing: None,
             changes_inside: None,
+            utf8_by_mark: false,
             template_depth: 0,
             changes: 0,
             runtime_on_page: false,

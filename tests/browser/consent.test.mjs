@@ -143,6 +143,25 @@ test('TCF and Consent Mode on one page: one platform\'s grant does not undo the 
   await close();
 });
 
+test('a TCF CMP that appears after a Consent Mode grant holds later grants back until it answers, and deletes nothing', async () => {
+  withConsentSource(`window.dataLayer = window.dataLayer || [];
+    function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'update', { personalization_storage: 'granted' });`);
+  const { context, log, close } = await newContext(browser);
+  const page = await context.newPage();
+  await visit(page, server, '/');
+  const stored = await profileCookie(context, COOKIE);
+  assert.ok(stored, 'stored under the Consent Mode grant');
+  // A tag manager loads a CMP that has not answered; the next route listens to it.
+  await page.evaluate(() => { window.__tcfapi = () => {}; history.pushState({}, '', '/?route=2'); });
+  await page.waitForFunction(() => window.__ep.events.filter((e) => e.name === 'decision').length >= 2);
+  await page.evaluate(() => { window.gtag('consent', 'update', { personalization_storage: 'granted' }); });
+  await page.waitForTimeout(100);
+  assert.ok(await profileCookie(context, COOKIE), 'a grant held back is no withdrawal: the profile stays');
+  assert.deepEqual(log.pageErrors, []);
+  await close();
+});
+
 test('Consent Mode v2: denied by default, then an update to granted stores the profile', async () => {
   withConsentSource(`window.dataLayer = window.dataLayer || [];
     function gtag() { dataLayer.push(arguments); }
@@ -469,6 +488,8 @@ test('the runtime cannot start (its config does not load): a refusal or forget()
       await page.evaluate(() => window.edgePersona.forget());
     }
     assert.equal(await profileCookie(context, COOKIE), undefined, `${call}: the profile cookie is deleted`);
+    assert.equal(await refusalRemembered(context, COOKIE), call !== 'forget() after the failure',
+      `${call}: a refusal leaves the refusal marker, forget() nothing`);
     assert.deepEqual(log.pageErrors, [], call);
     await close();
   }

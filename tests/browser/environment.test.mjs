@@ -376,6 +376,34 @@ test('a prerendered page: a profile deleted elsewhere before it is shown (forget
   }
 });
 
+test('a prerendered page: a profile the visitor\'s other tab updated meanwhile is the same visitor: the page still stores', async () => {
+  server.configure({});
+  const session = await newContext(browser);
+  try {
+    await session.storedConsent();
+    const first = await session.context.newPage();
+    await visit(first, server, '/');
+    const page = await session.context.newPage();
+    await page.addInitScript(prerendered);
+    await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
+    assert.equal((await settle(page)).ready, true);
+    // The other tab records an event: the same visitor's profile, updated.
+    const before = (await cookie(session.context, PROFILE_COOKIE))?.value;
+    await first.evaluate(() => window.edgePersona.push(['track', 'add_to_cart', { value: 900 }]));
+    const updated = (await cookie(session.context, PROFILE_COOKIE))?.value;
+    assert.ok(updated && updated !== before, 'the other tab stored an update (so the case below can fail)');
+    await page.evaluate(() => window.__activate());
+    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    const stored = (await cookie(session.context, PROFILE_COOKIE))?.value;
+    assert.ok(stored && stored !== updated, 'shown: its page view is stored');
+    assert.equal(await page.evaluate(() => window.edgePersona.export().visitorId),
+      await first.evaluate(() => window.edgePersona.export().visitorId), 'one visitor');
+    assertClean(session.log);
+  } finally {
+    await session.context.close();
+  }
+});
+
 test('a prerendered page: a track() call while prerendering is recorded, and announced, only once it is shown', async () => {
   await prerenderedLanding(async (page, session) => {
     await page.evaluate(() => window.edgePersona.push(['track', 'lead', {}]));
