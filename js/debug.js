@@ -75,11 +75,27 @@ const VISITORS = [
   ['customer', 'Customer'],
 ];
 
-function forgetAndReload(persona, { asNewcomer = false } = {}) {
+function forgetAndReload(persona) {
   persona.forget();
-  if (asNewcomer) forgetSiteCookies(persona);
   safeStorage.set('debug', '1'); // keep the overlay open after the reload (clear() keeps it too)
   location.reload();
+}
+
+/** A first visit: no profile and none of the site cookies the config reads. */
+function simulateNewcomer(persona) {
+  requireStorage(persona);
+  forgetSiteCookies(persona);
+  forgetAndReload(persona);
+}
+
+/**
+ * A simulation stores a profile: only where this page may (the visitor's consent,
+ * as the config asks for it), and under that same answer.
+ */
+function requireStorage(persona) {
+  if (!persona.storage?.allowed) {
+    throw new Error('storage is not allowed on this page (no consent yet): answer the consent question first');
+  }
 }
 
 /**
@@ -99,12 +115,10 @@ function forgetSiteCookies(persona) {
  * stores the last one for the reload.
  */
 function simulate(persona, recipe) {
-  if (!persona.storage?.allowed) {
-    throw new Error('storage is not allowed on this page (no consent yet): answer the consent question first');
-  }
+  requireStorage(persona);
   const runtime = new Runtime(persona.configJson);
   try {
-    replay(runtime, recipe);
+    replay(runtime, recipe, persona.consentLevel);
   } finally {
     runtime.free();
   }
@@ -112,7 +126,7 @@ function simulate(persona, recipe) {
   location.reload();
 }
 
-function replay(runtime, recipe) {
+function replay(runtime, recipe, consent) {
   const name = runtime.cookieNames()[0];
   const url = `${location.origin}/`;
   const now = Date.now();
@@ -135,7 +149,7 @@ function replay(runtime, recipe) {
       globalPrivacyControl: false,
     };
     const output = JSON.parse(runtime.pageView(
-      JSON.stringify(facts), cookieHeader, 'personalization', words[0], words[1]));
+      JSON.stringify(facts), cookieHeader, consent ?? undefined, words[0], words[1]));
     if (output.setCookie) {
       assignment = output.setCookie;
       cookieHeader = assignment.split(';')[0];
@@ -266,29 +280,32 @@ export function mount(persona) {
     }
   };
 
-  const select = h('select', { 'aria-label': 'Simulate a visitor' },
-    VISITORS.map(([value, label]) => h('option', { value }, label)));
-  select.addEventListener('change', () => {
-    const recipe = select.value;
-    select.value = '';
-    if (!recipe) return;
-    try {
-      if (recipe === 'newcomer') forgetAndReload(persona, { asNewcomer: true });
-      else simulate(persona, recipe);
-    } catch (e) {
-      error.textContent = `simulate: ${e && e.message || e}`;
-    }
-  });
-
   const button = (label, onClick) => {
     const b = h('button', { type: 'button' }, label);
     b.addEventListener('click', onClick);
     return b;
   };
+
+  // A choice, then Run: a select that acted on `change` would run at the first
+  // arrow key (WCAG F37), and a simulation forgets the profile and reloads.
+  const select = h('select', { 'aria-label': 'Simulate a visitor' },
+    VISITORS.map(([value, label]) => h('option', { value }, label)));
+  const run = button('Run', () => {
+    const recipe = select.value;
+    if (!recipe) return;
+    try {
+      if (recipe === 'newcomer') simulateNewcomer(persona);
+      else simulate(persona, recipe);
+    } catch (e) {
+      error.textContent = `simulate: ${e && e.message || e}`;
+    }
+  });
+  run.setAttribute('aria-label', 'Run the simulation');
   const toggle = button('–', () => {
     body.hidden = !body.hidden;
     toggle.textContent = body.hidden ? '+' : '–';
     toggle.setAttribute('aria-expanded', String(!body.hidden));
+    toggle.setAttribute('aria-label', body.hidden ? 'Expand' : 'Collapse');
   });
   toggle.setAttribute('aria-expanded', 'true');
   toggle.setAttribute('aria-label', 'Collapse');
@@ -307,6 +324,7 @@ export function mount(persona) {
     h('div', { class: 'bar' }, [
       h('b', null, 'edge-persona'),
       select,
+      run,
       button('Reset', () => forgetAndReload(persona)),
       close,
       toggle,

@@ -127,11 +127,12 @@ export interface InitOptions {
   /** Read Google Consent Mode v2's `personalization_storage` from `window.dataLayer`. Default `true`. */
   consentMode?: boolean;
   /**
-   * The debug overlay: `true` opens it, `false` never opens it (not even with
-   * `?ep_debug=1`), absent opens it on `?ep_debug=1` or when the flag it leaves in
-   * localStorage is set.
+   * The debug overlay: `true` opens it; `'url'` lets `?ep_debug=1` open it (the flag
+   * it leaves in localStorage keeps it open until `?ep_debug=0` or Close); absent or
+   * `false`, it never opens (a link anyone can send would otherwise put a visitor's
+   * profile on their screen). E.g. `debug: import.meta.env.DEV ? 'url' : false`.
    */
-  debug?: boolean;
+  debug?: boolean | 'url';
   /** Accessible label of the popups' close button. Default `Close` (`Закрыть` on `lang="ru"` pages). */
   closeLabel?: string;
   /** Coarse location, for `geo.*` conditions. */

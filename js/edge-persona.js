@@ -1435,13 +1435,19 @@ export async function init(config, options = {}) {
   return persona;
 }
 
+/**
+ * `debug: true` opens the overlay; `'url'` lets `?ep_debug=1` open it (and the flag
+ * it leaves keep it open); otherwise it never opens: a link anyone can send must not
+ * put a visitor's profile on their screen unless the site allows it.
+ */
 function shouldOpenDebug(settings) {
-  if (settings.debug === false) return false;
+  if (settings.debug === true) return true;
+  if (settings.debug !== 'url') return false;
   let flag = null;
   try { flag = new URL(location.href).searchParams.get('ep_debug'); } catch { /* no URL */ }
   if (flag === '1') safeStorage.set('debug', '1');
   if (flag === '0') safeStorage.remove('debug');
-  return settings.debug === true || flag === '1' || (flag !== '0' && safeStorage.get('debug') === '1');
+  return flag === '1' || (flag !== '0' && safeStorage.get('debug') === '1');
 }
 
 /** The persona of the last `init()` call, or null. */

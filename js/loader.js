@@ -204,7 +204,7 @@ async function start() {
     dataLayer: layer === '' ? true : layer || undefined,
     spa: attr('data-no-spa') === null,
     tcf: attr('data-no-tcf') === null,
-    debug: attr('data-debug-allowed') === null ? false : undefined,
+    debug: attr('data-debug-allowed') === null ? false : 'url',
   });
   // Only the public API (not the runtime's internals), and a call that throws is
   // reported without stopping the others.

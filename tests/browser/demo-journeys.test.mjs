@@ -332,6 +332,7 @@ test('the debug overlay simulates each visitor type on a fresh engine, without t
       const reloaded = page.waitForEvent('load');
       // The overlay's <select> is in an open shadow root, which CSS locators pierce.
       await page.locator('#edge-persona-debug select').selectOption(visitor);
+      await page.locator('#edge-persona-debug button[aria-label="Run the simulation"]').click();
       await reloaded;
       return (await settle(page)).decision.decision;
     };

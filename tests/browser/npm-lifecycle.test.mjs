@@ -17,7 +17,7 @@ const demo = demoWithConfigPerFile(CONFIG);
  * `window.__result`, and hands that to `check(result, context)`; the page must throw
  * nothing. `head` is markup for the page's `<head>` (a head snippet).
  */
-async function runPage(script, check, { head = '' } = {}) {
+async function runPage(script, check, { head = '', query = '' } = {}) {
   const html = `<!doctype html><html><head><meta charset="utf-8">${head}</head><body>
     <h1 class="hero">Default</h1>
     <script type="module">
@@ -35,7 +35,7 @@ async function runPage(script, check, { head = '' } = {}) {
   const { context, log, close } = await newContext(demo.browser);
   try {
     const tab = await context.newPage();
-    await tab.goto(demo.server.href('/test-page.html'));
+    await tab.goto(demo.server.href(`/test-page.html${query}`));
     await tab.waitForFunction(() => window.__result, null, { timeout: 15_000 });
     await check(await tab.evaluate(() => window.__result), context);
     assert.deepEqual(log.pageErrors, []);
@@ -228,6 +228,19 @@ test('track("lead", null) is recorded and announced like track("lead")', async (
     assert.deepEqual(result.errors, []);
     assert.deepEqual(result.conversions, ['lead']);
   });
+});
+
+test('?ep_debug=1 opens the debug overlay only where the site allows it (debug: \'url\')', async () => {
+  const open = (options) => `
+      await ep.init(${JSON.stringify(HERO_CONFIG('Hello'))}${options});
+      for (let i = 0; i < 50 && !document.getElementById('edge-persona-debug'); i++) await new Promise((r) => setTimeout(r, 20));
+      window.__result = { open: !!document.getElementById('edge-persona-debug'), flag: localStorage.getItem('edge-persona:debug') };`;
+  await runPage(open(''), (result) => {
+    assert.deepEqual(result, { open: false, flag: null }, 'by default a link cannot open it, nor leave its flag');
+  }, { query: '?ep_debug=1' });
+  await runPage(open(", { debug: 'url' }"), (result) => {
+    assert.deepEqual(result, { open: true, flag: '1' });
+  }, { query: '?ep_debug=1' });
 });
 
 test('destroy() removes the debug overlay and its listeners with the persona', async () => {
