@@ -51,7 +51,7 @@ fn every_error_is_reported_with_its_path() {
         "segments[2].when.visitor.visits.$between",
         "experiences[1].slot: unknown slot \"sidebar\"",
         "experiences[1].segments[0]: unknown segment \"nobody\"",
-        "experiences[1].content.text: placeholder {cookies.name} is not allowed",
+        "experiences[1].content.text: placeholder {cookies.name} reads cookie \"name\", which is not in readCookies: add it there",
         "experiences[2].when.utm.source.$regex",
         "experiences[2].content: expected exactly one of `template`, `html` or `text`",
         "experiences[2].setAttributes[0].attribute: attribute \"onclick\" may not be written",
@@ -278,5 +278,34 @@ fn a_condition_on_an_attribute_the_engine_never_fills_is_refused() {
     assert!(
         errors[2].starts_with("segments[2].when: unknown attribute `vistor` (in `vistor.visits`)"),
         "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_saved_group_a_condition_names_must_exist() {
+    let errors = errors_of(
+        r#"{ "version": 1, "savedGroups": { "search": ["yandex"] },
+             "segments": [ { "name": "s", "when": { "utm.source": { "$inGroup": "serch" } } },
+                           { "name": "t", "when": { "$or": [ { "utm.source": { "$notInGroup": "search" } } ] } } ] }"#,
+    );
+    assert_eq!(
+        errors,
+        ["segments[0].when.utm.source.$inGroup: no saved group \"serch\" in savedGroups (defined: search)"]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_read_past_and_json_mistakes_get_a_hint() {
+    assert_eq!(
+        errors_of("\u{FEFF}{ \"version\": 1 }"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors_of("{\n  // the hero\n  \"version\": 1 }"),
+        ["(root): not valid JSON at line 2, column 3: key must be a string (comments are not allowed in JSON)"]
+    );
+    assert_eq!(
+        errors_of("{ 'version': 1 }"),
+        ["(root): not valid JSON at line 1, column 3: key must be a string (JSON strings take double quotes)"]
     );
 }

@@ -2025,3 +2025,24 @@ fn a_visitor_whose_storage_the_edge_leaves_to_the_page_is_in_no_experiment_there
         );
     }
 }
+
+/// `check --edge` notes the rules that read what only the page knows.
+#[test]
+fn rules_on_what_only_the_page_knows_are_noted() {
+    let config = json!({
+        "consent": { "mode": "none" },
+        "slots": { "hero": {}, "greeting": { "selector": ".greeting" } },
+        "segments": [ { "name": "checkout", "when": { "$or": [ { "page.funnelStep": "checkout" }, { "utm.source": "ya" } ] } } ],
+        "experiences": [
+            { "id": "cart", "slot": "hero", "when": { "events": { "$elemMatch": { "$eq": "add_to_cart" } } }, "content": { "text": "Your cart" } },
+            { "id": "plain", "slot": "hero", "when": { "utm.source": "ya" }, "content": { "text": "Hi" } }
+        ],
+        "greetings": [ { "id": "cat", "slot": "greeting", "template": "Best {page.category|food} deals" } ]
+    });
+    let engine = engine(config, vec![], RewriteLimits::default());
+    let notes: Vec<String> = edge_persona::edge::browser_only_rules(engine.engine())
+        .iter()
+        .map(|n| n.path.clone())
+        .collect();
+    assert_eq!(notes, ["segments[0].when", "experiences[0].when", "greetings[0].template"]);
+}

@@ -191,6 +191,11 @@ fn check(path: &Path, edge: bool) -> Result<ExitCode, String> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+            if edge {
+                for note in edge_persona::edge::browser_only_rules(&engine) {
+                    eprintln!("{}: note (edge): {note}", path.display());
+                }
+            }
             let site: &SiteConfig = &engine.config().site;
             println!(
                 "{}: ok — {} segments, {} slots, {} experiences, {} greetings, {} popups",

@@ -118,6 +118,13 @@ pub fn check_fragment(html: &str) -> Result<(), String> {
             continue;
         }
         let in_foreign = open.iter().any(|o| o == "svg" || o == "math");
+        // An SVG `<script>` runs too where a parser inserts it (the edge).
+        if name == "script" && in_foreign {
+            return Err(
+                "<script> is not allowed in content.html, in <svg> either: keep scripts in the page (the edge would run them, the browser would not)"
+                    .into(),
+            );
+        }
         if !in_foreign && TEXT_PARSING.contains(&name.as_str()) {
             if name == "script" || name == "plaintext" {
                 return Err(format!(
@@ -243,6 +250,14 @@ mod tests {
             ("<b>x </ y</b>", "<b> is not closed"),
             ("<b>x </ y", "none follows"),
             ("<script>alert(1)</script>", "<script> is not allowed"),
+            (
+                "<svg><script>alert(1)</script></svg>",
+                "<script> is not allowed",
+            ),
+            (
+                "<math><mi><script>alert(1)</script></mi></math>",
+                "<script> is not allowed",
+            ),
             ("<style>p{}", "<style> is not closed"),
             ("<iframe src=x>", "<iframe> is not closed"),
             ("<template><b>x</b></template>", "<template> is not allowed"),

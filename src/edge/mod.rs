@@ -366,6 +366,110 @@ fn config_selectors(engine: &Engine) -> impl Iterator<Item = (String, &str)> {
     slots.chain(attributes)
 }
 
+/// Rules that read what only the page knows (`page.*`, the page view's `events`),
+/// each with its JSON path: at the edge those read as null and empty, and the
+/// browser takes the edge's decision over, so such a rule decides only in the
+/// browser (pages the edge does not personalize, SPA routes). `edge-persona check
+/// --edge` prints them as notes.
+pub fn browser_only_rules(engine: &Engine) -> Vec<ConfigError> {
+    let site = &engine.config().site;
+    let mut notes = Vec::new();
+    let mut note = |path: String, what: &str| {
+        notes.push(ConfigError {
+            path,
+            message: format!(
+                "reads {what}, which the edge does not see (null or empty there): this rule decides only in the browser"
+            ),
+        });
+    };
+    let conditions = site
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("segments[{i}].when"), Some(&s.when)))
+        .chain(
+            site.experiences
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (format!("experiences[{i}].when"), e.when.as_ref())),
+        )
+        .chain(
+            site.greetings
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("greetings[{i}].when"), g.when.as_ref())),
+        )
+        .chain(
+            site.popups
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("popups[{i}].when"), p.when.as_ref())),
+        );
+    for (path, when) in conditions {
+        let mut read = Vec::new();
+        if let Some(when) = when {
+            page_only_attributes(when, &mut read);
+        }
+        if let Some(first) = read.first() {
+            note(path, &format!("`{first}`"));
+        }
+    }
+    let texts = site
+        .experiences
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            let content = e.content.as_ref().and_then(|c| c.text.as_deref());
+            let values = e.set_attributes.iter().enumerate().map(move |(j, a)| {
+                (
+                    format!("experiences[{i}].setAttributes[{j}].value"),
+                    Some(a.value.as_str()),
+                )
+            });
+            std::iter::once((format!("experiences[{i}].content.text"), content)).chain(values)
+        })
+        .chain(site.greetings.iter().enumerate().map(|(i, g)| {
+            (
+                format!("greetings[{i}].template"),
+                Some(g.template.as_str()),
+            )
+        }))
+        .chain(site.popups.iter().enumerate().map(|(i, p)| {
+            (
+                format!("popups[{i}].content.text"),
+                p.content.text.as_deref(),
+            )
+        }));
+    for (path, text) in texts {
+        if text.is_some_and(|t| t.contains("{page.")) {
+            note(path, "a `{page.…}` placeholder");
+        }
+    }
+    notes
+}
+
+/// The attribute paths a condition reads that only the page fills.
+fn page_only_attributes<'c>(
+    condition: &'c serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<&'c str>,
+) {
+    for (key, value) in condition {
+        match (key.strip_prefix('$'), value) {
+            (Some("and" | "or" | "nor"), serde_json::Value::Array(list)) => {
+                for inner in list.iter().filter_map(serde_json::Value::as_object) {
+                    page_only_attributes(inner, out);
+                }
+            }
+            (Some("not"), serde_json::Value::Object(inner)) => page_only_attributes(inner, out),
+            (Some(_), _) => {}
+            (None, _) if key == "events" || key.starts_with("page.") || key == "page" => {
+                out.push(key)
+            }
+            (None, _) => {}
+        }
+    }
+}
+
 /// Every selector of the config that is broken CSS (no browser runs it either), each
 /// with its JSON path: `edge-persona check` fails on them.
 pub fn broken_selectors(engine: &Engine) -> Vec<ConfigError> {

@@ -191,17 +191,44 @@ impl std::error::Error for ConfigErrors {}
 /// # Errors
 /// [`ConfigErrors`] listing every problem found, each with its JSON path.
 pub fn load(json: &str, patterns: &dyn PatternEngine) -> Result<LoadedConfig, ConfigErrors> {
+    // A byte-order mark, as editors on Windows save one (`fetch`'s text() drops it too).
+    let json = json.strip_prefix('\u{FEFF}').unwrap_or(json);
     let value: Value = serde_json::from_str(json).map_err(|e| {
         ConfigErrors(vec![ConfigError {
             path: String::new(),
-            message: format!(
-                "not valid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
+            message: json_error_message(json, &e),
         }])
     })?;
     load_value(&value, patterns)
+}
+
+/// A JSON syntax error in words, with its line and column once (serde_json's own
+/// text repeats them), and a hint where JSON differs from what people write.
+fn json_error_message(json: &str, error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let what = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(what, _)| what);
+    let at: String = json
+        .lines()
+        .nth(error.line().saturating_sub(1))
+        .map(|line| {
+            let from = error.column().saturating_sub(1);
+            line.chars().skip(from).take(2).collect()
+        })
+        .unwrap_or_default();
+    let hint = if at.starts_with("//") || at.starts_with("/*") {
+        " (comments are not allowed in JSON)"
+    } else if at.starts_with('\'') {
+        " (JSON strings take double quotes)"
+    } else {
+        ""
+    };
+    format!(
+        "not valid JSON at line {}, column {}: {what}{hint}",
+        error.line(),
+        error.column()
+    )
 }
 
 /// The typed config and the type errors found: every one of them, each with its

@@ -22,6 +22,8 @@ struct Checker<'a> {
     paths: Vec<String>,
     /// `readCookies`: the only cookies a condition can read.
     read_cookies: &'a [String],
+    /// `savedGroups`' names: the only groups `$inGroup` can name.
+    saved_groups: Vec<String>,
 }
 
 impl Checker<'_> {
@@ -93,7 +95,42 @@ impl Checker<'_> {
             }
         }
         self.paths.extend(condition.attribute_paths());
+        self.saved_groups_named(path, &Value::Object(when.clone()));
         Some(condition)
+    }
+
+    /// A group `$inGroup` / `$notInGroup` names must be in `savedGroups`: otherwise
+    /// the clause is always false (or always true), which a typo would hide.
+    fn saved_groups_named(&mut self, path: &str, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    let here = format!("{path}.{key}");
+                    match (key.as_str(), inner) {
+                        ("$inGroup" | "$notInGroup", Value::String(group))
+                            if !self.saved_groups.contains(group) =>
+                        {
+                            let defined = if self.saved_groups.is_empty() {
+                                "none is defined".to_string()
+                            } else {
+                                format!("defined: {}", self.saved_groups.join(", "))
+                            };
+                            self.error(
+                                here,
+                                format!("no saved group {group:?} in savedGroups ({defined})"),
+                            );
+                        }
+                        _ => self.saved_groups_named(&here, inner),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.saved_groups_named(&format!("{path}[{i}]"), item);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn name(&mut self, path: &str, kind: &str, name: &str) {
@@ -135,7 +172,16 @@ impl Checker<'_> {
                     let declared_cookie = field
                         .strip_prefix("cookies.")
                         .is_some_and(|c| cookies.iter().any(|d| d == c));
-                    if !declared_cookie && !ALLOWED_FIELDS.contains(&field) {
+                    if let Some(cookie) =
+                        field.strip_prefix("cookies.").filter(|_| !declared_cookie)
+                    {
+                        self.error(
+                            path,
+                            format!(
+                                "placeholder {{{field}}} reads cookie {cookie:?}, which is not in readCookies: add it there"
+                            ),
+                        );
+                    } else if !declared_cookie && !ALLOWED_FIELDS.contains(&field) {
                         self.error(
                             path,
                             format!(
@@ -259,6 +305,7 @@ pub(super) fn validate(
         patterns,
         paths: Vec::new(),
         read_cookies: &read_cookies,
+        saved_groups: site.saved_groups.keys().cloned().collect(),
     };
     if site.version != 1 {
         check.error("version", format!("expected 1, found {}", site.version));
