@@ -309,3 +309,27 @@ fn a_byte_order_mark_is_read_past_and_json_mistakes_get_a_hint() {
         ["(root): not valid JSON at line 1, column 3: key must be a string (JSON strings take double quotes)"]
     );
 }
+
+#[test]
+fn values_a_condition_can_never_meet_are_errors() {
+    let errors = errors_of(
+        r#"{ "version": 1,
+             "segments": [
+               { "name": "a", "when": { "segments": { "$in": ["b"] } } },
+               { "name": "b", "when": { "device": "Mobile" } },
+               { "name": "c", "when": { "$or": [ { "utm.source": { "$in": ["yandex", "Google"] } }, { "geo.country": "ru" } ] } },
+               { "name": "d", "when": { "segments": "mobile_users", "utm.source": { "$regexi": "Yandex" } } },
+               { "name": "e", "when": { "segments": "a", "device": "mobile" } }
+             ] }"#,
+    );
+    assert_eq!(
+        errors,
+        [
+            "segments[0].when.segments: segment \"b\" is evaluated after this one (segments go in order): move it above, or this never sees it",
+            "segments[1].when.device: `device` is always lowercase: \"Mobile\" never matches; write \"mobile\"",
+            "segments[2].when.utm.source: `utm.source` is always lowercase: \"Google\" never matches; write \"google\"",
+            "segments[2].when.geo.country: `geo.country` is an uppercase ISO code: \"ru\" never matches; write \"RU\"",
+            "segments[3].when.segments: unknown segment \"mobile_users\"; define it under `segments`",
+        ]
+    );
+}

@@ -2044,5 +2044,12 @@ fn rules_on_what_only_the_page_knows_are_noted() {
         .iter()
         .map(|n| n.path.clone())
         .collect();
-    assert_eq!(notes, ["segments[0].when", "experiences[0].when", "greetings[0].template"]);
+    assert_eq!(
+        notes,
+        [
+            "segments[0].when",
+            "experiences[0].when",
+            "greetings[0].template"
+        ]
+    );
 }

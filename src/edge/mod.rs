@@ -17,6 +17,7 @@ pub mod request;
 pub mod response;
 pub mod rewrite;
 
+use crate::core::condition::attribute_tests;
 use crate::core::config::{ConfigError, ConfigErrors, ConsentLevel, Content};
 use crate::core::consent::{StorageVerdict, STORED_WITHOUT_ANSWER};
 use crate::core::cookies::set_cookie_value;
@@ -406,12 +407,14 @@ pub fn browser_only_rules(engine: &Engine) -> Vec<ConfigError> {
                 .map(|(i, p)| (format!("popups[{i}].when"), p.when.as_ref())),
         );
     for (path, when) in conditions {
-        let mut read = Vec::new();
-        if let Some(when) = when {
-            page_only_attributes(when, &mut read);
-        }
-        if let Some(first) = read.first() {
-            note(path, &format!("`{first}`"));
+        let page_only = when
+            .into_iter()
+            .flat_map(attribute_tests)
+            .find(|(attribute, _)| {
+                *attribute == "events" || *attribute == "page" || attribute.starts_with("page.")
+            });
+        if let Some((attribute, _)) = page_only {
+            note(path, &format!("`{attribute}`"));
         }
     }
     let texts = site
@@ -446,28 +449,6 @@ pub fn browser_only_rules(engine: &Engine) -> Vec<ConfigError> {
         }
     }
     notes
-}
-
-/// The attribute paths a condition reads that only the page fills.
-fn page_only_attributes<'c>(
-    condition: &'c serde_json::Map<String, serde_json::Value>,
-    out: &mut Vec<&'c str>,
-) {
-    for (key, value) in condition {
-        match (key.strip_prefix('$'), value) {
-            (Some("and" | "or" | "nor"), serde_json::Value::Array(list)) => {
-                for inner in list.iter().filter_map(serde_json::Value::as_object) {
-                    page_only_attributes(inner, out);
-                }
-            }
-            (Some("not"), serde_json::Value::Object(inner)) => page_only_attributes(inner, out),
-            (Some(_), _) => {}
-            (None, _) if key == "events" || key.starts_with("page.") || key == "page" => {
-                out.push(key)
-            }
-            (None, _) => {}
-        }
-    }
 }
 
 /// Every selector of the config that is broken CSS (no browser runs it either), each

@@ -39,7 +39,7 @@ mod tests;
 
 use crate::core::order::sorted_unique;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::core::pattern::PatternEngine;
 use compile::{Clause, Compiler, CondObj};
@@ -162,5 +162,56 @@ fn collect_paths(obj: &CondObj, out: &mut Vec<String>) {
             Clause::Path(p) => out.push(p.key.to_string()),
             Clause::Invalid(_) => {}
         }
+    }
+}
+
+/// Each attribute a condition (as written) tests, with what it is tested against,
+/// through `$and`, `$or`, `$nor` and `$not`: for config checks that need the values
+/// a condition compares with.
+pub fn attribute_tests<'c>(condition: &'c Map<String, Value>) -> Vec<(&'c str, &'c Value)> {
+    let mut tests = Vec::new();
+    collect_tests(condition, &mut tests);
+    tests
+}
+
+fn collect_tests<'c>(condition: &'c Map<String, Value>, out: &mut Vec<(&'c str, &'c Value)>) {
+    for (key, value) in condition {
+        match (key.as_str(), value) {
+            ("$and" | "$or" | "$nor", Value::Array(list)) => {
+                for inner in list.iter().filter_map(Value::as_object) {
+                    collect_tests(inner, out);
+                }
+            }
+            ("$not", Value::Object(inner)) => collect_tests(inner, out),
+            (key, _) if key.starts_with('$') => {}
+            (key, value) => out.push((key, value)),
+        }
+    }
+}
+
+/// The strings a test compares its attribute with exactly (case-sensitively): the
+/// value itself, or under `$eq`, `$ne`, `$in`, `$nin`, `$all`, `$elemMatch`, `$not`;
+/// not patterns or case-insensitive operators.
+pub fn exact_strings(test: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    collect_exact(test, &mut out);
+    out
+}
+
+fn collect_exact<'v>(test: &'v Value, out: &mut Vec<&'v str>) {
+    match test {
+        Value::String(s) => out.push(s),
+        Value::Object(ops) if ops.keys().all(|k| k.starts_with('$')) => {
+            for (op, arg) in ops {
+                match (op.as_str(), arg) {
+                    ("$eq" | "$ne" | "$not" | "$elemMatch", _) => collect_exact(arg, out),
+                    ("$in" | "$nin" | "$all", Value::Array(items)) => {
+                        out.extend(items.iter().filter_map(Value::as_str));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
     }
 }

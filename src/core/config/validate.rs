@@ -6,7 +6,7 @@ use super::model::*;
 use super::{Compiled, ConfigError, ConfigErrors, LoadedConfig};
 use crate::core::attributes::{unknown_attribute, AttributePlan, NUMERIC_PATHS};
 use crate::core::bucketing::bucket_ranges;
-use crate::core::condition::Condition;
+use crate::core::condition::{attribute_tests, exact_strings, Condition};
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
 use crate::core::order::map_of;
 use crate::core::pattern::PatternEngine;
@@ -14,6 +14,27 @@ use crate::core::profile::update::MAX_LABEL_BYTES;
 use crate::core::template::{percent_encode, Template, ALLOWED_FIELDS};
 use serde_json::Value;
 use std::collections::HashSet;
+
+/// Attributes whose values are always lowercase (see docs/ATTRIBUTES.md).
+const LOWERCASE_ATTRIBUTES: [&str; 17] = [
+    "url.host",
+    "utm.source",
+    "utm.medium",
+    "referrer.class",
+    "referrer.source",
+    "device",
+    "os",
+    "browser",
+    "language",
+    "languages",
+    "time.weekday",
+    "time.season",
+    "time.partOfDay",
+    "experience",
+    "stage",
+    "price.band",
+    "price.trend",
+];
 
 struct Checker<'a> {
     errors: Vec<ConfigError>,
@@ -24,6 +45,10 @@ struct Checker<'a> {
     read_cookies: &'a [String],
     /// `savedGroups`' names: the only groups `$inGroup` can name.
     saved_groups: Vec<String>,
+    /// Every segment's name, in order, and while a segment's own condition is
+    /// checked, how many come before it (a condition sees only those).
+    segment_order: Vec<String>,
+    segments_before: Option<usize>,
 }
 
 impl Checker<'_> {
@@ -96,7 +121,42 @@ impl Checker<'_> {
         }
         self.paths.extend(condition.attribute_paths());
         self.saved_groups_named(path, &Value::Object(when.clone()));
+        self.compared_values(path, when);
         Some(condition)
+    }
+
+    /// Values a condition compares with that can never be there: a segment not
+    /// defined (or, in a segment's condition, defined after it: segments are
+    /// evaluated in order), and letters in a case the attribute never has.
+    fn compared_values(&mut self, path: &str, when: &ConditionJson) {
+        for (attribute, test) in attribute_tests(when) {
+            let here = format!("{path}.{attribute}");
+            for value in exact_strings(test) {
+                if attribute == "segments" {
+                    let at = self.segment_order.iter().position(|s| s == value);
+                    match (at, self.segments_before) {
+                        (None, _) => self.error(&here, format!("unknown segment {value:?}; define it under `segments`")),
+                        (Some(at), Some(before)) if at >= before => self.error(
+                            &here,
+                            format!("segment {value:?} is evaluated after this one (segments go in order): move it above, or this never sees it"),
+                        ),
+                        _ => {}
+                    }
+                } else if LOWERCASE_ATTRIBUTES.contains(&attribute)
+                    && value.chars().any(char::is_uppercase)
+                {
+                    self.error(
+                        &here,
+                        format!("`{attribute}` is always lowercase: {value:?} never matches; write {:?}", value.to_lowercase()),
+                    );
+                } else if attribute == "geo.country" && value.chars().any(char::is_lowercase) {
+                    self.error(
+                        &here,
+                        format!("`geo.country` is an uppercase ISO code: {value:?} never matches; write {:?}", value.to_uppercase()),
+                    );
+                }
+            }
+        }
     }
 
     /// A group `$inGroup` / `$notInGroup` names must be in `savedGroups`: otherwise
@@ -306,6 +366,8 @@ pub(super) fn validate(
         paths: Vec::new(),
         read_cookies: &read_cookies,
         saved_groups: site.saved_groups.keys().cloned().collect(),
+        segment_order: site.segments.iter().map(|s| s.name.clone()).collect(),
+        segments_before: None,
     };
     if site.version != 1 {
         check.error("version", format!("expected 1, found {}", site.version));
@@ -436,7 +498,9 @@ pub(super) fn validate(
             "segment",
             &segment.name,
         );
+        check.segments_before = Some(i);
         let condition = check.condition(&format!("{path}.when"), Some(&segment.when));
+        check.segments_before = None;
         segments.push(Compiled {
             condition,
             extra: (),
