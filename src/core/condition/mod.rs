@@ -168,7 +168,7 @@ fn collect_paths(obj: &CondObj, out: &mut Vec<String>) {
 /// Each attribute a condition (as written) tests, with what it is tested against,
 /// through `$and`, `$or`, `$nor` and `$not`: for config checks that need the values
 /// a condition compares with.
-pub fn attribute_tests<'c>(condition: &'c Map<String, Value>) -> Vec<(&'c str, &'c Value)> {
+pub fn attribute_tests(condition: &Map<String, Value>) -> Vec<(&str, &Value)> {
     let mut tests = Vec::new();
     collect_tests(condition, &mut tests);
     tests
