@@ -143,16 +143,16 @@ impl Checker<'_> {
                         _ => {}
                     }
                 } else if LOWERCASE_ATTRIBUTES.contains(&attribute)
-                    && value.chars().any(char::is_uppercase)
+                    && value.bytes().any(|b| b.is_ascii_uppercase())
                 {
                     self.error(
                         &here,
-                        format!("`{attribute}` is always lowercase: {value:?} never matches; write {:?}", value.to_lowercase()),
+                        format!("`{attribute}` is always lowercase: {value:?} never matches; write {:?}", value.to_ascii_lowercase()),
                     );
-                } else if attribute == "geo.country" && value.chars().any(char::is_lowercase) {
+                } else if attribute == "geo.country" && value.bytes().any(|b| b.is_ascii_lowercase()) {
                     self.error(
                         &here,
-                        format!("`geo.country` is an uppercase ISO code: {value:?} never matches; write {:?}", value.to_uppercase()),
+                        format!("`geo.country` is an uppercase ISO code: {value:?} never matches; write {:?}", value.to_ascii_uppercase()),
                     );
                 }
             }
