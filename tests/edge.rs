@@ -99,6 +99,30 @@ fn rewrite(engine: &EdgeEngine, request: &EdgeRequest, page: &[u8], sizes: &[usi
     out
 }
 
+/// `page` through `engine` for `request`, answered with `content_type`, in chunks of
+/// `size` bytes: the output, and why rewriting stopped early, if it did.
+fn rewrite_as(
+    engine: &EdgeEngine,
+    request: &EdgeRequest,
+    content_type: &str,
+    page: &[u8],
+    size: usize,
+) -> (Vec<u8>, Option<String>) {
+    let head = ResponseHead {
+        content_type: Some(content_type.into()),
+        ..html_head()
+    };
+    let EdgeResponse::Personalize(mut p) = engine.respond(request, &head) else {
+        panic!("{content_type}: passed through");
+    };
+    let mut out = Vec::new();
+    for chunk in page.chunks(size) {
+        out.extend(p.rewriter.write(chunk));
+    }
+    out.extend(p.rewriter.end());
+    (out, p.rewriter.failure().map(str::to_string))
+}
+
 /// A small deterministic generator, so that a failing split can be replayed from
 /// its seed.
 struct SplitMix(u64);
@@ -480,18 +504,7 @@ fn changes_inside_a_template_variant_follow_the_meta_charset() {
         </body></html>";
     let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(page);
     let visitor = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
-    let head = ResponseHead {
-        content_type: Some("text/html".into()),
-        ..html_head()
-    };
-    let EdgeResponse::Personalize(mut p) = engine.respond(&visitor, &head) else {
-        panic!("passed through");
-    };
-    let mut out = Vec::new();
-    for chunk in cp1251.chunks(5) {
-        out.extend(p.rewriter.write(chunk));
-    }
-    out.extend(p.rewriter.end());
+    let (out, _) = rewrite_as(&engine, &visitor, "text/html", &cp1251, 5);
     let (text, _, malformed) = encoding_rs::WINDOWS_1251.decode(&out);
     assert!(!malformed);
     let doc = Html::parse_document(&text);
@@ -1124,19 +1137,8 @@ fn what_the_edge_writes_follows_the_pages_charset() {
                 </head><body><h1>Старый заголовок</h1><nav>Меню</nav><p>Текст страницы</p>\
                 <footer>Подвал</footer></body></html>";
     let run = |content_type: &str, bytes: &[u8]| -> Vec<u8> {
-        let head = ResponseHead {
-            content_type: Some(content_type.into()),
-            ..html_head()
-        };
-        let EdgeResponse::Personalize(mut p) = engine.respond(&visitor, &head) else {
-            panic!("{content_type}: passed through");
-        };
-        let mut out = Vec::new();
-        for chunk in bytes.chunks(7) {
-            out.extend(p.rewriter.write(chunk));
-        }
-        out.extend(p.rewriter.end());
-        assert_eq!(p.rewriter.failure(), None, "{content_type}");
+        let (out, failure) = rewrite_as(&engine, &visitor, content_type, bytes, 7);
+        assert_eq!(failure, None, "{content_type}");
         out
     };
     let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(page);
@@ -1184,20 +1186,8 @@ fn a_byte_order_mark_decides_the_encoding() {
     let engine = engine(config_three_slots(), vec![], RewriteLimits::default());
     let visitor = request(Some("name=%D0%90%D0%BD%D1%8F"), "");
     let page = "<!doctype html><html><head></head><body><h1>Old</h1><nav>Menu</nav></body></html>";
-    let run = |content_type: &str, bytes: &[u8], size: usize| -> (Vec<u8>, Option<String>) {
-        let head = ResponseHead {
-            content_type: Some(content_type.into()),
-            ..html_head()
-        };
-        let EdgeResponse::Personalize(mut p) = engine.respond(&visitor, &head) else {
-            panic!("{content_type}: passed through");
-        };
-        let mut out = Vec::new();
-        for chunk in bytes.chunks(size) {
-            out.extend(p.rewriter.write(chunk));
-        }
-        out.extend(p.rewriter.end());
-        (out, p.rewriter.failure().map(str::to_string))
+    let run = |content_type: &str, bytes: &[u8], size: usize| {
+        rewrite_as(&engine, &visitor, content_type, bytes, size)
     };
     let utf8_bom = [&b"\xEF\xBB\xBF"[..], page.as_bytes()].concat();
     for size in [1, 2, 7, 4096] {
