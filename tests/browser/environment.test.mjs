@@ -352,56 +352,57 @@ test('a prerendered page: a refusal while prerendering is the last word once it 
   });
 });
 
-test('a prerendered page: a profile deleted elsewhere before it is shown (forget() in another tab) is not written back', async () => {
+/**
+ * A consenting returning visitor: one tab (`first`) has stored their profile, and a
+ * second page is prerendered, settled and not yet shown; `run(page, first, session)`
+ * gets them. The pages must throw nothing.
+ */
+async function prerenderedBesideAnotherTab(run) {
   server.configure({});
   const session = await newContext(browser);
   try {
     await session.storedConsent();
     const first = await session.context.newPage();
     await visit(first, server, '/');
-    assert.ok(await profileCookie(session.context, PROFILE_COOKIE), 'a stored profile (so the case below can fail)');
+    assert.ok(await profileCookie(session.context, PROFILE_COOKIE), 'a stored profile (so the cases can fail)');
     const page = await session.context.newPage();
     await page.addInitScript(prerendered);
     await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
     assert.equal((await settle(page)).ready, true);
-    // Another tab forgets the visitor while this page waits to be shown.
-    await first.evaluate(() => window.edgePersona.forget());
-    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined);
-    await page.evaluate(() => window.__activate());
-    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
-    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'the forgotten profile stays gone');
+    await run(page, first, session);
     assertClean(session.log);
   } finally {
     await session.context.close();
   }
+}
+
+/** Shows the prerendered `page` and waits for its decision to be announced. */
+async function activate(page) {
+  await page.evaluate(() => window.__activate());
+  await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+}
+
+test('a prerendered page: a profile deleted elsewhere before it is shown (forget() in another tab) is not written back', async () => {
+  await prerenderedBesideAnotherTab(async (page, first, session) => {
+    await first.evaluate(() => window.edgePersona.forget());
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined);
+    await activate(page);
+    assert.equal(await profileCookie(session.context, PROFILE_COOKIE), undefined, 'the forgotten profile stays gone');
+  });
 });
 
 test('a prerendered page: a profile the visitor\'s other tab updated meanwhile is the same visitor: the page still stores', async () => {
-  server.configure({});
-  const session = await newContext(browser);
-  try {
-    await session.storedConsent();
-    const first = await session.context.newPage();
-    await visit(first, server, '/');
-    const page = await session.context.newPage();
-    await page.addInitScript(prerendered);
-    await page.goto(server.href(LANDING), { waitUntil: 'domcontentloaded' });
-    assert.equal((await settle(page)).ready, true);
-    // The other tab records an event: the same visitor's profile, updated.
+  await prerenderedBesideAnotherTab(async (page, first, session) => {
     const before = (await cookie(session.context, PROFILE_COOKIE))?.value;
     await first.evaluate(() => window.edgePersona.push(['track', 'add_to_cart', { value: 900 }]));
     const updated = (await cookie(session.context, PROFILE_COOKIE))?.value;
     assert.ok(updated && updated !== before, 'the other tab stored an update (so the case below can fail)');
-    await page.evaluate(() => window.__activate());
-    await page.waitForFunction(() => window.__ep.events.some((e) => e.name === 'decision'));
+    await activate(page);
     const stored = (await cookie(session.context, PROFILE_COOKIE))?.value;
     assert.ok(stored && stored !== updated, 'shown: its page view is stored');
     assert.equal(await page.evaluate(() => window.edgePersona.export().visitorId),
       await first.evaluate(() => window.edgePersona.export().visitorId), 'one visitor');
-    assertClean(session.log);
-  } finally {
-    await session.context.close();
-  }
+  });
 });
 
 test('a prerendered page: a track() call while prerendering is recorded, and announced, only once it is shown', async () => {
