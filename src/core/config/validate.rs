@@ -149,7 +149,9 @@ impl Checker<'_> {
                         &here,
                         format!("`{attribute}` is always lowercase: {value:?} never matches; write {:?}", value.to_ascii_lowercase()),
                     );
-                } else if attribute == "geo.country" && value.bytes().any(|b| b.is_ascii_lowercase()) {
+                } else if attribute == "geo.country"
+                    && value.bytes().any(|b| b.is_ascii_lowercase())
+                {
                     self.error(
                         &here,
                         format!("`geo.country` is an uppercase ISO code: {value:?} never matches; write {:?}", value.to_ascii_uppercase()),
