@@ -273,6 +273,9 @@ export function mount(persona) {
   const body = h('div');
   const error = h('div', { class: 'no', role: 'alert' });
   const refresh = () => {
+    // A new <body> (Turbo Drive, a framework rendering the whole page) took the
+    // overlay with the old one: it comes back with the next decision.
+    if (!host.isConnected && !persona.destroyed) (document.body || document.documentElement).append(host);
     try {
       body.replaceChildren(...sections(persona));
     } catch (e) {

@@ -243,6 +243,20 @@ test('?ep_debug=1 opens the debug overlay only where the site allows it (debug: 
   }, { query: '?ep_debug=1' });
 });
 
+test('the debug overlay comes back with the next decision after the page replaced <body> (Turbo Drive)', async () => {
+  await runPage(`
+      await ep.init(${JSON.stringify(HERO_CONFIG('Hello'))}, { debug: true });
+      for (let i = 0; i < 100 && !document.getElementById('edge-persona-debug'); i++) await new Promise((r) => setTimeout(r, 20));
+      const mounted = !!document.getElementById('edge-persona-debug');
+      document.body.replaceWith(Object.assign(document.createElement('body'), { innerHTML: '<h1 class="hero">Default</h1>' }));
+      const gone = !document.getElementById('edge-persona-debug');
+      ep.navigate();
+      window.__result = { mounted, gone, back: !!document.getElementById('edge-persona-debug') };`,
+  (result) => {
+    assert.deepEqual(result, { mounted: true, gone: true, back: true });
+  });
+});
+
 test('destroy() removes the debug overlay and its listeners with the persona', async () => {
   await runPage(`
       const persona = await ep.init(${JSON.stringify(HERO_CONFIG('Hello'))}, { debug: true });
