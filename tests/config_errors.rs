@@ -333,3 +333,18 @@ fn values_a_condition_can_never_meet_are_errors() {
         ]
     );
 }
+
+#[test]
+fn link_hosts_and_schemes_are_written_bare() {
+    let errors = errors_of(
+        r#"{ "version": 1, "links": { "hosts": ["https://example.com/", "*.shop.example", "example.com:8080"], "schemes": ["https://", "tel"] } }"#,
+    );
+    assert_eq!(
+        errors,
+        [
+            "links.hosts[0]: expected a bare host name (`example.com`, or `*.example.com` for its subdomains), found \"https://example.com/\": write \"example.com\"",
+            "links.hosts[2]: expected a bare host name (`example.com`, or `*.example.com` for its subdomains), found \"example.com:8080\": write \"example.com\"",
+            "links.schemes[0]: expected a scheme alone (`https`, `tel`), found \"https://\"",
+        ]
+    );
+}

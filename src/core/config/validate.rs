@@ -763,7 +763,38 @@ pub(super) fn validate(
         });
     }
 
+    for (i, host) in site.links.hosts.iter().enumerate() {
+        // A URL written where a host belongs would never match.
+        let bare = host.strip_prefix("*.").unwrap_or(host);
+        if bare.is_empty()
+            || !bare
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            let suggestion = host
+                .split("://")
+                .last()
+                .and_then(|rest| rest.split(['/', ':', '?', '#']).next())
+                .filter(|h| !h.is_empty() && h != host)
+                .map(|h| format!(": write {h:?}"))
+                .unwrap_or_default();
+            check.error(
+                format!("links.hosts[{i}]"),
+                format!("expected a bare host name (`example.com`, or `*.example.com` for its subdomains), found {host:?}{suggestion}"),
+            );
+        }
+    }
     for (i, scheme) in site.links.schemes.iter().enumerate() {
+        if scheme.is_empty()
+            || !scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+        {
+            check.error(
+                format!("links.schemes[{i}]"),
+                format!("expected a scheme alone (`https`, `tel`), found {scheme:?}"),
+            );
+        }
         let lower = scheme.to_ascii_lowercase();
         if matches!(
             lower.as_str(),
