@@ -5,7 +5,7 @@
 // the site's own call (`edgePersona.push(['consent', …])`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, newContext, visit, cookie, profileCookie, refusalRemembered, events, sendFile, sendBody, pkgFile, CONFIG } from './harness.mjs';
+import { startDemo, launch, newContext, visit, cookie, cookieOnceSettled, profileCookie, refusalRemembered, events, sendFile, sendBody, pkgFile, CONFIG } from './harness.mjs';
 
 const COOKIE = CONFIG.cookie?.name ?? 'ep';
 let server;
@@ -736,7 +736,8 @@ test('a config that asks only for "necessary" consent: that answer is a yes, eve
   await page.evaluate(() => window.edgePersona.consent('necessary'));
   assert.ok(await profileCookie(context, COOKIE), 'the profile the visitor agreed to is kept');
   await page.evaluate(() => window.edgePersona.consent('denied'));
-  assert.equal(await profileCookie(context, COOKIE), undefined, 'a "no" still deletes it');
+  const refused = await cookieOnceSettled(context, COOKIE, (c) => c?.value === '0');
+  assert.equal(refused?.value, '0', 'a "no" still deletes it, and leaves only the answer');
   assert.deepEqual(log.pageErrors, []);
   await close();
   server.configure({});
@@ -771,7 +772,8 @@ test('the runtime module does not load: a config asking only for "necessary" kee
   await page.evaluate(() => window.edgePersona.consent('necessary'));
   assert.ok(await profileCookie(context, COOKIE), 'and kept when the answer comes again');
   await page.evaluate(() => window.edgePersona.consent('denied'));
-  assert.equal(await profileCookie(context, COOKIE), undefined, 'a "no" still deletes it');
+  const refused = await cookieOnceSettled(context, COOKIE, (c) => c?.value === '0');
+  assert.equal(refused?.value, '0', 'a "no" still deletes it, and leaves only the answer');
   assert.deepEqual(log.pageErrors, []);
   await close();
   server.configure({});

@@ -368,6 +368,20 @@ export async function profileCookie(context, name) {
   return found && found.value !== '0' ? found : undefined;
 }
 
+/**
+ * The cookie `name` once `settled(cookie)` holds for it, or as it is after
+ * `timeoutMs`: a page's `document.cookie` write reaches the browser's cookie store
+ * (which `context.cookies()` reads) a moment later, longer on a busy machine.
+ */
+export async function cookieOnceSettled(context, name, settled, timeoutMs = 3000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await cookie(context, name);
+    if (settled(found) || Date.now() > until) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Whether the profile cookie `name` is the refusal marker. */
 export async function refusalRemembered(context, name) {
   return (await cookie(context, name))?.value === '0';
