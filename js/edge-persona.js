@@ -65,7 +65,8 @@ const REFUSED_VALUE = '0';
 
 /** Whether a cookie assignment removes the profile: deletes it (`Max-Age=0`), or leaves the refusal marker. */
 function isDeletion(assignment) {
-  return /;\s*max-age=0/i.test(assignment) || assignment.startsWith(`${assignment.split('=')[0]}=${REFUSED_VALUE};`);
+  const pair = assignment.split(';')[0];
+  return /;\s*max-age=0/i.test(assignment) || pair.slice(pair.indexOf('=') + 1) === REFUSED_VALUE;
 }
 
 /** Whether the page has a non-empty cookie `name`. */
@@ -376,18 +377,23 @@ class Persona {
 
   /**
    * Deletes the profile cookie when the wasm never ran (failed, blocked, not loaded
-   * yet): `forget()`, or Global Privacy Control, which leaves a refusal marker there.
+   * yet): `forget()`, or Global Privacy Control (`keepRefusal`: a refusal marker
+   * there stays).
    */
   deleteCookieWithoutRuntime({ keepRefusal = false } = {}) {
     if (keepRefusal && cookieValue(this.cookieName) === REFUSED_VALUE) return;
-    const secure = location.protocol === 'https:' ? '; Secure' : '';
-    writeCookie(`${this.cookieName}=; Max-Age=0; Path=/; SameSite=Lax${secure}`);
+    this.writeCookieWithoutRuntime('', 0);
   }
 
   /** A refusal when the wasm never ran: the profile gives way to the refusal marker, as the runtime leaves it. */
   refuseWithoutRuntime() {
+    this.writeCookieWithoutRuntime(REFUSED_VALUE, this.cookieMaxAge);
+  }
+
+  /** The profile cookie written as the wasm writes it (`Path=/`, `SameSite=Lax`, `Secure` on https). */
+  writeCookieWithoutRuntime(value, maxAgeSeconds) {
     const secure = location.protocol === 'https:' ? '; Secure' : '';
-    writeCookie(`${this.cookieName}=${REFUSED_VALUE}; Max-Age=${this.cookieMaxAge}; Path=/; SameSite=Lax${secure}`);
+    writeCookie(`${this.cookieName}=${value}; Max-Age=${maxAgeSeconds}; Path=/; SameSite=Lax${secure}`);
   }
 
   /**

@@ -47,8 +47,9 @@ impl PrivacySignals {
 /// such profiles were stamped with the config's level.)
 pub const STORED_WITHOUT_ANSWER: u8 = 3;
 
-/// The profile cookie's value once the visitor has said no (a refusal, or Global
-/// Privacy Control): it holds no data and no identifier, only that answer, so that
+/// The profile cookie's value once the visitor has said no (a refusal; Global
+/// Privacy Control comes with every request and deletes instead): it holds no data
+/// and no identifier, only that answer, so that
 /// an edge, which cannot see the page's consent platform, stores no new profile for
 /// them on the next page (under `implied` or `none` it otherwise would). A grant on
 /// a page replaces it; `forget()` deletes it.

@@ -156,7 +156,7 @@ impl Engine {
         CookieWrite::Set {
             name: cookie.name.clone(),
             value: self.codec(keys).encode(profile),
-            max_age_seconds: cookie.max_age_days.saturating_mul(86_400),
+            max_age_seconds: cookie.max_age_seconds(),
         }
     }
 
@@ -414,7 +414,7 @@ impl Engine {
         let settings = &self.config.site.cookie;
         CookieWrite::Refuse {
             name: settings.name.clone(),
-            max_age_seconds: settings.max_age_days.saturating_mul(86_400),
+            max_age_seconds: settings.max_age_seconds(),
         }
     }
 

@@ -198,6 +198,23 @@ pub fn exact_strings(test: &Value) -> Vec<&str> {
     out
 }
 
+/// The saved groups a test names, each with its operator (`$inGroup`,
+/// `$notInGroup`, also under `$not`).
+pub fn named_groups(test: &Value) -> Vec<(&str, &str)> {
+    let Value::Object(ops) = test else {
+        return Vec::new();
+    };
+    ops.iter()
+        .flat_map(|(op, arg)| match (op.as_str(), arg) {
+            ("$inGroup" | "$notInGroup", Value::String(group)) => {
+                vec![(op.as_str(), group.as_str())]
+            }
+            ("$not", inner) => named_groups(inner),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 fn collect_exact<'v>(test: &'v Value, out: &mut Vec<&'v str>) {
     match test {
         Value::String(s) => out.push(s),

@@ -217,6 +217,11 @@ impl CookieSettings {
     pub fn default_name() -> String {
         "ep".into()
     }
+    /// `maxAgeDays` in seconds, as `Max-Age` takes it.
+    pub fn max_age_seconds(&self) -> u32 {
+        self.max_age_days.saturating_mul(86_400)
+    }
+
     fn default_max_age_days() -> u32 {
         180
     }

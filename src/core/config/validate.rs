@@ -6,7 +6,7 @@ use super::model::*;
 use super::{Compiled, ConfigError, ConfigErrors, LoadedConfig};
 use crate::core::attributes::{unknown_attribute, AttributePlan, NUMERIC_PATHS};
 use crate::core::bucketing::bucket_ranges;
-use crate::core::condition::{attribute_tests, exact_strings, Condition};
+use crate::core::condition::{attribute_tests, exact_strings, named_groups, Condition};
 use crate::core::links::{attribute_is_url, attribute_is_writable, url_is_allowed};
 use crate::core::order::map_of;
 use crate::core::pattern::PatternEngine;
@@ -120,17 +120,32 @@ impl Checker<'_> {
             }
         }
         self.paths.extend(condition.attribute_paths());
-        self.saved_groups_named(path, &Value::Object(when.clone()));
         self.compared_values(path, when);
         Some(condition)
     }
 
-    /// Values a condition compares with that can never be there: a segment not
-    /// defined (or, in a segment's condition, defined after it: segments are
-    /// evaluated in order), and letters in a case the attribute never has.
+    /// Values a condition compares with that can never be there: a saved group not
+    /// defined, a segment not defined (or, in a segment's condition, defined after
+    /// it: segments are evaluated in order), and letters in a case the attribute
+    /// never has.
     fn compared_values(&mut self, path: &str, when: &ConditionJson) {
         for (attribute, test) in attribute_tests(when) {
             let here = format!("{path}.{attribute}");
+            // A group missing from `savedGroups` makes the clause always false (or
+            // always true), which a typo would hide.
+            for (operator, group) in named_groups(test) {
+                if !self.saved_groups.iter().any(|g| g == group) {
+                    let defined = if self.saved_groups.is_empty() {
+                        "none is defined".to_string()
+                    } else {
+                        format!("defined: {}", self.saved_groups.join(", "))
+                    };
+                    self.error(
+                        format!("{here}.{operator}"),
+                        format!("no saved group {group:?} in savedGroups ({defined})"),
+                    );
+                }
+            }
             for value in exact_strings(test) {
                 if attribute == "segments" {
                     let at = self.segment_order.iter().position(|s| s == value);
@@ -158,40 +173,6 @@ impl Checker<'_> {
                     );
                 }
             }
-        }
-    }
-
-    /// A group `$inGroup` / `$notInGroup` names must be in `savedGroups`: otherwise
-    /// the clause is always false (or always true), which a typo would hide.
-    fn saved_groups_named(&mut self, path: &str, value: &Value) {
-        match value {
-            Value::Object(map) => {
-                for (key, inner) in map {
-                    let here = format!("{path}.{key}");
-                    match (key.as_str(), inner) {
-                        ("$inGroup" | "$notInGroup", Value::String(group))
-                            if !self.saved_groups.contains(group) =>
-                        {
-                            let defined = if self.saved_groups.is_empty() {
-                                "none is defined".to_string()
-                            } else {
-                                format!("defined: {}", self.saved_groups.join(", "))
-                            };
-                            self.error(
-                                here,
-                                format!("no saved group {group:?} in savedGroups ({defined})"),
-                            );
-                        }
-                        _ => self.saved_groups_named(&here, inner),
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.saved_groups_named(&format!("{path}[{i}]"), item);
-                }
-            }
-            _ => {}
         }
     }
 
