@@ -350,6 +350,14 @@ impl StreamRewriter {
         let Some(start) = &mut self.start else {
             return self.rewrite(chunk);
         };
+        // Most pages: the first chunk alone tells, and goes on without a copy.
+        if start.is_empty() {
+            if let Some(mark) = byte_order_mark(chunk, false) {
+                self.start = None;
+                self.obey(mark);
+                return self.rewrite(chunk);
+            }
+        }
         start.extend_from_slice(chunk);
         match byte_order_mark(start, false) {
             Some(mark) => {
