@@ -26,6 +26,7 @@ use crate::core::html::escape_html;
 use crate::core::pattern::PatternEngine;
 use crate::core::plan::PagePlan;
 use crate::core::profile::codec::SigningKey;
+use crate::core::template::Template;
 pub use cache::HeaderChanges;
 pub use handoff::Handoff;
 pub use request::EdgeRequest;
@@ -444,7 +445,11 @@ pub fn browser_only_rules(engine: &Engine) -> Vec<ConfigError> {
             )
         }));
     for (path, text) in texts {
-        if text.is_some_and(|t| t.contains("{page.")) {
+        // Parsed as the engine reads it, so `{{page.x}}` (literal braces) is no field.
+        let reads_page = text
+            .and_then(|t| Template::parse(t).ok())
+            .is_some_and(|t| t.fields().any(|field| field.starts_with("page.")));
+        if reads_page {
             note(path, "a `{page.…}` placeholder");
         }
     }
