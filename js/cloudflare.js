@@ -299,13 +299,15 @@ export function createPersonalizer(options) {
   const onError = safely(options.onError);
   const strategy = chooseStrategy(options.strategy ?? "auto", onError);
   let worker = null;
+  /** The config as JSON text, once (also for the origin's Cookie rule when it fails to load). */
+  let configJson = "null";
   let runtimeMarkers = [];
   let pendingAttribute = "data-ep-pending";
   try {
     loadWasm(wasm);
-    const json = configText(config);
+    configJson = configText(config);
     const keysJson = typeof keys === "string" ? keys : keys ? JSON.stringify(keys) : undefined;
-    worker = new EdgeWorker(json, keysJson, explainHeader);
+    worker = new EdgeWorker(configJson, keysJson, explainHeader);
     runtimeMarkers = worker.runtimeMarkers();
     pendingAttribute = worker.pendingAttribute();
   } catch (error) {
@@ -321,7 +323,7 @@ export function createPersonalizer(options) {
       // Without a usable wasm (or config) the profile cookie still stays at the edge.
       if (wasmFailed || !wasmLoaded) cookie = originCookieWithoutEngine(config, sent);
       else if (worker) cookie = worker.originCookie(sent);
-      else cookie = originCookieWithoutConfig(configText(config), sent);
+      else cookie = originCookieWithoutConfig(configJson, sent);
     } catch (error) {
       wasmFailure(error, onError);
       cookie = originCookieWithoutEngine(config, sent);
